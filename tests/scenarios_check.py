@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Keeps the JSON Schema and the C++ loader in step.
+
+Every shipped scenario (scenarios/**/*.json except the schema and the catalogs) must validate against
+scenarios/schema/scenario.schema.json AND pass `fleetsim validate`. The schema itself must be a valid
+draft-07 schema, and `fleetsim schema` must print exactly the shipped file.
+
+usage: scenarios_check.py FLEETSIM_EXE PROJECT_DIR
+"""
+import json
+import pathlib
+import subprocess
+import sys
+
+import jsonschema
+
+
+def main() -> int:
+    exe, root = sys.argv[1], pathlib.Path(sys.argv[2])
+    schema_path = root / "scenarios" / "schema" / "scenario.schema.json"
+    schema = json.loads(schema_path.read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    validator = jsonschema.Draft7Validator(schema)
+
+    printed = subprocess.run([exe, "schema"], capture_output=True, text=True, check=True).stdout
+    if json.loads(printed) != schema:
+        print("FAIL: `fleetsim schema` differs from scenarios/schema/scenario.schema.json")
+        return 1
+
+    failures = 0
+    scenarios = sorted(p for p in (root / "scenarios").rglob("*.json")
+                       if p.parent.name not in ("schema", "catalog"))
+    if not scenarios:
+        print("FAIL: no scenarios found")
+        return 1
+    for path in scenarios:
+        rel = path.relative_to(root)
+        errors = sorted(validator.iter_errors(json.loads(path.read_text())), key=lambda e: list(e.path))
+        for err in errors:
+            pointer = "/" + "/".join(str(p) for p in err.path)
+            print(f"FAIL schema: {rel}: {pointer}: {err.message}")
+        result = subprocess.run([exe, "validate", str(path)], capture_output=True, text=True)
+        if result.returncode != 0:
+            print(f"FAIL fleetsim validate {rel} (exit {result.returncode}):\n{result.stderr}")
+        failures += len(errors) + (result.returncode != 0)
+        if not errors and result.returncode == 0:
+            print(f"ok   {rel}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+// The exit codes of the fleetsim command line, aligned with sysexits.h where it fits. Documented in
+// README.md ("Exit codes"); scripts depend on them, so they never change meaning.
+#pragma once
+
+namespace fleetsim::exit_code {
+inline constexpr int ok = 0;
+inline constexpr int usage = 2;          // bad command line
+inline constexpr int data_error = 65;    // EX_DATAERR: invalid scenario (syntax, schema or semantics)
+inline constexpr int no_input = 66;      // EX_NOINPUT: scenario missing or unreadable
+inline constexpr int software = 70;      // EX_SOFTWARE: simulation error or internal bug
+inline constexpr int cant_create = 73;   // EX_CANTCREAT: output directory cannot be created or is not empty
+inline constexpr int io_error = 74;      // EX_IOERR: writing an output failed
+inline constexpr int interrupted = 130;  // SIGINT: outputs written with "complete": false
+}  // namespace fleetsim::exit_code

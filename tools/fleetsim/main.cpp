@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// fleetsim: the command line. Subcommands in the style of git and cargo; each parses its own options
+// with Boost.Program_options (which has no native subcommands, so the first word picks the parser).
+#include "tools/fleetsim/commands.hpp"
+#include "tools/fleetsim/exit_codes.hpp"
+
+#include <fmt/format.h>
+
+#include <exception>
+#include <string_view>
+
+namespace {
+
+constexpr std::string_view kUsage = R"(Example:
+  fleetsim run scenarios/quickstart.json -o out/quickstart
+
+Usage: fleetsim <command> [options]
+
+Commands:
+  run SCENARIO        simulate a scenario and write its outputs to a directory
+  validate SCENARIO.. check scenarios without simulating; every error with its JSON pointer
+  schema              print the scenario JSON Schema (draft-07)
+  version             print the version
+
+Run `fleetsim <command> --help` for a command's options. Exit codes are listed in README.md.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace fleetsim;
+  if (argc < 2) {
+    fmt::print(stderr, "{}", kUsage);
+    return exit_code::usage;
+  }
+  const std::string_view command = argv[1];
+  cli::Args rest(argv + 2, argv + argc);
+  try {
+    if (command == "run") return cli::cmd_run(rest);
+    if (command == "validate") return cli::cmd_validate(rest);
+    if (command == "schema") return cli::cmd_schema(rest);
+    if (command == "version" || command == "--version") return cli::cmd_version(rest);
+    if (command == "help" || command == "--help" || command == "-h") {
+      fmt::print("{}", kUsage);
+      return exit_code::ok;
+    }
+    fmt::print(stderr, "error: unknown command \"{}\"\n\n{}", command, kUsage);
+    return exit_code::usage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "internal error: {}\n", e.what());
+    return exit_code::software;
+  }
+}
