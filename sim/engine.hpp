@@ -12,7 +12,20 @@
 //      before completions, completions before arrivals, control decisions after those, and samples
 //      last, so a sample sees the state after everything that happened at its instant;
 //   3. scheduling order (FIFO): the event scheduled first runs first.
-// No heap allocation per event: callbacks live in an inline buffer (EventFn) inside pooled slots.
+// No heap allocation per event: callbacks live in an inline buffer (EventFn) inside pooled slots, and
+// the future-event set is a 4-ary heap of 16-byte keys (sim/event_queue.hpp). Cancel is lazy: the
+// slot is marked and the key is dropped when it reaches the top (or in a bulk compaction once
+// cancelled keys outnumber live ones). PHOLD throughput is in docs/PERFORMANCE.md.
+//
+// run(horizon) semantics:
+//   - events at exactly `horizon` run; when the next event is later, now() becomes `horizon` and the
+//     reason is Horizon. run() again with a later horizon continues where it left off.
+//   - when the queue empties, now() stays at the last event's time (reason Empty).
+//   - stop() from inside an event (or the periodic hook) returns after that event (reason Stopped),
+//     with now() at its time; the next run() continues with the next event.
+//   - an exception thrown by a callback propagates out of run(); that event counts as executed and the
+//     engine stays usable.
+// Limits: at most 2^28 (268 million) pending events; a horizon before now() is a std::logic_error.
 #pragma once
 
 #include "sim/event_fn.hpp"
@@ -70,7 +83,10 @@ class Engine {
   std::string_view kind_name(EventKind k) const;
 
   uint64_t events_executed() const { return executed_; }
+  /// Events scheduled and neither run nor cancelled.
   size_t pending_count() const;
+  /// Pre-sizes the slot pool and heap for `events` simultaneously pending events (optional).
+  void reserve(size_t events);
   /// A 64-bit hash over (time, phase, kind) of every executed event, in order: two runs that execute
   /// the same event sequence have the same fingerprint; any reordering changes it.
   uint64_t fingerprint() const { return fingerprint_; }
@@ -81,12 +97,22 @@ class Engine {
   void set_periodic_hook(uint64_t every, Hook hook);
 
  private:
+  friend struct EngineTestAccess;
   struct Impl;
   Impl* impl_;
   SimTime now_;
   uint64_t executed_ = 0;
   uint64_t fingerprint_ = 0xcbf29ce484222325ull;
   bool stop_requested_ = false;
+};
+
+/// Test-only hooks into the engine's internals (defined in engine.cpp); not for model code.
+struct EngineTestAccess {
+  /// Sets the next scheduling sequence number, to exercise renumbering without 2^33 events.
+  static void set_next_sequence(Engine& e, uint64_t seq);
+  static uint64_t sequence_limit();
+  /// Keys in the heap, live or cancelled (pending_count() counts only live ones).
+  static size_t queued_keys(const Engine& e);
 };
 
 }  // namespace fleetsim

@@ -23,7 +23,7 @@ void throw_overflow(const char* what) {
 
 namespace {
 
-using i128 = __int128;
+__extension__ typedef __int128 i128;  // __extension__: a GCC/Clang type, quiet under -Wpedantic
 
 constexpr int64_t kNsPerUs = 1'000;
 constexpr int64_t kNsPerMs = 1'000'000;
@@ -177,6 +177,8 @@ i128 parse_component(std::string_view text, size_t& pos) {
     digits.pop_back();
     ++scale;
   }
+  // Twenty or more integer digits is at least 1e19 ns, beyond int64 whatever the unit.
+  if (static_cast<int64_t>(digits.size()) + scale >= 20) return kMaxMagnitude + 1;
   // With at most 22 significant digits, digits * unit < 1e22 * 6.05e14 fits in 128 bits. More digits
   // either overflow (scale >= 0) or describe a value finer than a nanosecond.
   if (digits.size() > 22) {

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/world/diagnostics.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace fleetsim {
+
+namespace {
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Next reference token of a pointer starting at pos (which points at a '/'); advances pos.
+std::string_view next_token(std::string_view p, size_t& pos) {
+  const size_t start = pos + 1;
+  size_t end = p.find('/', start);
+  if (end == std::string_view::npos) end = p.size();
+  pos = end;
+  return p.substr(start, end - start);
+}
+
+bool diagnostic_less(const Diagnostic& a, const Diagnostic& b) {
+  if (a.pointer != b.pointer) return pointer_less(a.pointer, b.pointer);
+  return a.message < b.message;
+}
+
+}  // namespace
+
+bool pointer_less(std::string_view a, std::string_view b) {
+  size_t i = 0;
+  size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    const std::string_view ta = next_token(a, i);
+    const std::string_view tb = next_token(b, j);
+    if (ta == tb) continue;
+    if (all_digits(ta) && all_digits(tb)) {
+      // Compare as numbers without converting (indices may exceed any integer type in odd input).
+      const auto strip = [](std::string_view s) {
+        const size_t nz = s.find_first_not_of('0');
+        return nz == std::string_view::npos ? std::string_view{} : s.substr(nz);
+      };
+      const std::string_view na = strip(ta);
+      const std::string_view nb = strip(tb);
+      if (na.size() != nb.size()) return na.size() < nb.size();
+      if (na != nb) return na < nb;
+      return ta < tb;  // "01" vs "1": equal numbers, order by text for a strict order
+    }
+    return ta < tb;
+  }
+  // One is a prefix of the other: the parent (shorter) first.
+  return (a.size() - i) < (b.size() - j);
+}
+
+Diagnostics::Diagnostics(std::string file) : file_(std::move(file)) {}
+
+void Diagnostics::error(std::string_view pointer, std::string_view message) {
+  Diagnostic d{std::string(pointer), std::string(message)};
+  // Linear scan: scenarios produce a handful of errors, and the reader's "no cascade" rule keeps
+  // even a badly broken file in the hundreds.
+  if (std::find(items_.begin(), items_.end(), d) != items_.end()) return;
+  items_.push_back(std::move(d));
+}
+
+std::vector<Diagnostic> Diagnostics::sorted() const {
+  std::vector<Diagnostic> out = items_;
+  std::stable_sort(out.begin(), out.end(), diagnostic_less);
+  return out;
+}
+
+std::string Diagnostics::render(size_t max_shown) const {
+  const std::vector<Diagnostic> all = sorted();
+  std::string out;
+  const size_t shown = std::min(max_shown, all.size());
+  for (size_t k = 0; k < shown; ++k) {
+    if (!out.empty()) out += '\n';
+    const Diagnostic& d = all[k];
+    if (d.pointer.empty()) {
+      out += fmt::format("error: {}: {}", file_, d.message);
+    } else {
+      out += fmt::format("error: {}: {}: {}", file_, d.pointer, d.message);
+    }
+  }
+  if (all.size() > shown) {
+    if (!out.empty()) out += '\n';
+    const size_t more = all.size() - shown;
+    out += fmt::format("error: {}: ... and {} more error{}", file_, more, more == 1 ? "" : "s");
+  }
+  return out;
+}
+
+void Diagnostics::throw_if_any() const {
+  if (!empty()) throw ScenarioError(*this);
+}
+
+ScenarioError::ScenarioError(Diagnostics diagnostics)
+    : std::runtime_error(diagnostics.render()), diagnostics_(std::move(diagnostics)) {}
+
+InputError::InputError(std::string file, std::string_view reason)
+    : std::runtime_error(fmt::format("error: {}: cannot read: {}", file, reason)), file_(std::move(file)) {}
+
+std::string quote(std::string_view text, size_t max_chars) {
+  std::string body;
+  bool cut = false;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (body.size() >= max_chars) {
+      cut = true;
+      break;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
+    // Length of this UTF-8 sequence, so a cut never splits a character.
+    size_t len = 1;
+    if (c >= 0xF0) {
+      len = 4;
+    } else if (c >= 0xE0) {
+      len = 3;
+    } else if (c >= 0xC0) {
+      len = 2;
+    }
+    len = std::min(len, text.size() - i);
+    switch (c) {
+      case '"': body += "\\\""; break;
+      case '\\': body += "\\\\"; break;
+      case '\n': body += "\\n"; break;
+      case '\r': body += "\\r"; break;
+      case '\t': body += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          body += fmt::format("\\u{:04x}", c);
+        } else {
+          body.append(text.substr(i, len));
+        }
+    }
+    i += len;
+  }
+  return cut ? fmt::format("\"{}...\"", body) : fmt::format("\"{}\"", body);
+}
+
+}  // namespace fleetsim

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// A loaded scenario: plain config structs in SI units, plus what a run must record about its input
+// (the document after --set overrides, with every default filled in, and its hash).
+//
+//   Scenario s = load_scenario("scenarios/quickstart.json");   // load_scenario.hpp
+//   fmt::print("{} runs for {}", s.run.name, s.run.horizon);
+#pragma once
+
+#include "models/failures/failure_spec.hpp"
+#include "models/hardware/catalog.hpp"
+#include "models/hardware/fleet_spec.hpp"
+#include "sim/time.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace fleetsim {
+
+/// The run itself: what, from when, for how long, how often to sample.
+struct RunSpec {
+  std::string name;
+  std::string description;
+  uint64_t seed = 1;
+  int64_t start_unix_ns = 0;   ///< the UTC instant that simulated time 0 stands for
+  Duration horizon;            ///< simulate [0, horizon]
+  Duration sample_interval;    ///< time-series sampling period
+};
+
+struct Scenario {
+  std::string source;          ///< the file it came from (for messages)
+  RunSpec run;
+  Catalog catalog;             ///< built-in catalogs with the scenario's overrides applied
+  FleetSpec fleet;
+  FailureSpec failures;
+  nlohmann::json resolved;     ///< the effective document with every default filled in
+  uint64_t hash = 0;           ///< FNV-1a 64 of the effective document (compact dump, sorted keys)
+};
+
+}  // namespace fleetsim

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// One simulation run from a loaded scenario to finished outputs: engine, streams, recorder, world,
+// progress and interruption. The CLI's `run` is this plus argument handling; tests call it directly.
+//
+//   SimulationOptions opt;
+//   opt.directory = "out/quickstart";            // must exist; empty: keep outputs in memory
+//   SimulationResult r = simulate(scenario, opt);
+#pragma once
+
+#include "models/world/scenario.hpp"
+#include "sim/progress.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+namespace fleetsim {
+
+struct SimulationOptions {
+  std::filesystem::path directory;       ///< where outputs go (must exist); empty: in memory only
+  ProgressMode progress = ProgressMode::Never;
+  const std::atomic<bool>* interrupt = nullptr;  ///< set (by a SIGINT handler) to stop at the next check
+  std::string command_line;              ///< for manifest.json
+};
+
+struct SimulationResult {
+  bool complete = true;          ///< false if interrupted before the horizon
+  SimTime reached;
+  uint64_t events = 0;
+  uint64_t fingerprint = 0;
+  double wall_s = 0;
+  std::string summary_text;      ///< summary.json as written
+  nlohmann::json summary;
+};
+
+/// Runs the scenario. Output files (summary.json, resolved.json, manifest.json and the models'
+/// tables and events) appear only when the run finishes or is interrupted; an exception leaves none.
+/// Throws OutputError (sim/atomic_file.hpp) if an output cannot be written.
+SimulationResult simulate(const Scenario& scenario, const SimulationOptions& options);
+
+}  // namespace fleetsim

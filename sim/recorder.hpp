@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+// The recorder: what models publish to. Models never open files; the recorder owns the writers.
+//
+//   Recorder rec(RecorderOptions{.directory = "out/run1"});           // or Recorder rec; (in memory)
+//   TableId util = rec.table("utilization", {"time_ns", "region", "metric", "value"});
+//   rec.row(util, eng.now(), "us-east-1", "gpu_busy_fraction", 0.93);  // one line of utilization.csv
+//   rec.event(eng.now(), "failure").field("path", "us-east-1/az1/dc1/rack3").field("repair_ns", Duration::hours(15));
+//   rec.summary()["gpu_hours"] = 1234.5;                               // headline figures
+//   rec.finish(RunInfo{.complete = true, .simulated_until = eng.now(), ...});
+//
+// What it writes into the directory (docs/outputs.md has the details):
+//   <table>.csv    one per table(): header + rows (sim/csv_writer.hpp: RFC 4180, LF, shortest doubles);
+//   events.jsonl   one object per event(): {"time_ns":..,"time":"3h12m","kind":"failure",<fields>...};
+//   summary.json   summary() plus the run fields of RunInfo, keys sorted, 2-space indent, LF at the end.
+// Everything is written to temporaries and renamed into place only by finish(), summary.json last, so
+// summary.json existing means every other file is complete. If the recorder is destroyed without
+// finish() (an exception unwound the run) every temporary is removed and no final file appears.
+// An interrupted run (SIGINT, a wall-clock limit) still calls finish() with complete = false: at any
+// event boundary the files are valid, they just end earlier.
+//
+// summary.json holds nothing machine-dependent (no wall time, no paths, no host), so two runs of the
+// same scenario and seed produce byte-identical files; manifest.json (written by the CLI) holds those.
+//
+// In-memory mode, for tests: with no directory (or keep_in_memory), rows and events are also kept in
+// memory and can be read back with rows(), events(), event_count() without parsing files.
+//
+// The directory must exist (the CLI creates it after its overwrite checks). Not thread-safe: one
+// recorder per simulation, used from the engine's thread.
+//
+// A Chrome/Perfetto trace writer (STYLE.md 2.3) will be one more writer owned here like the events
+// file: opened in the constructor when enabled by an option, fed through a builder, committed in
+// finish() before summary.json.
+#pragma once
+
+#include "sim/csv_writer.hpp"
+#include "sim/jsonl_writer.hpp"
+#include "sim/time.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace fleetsim {
+
+struct RecorderOptions {
+  /// Where the files go. Empty: write no files (and keep everything in memory).
+  std::filesystem::path directory;
+  /// Also keep rows and events in memory when writing files (tests comparing both). Memory grows
+  /// with every row and event, so the CLI leaves this off.
+  bool keep_in_memory = false;
+};
+
+/// Refers to a declared table.
+struct TableId {
+  uint32_t index = UINT32_MAX;
+  bool valid() const { return index != UINT32_MAX; }
+  friend bool operator==(TableId, TableId) = default;
+};
+
+/// An owned cell value as kept in memory: null, bool, integer, double or text.
+using Cell = std::variant<std::monostate, bool, int64_t, double, std::string>;
+Cell to_cell(const CellView& v);
+
+/// One published event as kept in memory.
+struct RecordedEvent {
+  SimTime time;
+  std::string kind;
+  std::vector<std::pair<std::string, Cell>> fields;  // in publication order, without time/kind
+  std::string json;                                  // the exact line of events.jsonl (no LF)
+  /// The value of a field, or nullptr if the event has none of that name.
+  const Cell* find(std::string_view key) const;
+};
+
+/// What the run reached, for summary.json. Filled in by the CLI from the engine and the scenario.
+struct RunInfo {
+  bool complete = true;                 // false: interrupted (SIGINT, wall-clock limit, stop)
+  SimTime simulated_until;              // the simulated time the run reached
+  uint64_t events_executed = 0;         // Engine::events_executed()
+  uint64_t fingerprint = 0;             // Engine::fingerprint(), written as 16 hex digits
+  uint64_t seed = 0;
+  std::string scenario_hash;            // of the resolved scenario, as the loader computes it
+  std::string version = FLEETSIM_VERSION;
+  std::string stop_reason;              // optional: "horizon", "empty", "interrupted" ...; omitted if empty
+};
+
+class Recorder {
+ public:
+  class EventBuilder;
+
+  explicit Recorder(RecorderOptions options = {});
+  /// Removes every temporary if finish() did not complete. Never throws.
+  ~Recorder();
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // ---- tables (CSV time series) ----
+
+  /// Declares `<name>.csv` with these columns (creating its temporary now, so an unwritable directory
+  /// fails at the start of a run rather than at the end). Names: letters, digits, '_', '-', '.', not
+  /// starting with '.'; unique. Column names unique and non-empty list. Throws std::invalid_argument,
+  /// OutputError{Create}.
+  TableId table(std::string name, std::vector<std::string> columns);
+  /// Appends a row: one cell per column, in order (int64/any integer, double, bool, text, SimTime and
+  /// Duration as integer ns, CellView::null()). Throws std::invalid_argument on a wrong field count.
+  template <class... Cells>
+  void row(TableId id, const Cells&... cells) {
+    const std::array<CellView, sizeof...(Cells)> views{CellView(cells)...};
+    write_row(id, views);
+  }
+  void write_row(TableId id, std::span<const CellView> cells);
+
+  // ---- events (events.jsonl) ----
+
+  /// Starts an event line {"time_ns":..,"time":"..","kind":"..",...}; add fields on the returned
+  /// builder; the line is complete when the builder is destroyed (end of the full expression for a
+  /// temporary). One builder at a time (std::logic_error otherwise). If an exception leaves the
+  /// builder's scope, the partial event is dropped.
+  EventBuilder event(SimTime t, std::string_view kind);
+
+  // ---- summary ----
+
+  /// The headline figures: an object, keys sorted on output. Keys of RunInfo are reserved.
+  nlohmann::json& summary() { return summary_; }
+  const nlohmann::json& summary() const { return summary_; }
+  /// The exact text finish() would write as summary.json. Throws std::logic_error if summary() is not
+  /// an object or uses a reserved key.
+  std::string summary_text(const RunInfo& info) const;
+
+  /// Renames every file into place, writes summary.json last. Call once; afterwards the recorder
+  /// accepts nothing more. Throws OutputError (files committed before the failure stay, summary.json
+  /// does not appear), std::logic_error as summary_text().
+  void finish(const RunInfo& info);
+  bool finished() const { return finished_; }
+  /// Removes every temporary; the recorder accepts nothing more. What the destructor does.
+  void abandon() noexcept;
+
+  // ---- reading back (in-memory mode) ----
+
+  bool writes_files() const { return !options_.directory.empty(); }
+  bool keeps_in_memory() const { return keep_; }
+  const std::vector<std::string>& columns(TableId id) const;
+  const std::string& table_name(TableId id) const;
+  std::optional<TableId> find_table(std::string_view name) const;
+  /// Rows published to a table (empty unless keeps_in_memory()).
+  const std::vector<std::vector<Cell>>& rows(TableId id) const;
+  /// Index of a column by name; throws std::out_of_range if absent.
+  size_t column_index(TableId id, std::string_view column) const;
+  /// Events published (empty unless keeps_in_memory()).
+  const std::vector<RecordedEvent>& events() const { return memory_events_; }
+  /// Events published per kind (always counted, in any mode), sorted by kind.
+  const std::map<std::string, uint64_t, std::less<>>& event_counts() const { return event_counts_; }
+  uint64_t event_count(std::string_view kind) const;
+  uint64_t events_published() const { return events_published_; }
+  /// summary.json's text as written by finish() (also in memory-only mode), empty before.
+  const std::string& final_summary() const { return final_summary_; }
+
+ private:
+  struct Table {
+    std::string name;
+    std::vector<std::string> columns;
+    std::unique_ptr<CsvWriter> writer;         // null without a directory
+    std::vector<std::vector<Cell>> memory_rows;
+  };
+  const Table& table_at(TableId id) const;
+  void check_open(const char* what) const;
+  void close_event(JsonObjectWriter& obj) noexcept;
+  void abort_event() noexcept;
+
+  RecorderOptions options_;
+  bool keep_ = false;
+  bool finished_ = false;
+  bool abandoned_ = false;
+  bool event_open_ = false;
+  std::vector<Table> tables_;
+  std::unique_ptr<JsonlWriter> events_;
+  std::string scratch_;                           // event line when no events file
+  std::vector<RecordedEvent> memory_events_;
+  std::map<std::string, uint64_t, std::less<>> event_counts_;
+  std::string open_kind_;                         // kind of the event being built
+  uint64_t events_published_ = 0;
+  nlohmann::json summary_ = nlohmann::json::object();
+  std::string final_summary_;
+};
+
+/// Adds fields to an event line; see Recorder::event. Keys are written in call order after time_ns,
+/// time and kind, which are reserved; keys must be distinct (not checked). Values as for table cells;
+/// integers above INT64_MAX throw std::out_of_range; NaN and infinities are written as null.
+class Recorder::EventBuilder {
+ public:
+  EventBuilder(const EventBuilder&) = delete;
+  EventBuilder& operator=(const EventBuilder&) = delete;
+  ~EventBuilder();
+  EventBuilder& field(std::string_view key, CellView value);
+
+ private:
+  friend class Recorder;
+  EventBuilder(Recorder& rec, std::string& out, SimTime t);
+  Recorder* rec_;
+  JsonObjectWriter obj_;
+  int uncaught_at_start_;
+};
+
+}  // namespace fleetsim

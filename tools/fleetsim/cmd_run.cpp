@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// `fleetsim run`: load, check the output directory, simulate, write, summarise.
+#include "models/world/diagnostics.hpp"
+#include "models/world/load_scenario.hpp"
+#include "models/world/simulation.hpp"
+#include "sim/atomic_file.hpp"
+#include "tools/fleetsim/commands.hpp"
+#include "tools/fleetsim/exit_codes.hpp"
+#include "tools/fleetsim/options.hpp"
+#include "tools/fleetsim/summary_text.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <system_error>
+
+namespace fleetsim::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::atomic<bool> g_interrupt{false};
+extern "C" void on_sigint(int) { g_interrupt.store(true); }
+
+// Files a run writes, besides <table>.csv: --force removes a previous run's so no stale file mixes
+// with the new ones. Nothing else in the directory is touched.
+bool is_run_output(const fs::path& p) {
+  const std::string name = p.filename().string();
+  return name == "summary.json" || name == "manifest.json" || name == "resolved.json" || name == "events.jsonl" ||
+         name == "trace.json" || name == "report.html" || p.extension() == ".csv";
+}
+
+// Creates the directory or checks it may be written. Returns an exit code on failure.
+std::optional<int> prepare_output(const fs::path& dir, bool force) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) {
+      fmt::print(stderr, "error: output path {} exists and is not a directory\n", dir.string());
+      return exit_code::cant_create;
+    }
+    if (!fs::is_empty(dir, ec)) {
+      if (!force) {
+        fmt::print(stderr, "error: output directory {} is not empty; use --force to overwrite, or -o to choose "
+                   "another\n", dir.string());
+        return exit_code::cant_create;
+      }
+      for (const auto& entry : fs::directory_iterator(dir, ec))
+        if (entry.is_regular_file() && is_run_output(entry.path())) fs::remove(entry.path(), ec);
+    }
+    return std::nullopt;
+  }
+  fs::create_directories(dir, ec);
+  if (ec) {
+    fmt::print(stderr, "error: cannot create output directory {}: {}\n", dir.string(), ec.message());
+    return exit_code::cant_create;
+  }
+  return std::nullopt;
+}
+
+std::string join_command_line(const Args& args) {
+  std::string s = "fleetsim run";
+  for (const auto& a : args) s += " " + a;
+  return s;
+}
+
+}  // namespace
+
+int cmd_run(const Args& args) {
+  po::options_description options("Options");
+  std::string scenario_path, out_dir, until, progress = "auto";
+  std::vector<std::string> sets;
+  uint64_t seed = 0;
+  options.add_options()
+      ("scenario", po::value(&scenario_path)->required(), "scenario file (JSON)")
+      ("output,o", po::value(&out_dir), "output directory (default: out/<scenario name>)")
+      ("seed", po::value(&seed), "seed for every random stream (overrides the scenario's \"seed\")")
+      ("until", po::value(&until), "simulate up to this time, e.g. 7d (overrides \"horizon\")")
+      ("set", po::value(&sets)->composing(), "override a scenario value: --set /json/pointer=value (repeatable)")
+      ("force", "overwrite the outputs of a previous run in a non-empty output directory")
+      ("quiet,q", "print only errors")
+      ("progress", po::value(&progress), "progress line on stderr: auto (when a terminal), always, never");
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  po::variables_map vm;
+  if (auto code = parse_command_line(args, "run", "fleetsim run scenarios/quickstart.json -o out/q --until 7d",
+                                     "Simulates a scenario and writes its outputs (summary.json, utilization.csv, "
+                                     "events.jsonl, resolved.json, manifest.json) to a directory.",
+                                     options, positional, vm))
+    return *code;
+  const bool quiet = vm.count("quiet") > 0;
+
+  LoadOptions load;
+  if (vm.count("seed")) load.seed = seed;
+  if (vm.count("until")) load.until = until;
+  SimulationOptions sim;
+  if (progress == "auto") sim.progress = ProgressMode::Auto;
+  else if (progress == "always") sim.progress = ProgressMode::Always;
+  else if (progress == "never") sim.progress = ProgressMode::Never;
+  else {
+    fmt::print(stderr, "error: fleetsim run: --progress expects auto, always or never, got \"{}\"\n", progress);
+    return exit_code::usage;
+  }
+  if (quiet) sim.progress = ProgressMode::Never;
+  try {
+    for (const auto& s : sets) load.overrides.push_back(parse_override(s));
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "error: fleetsim run: {}\n", e.what());
+    return exit_code::usage;
+  }
+
+  Scenario scenario;
+  try {
+    scenario = load_scenario(scenario_path, load);
+  } catch (const InputError& e) {
+    fmt::print(stderr, "{}\n", e.what());
+    return exit_code::no_input;
+  } catch (const ScenarioError& e) {
+    fmt::print(stderr, "{}\n", e.what());
+    return exit_code::data_error;
+  }
+
+  const fs::path dir = out_dir.empty() ? fs::path("out") / scenario.run.name : fs::path(out_dir);
+  if (auto code = prepare_output(dir, vm.count("force") > 0)) return *code;
+  sim.directory = dir;
+  sim.interrupt = &g_interrupt;
+  sim.command_line = join_command_line(args);
+
+  std::signal(SIGINT, on_sigint);
+  SimulationResult result;
+  try {
+    result = simulate(scenario, sim);
+  } catch (const OutputError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return e.kind() == OutputError::Kind::Create ? exit_code::cant_create : exit_code::io_error;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: simulation failed: {}\n", e.what());
+    return exit_code::software;
+  }
+  std::signal(SIGINT, SIG_DFL);
+  if (!quiet) fmt::print("{}", format_run_summary(scenario, result, dir.string()));
+  return result.complete ? exit_code::ok : exit_code::interrupted;
+}
+
+}  // namespace fleetsim::cli

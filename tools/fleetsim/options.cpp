@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tools/fleetsim/options.hpp"
+
+#include "tools/fleetsim/exit_codes.hpp"
+
+#include <fmt/format.h>
+
+#include <sstream>
+
+namespace fleetsim::cli {
+
+std::optional<int> parse_command_line(const Args& args, std::string_view command, std::string_view example,
+                                      std::string_view summary, po::options_description& options,
+                                      const po::positional_options_description& positional,
+                                      po::variables_map& vm) {
+  options.add_options()("help,h", "print this help");
+  try {
+    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+    if (vm.count("help")) {
+      std::ostringstream text;
+      text << options;
+      fmt::print("Example:\n  {}\n\n{}\n\n{}", example, summary, text.str());
+      return exit_code::ok;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fmt::print(stderr, "error: fleetsim {}: {}\nRun `fleetsim {} --help` for usage.\n", command, e.what(),
+               command);
+    return exit_code::usage;
+  }
+  return std::nullopt;
+}
+
+}  // namespace fleetsim::cli

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tools/fleetsim/summary_text.hpp"
+
+#include <fmt/format.h>
+
+namespace fleetsim::cli {
+
+namespace {
+// Reads a number from the summary, or a dash when a model did not report it.
+std::string figure(const nlohmann::json& j, const nlohmann::json::json_pointer& p) {
+  if (!j.contains(p)) return "-";
+  const auto& v = j.at(p);
+  if (v.is_number_integer()) return fmt::format("{}", v.get<int64_t>());
+  if (v.is_number()) return fmt::format("{:.4g}", v.get<double>());
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+}  // namespace
+
+std::string format_run_summary(const Scenario& scenario, const SimulationResult& result, const std::string& dir) {
+  using P = nlohmann::json::json_pointer;
+  const auto& s = result.summary;
+  std::string out;
+  out += fmt::format("fleetsim: {} ({})\n", scenario.run.name,
+                     result.complete ? "complete" : "INTERRUPTED: outputs cover the simulated time reached");
+  out += fmt::format("  simulated   {} of {} from {}, seed {}\n", format_duration(result.reached.since_epoch()),
+                     format_duration(scenario.run.horizon), format_utc_ns(scenario.run.start_unix_ns),
+                     scenario.run.seed);
+  out += fmt::format("  fleet       {} GPUs in {} nodes, {} racks, {} regions\n", figure(s, P("/fleet/gpus")),
+                     figure(s, P("/fleet/nodes")), figure(s, P("/fleet/racks")), figure(s, P("/fleet/regions")));
+  if (s.contains(P("/failures")))
+    out += fmt::format("  failures    {} failures, {} repairs, {} outages\n", figure(s, P("/failures/failures")),
+                       figure(s, P("/failures/repairs")), figure(s, P("/failures/outages")));
+  out += fmt::format("  engine      {} events in {:.2f} s wall, fingerprint {:016x}\n", result.events, result.wall_s,
+                     result.fingerprint);
+  out += fmt::format("  outputs     {}/ (summary.json, utilization.csv, events.jsonl, resolved.json, manifest.json)\n",
+                     dir);
+  return out;
+}
+
+}  // namespace fleetsim::cli
