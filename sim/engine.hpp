@@ -12,10 +12,10 @@
 //      before completions, completions before arrivals, control decisions after those, and samples
 //      last, so a sample sees the state after everything that happened at its instant;
 //   3. scheduling order (FIFO): the event scheduled first runs first.
-// No heap allocation per event: callbacks live in an inline buffer (EventFn) inside pooled slots, and
-// the future-event set is a 4-ary heap of 16-byte keys (sim/event_queue.hpp). Cancel is lazy: the
-// slot is marked and the key is dropped when it reaches the top (or in a bulk compaction once
-// cancelled keys outnumber live ones). PHOLD throughput is in docs/PERFORMANCE.md.
+// No heap allocation per event: callbacks live in an inline buffer (EventFn) inside pooled 64-byte
+// slots, and the future-event set is a radix heap of 16-byte keys (sim/event_queue.hpp) whose arrays
+// only grow. Cancel is lazy: the slot is marked and the key is dropped when it reaches the front (or
+// in a bulk compaction once cancelled keys outnumber live ones). PHOLD throughput: docs/PERFORMANCE.md.
 //
 // run(horizon) semantics:
 //   - events at exactly `horizon` run; when the next event is later, now() becomes `horizon` and the
@@ -69,6 +69,27 @@ class Engine {
   /// Schedules at time t (>= now(), else std::logic_error). kind feeds the fingerprint.
   EventHandle schedule_at(SimTime t, Phase phase, EventFn fn, EventKind kind = 0);
   EventHandle schedule_in(Duration d, Phase phase, EventFn fn, EventKind kind = 0);
+  /// The same for a lambda or other callable, which is constructed directly in the event's slot.
+  template <EventCallable F>
+  EventHandle schedule_at(SimTime t, Phase phase, F&& f, EventKind kind = 0) {
+    EventHandle h;
+    EventFn& dst = prepare(t, phase, kind, h);
+    if constexpr (std::is_nothrow_constructible_v<std::decay_t<F>, F&&>) {
+      dst.emplace(std::forward<F>(f));
+    } else {
+      try {
+        dst.emplace(std::forward<F>(f));
+      } catch (...) {
+        cancel(h);
+        throw;
+      }
+    }
+    return h;
+  }
+  template <EventCallable F>
+  EventHandle schedule_in(Duration d, Phase phase, F&& f, EventKind kind = 0) {
+    return schedule_at(time_after(d, kind), phase, std::forward<F>(f), kind);
+  }
   /// Cancels a pending event in O(1). Returns false if it already ran, was cancelled, or h is empty.
   bool cancel(EventHandle h);
   bool pending(EventHandle h) const;
@@ -99,6 +120,10 @@ class Engine {
  private:
   friend struct EngineTestAccess;
   struct Impl;
+  // Validates, takes a slot, queues the key; the caller fills the returned (empty) callback.
+  EventFn& prepare(SimTime t, Phase phase, EventKind kind, EventHandle& handle);
+  // now() + d, or std::logic_error if d is negative.
+  SimTime time_after(Duration d, EventKind kind) const;
   Impl* impl_;
   SimTime now_;
   uint64_t executed_ = 0;

@@ -12,9 +12,9 @@ namespace fleetsim {
 
 namespace {
 
-// Draws beyond this many seconds (~950 years) are "never": they could not happen within any
-// horizon SimTime can hold with margin, and converting them would overflow.
-constexpr double kNeverS = 3.0e10;
+// Instants beyond this many seconds after the epoch (~158 years) are "never": no horizon reaches
+// them, and SimTime (int64 ns, ~292 years) could not hold much more.
+constexpr double kNeverS = 5.0e9;
 
 double draw_repair_s(const RepairSpec& r, Rng& rng) {
   switch (r.kind) {
@@ -25,9 +25,10 @@ double draw_repair_s(const RepairSpec& r, Rng& rng) {
   return r.value_s;
 }
 
-Duration to_duration(double s) {
-  if (!(s < kNeverS)) return Duration::max();
-  return Duration::from_seconds(std::max(0.0, s));
+// base + s, or SimTime::max() ("never") when that lies beyond kNeverS.
+SimTime after(SimTime base, double s) {
+  if (!(base.seconds() + s < kNeverS)) return SimTime::max();
+  return base + Duration::from_seconds(std::max(0.0, s));
 }
 
 }  // namespace
@@ -110,9 +111,8 @@ struct FailureModel::Instance {
     const double e = rng.exponential(1.0);
     const double base = std::pow(a / scale_s, shape) + e / static_cast<double>(c.remaining);
     const double x = scale_s * std::pow(base, 1.0 / shape);
-    const Duration age = to_duration(x);
-    if (age == Duration::max()) return SimTime::max();
-    return std::max(c.birth + age, now);
+    const SimTime t = after(c.birth, x);
+    return t == SimTime::max() ? t : std::max(t, now);
   }
 };
 
@@ -275,9 +275,8 @@ void FailureModel::schedule_next(Instance& in) {
   SimTime t = SimTime::max();
   if (!in.weibull) {
     if (in.total == 0) return;
-    const Duration dt = to_duration(in.rng.exponential(in.lambda_per_s * static_cast<double>(in.total)));
-    if (dt == Duration::max()) return;
-    t = engine_.now() + dt;
+    t = after(engine_.now(), in.rng.exponential(in.lambda_per_s * static_cast<double>(in.total)));
+    if (t == SimTime::max()) return;
   } else {
     for (const auto& c : in.cohorts) t = std::min(t, c.next);
     if (!in.renewals.empty()) t = std::min(t, SimTime::from_ticks(in.renewals.top().first));
@@ -336,8 +335,8 @@ void FailureModel::fire(uint32_t id) {
       fail(in, victim);
     } else {
       ++stats_.masked;
-      const Duration life = to_duration(in.rng.weibull(in.shape, in.scale_s));
-      if (life != Duration::max()) in.renewals.emplace((now + life).ticks(), victim);
+      const SimTime t = after(now, in.rng.weibull(in.shape, in.scale_s));
+      if (t != SimTime::max()) in.renewals.emplace(t.ticks(), victim);
     }
   }
   schedule_next(in);
@@ -351,7 +350,8 @@ void FailureModel::fail(Instance& in, uint32_t index) {
   const std::string_view cause = ps.cause.empty() ? class_name(ps.cls) : std::string_view(ps.cause);
   const uint32_t id = in.id;
   if (in.straggler) {
-    const Duration dur = to_duration(draw_repair_s(ps.repair, in.repair_rng));
+    const SimTime end = after(now, draw_repair_s(ps.repair, in.repair_rng));
+    const Duration dur = end == SimTime::max() ? Duration::max() : end - now;
     fleet_.set_slowdown(c, ps.slowdown);
     ++stats_.stragglers;
     FailureEvent e{FailureEvent::Kind::StragglerStart, now, ps.cls, c, cause, dur, OutageKind::Full, ps.slowdown, in.process};
@@ -360,8 +360,8 @@ void FailureModel::fail(Instance& in, uint32_t index) {
       engine_.schedule_at(now + dur, Phase::Repair, [this, id, index] { straggler_end(id, index); }, kind_straggler_);
     return;
   }
-  const Duration repair = to_duration(draw_repair_s(ps.repair, in.repair_rng));
-  const Duration downtime = repair == Duration::max() ? Duration::max() : ps.repair.detect + repair;
+  const SimTime end = after(now, ps.repair.detect.seconds() + draw_repair_s(ps.repair, in.repair_rng));
+  const Duration downtime = end == SimTime::max() ? Duration::max() : end - now;
   if (takes_capacity_down(ps.cls)) {
     fleet_.set_health(c, ps.repair.detect > Duration::zero() ? Health::Failed : Health::Repairing);
   } else {
@@ -424,10 +424,10 @@ void FailureModel::repair_done(uint32_t id, uint32_t index, int64_t downtime_ns)
   publish(e, "repair", element_path(ps.cls, index), ps.name);
   if (in.weibull && fleet_.active(c)) {
     // Renewed: a new lifetime from age 0.
-    const Duration life = to_duration(in.rng.weibull(in.shape, in.scale_s));
-    if (life != Duration::max()) {
-      in.renewals.emplace((now + life).ticks(), index);
-      if (now + life < in.next) schedule_next(in);
+    const SimTime t = after(now, in.rng.weibull(in.shape, in.scale_s));
+    if (t != SimTime::max()) {
+      in.renewals.emplace(t.ticks(), index);
+      if (t < in.next) schedule_next(in);
     }
   }
 }
@@ -441,10 +441,10 @@ void FailureModel::straggler_end(uint32_t id, uint32_t index) {
                  in.spec->slowdown, in.process};
   publish(e, "straggler_end", element_path(in.spec->cls, index), in.spec->name);
   if (in.weibull && fleet_.active(c)) {
-    const Duration life = to_duration(in.rng.weibull(in.shape, in.scale_s));
-    if (life != Duration::max()) {
-      in.renewals.emplace((engine_.now() + life).ticks(), index);
-      if (engine_.now() + life < in.next) schedule_next(in);
+    const SimTime t = after(engine_.now(), in.rng.weibull(in.shape, in.scale_s));
+    if (t != SimTime::max()) {
+      in.renewals.emplace(t.ticks(), index);
+      if (t < in.next) schedule_next(in);
     }
   }
 }

@@ -557,8 +557,7 @@ void Fleet::count_move(ComponentRef c, Health from, Health to) {
 void Fleet::set_health(ComponentRef c, Health h) {
   if (h != Health::Healthy && h != Health::Degraded && h != Health::Failed && h != Health::Repairing)
     throw std::invalid_argument("fleet: set_health takes healthy, degraded, failed or repairing");
-  const Health own_before = own_health(c);
-  if (own_before == Health::Retired || own_before == Health::NotInstalled) return;  // stays out of service
+  if (!active(c)) return;  // not installed or retired: nothing to break or repair
   const Health before = health(c);
   const bool up_before = own_up(c);
   if (c.level == Level::Gpu || c.level == Level::Node) {

@@ -162,9 +162,9 @@ class Fleet {
   uint64_t count_domains(RegionId r, Level l, Health h) const;
 
   // ---- changes (the failure model calls these) ----
-  /// Sets c's own Health to Healthy, Degraded, Failed or Repairing. On a component that is not active
-  /// (not installed, retired) the state is remembered but counts do not move. Going down clears a
-  /// slowdown (the part was taken out; it returns repaired). O(depth).
+  /// Sets c's own Health to Healthy, Degraded, Failed or Repairing. Ignored on a component that is not
+  /// active (not installed, retired). Going down clears a slowdown (the part was taken out; it
+  /// returns repaired). O(depth).
   void set_health(ComponentRef c, Health h);
   /// Outage holds on a domain (region, zone, datacenter); they nest. O(depth).
   void begin_outage(ComponentRef domain);

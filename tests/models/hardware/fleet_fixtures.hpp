@@ -35,7 +35,7 @@ inline DatacenterSpec nvl72_dc(std::string name, uint32_t racks, std::string acc
 }
 
 /// us-east-1 (two zones: az1 with dc1 = 10 HGX nodes and dc2 = 2 NVL72 racks; az2 with dc3 = 5 HGX
-/// nodes) and us-west-2 (one zone, dc1 = 6 HGX nodes). 160 + 144 + 40 + 48 = 392 GPUs.
+/// nodes) and us-west-2 (one zone, dc1 = 6 HGX nodes). 80 + 144 + 40 + 48 = 312 GPUs.
 inline FleetSpec two_region_spec() {
   FleetSpec s;
   auto& east = s.add_region("us-east-1");

@@ -51,14 +51,14 @@ TEST_CASE("fleet: build lays out contiguous ranges per region", "[fleet]") {
   CHECK(f.regions() == 2);
   CHECK(f.count(Level::Zone) == 3);
   CHECK(f.count(Level::Datacenter) == 4);
-  CHECK(f.gpus() == 392);
+  CHECK(f.gpus() == 312);
   CHECK(f.nodes() == 10 + 36 + 5 + 6);
   CHECK(f.racks() == 5 + 2 + 3 + 3);
   const IndexRange east = f.range(RegionId{0}, Level::Gpu);
   CHECK(east.begin == 0);
-  CHECK(east.end == 160 + 144 + 40);
+  CHECK(east.end == 80 + 144 + 40);
   CHECK(f.range(RegionId{1}, Level::Gpu).size() == 48);
-  CHECK(f.usable_gpus(RegionId{0}) == 344);
+  CHECK(f.usable_gpus(RegionId{0}) == 264);
   CHECK(f.usable_gpus(RegionId{1}) == 48);
   CHECK(f.accelerators() == std::vector<std::string>{"H100", "GB200"});
   CHECK(f.usable_gpus(RegionId{0}, 1) == 144);
@@ -95,8 +95,8 @@ TEST_CASE("fleet: hierarchy queries agree with the ranges", "[fleet]") {
     REQUIRE(f.range(ref(r), Level::Node).contains(n.value()));
     REQUIRE(f.parent(ref(GpuId{g})) == ref(n));
   }
-  CHECK(f.region_of(ref(GpuId{391})) == RegionId{1});
-  CHECK(f.zone_of(ref(GpuId{160 + 144})) == ZoneId{1});
+  CHECK(f.region_of(ref(GpuId{311})) == RegionId{1});
+  CHECK(f.zone_of(ref(GpuId{80 + 144})) == ZoneId{1});
   // NVL72: 18 nodes per scale-up domain; HGX: the node alone.
   const IndexRange su = f.scale_up_domain(NodeId{10 + 20});
   CHECK(su.begin == 10 + 18);
@@ -107,13 +107,13 @@ TEST_CASE("fleet: hierarchy queries agree with the ranges", "[fleet]") {
 TEST_CASE("fleet: a GPU failure removes exactly one GPU and repair returns it", "[fleet]") {
   Fleet f = Fleet::build(two_region_spec());
   f.set_health(ref(GpuId{5}), Health::Failed);
-  CHECK(f.usable_gpus(RegionId{0}) == 343);
+  CHECK(f.usable_gpus(RegionId{0}) == 263);
   CHECK(f.count(RegionId{0}, 0, Level::Gpu, Health::Failed) == 1);
   f.set_health(ref(GpuId{5}), Health::Repairing);
   CHECK(f.count(RegionId{0}, 0, Level::Gpu, Health::Failed) == 0);
   CHECK(f.count(RegionId{0}, 0, Level::Gpu, Health::Repairing) == 1);
   f.set_health(ref(GpuId{5}), Health::Healthy);
-  CHECK(f.usable_gpus(RegionId{0}) == 344);
+  CHECK(f.usable_gpus(RegionId{0}) == 264);
   check_consistent(f);
 }
 
@@ -123,14 +123,14 @@ TEST_CASE("fleet: a rack failure takes exactly its nodes", "[fleet]") {
   const IndexRange in_rack = f.range(ref(rack), Level::Node);
   REQUIRE(in_rack.size() == 18);
   f.set_health(ref(rack), Health::Failed);
-  CHECK(f.usable_gpus(RegionId{0}) == 344 - 72);
+  CHECK(f.usable_gpus(RegionId{0}) == 264 - 72);
   CHECK(f.usable_gpus(RegionId{1}) == 48);
   for (uint32_t n = 0; n < f.nodes(); ++n) REQUIRE(f.usable(ref(NodeId{n})) == !in_rack.contains(n));
   // A GPU failing inside the dead rack changes nothing usable; it is counted as failed.
   f.set_health(ref(GpuId{f.range(ref(rack), Level::Gpu).begin}), Health::Failed);
-  CHECK(f.usable_gpus(RegionId{0}) == 344 - 72);
+  CHECK(f.usable_gpus(RegionId{0}) == 264 - 72);
   f.set_health(ref(rack), Health::Healthy);
-  CHECK(f.usable_gpus(RegionId{0}) == 344 - 1);
+  CHECK(f.usable_gpus(RegionId{0}) == 264 - 1);
   check_consistent(f);
 }
 
@@ -144,14 +144,14 @@ TEST_CASE("fleet: a region outage removes exactly that region and returns it at 
   // Nested outages: a zone outage inside, then the region ends first.
   f.begin_outage(ref(ZoneId{1}));
   f.end_outage(ref(RegionId{0}));
-  CHECK(f.usable_gpus(RegionId{0}) == 344 - 40);
+  CHECK(f.usable_gpus(RegionId{0}) == 264 - 40);
   f.begin_outage(ref(RegionId{0}));
   f.begin_outage(ref(RegionId{0}));
   f.end_outage(ref(RegionId{0}));
   CHECK(f.usable_gpus(RegionId{0}) == 0);
   f.end_outage(ref(RegionId{0}));
   f.end_outage(ref(ZoneId{1}));
-  CHECK(f.usable_gpus(RegionId{0}) == 344);
+  CHECK(f.usable_gpus(RegionId{0}) == 264);
   CHECK(f.health(ref(RegionId{0})) == Health::Healthy);
   CHECK_THROWS_AS(f.end_outage(ref(RegionId{0})), std::logic_error);
   check_consistent(f);
@@ -226,7 +226,7 @@ TEST_CASE("fleet: stragglers slow their placement and report degraded", "[fleet]
   std::vector<NodeId> nodes = {NodeId{0}, NodeId{2}};
   CHECK(f.slowest(nodes) == 1.25);  // GPU 17 is on node 2
   CHECK(f.health(ref(NodeId{1})) == Health::Degraded);
-  CHECK(f.usable_gpus(RegionId{0}) == 344);  // slow is still up
+  CHECK(f.usable_gpus(RegionId{0}) == 264);  // slow is still up
   CHECK(f.count(RegionId{0}, 0, Level::Gpu, Health::Degraded) == 1);
   f.set_health(ref(GpuId{17}), Health::Failed);  // taken out: no longer slow
   CHECK(f.slowdown(GpuId{17}) == 1.0);
@@ -241,7 +241,7 @@ TEST_CASE("fleet: partial outages block launches and degrade the network", "[fle
   f.add_launch_block(ref(RegionId{0}), +1);
   CHECK_FALSE(f.launch_allowed(ref(NodeId{0})));
   CHECK(f.launch_allowed(ref(NodeId{f.nodes() - 1})));
-  CHECK(f.usable_gpus(RegionId{0}) == 344);
+  CHECK(f.usable_gpus(RegionId{0}) == 264);
   f.add_launch_block(ref(RegionId{0}), -1);
   CHECK(f.launch_allowed(ref(NodeId{0})));
   f.push_network_factor(ref(ZoneId{0}), 0.5);

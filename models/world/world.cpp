@@ -44,7 +44,6 @@ void World::write_summary(SimTime now) {
   summary["scenario"]["name"] = scenario_.run.name;
   summary["scenario"]["start"] = format_utc_ns(scenario_.run.start_unix_ns);
   summary["scenario"]["horizon"] = format_duration(scenario_.run.horizon);
-  summary["simulated"] = format_duration(now.since_epoch());
   models_->failures.write_summary();
 }
 

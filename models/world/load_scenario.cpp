@@ -15,10 +15,6 @@ namespace fleetsim {
 
 namespace {
 
-// Top-level keys, in the order the schema documents them.
-constexpr std::initializer_list<std::string_view> kTopLevelKeys = {
-    "name", "description", "seed", "start", "horizon", "sample_interval", "catalog", "fleet", "failures"};
-
 // Defaults with their reasons: a year that has not started, so scenarios without a "start" do not
 // silently look historical; hourly samples keep a 7-year run's CSV at ~61k rows per series.
 constexpr std::string_view kDefaultStart = "2026-01-01T00:00:00Z";
@@ -79,7 +75,9 @@ Scenario load_scenario_text(std::string_view text, const std::string& source, co
     root.expected("a JSON object with \"name\" and \"horizon\"");
     diags.throw_if_any();
   }
-  root.reject_unknown_keys(kTopLevelKeys);
+  // Top-level keys, in the order the schema documents them.
+  root.reject_unknown_keys(
+      {"name", "description", "seed", "start", "horizon", "sample_interval", "catalog", "fleet", "failures"});
   s.run = read_run(root, options);
   s.catalog = load_catalog(root.section("catalog"));
   s.fleet = load_fleet(root.section("fleet"), s.catalog, s.run);

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/network/collectives.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace fleetsim {
+
+namespace {
+// The ECMP key of a transfer: a pure function of the pair (and the run's key_base), so a pair keeps its
+// path across steps, as an NCCL connection keeps its queue pair, and aggregate and detailed costing
+// route identically.
+// All-to-all phases longer than this are costed on this many evenly spaced shifts.
+constexpr uint32_t kSampledSteps = 32;
+uint64_t transfer_key(uint64_t base, VertexId src, VertexId dst) {
+  return ecmp_mix(base ^ ecmp_mix((uint64_t{src} << 32) | dst)) | 1;
+}
+}  // namespace
+
+CollectivePlan::CollectivePlan(std::span<const VertexId> placement, const CollectiveSpec& spec, const Router& router)
+    : ranks_(placement.begin(), placement.end()), spec_(spec), algorithm_(spec.algorithm) {
+  n_ = static_cast<uint32_t>(ranks_.size());
+  if (!(spec.bytes >= 0) || !std::isfinite(spec.bytes)) throw std::invalid_argument("collective bytes must be >= 0");
+  if (n_ <= 1) return;
+  auto add = [&](uint32_t steps, bool same) {
+    if (steps == 0) return;
+    phases_.push_back({total_steps_, steps, same});
+    total_steps_ += steps;
+  };
+  switch (spec.op) {
+    case CollectiveOp::PointToPoint: add(1, true); return;
+    case CollectiveOp::AllToAll: add(n_ - 1, false); return;
+    case CollectiveOp::AllGather:
+    case CollectiveOp::ReduceScatter:
+      algorithm_ = Algorithm::Ring;
+      add(n_ - 1, true);
+      return;
+    case CollectiveOp::AllReduce: break;
+  }
+  if (algorithm_ == Algorithm::Tree) {
+    while ((2u << depth_) - 1 < n_) ++depth_;  // nodes at depth d: [2^d - 1, 2^(d+1) - 1)
+    for (uint32_t k = 0; k < 2 * depth_; ++k) add(1, true);
+    return;
+  }
+  if (algorithm_ == Algorithm::Hierarchical) {
+    // Group by scale-up domain, in order of first appearance.
+    std::vector<VertexId> keys;
+    std::vector<std::vector<VertexId>> groups;
+    for (VertexId v : ranks_) {
+      const auto sw = router.topology().nvswitch_of(v);
+      const VertexId k = sw ? *sw : v;
+      auto it = std::find(keys.begin(), keys.end(), k);
+      if (it == keys.end()) {
+        keys.push_back(k);
+        groups.emplace_back();
+        it = keys.end() - 1;
+      }
+      groups[static_cast<size_t>(it - keys.begin())].push_back(v);
+    }
+    bool equal = true;
+    for (const auto& g : groups) equal = equal && g.size() == groups[0].size();
+    if (equal && groups.size() > 1 && groups[0].size() > 1) {
+      g_ = static_cast<uint32_t>(groups[0].size());
+      m_ = static_cast<uint32_t>(groups.size());
+      ranks_.clear();
+      for (const auto& g : groups) ranks_.insert(ranks_.end(), g.begin(), g.end());
+      add(g_ - 1, true);
+      add(2 * (m_ - 1), true);
+      add(g_ - 1, true);
+      return;
+    }
+    algorithm_ = Algorithm::Ring;
+  }
+  algorithm_ = Algorithm::Ring;
+  add(2 * (n_ - 1), true);
+}
+
+void CollectivePlan::step(uint32_t k, std::vector<Transfer>& out) const {
+  out.clear();
+  if (k >= total_steps_) return;
+  const double S = spec_.bytes;
+  switch (spec_.op) {
+    case CollectiveOp::PointToPoint: out.push_back({ranks_[0], ranks_[1], S}); return;
+    case CollectiveOp::AllToAll:
+      for (uint32_t i = 0; i < n_; ++i) out.push_back({ranks_[i], ranks_[(i + k + 1) % n_], S / n_});
+      return;
+    case CollectiveOp::AllGather:
+    case CollectiveOp::ReduceScatter:
+      for (uint32_t i = 0; i < n_; ++i) out.push_back({ranks_[i], ranks_[(i + 1) % n_], S / n_});
+      return;
+    case CollectiveOp::AllReduce: break;
+  }
+  if (algorithm_ == Algorithm::Tree) {
+    const bool up = k < depth_;
+    const uint32_t d = up ? depth_ - k : k - depth_ + 1;
+    const uint32_t lo = (1u << d) - 1, hi = std::min(n_, (2u << d) - 1);
+    for (uint32_t i = lo; i < hi; ++i) {
+      const uint32_t parent = (i - 1) / 2;
+      if (up)
+        out.push_back({ranks_[i], ranks_[parent], S});
+      else
+        out.push_back({ranks_[parent], ranks_[i], S});
+    }
+    return;
+  }
+  if (algorithm_ == Algorithm::Hierarchical) {
+    const bool inside = k < g_ - 1 || k >= (g_ - 1) + 2 * (m_ - 1);
+    if (inside) {
+      for (uint32_t j = 0; j < m_; ++j)
+        for (uint32_t l = 0; l < g_; ++l) out.push_back({ranks_[j * g_ + l], ranks_[j * g_ + (l + 1) % g_], S / g_});
+    } else {
+      for (uint32_t j = 0; j < m_; ++j)
+        for (uint32_t l = 0; l < g_; ++l)
+          out.push_back({ranks_[j * g_ + l], ranks_[((j + 1) % m_) * g_ + l], S / (static_cast<double>(g_) * m_)});
+    }
+    return;
+  }
+  for (uint32_t i = 0; i < n_; ++i) out.push_back({ranks_[i], ranks_[(i + 1) % n_], S / n_});
+}
+
+std::vector<double> max_min_fair(std::span<const std::vector<EdgeIndex>> paths, std::span<const double> capacity) {
+  const size_t F = paths.size();
+  std::vector<double> rate(F, std::numeric_limits<double>::infinity());
+  std::vector<double> residual(capacity.begin(), capacity.end());
+  std::vector<uint32_t> count(capacity.size(), 0);
+  std::vector<std::vector<uint32_t>> on(capacity.size());
+  for (uint32_t f = 0; f < F; ++f)
+    for (EdgeIndex e : paths[f]) {
+      ++count[e];
+      on[e].push_back(f);
+    }
+  std::vector<char> frozen(F, 0);
+  size_t left = 0;
+  for (uint32_t f = 0; f < F; ++f) left += paths[f].empty() ? 0 : 1;
+  // Textbook progressive filling (Bertsekas and Gallager 6.5.2): find the link with the least fair
+  // share among links with unfrozen flows, freeze its flows at that share, repeat. O(L) per round.
+  while (left > 0) {
+    double best = std::numeric_limits<double>::infinity();
+    size_t arg = SIZE_MAX;
+    for (size_t e = 0; e < capacity.size(); ++e) {
+      if (count[e] == 0) continue;
+      const double s = std::max(0.0, residual[e]) / count[e];
+      if (s < best) {
+        best = s;
+        arg = e;
+      }
+    }
+    if (arg == SIZE_MAX) break;
+    for (uint32_t f : on[arg]) {
+      if (frozen[f]) continue;
+      frozen[f] = 1;
+      rate[f] = best;
+      --left;
+      for (EdgeIndex e : paths[f]) {
+        residual[e] -= best;
+        --count[e];
+      }
+    }
+  }
+  return rate;
+}
+
+Duration ring_allreduce_time(uint32_t n, double bytes, double bytes_per_s, Duration alpha) {
+  if (n <= 1) return Duration::zero();
+  const double steps = 2.0 * (n - 1);
+  return Duration::from_seconds(steps * (alpha.seconds() + bytes / n / bytes_per_s));
+}
+
+CollectiveCost estimate_collective(Router& router, std::span<const double> capacity, std::span<const VertexId> placement,
+                                   const CollectiveSpec& spec, std::span<const double> background) {
+  CollectivePlan plan(placement, spec, router);
+  CollectiveCost cost;
+  cost.steps = plan.steps();
+  cost.bottleneck_bytes_per_s = std::numeric_limits<double>::infinity();
+  std::vector<double> cap(capacity.begin(), capacity.end());
+  if (!background.empty())
+    for (size_t e = 0; e < cap.size(); ++e) cap[e] = std::max(cap[e] * 1e-9, cap[e] - background[e]);
+  const Topology& t = router.topology();
+  std::vector<Transfer> tr;
+  std::vector<std::vector<EdgeIndex>> paths;
+  double total_s = 0;
+  Duration worst_latency;
+  for (const auto& ph : plan.phases()) {
+    std::vector<uint32_t> sample;
+    if (ph.same_pattern || ph.steps <= kSampledSteps) {
+      if (ph.same_pattern)
+        sample.push_back(ph.first_step);
+      else
+        for (uint32_t k = 0; k < ph.steps; ++k) sample.push_back(ph.first_step + k);
+    } else {
+      for (uint32_t j = 0; j < kSampledSteps; ++j)
+        sample.push_back(ph.first_step + static_cast<uint32_t>(uint64_t{ph.steps - 1} * j / (kSampledSteps - 1)));
+    }
+    double sum_s = 0;
+    for (uint32_t k : sample) {
+      plan.step(k, tr);
+      paths.resize(tr.size());
+      for (size_t i = 0; i < tr.size(); ++i) {
+        if (!router.route(tr[i].src, tr[i].dst, transfer_key(spec.key_base, tr[i].src, tr[i].dst), paths[i])) {
+          cost.connected = false;
+          cost.time = Duration::max();
+          return cost;
+        }
+      }
+      // The step as a fluid: solve max-min, advance to the first flow that drains, remove it, re-solve
+      // (rates of the others rise), until all have drained; the step ends when the last byte of the
+      // slowest flow has arrived (drain + its path latency). Usually one round: ring steps are uniform.
+      std::vector<double> left(tr.size());
+      std::vector<char> live(tr.size(), 0);
+      std::vector<Duration> lat(tr.size());
+      size_t alive = 0;
+      double step_s = 0;
+      for (size_t i = 0; i < tr.size(); ++i) {
+        for (EdgeIndex e : paths[i]) lat[i] += t.edge(e).latency;
+        worst_latency = std::max(worst_latency, lat[i]);
+        left[i] = tr[i].bytes;
+        live[i] = !paths[i].empty() && tr[i].bytes > 0;
+        alive += live[i];
+        if (!live[i]) step_s = std::max(step_s, lat[i].seconds());
+      }
+      double now_s = 0;
+      bool first_round = true;
+      std::vector<std::vector<EdgeIndex>> live_paths;
+      std::vector<size_t> idx;
+      while (alive > 0) {
+        live_paths.clear();
+        idx.clear();
+        for (size_t i = 0; i < tr.size(); ++i)
+          if (live[i]) {
+            live_paths.push_back(paths[i]);
+            idx.push_back(i);
+          }
+        const std::vector<double> rate = max_min_fair(live_paths, cap);
+        double dt = std::numeric_limits<double>::infinity();
+        for (size_t j = 0; j < idx.size(); ++j) {
+          dt = std::min(dt, left[idx[j]] / rate[j]);
+          if (first_round) cost.bottleneck_bytes_per_s = std::min(cost.bottleneck_bytes_per_s, rate[j]);
+        }
+        first_round = false;
+        now_s += dt;
+        for (size_t j = 0; j < idx.size(); ++j) {
+          const size_t i = idx[j];
+          left[i] -= rate[j] * dt;
+          if (left[i] <= tr[i].bytes * 1e-12) {
+            live[i] = 0;
+            --alive;
+            step_s = std::max(step_s, now_s + lat[i].seconds());
+          }
+        }
+      }
+      sum_s += spec.alpha.seconds() + step_s;
+    }
+    total_s += sum_s / static_cast<double>(sample.size()) * ph.steps;
+  }
+  cost.time = Duration::from_seconds(total_s);
+  cost.step_latency = spec.alpha + worst_latency;
+  if (!std::isfinite(cost.bottleneck_bytes_per_s)) cost.bottleneck_bytes_per_s = 0;
+  return cost;
+}
+
+CollectiveRun::CollectiveRun(FlowModel& flows, Router& router, Engine& engine, std::span<const VertexId> placement,
+                             const CollectiveSpec& spec, std::function<void()> on_done)
+    : flows_(flows), engine_(engine), plan_(placement, spec, router), spec_(spec), on_done_(std::move(on_done)) {}
+
+CollectiveRun::~CollectiveRun() {
+  engine_.cancel(wait_);
+  for (FlowId f : current_) flows_.abort(f);
+}
+
+void CollectiveRun::start() {
+  if (started_) throw std::logic_error("CollectiveRun::start called twice");
+  started_ = true;
+  begin_ = end_ = engine_.now();
+  step_ = 0;
+  begin_step();
+}
+
+void CollectiveRun::begin_step() {
+  if (step_ >= plan_.steps()) {
+    finish();
+    return;
+  }
+  if (spec_.alpha > Duration::zero()) {
+    wait_ = engine_.schedule_in(spec_.alpha, Phase::Completion, [this] { launch_step(); });
+  } else {
+    launch_step();
+  }
+}
+
+void CollectiveRun::launch_step() {
+  plan_.step(step_, transfers_);
+  outstanding_ = static_cast<uint32_t>(transfers_.size());
+  current_.clear();
+  if (outstanding_ == 0) {
+    ++step_;
+    begin_step();
+    return;
+  }
+  for (const Transfer& t : transfers_)
+    current_.push_back(flows_.start(t.src, t.dst, t.bytes, [this] { flow_done(); }, transfer_key(spec_.key_base, t.src, t.dst)));
+}
+
+void CollectiveRun::flow_done() {
+  if (flows_.finishing_failed()) failed_ = true;
+  if (--outstanding_ > 0) return;
+  current_.clear();
+  if (failed_) {
+    finish();
+    return;
+  }
+  ++step_;
+  begin_step();
+}
+
+void CollectiveRun::finish() {
+  end_ = engine_.now();
+  done_ = true;
+  if (on_done_) on_done_();
+}
+
+}  // namespace fleetsim

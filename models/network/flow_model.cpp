@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/network/flow_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace fleetsim {
+
+namespace {
+constexpr uint32_t kFlowBit = 0x80000000u;
+// Min-heap order for std::push_heap/pop_heap (which build max-heaps): smallest share on top, ties by id.
+struct HeapGreater {
+  template <class E>
+  bool operator()(const E& a, const E& b) const {
+    return a.share > b.share || (a.share == b.share && a.id > b.id);
+  }
+};
+}  // namespace
+
+FlowModel::FlowModel(const Topology& topology, Router& router, Engine& engine, Recorder* recorder,
+                     FlowModelOptions options)
+    : topo_(topology), router_(router), engine_(engine), recorder_(recorder), opt_(std::move(options)) {
+  links_.resize(topology.directed_edges());
+  for (EdgeIndex e = 0; e < links_.size(); ++e) {
+    const auto& r = topology.edge(e);
+    links_[e].nominal = links_[e].capacity = r.bytes_per_s;
+    links_[e].kind = r.kind;
+  }
+  for (EdgeIndex e = 0; e < links_.size(); ++e) {
+    kind_capacity_[static_cast<int>(links_[e].kind)] += links_[e].capacity;
+    kind_links_[static_cast<int>(links_[e].kind)] += 1;
+  }
+  kind_drain_ = engine_.register_kind("net-drain");
+  kind_deliver_ = engine_.register_kind("net-deliver");
+  kind_solve_ = engine_.register_kind("net-solve");
+  kind_sample_ = engine_.register_kind("net-sample");
+  integrated_to_ = last_sample_ = engine_.now();
+  if (recorder_ != nullptr && opt_.sample_interval > Duration::zero()) {
+    table_ = recorder_->table(opt_.table, {"time_ns", "class", "links_up", "capacity_bytes_per_s",
+                                           "mean_load_bytes_per_s", "utilization_fraction"});
+    sample_ev_ = engine_.schedule_in(opt_.sample_interval, Phase::Sample, [this] { sample(); }, kind_sample_);
+  }
+}
+
+FlowModel::~FlowModel() {
+  // Events capture `this`: none may run after the model is gone.
+  for (auto& f : flows_)
+    if (f.state != State::Free) engine_.cancel(f.ev);
+  engine_.cancel(solve_ev_);
+  engine_.cancel(sample_ev_);
+}
+
+FlowModel::Flow* FlowModel::get(FlowId id) {
+  const uint64_t v = id.value();
+  const uint32_t slot = static_cast<uint32_t>(v & 0xffffffffu);
+  if (!id.valid() || slot >= flows_.size()) return nullptr;
+  Flow& f = flows_[slot];
+  if (f.state == State::Free || f.gen != static_cast<uint32_t>(v >> 32)) return nullptr;
+  return &f;
+}
+const FlowModel::Flow* FlowModel::get(FlowId id) const { return const_cast<FlowModel*>(this)->get(id); }
+
+uint32_t FlowModel::alloc_slot() {
+  if (!free_.empty()) {
+    const uint32_t s = free_.back();
+    free_.pop_back();
+    return s;
+  }
+  flows_.emplace_back();
+  return static_cast<uint32_t>(flows_.size() - 1);
+}
+
+FlowId FlowModel::start(VertexId src, VertexId dst, double bytes, EventFn on_done, uint64_t key,
+                        double max_bytes_per_s) {
+  if (!(bytes >= 0) || !std::isfinite(bytes)) throw std::invalid_argument("FlowModel::start: bytes must be finite and >= 0");
+  if (!(max_bytes_per_s > 0)) throw std::invalid_argument("FlowModel::start: rate cap must be positive");
+  const uint32_t slot = alloc_slot();
+  Flow& f = flows_[slot];
+  const FlowId id = id_of(slot);
+  f.state = State::Pending;
+  f.src = src;
+  f.dst = dst;
+  f.key = key != 0 ? key : id.value();
+  f.bytes = f.remaining = bytes;
+  f.rate = 0;
+  f.cap = max_bytes_per_s;
+  f.last = engine_.now();
+  f.done = std::move(on_done);
+  f.latency = Duration::zero();
+  ++stats_.flows_started;
+  if (!router_.route(src, dst, f.key, f.path)) {
+    fail_later(slot);
+    return id;
+  }
+  for (EdgeIndex e : f.path) f.latency += topo_.edge(e).latency;
+  if (f.path.empty() || bytes == 0) {
+    // Nothing to share: only the latency.
+    f.state = State::Draining;
+    f.ev = engine_.schedule_in(f.latency, Phase::Completion, [this, slot] { deliver(slot, false); }, kind_deliver_);
+    return id;
+  }
+  attach(slot);
+  ++active_count_;
+  request_solve();
+  return id;
+}
+
+bool FlowModel::abort(FlowId id) {
+  Flow* f = get(id);
+  if (f == nullptr) return false;
+  const uint32_t slot = static_cast<uint32_t>(id.value() & 0xffffffffu);
+  engine_.cancel(f->ev);
+  if (f->state == State::Pending || f->state == State::Active) {
+    detach(slot);
+    --active_count_;
+    request_solve();
+  }
+  f->done.reset();
+  f->state = State::Free;
+  ++f->gen;
+  f->path.clear();
+  free_.push_back(slot);
+  return true;
+}
+
+bool FlowModel::active(FlowId id) const {
+  const Flow* f = get(id);
+  return f != nullptr && (f->state == State::Pending || f->state == State::Active);
+}
+double FlowModel::rate(FlowId id) const {
+  const Flow* f = get(id);
+  return f == nullptr ? 0.0 : f->rate;
+}
+double FlowModel::remaining_bytes(FlowId id) const {
+  const Flow* f = get(id);
+  if (f == nullptr) return 0.0;
+  if (f->state != State::Active) return f->state == State::Pending ? f->remaining : 0.0;
+  return std::max(0.0, f->remaining - f->rate * (engine_.now() - f->last).seconds());
+}
+const std::vector<EdgeIndex>& FlowModel::path(FlowId id) const {
+  static const std::vector<EdgeIndex> none;
+  const Flow* f = get(id);
+  return f == nullptr ? none : f->path;
+}
+
+double FlowModel::load(EdgeIndex e) const {
+  double s = 0;
+  for (uint32_t slot : links_[e].flows) s += flows_[slot].rate;
+  return s;
+}
+
+void FlowModel::mark_dirty(EdgeIndex e) {
+  if (links_[e].dirty == dirty_epoch_) return;
+  links_[e].dirty = dirty_epoch_;
+  dirty_.push_back(e);
+}
+
+void FlowModel::attach(uint32_t slot) {
+  Flow& f = flows_[slot];
+  f.pos.resize(f.path.size());
+  for (size_t i = 0; i < f.path.size(); ++i) {
+    auto& list = links_[f.path[i]].flows;
+    f.pos[i] = static_cast<uint32_t>(list.size());
+    list.push_back(slot);
+    mark_dirty(f.path[i]);
+  }
+}
+
+void FlowModel::detach(uint32_t slot) {
+  Flow& f = flows_[slot];
+  if (f.rate != 0) set_rate(f, 0);
+  for (size_t i = 0; i < f.path.size(); ++i) {
+    const EdgeIndex e = f.path[i];
+    auto& list = links_[e].flows;
+    const uint32_t p = f.pos[i];
+    const uint32_t moved = list.back();
+    list[p] = moved;
+    list.pop_back();
+    if (moved != slot) {
+      Flow& g = flows_[moved];
+      for (size_t j = 0; j < g.path.size(); ++j)
+        if (g.path[j] == e) {
+          g.pos[j] = p;
+          break;
+        }
+    }
+    mark_dirty(e);
+  }
+}
+
+void FlowModel::request_solve() {
+  if (solve_pending_) return;
+  solve_pending_ = true;
+  solve_ev_ = engine_.schedule_at(engine_.now(), Phase::Completion,
+                                  [this] {
+                                    solve_pending_ = false;
+                                    solve();
+                                  },
+                                  kind_solve_);
+}
+
+void FlowModel::flush() {
+  if (!solve_pending_) return;
+  engine_.cancel(solve_ev_);
+  solve_pending_ = false;
+  solve();
+}
+
+void FlowModel::integrate() {
+  const SimTime now = engine_.now();
+  if (now <= integrated_to_) return;
+  const double dt = (now - integrated_to_).seconds();
+  for (int k = 0; k < kLinkKinds; ++k) kind_integral_[k] += kind_load_[k] * dt;
+  integrated_to_ = now;
+}
+
+void FlowModel::set_rate(Flow& f, double r) {
+  integrate();
+  const double delta = r - f.rate;
+  for (EdgeIndex e : f.path) kind_load_[static_cast<int>(links_[e].kind)] += delta;
+  f.rate = r;
+}
+
+void FlowModel::solve() {
+  if (dirty_.empty()) return;
+  ++epoch_;
+  comp_links_.clear();
+  comp_flows_.clear();
+  for (EdgeIndex e : dirty_) {
+    if (links_[e].stamp == epoch_) continue;
+    links_[e].stamp = epoch_;
+    comp_links_.push_back(e);
+  }
+  dirty_.clear();
+  ++dirty_epoch_;
+  // The component: every flow on a touched link, every link of those flows, and so on.
+  for (size_t i = 0; i < comp_links_.size(); ++i) {
+    for (uint32_t slot : links_[comp_links_[i]].flows) {
+      Flow& f = flows_[slot];
+      if (f.stamp == epoch_) continue;
+      f.stamp = epoch_;
+      comp_flows_.push_back(slot);
+      for (EdgeIndex e : f.path) {
+        if (links_[e].stamp == epoch_) continue;
+        links_[e].stamp = epoch_;
+        comp_links_.push_back(e);
+      }
+    }
+  }
+  if (comp_flows_.empty()) return;
+  ++stats_.solves;
+  stats_.solved_flows += comp_flows_.size();
+  stats_.solved_links += comp_links_.size();
+  stats_.max_component = std::max<uint64_t>(stats_.max_component, comp_flows_.size());
+
+  const SimTime now = engine_.now();
+  heap_.clear();
+  for (uint32_t slot : comp_flows_) {
+    Flow& f = flows_[slot];
+    if (f.state == State::Active) {
+      f.remaining = std::max(0.0, f.remaining - f.rate * (now - f.last).seconds());
+      f.last = now;
+    }
+    f.frozen = false;
+    if (std::isfinite(f.cap)) heap_.push_back({f.cap, slot | kFlowBit});
+  }
+  for (EdgeIndex e : comp_links_) {
+    Link& l = links_[e];
+    l.residual = l.capacity;
+    l.unfrozen = static_cast<uint32_t>(l.flows.size());
+    if (l.unfrozen > 0) heap_.push_back({l.residual / l.unfrozen, e});
+  }
+  std::make_heap(heap_.begin(), heap_.end(), HeapGreater{});
+
+  // Progressive filling. Every key in the heap is a lower bound of its link's current fair share
+  // (shares only rise as flows freeze at the minimum share), so the popped entry is the bottleneck
+  // once its share is re-evaluated and found not to have risen.
+  size_t frozen = 0;
+  auto freeze = [&](Flow& f, double r) {
+    f.frozen = true;
+    f.next = r;
+    ++frozen;
+    for (EdgeIndex e : f.path) {
+      Link& l = links_[e];
+      l.residual -= r;
+      --l.unfrozen;
+    }
+  };
+  while (!heap_.empty() && frozen < comp_flows_.size()) {
+    std::pop_heap(heap_.begin(), heap_.end(), HeapGreater{});
+    const HeapEntry top = heap_.back();
+    heap_.pop_back();
+    if ((top.id & kFlowBit) != 0) {
+      Flow& f = flows_[top.id & ~kFlowBit];
+      if (!f.frozen) freeze(f, top.share);
+      continue;
+    }
+    Link& l = links_[top.id];
+    if (l.unfrozen == 0) continue;
+    const double share = std::max(0.0, l.residual) / l.unfrozen;
+    if (share > top.share * (1 + 1e-12)) {
+      heap_.push_back({share, top.id});
+      std::push_heap(heap_.begin(), heap_.end(), HeapGreater{});
+      continue;
+    }
+    for (uint32_t slot : l.flows) {
+      Flow& f = flows_[slot];
+      if (!f.frozen) freeze(f, share);
+    }
+  }
+
+  for (uint32_t slot : comp_flows_) {
+    Flow& f = flows_[slot];
+    const double r = f.next;
+    if (f.state == State::Pending) {
+      set_rate(f, r);
+      f.state = State::Active;
+      f.last = now;
+      ++stats_.rate_changes;
+      schedule_drain(slot);
+    } else if (std::abs(r - f.rate) > opt_.rate_tolerance * f.rate) {
+      set_rate(f, r);
+      engine_.cancel(f.ev);
+      ++stats_.rate_changes;
+      schedule_drain(slot);
+    }
+  }
+}
+
+void FlowModel::schedule_drain(uint32_t slot) {
+  Flow& f = flows_[slot];
+  const double secs = f.remaining / f.rate;
+  // Round up: the drain is never before the last byte is sent. Clamp far futures (a rate of a few
+  // bytes per second) to something the clock can hold.
+  const double ns = std::min(std::ceil(secs * 1e9), 4.0e18);
+  const uint32_t gen = f.gen;
+  f.ev = engine_.schedule_at(engine_.now() + Duration::ns(static_cast<int64_t>(ns)), Phase::Completion,
+                             [this, slot, gen] {
+                               if (flows_[slot].gen == gen) on_drain(slot);
+                             },
+                             kind_drain_);
+}
+
+void FlowModel::on_drain(uint32_t slot) {
+  Flow& f = flows_[slot];
+  f.remaining = 0;
+  detach(slot);
+  --active_count_;
+  request_solve();
+  f.last = engine_.now();
+  if (f.latency > Duration::zero()) {
+    f.state = State::Draining;
+    f.ev = engine_.schedule_in(f.latency, Phase::Completion, [this, slot] { deliver(slot, false); }, kind_deliver_);
+  } else {
+    deliver(slot, false);
+  }
+}
+
+void FlowModel::deliver(uint32_t slot, bool failed) {
+  EventFn cb;
+  {
+    Flow& f = flows_[slot];
+    cb = std::move(f.done);
+    finishing_ = id_of(slot);
+    finishing_failed_ = failed;
+    if (!failed) ++stats_.flows_done;
+    f.state = State::Free;
+    ++f.gen;
+    f.path.clear();
+    f.ev = EventHandle{};
+    free_.push_back(slot);
+  }
+  if (cb) cb();  // may start flows (and grow flows_): no reference to the slot is held here
+  finishing_ = FlowId::none();
+  finishing_failed_ = false;
+}
+
+void FlowModel::fail_later(uint32_t slot) {
+  Flow& f = flows_[slot];
+  f.state = State::Failing;
+  ++stats_.flows_failed;
+  f.ev = engine_.schedule_at(engine_.now(), Phase::Completion, [this, slot] { deliver(slot, true); }, kind_deliver_);
+}
+
+void FlowModel::reroute(uint32_t slot) {
+  Flow& f = flows_[slot];
+  const SimTime now = engine_.now();
+  if (f.state == State::Active) {
+    f.remaining = std::max(0.0, f.remaining - f.rate * (now - f.last).seconds());
+    f.last = now;
+  }
+  engine_.cancel(f.ev);
+  detach(slot);
+  ++stats_.flows_rerouted;
+  request_solve();
+  if (!router_.route(f.src, f.dst, f.key, f.path)) {
+    --active_count_;
+    fail_later(slot);
+    return;
+  }
+  f.latency = Duration::zero();
+  for (EdgeIndex e : f.path) f.latency += topo_.edge(e).latency;
+  f.state = State::Pending;
+  attach(slot);
+}
+
+void FlowModel::reroute_all() {
+  for (uint32_t slot = 0; slot < flows_.size(); ++slot) {
+    Flow& f = flows_[slot];
+    if (f.state != State::Pending && f.state != State::Active) continue;
+    const bool ok = router_.route(f.src, f.dst, f.key, scratch_path_);
+    if (ok && scratch_path_ == f.path) continue;
+    reroute(slot);
+  }
+}
+
+void FlowModel::recount_capacity() {
+  kind_capacity_.fill(0);
+  kind_links_.fill(0);
+  for (EdgeIndex e = 0; e < links_.size(); ++e) {
+    if (!router_.usable(e)) continue;
+    kind_capacity_[static_cast<int>(links_[e].kind)] += links_[e].capacity;
+    kind_links_[static_cast<int>(links_[e].kind)] += 1;
+  }
+}
+
+void FlowModel::set_link_up(uint32_t link, bool up) {
+  if (!router_.set_link_up(link, up)) return;
+  integrate();
+  recount_capacity();
+  if (!up) {
+    for (EdgeIndex e : {link * 2, link * 2 + 1})
+      while (!links_[e].flows.empty()) reroute(links_[e].flows.back());
+  } else {
+    reroute_all();
+  }
+}
+
+void FlowModel::set_switch_up(VertexId v, bool up) {
+  if (!router_.set_vertex_up(v, up)) return;
+  integrate();
+  recount_capacity();
+  if (!up) {
+    for (const Router::Out& o : router_.out(v))
+      for (EdgeIndex e : {o.e, o.e ^ 1})
+        while (!links_[e].flows.empty()) reroute(links_[e].flows.back());
+  } else {
+    reroute_all();
+  }
+}
+
+void FlowModel::set_link_capacity(uint32_t link, double fraction) {
+  if (!(fraction > 0 && fraction <= 1))
+    throw std::invalid_argument("FlowModel::set_link_capacity: fraction must be in (0, 1]");
+  integrate();
+  for (EdgeIndex e : {link * 2, link * 2 + 1}) {
+    links_[e].capacity = links_[e].nominal * fraction;
+    mark_dirty(e);
+  }
+  recount_capacity();
+  request_solve();
+}
+
+double FlowModel::load_integral_bytes(LinkKind k) const {
+  const double dt = (engine_.now() - integrated_to_).seconds();
+  return kind_integral_[static_cast<int>(k)] + kind_load_[static_cast<int>(k)] * dt;
+}
+
+double FlowModel::mean_utilization(LinkKind k) const {
+  const double span = (engine_.now() - last_sample_).seconds();
+  const double cap = kind_capacity_[static_cast<int>(k)];
+  if (span <= 0 || cap <= 0) return 0;
+  return (load_integral_bytes(k) - sample_integral_[static_cast<int>(k)]) / (span * cap);
+}
+
+void FlowModel::sample() {
+  integrate();
+  const SimTime now = engine_.now();
+  const double span = (now - last_sample_).seconds();
+  for (int k = 0; k < kLinkKinds; ++k) {
+    if (topo_.report().links_per_kind[k] == 0) continue;
+    const double mean_load = span > 0 ? (kind_integral_[k] - sample_integral_[k]) / span : 0.0;
+    const double cap = kind_capacity_[k];
+    recorder_->row(table_, now, link_kind_name(static_cast<LinkKind>(k)), static_cast<int64_t>(kind_links_[k]), cap,
+                   mean_load, cap > 0 ? mean_load / cap : 0.0);
+    sample_integral_[k] = kind_integral_[k];
+  }
+  last_sample_ = now;
+  sample_ev_ = engine_.schedule_in(opt_.sample_interval, Phase::Sample, [this] { sample(); }, kind_sample_);
+}
+
+}  // namespace fleetsim

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/network/routing.hpp"
+
+#include <boost/graph/connected_components.hpp>
+
+#include <algorithm>
+#include <numeric>
+
+namespace fleetsim {
+
+Router::Router(const Topology& t) : t_(&t) {
+  const uint32_t V = t.vertices(), E = t.directed_edges();
+  out_begin_.assign(V + 1, 0);
+  src_.resize(E);
+  dst_.resize(E);
+  cost_.resize(E);
+  for (EdgeIndex e = 0; e < E; ++e) {
+    const auto& r = t.edge(e);
+    src_[e] = r.source;
+    dst_[e] = r.target;
+    cost_[e] = static_cast<uint8_t>(link_cost(r.kind));
+    ++out_begin_[r.source + 1];
+  }
+  std::partial_sum(out_begin_.begin(), out_begin_.end(), out_begin_.begin());
+  out_.resize(E);
+  std::vector<uint32_t> fill(out_begin_.begin(), out_begin_.end() - 1);
+  // Edge ids were made in graph order, so this keeps each vertex's out-links in the graph's order.
+  for (EdgeIndex e = 0; e < E; ++e) out_[fill[src_[e]]++] = Out{dst_[e], e};
+  link_up_.assign(E / 2, 1);
+  vertex_up_.assign(V, 1);
+  switch_index_.assign(V, UINT32_MAX);
+  for (VertexId v = 0; v < V; ++v) {
+    if (t.forwards(v)) {
+      switch_index_[v] = static_cast<uint32_t>(switches_.size());
+      switches_.push_back(v);
+    }
+  }
+  dist_.resize(switches_.size());
+  dist_gen_.assign(switches_.size(), UINT64_MAX);
+}
+
+bool Router::set_link_up(uint32_t link, bool up) {
+  if ((link_up_[link] != 0) == up) return false;
+  link_up_[link] = up ? 1 : 0;
+  links_down_ += up ? -1u : 1u;
+  ++generation_;
+  return true;
+}
+
+bool Router::set_vertex_up(VertexId v, bool up) {
+  if ((vertex_up_[v] != 0) == up) return false;
+  vertex_up_[v] = up ? 1 : 0;
+  ++generation_;
+  return true;
+}
+
+const std::vector<uint8_t>& Router::dist_from(uint32_t s) {
+  if (dist_gen_[s] == generation_) return dist_[s];
+  ++bfs_runs_;
+  auto& d = dist_[s];
+  d.assign(switches_.size(), kInf);
+  dist_gen_[s] = generation_;
+  const VertexId root = switches_[s];
+  if (!vertex_up(root)) return d;
+  d[s] = 0;
+  bfs_queue_.clear();
+  bfs_queue_.push_back(root);
+  for (size_t head = 0; head < bfs_queue_.size(); ++head) {
+    const VertexId v = bfs_queue_[head];
+    const uint8_t dv = d[switch_index_[v]];
+    for (const Out& o : out(v)) {
+      const uint32_t si = switch_index_[o.to];
+      if (si == UINT32_MAX || d[si] != kInf || !usable(o.e)) continue;
+      d[si] = static_cast<uint8_t>(std::min<int>(dv + 1, kInf - 1));
+      bfs_queue_.push_back(o.to);
+    }
+  }
+  return d;
+}
+
+void Router::attachments_of(VertexId dst, std::vector<Attachment>& att) {
+  att.clear();
+  // The links into dst are the reverse (e ^ 1) of its out-links.
+  for (const Out& o : out(dst)) {
+    const uint32_t si = switch_index_[o.to];
+    if (si == UINT32_MAX || !usable(o.e ^ 1)) continue;
+    att.push_back(Attachment{dist_from(si).data(), cost_[o.e ^ 1]});
+  }
+}
+
+uint32_t Router::cost_to(VertexId u, VertexId dst, const std::vector<Attachment>& att) const {
+  if (u == dst) return 0;
+  const uint32_t si = switch_index_[u];
+  if (si == UINT32_MAX) return UINT32_MAX;  // GPUs do not forward
+  uint32_t best = UINT32_MAX;
+  for (const Attachment& a : att) {
+    const uint8_t d = a.dist[si];
+    if (d == kInf) continue;
+    best = std::min(best, 2u * d + a.last_cost);
+  }
+  return best;
+}
+
+bool Router::route(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeIndex>& path) {
+  path.clear();
+  if (src == dst) return true;
+  if (!vertex_up(src) || !vertex_up(dst)) return false;
+  attachments_of(dst, att_);
+  VertexId cur = src;
+  uint32_t hop = 0;
+  while (cur != dst) {
+    // The usable out-links whose far end is closest to dst; the key picks one.
+    uint32_t best = UINT32_MAX, count = 0;
+    for (const Out& o : out(cur)) {
+      if (!usable(o.e)) continue;
+      const uint32_t c = cost_to(o.to, dst, att_);
+      if (c == UINT32_MAX) continue;
+      const uint32_t total = c + cost_[o.e];
+      if (total < best) {
+        best = total;
+        count = 1;
+      } else if (total == best) {
+        ++count;
+      }
+    }
+    if (count == 0) {
+      path.clear();
+      return false;
+    }
+    uint32_t pick = count == 1 ? 0 : static_cast<uint32_t>(ecmp_mix(key ^ ecmp_mix((uint64_t{cur} << 8) | hop)) % count);
+    for (const Out& o : out(cur)) {
+      if (!usable(o.e)) continue;
+      const uint32_t c = cost_to(o.to, dst, att_);
+      if (c == UINT32_MAX || c + cost_[o.e] != best) continue;
+      if (pick-- == 0) {
+        path.push_back(o.e);
+        cur = o.to;
+        break;
+      }
+    }
+    ++hop;
+  }
+  return true;
+}
+
+uint32_t Router::cost(VertexId src, VertexId dst) {
+  if (src == dst) return 0;
+  if (!vertex_up(src) || !vertex_up(dst)) return UINT32_MAX;
+  attachments_of(dst, att_);
+  uint32_t best = UINT32_MAX;
+  for (const Out& o : out(src)) {
+    if (!usable(o.e)) continue;
+    const uint32_t c = cost_to(o.to, dst, att_);
+    if (c != UINT32_MAX) best = std::min(best, c + cost_[o.e]);
+  }
+  return best;
+}
+
+uint64_t Router::count_paths(VertexId src, VertexId dst) {
+  if (src == dst) return 1;
+  attachments_of(dst, att_);
+  const std::vector<Attachment> att = att_;
+  // Vertices on shortest paths, visited in decreasing cost-to-go: the number of paths from u is the
+  // sum over its next hops. Memoised recursion over the DAG (depth = path length, small).
+  std::vector<uint64_t> memo(t_->vertices(), UINT64_MAX);
+  auto paths = [&](auto&& self, VertexId u) -> uint64_t {
+    if (u == dst) return 1;
+    if (memo[u] != UINT64_MAX) return memo[u];
+    uint32_t best = UINT32_MAX;
+    for (const Out& o : out(u)) {
+      if (!usable(o.e)) continue;
+      const uint32_t c = cost_to(o.to, dst, att);
+      if (c != UINT32_MAX) best = std::min(best, c + cost_[o.e]);
+    }
+    uint64_t n = 0;
+    if (best != UINT32_MAX)
+      for (const Out& o : out(u)) {
+        if (!usable(o.e)) continue;
+        const uint32_t c = cost_to(o.to, dst, att);
+        if (c != UINT32_MAX && c + cost_[o.e] == best) n += self(self, o.to);
+      }
+    return memo[u] = n;
+  };
+  return paths(paths, src);
+}
+
+void Router::update_components() {
+  if (comp_gen_ == generation_ + 1) return;
+  using UGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS>;
+  UGraph g(switches_.size());
+  for (EdgeIndex e = 0; e < src_.size(); e += 2) {
+    const uint32_t a = switch_index_[src_[e]], b = switch_index_[dst_[e]];
+    if (a == UINT32_MAX || b == UINT32_MAX || !usable(e)) continue;
+    boost::add_edge(a, b, g);
+  }
+  comp_.assign(switches_.size(), 0);
+  ncomp_ = switches_.empty() ? 0 : static_cast<uint32_t>(boost::connected_components(g, comp_.data()));
+  // A switch that is down is its own component and reaches nobody.
+  for (uint32_t s = 0; s < switches_.size(); ++s)
+    if (!vertex_up(switches_[s])) comp_[s] = -1;
+  comp_gen_ = generation_ + 1;
+}
+
+uint32_t Router::components() {
+  update_components();
+  return ncomp_;
+}
+
+bool Router::reachable(VertexId a, VertexId b) { return cost(a, b) != UINT32_MAX; }
+
+PlacementCheck Router::check_placement(std::span<const VertexId> gpus) {
+  update_components();
+  PlacementCheck pc;
+  const size_t n = gpus.size();
+  pc.group_of.assign(n, 0);
+  if (n == 0) return pc;
+  // Union-find over placement GPUs; GPUs attached to the same switch component are merged.
+  std::vector<uint32_t> parent(n);
+  std::iota(parent.begin(), parent.end(), 0u);
+  auto find = [&](uint32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  std::vector<int64_t> owner(ncomp_, -1);  // first placement GPU seen per component
+  for (uint32_t i = 0; i < n; ++i) {
+    const VertexId g = gpus[i];
+    if (!vertex_up(g)) continue;
+    for (const Out& o : out(g)) {
+      const uint32_t si = switch_index_[o.to];
+      if (si == UINT32_MAX || !usable(o.e) || comp_[si] < 0) continue;
+      auto& w = owner[static_cast<size_t>(comp_[si])];
+      if (w < 0) {
+        w = i;
+      } else {
+        const uint32_t ra = find(i), rb = find(static_cast<uint32_t>(w));
+        if (ra != rb) parent[std::max(ra, rb)] = std::min(ra, rb);
+      }
+    }
+  }
+  // Number the groups in order of first appearance.
+  std::vector<int64_t> label(n, -1);
+  uint32_t groups = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t r = find(i);
+    if (label[r] < 0) label[r] = groups++;
+    pc.group_of[i] = static_cast<uint32_t>(label[r]);
+  }
+  pc.groups = groups;
+  pc.connected = groups == 1;
+  return pc;
+}
+
+}  // namespace fleetsim

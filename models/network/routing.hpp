@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+// Router: shortest-path routing with ECMP over equal-cost paths, link and switch state, partitions.
+//
+//   Router r(topology);
+//   std::vector<EdgeIndex> path;
+//   r.route(src, dst, /*flow key*/ 42, path);     // false: no path (partition)
+//   r.set_link_up(topology.edge(path[1]).link(), false);  // a cut link: later routes avoid it
+//   PlacementCheck pc = r.check_placement(gpus);  // pc.connected == false: a partition splits them
+//
+// Cost: every link costs 2 except NVLink, which costs 1, so GPUs in one scale-up domain talk over
+// NVLink (2) rather than through a ToR (4), as NCCL does; among scale-out paths this is hop count, the
+// metric of ECMP in a Clos. GPUs never forward (no transit through an endpoint).
+//
+// How a route is found (and why it is cheap): a GPU attaches to the fabric through a few switches (its
+// leaf in each plane, its NVSwitch). For each such attachment switch `a` the router keeps, lazily, the
+// BFS distance from every switch to `a` over usable switch-to-switch links: one O(V + E) BFS per
+// attachment switch ever used, cached until the link state changes (a k=32 fat-tree has 512 leaves:
+// 512 BFS, ~5 MB of uint8 distances, for any number of flows). The distance from switch u to GPU d is
+// then min over d's attachments a of 2 * dist_a(u) + cost(a, d). A route is walked hop by hop from the
+// source: at each vertex, the next hops are the usable out-links whose far end is closest to d, and the
+// flow's key picks one of them through a fixed 64-bit mixing function of (key, vertex) (SplitMix64's
+// finalizer: no std::hash, identical on every platform). That is per-hop ECMP as switches do it: every
+// equal-cost shortest path can be chosen, flows spread over them, and a flow's path is a pure function
+// of (topology state, key). O(path length x degree) per route, no O(V) work per flow.
+//
+// Why generic rather than a fat-tree formula (up to the common ancestor and down): the same code then
+// serves leaf-spine, fat-tree, multi-plane, rail groups, WAN, and every degraded topology after
+// failures, where the structural formula no longer holds (a spine that lost a down link must not be
+// chosen on the way up). In an intact Clos the BFS distances reproduce the up-down paths exactly.
+//
+// Partitions: connected components (boost::connected_components) of the switch graph over usable links;
+// a GPU belongs to the components of its usable attachments. A placement is connected when its GPUs
+// form one group under "shares a component" (transitively: a GPU that reaches both sides relays, as
+// NCCL's PXN does over NVLink). Computed lazily after each change.
+#pragma once
+
+#include "models/network/topology.hpp"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace fleetsim {
+
+/// The mixing function for ECMP: SplitMix64's finalizer (Steele, Lea, Flood, OOPSLA 2014).
+constexpr uint64_t ecmp_mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+struct PlacementCheck {
+  bool connected = true;
+  uint32_t groups = 1;              ///< groups of mutually reachable GPUs
+  std::vector<uint32_t> group_of;   ///< per GPU of the placement, its group (0 = the first GPU's)
+};
+
+class Router {
+ public:
+  explicit Router(const Topology& t);
+
+  const Topology& topology() const { return *t_; }
+
+  // ---- state ----
+  /// Physical link index of a directed edge: e / 2 (both directions fail together).
+  static uint32_t link_of(EdgeIndex e) { return e >> 1; }
+  bool link_up(uint32_t link) const { return link_up_[link] != 0; }
+  bool vertex_up(VertexId v) const { return vertex_up_[v] != 0; }
+  /// Usable: the link is up and both its ends are up.
+  bool usable(EdgeIndex e) const {
+    return link_up_[e >> 1] != 0 && vertex_up_[src_[e]] != 0 && vertex_up_[dst_[e]] != 0;
+  }
+  /// Returns true if the state changed.
+  bool set_link_up(uint32_t link, bool up);
+  bool set_vertex_up(VertexId v, bool up);
+  /// Increases on every change; cached routes and components are invalid after a change.
+  uint64_t generation() const { return generation_; }
+  uint32_t links_down() const { return links_down_; }
+
+  // ---- routing ----
+  /// Fills `path` (cleared first) with the directed edges of the route from src to dst chosen for
+  /// `key`; false (and an empty path) if dst cannot be reached. src == dst: true, empty path.
+  bool route(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeIndex>& path);
+  /// Cost of the best route (NVLink 1, other links 2), or UINT32_MAX when unreachable.
+  uint32_t cost(VertexId src, VertexId dst);
+  /// Number of distinct equal-cost shortest paths from src to dst (counted by dynamic programming over
+  /// the shortest-path DAG; for tests and reports, O(V + E)).
+  uint64_t count_paths(VertexId src, VertexId dst);
+  /// Out-links of a vertex: (target, directed edge index), in the graph's order.
+  struct Out {
+    VertexId to;
+    EdgeIndex e;
+  };
+  std::span<const Out> out(VertexId v) const { return {out_.data() + out_begin_[v], out_.data() + out_begin_[v + 1]}; }
+
+  // ---- partitions ----
+  bool reachable(VertexId a, VertexId b);
+  PlacementCheck check_placement(std::span<const VertexId> gpus);
+  /// Connected components of the switch graph right now.
+  uint32_t components();
+
+  /// BFS runs since construction (a measure of cache effectiveness).
+  uint64_t bfs_runs() const { return bfs_runs_; }
+
+ private:
+  static constexpr uint8_t kInf = 255;
+  const std::vector<uint8_t>& dist_from(uint32_t switch_index);
+  struct Attachment {
+    const uint8_t* dist;
+    uint32_t last_cost;  // cost of the hop attachment -> destination
+  };
+  void attachments_of(VertexId dst, std::vector<Attachment>& out);
+  /// Cost from vertex u to dst through the attachments (u a switch or dst itself).
+  uint32_t cost_to(VertexId u, VertexId dst, const std::vector<Attachment>& att) const;
+  static uint32_t link_cost(LinkKind k) { return k == LinkKind::NvLink ? 1 : 2; }
+  void update_components();
+
+  const Topology* t_;
+  std::vector<uint32_t> out_begin_;
+  std::vector<Out> out_;
+  std::vector<VertexId> src_, dst_;
+  std::vector<uint8_t> cost_;  // per directed edge
+  std::vector<uint8_t> link_up_, vertex_up_;
+  std::vector<uint32_t> switch_index_;  // per vertex; UINT32_MAX for GPUs
+  std::vector<VertexId> switches_;
+  uint64_t generation_ = 0;
+  uint32_t links_down_ = 0;
+
+  // Distance cache per attachment switch: valid when dist_gen_[s] == generation_.
+  std::vector<std::vector<uint8_t>> dist_;
+  std::vector<uint64_t> dist_gen_;
+  std::vector<uint32_t> bfs_queue_;
+  std::vector<Attachment> att_;
+  uint64_t bfs_runs_ = 0;
+
+  // Components per switch, valid when comp_gen_ == generation_ + 1.
+  std::vector<int> comp_;
+  uint32_t ncomp_ = 0;
+  uint64_t comp_gen_ = 0;
+};
+
+}  // namespace fleetsim

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/scheduler/gang_scheduler.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace fleetsim {
+
+GangScheduler::GangScheduler(Fleet& fleet, Engine& engine, FailureModel* failures)
+    : fleet_(fleet), engine_(engine), owner_(fleet.nodes(), kNoAllocation), kind_pass_(engine.register_kind("sched-pass")) {
+  if (failures != nullptr) {
+    failures->on_event.connect([this](const FailureEvent& e) {
+      if (queue_.empty()) return;
+      if (e.kind == FailureEvent::Kind::Repair || e.kind == FailureEvent::Kind::OutageEnd) request_pass();
+    });
+  }
+}
+
+bool GangScheduler::is_free(NodeId n) const {
+  if (owner_[n.value()] != kNoAllocation) return false;
+  const ComponentRef c = ref(n);
+  if (!fleet_.usable(c) || !fleet_.launch_allowed(c)) return false;
+  return fleet_.usable_gpus(c) == fleet_.gpus_per_node(fleet_.datacenter_of(c));
+}
+
+bool GangScheduler::accelerator_ok(const GangRequest& r, uint32_t dc) const {
+  if (r.accelerator.empty()) return true;
+  return fleet_.accelerators()[fleet_.accelerator_of(ref(DatacenterId{dc}))] == r.accelerator;
+}
+
+void GangScheduler::request_pass() {
+  if (engine_.pending(pass_event_)) return;
+  pass_event_ = engine_.schedule_in(Duration::zero(), Phase::Control, [this] { pass(); }, kind_pass_);
+}
+
+AllocationId GangScheduler::submit(GangRequest request) {
+  if (request.nodes == 0) throw std::invalid_argument("GangScheduler::submit: a gang needs at least one node");
+  const auto id = static_cast<AllocationId>(allocs_.size());
+  Allocation a;
+  a.request = std::move(request);
+  a.submitted = engine_.now();
+  a.seq = seq_++;
+  allocs_.push_back(std::move(a));
+  queue_.push_back(id);
+  std::stable_sort(queue_.begin(), queue_.end(), [this](AllocationId x, AllocationId y) {
+    if (allocs_[x].request.priority != allocs_[y].request.priority) return allocs_[x].request.priority > allocs_[y].request.priority;
+    return allocs_[x].seq < allocs_[y].seq;
+  });
+  request_pass();
+  return id;
+}
+
+AllocationId GangScheduler::claim(RegionId region, uint64_t gpus, int priority,
+                                  std::function<void(AllocationId, std::span<const NodeId>)> on_start, std::string name) {
+  GangRequest r;
+  r.name = std::move(name);
+  const IndexRange dcs = fleet_.range(region, Level::Datacenter);
+  const uint32_t gpn = dcs.size() > 0 ? fleet_.gpus_per_node(DatacenterId{dcs.begin}) : 1;
+  r.nodes = static_cast<uint32_t>((gpus + gpn - 1) / gpn);
+  r.region = region;
+  r.priority = priority;
+  r.preemptible = false;
+  r.may_preempt = true;
+  r.on_start = std::move(on_start);
+  return submit(std::move(r));
+}
+
+std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangRequest& r, uint32_t region, uint32_t count) const {
+  const RegionId rid{region};
+  if (!r.accelerator.empty()) {
+    const auto& accs = fleet_.accelerators();
+    const auto it = std::find(accs.begin(), accs.end(), r.accelerator);
+    if (it == accs.end()) return std::nullopt;
+    const auto acc = static_cast<uint32_t>(it - accs.begin());
+    const IndexRange dcs = fleet_.range(rid, Level::Datacenter);
+    if (dcs.size() == 0) return std::nullopt;
+    if (fleet_.usable_gpus(rid, acc) < uint64_t{count} * fleet_.gpus_per_node(DatacenterId{dcs.begin})) return std::nullopt;
+  }
+  struct Cand {
+    uint32_t dc;
+    std::vector<NodeId> nodes;
+  };
+  std::vector<Cand> cands;
+  const IndexRange dcs = fleet_.range(rid, Level::Datacenter);
+  const uint32_t unit = std::max(1u, r.unit_nodes);
+  for (uint32_t d = dcs.begin; d < dcs.end; ++d) {
+    if (!accelerator_ok(r, d)) continue;
+    const ComponentRef dref = ref(DatacenterId{d});
+    if (!fleet_.usable(dref) || !fleet_.launch_allowed(dref)) continue;
+    Cand c{d, {}};
+    const IndexRange nodes = fleet_.range(dref, Level::Node);
+    for (uint32_t n = nodes.begin; n < nodes.end;) {
+      if (unit == 1) {
+        if (is_free(NodeId{n})) c.nodes.push_back(NodeId{n});
+        ++n;
+        continue;
+      }
+      const IndexRange dom = fleet_.scale_up_domain(NodeId{n});
+      std::vector<NodeId> f;
+      for (uint32_t k = dom.begin; k < dom.end; ++k)
+        if (is_free(NodeId{k})) f.push_back(NodeId{k});
+      f.resize(f.size() / unit * unit);
+      c.nodes.insert(c.nodes.end(), f.begin(), f.end());
+      n = std::max(dom.end, n + 1);
+    }
+    if (!c.nodes.empty()) cands.push_back(std::move(c));
+  }
+  // Best fit: the datacenter with the fewest free nodes that holds the whole gang.
+  const Cand* best = nullptr;
+  for (const Cand& c : cands)
+    if (c.nodes.size() >= count && (best == nullptr || c.nodes.size() < best->nodes.size())) best = &c;
+  if (best != nullptr) return std::vector<NodeId>(best->nodes.begin(), best->nodes.begin() + count);
+  // Else the fewest datacenters: largest first, whole replicas from each where possible.
+  std::vector<const Cand*> order;
+  size_t total = 0;
+  for (const Cand& c : cands) {
+    order.push_back(&c);
+    total += c.nodes.size();
+  }
+  if (total < count) return std::nullopt;
+  std::stable_sort(order.begin(), order.end(), [](const Cand* a, const Cand* b) { return a->nodes.size() > b->nodes.size(); });
+  const uint32_t rep = std::max(1u, r.replica_nodes);
+  for (bool whole : {true, false}) {
+    std::vector<NodeId> out;
+    for (const Cand* c : order) {
+      size_t take = std::min<size_t>(c->nodes.size(), count - out.size());
+      if (whole && take < count - out.size()) take = take / rep * rep;
+      out.insert(out.end(), c->nodes.begin(), c->nodes.begin() + static_cast<std::ptrdiff_t>(take));
+      if (out.size() == count) {
+        std::sort(out.begin(), out.end());
+        return out;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::vector<NodeId>> GangScheduler::find_nodes(const GangRequest& r, uint32_t count,
+                                                             std::optional<RegionId> exclude, std::span<const NodeId>) const {
+  if (r.region) {
+    if (exclude && *exclude == *r.region) return std::nullopt;
+    return find_in_region(r, r.region->value(), count);
+  }
+  for (uint32_t g = 0; g < fleet_.regions(); ++g) {
+    if (exclude && exclude->value() == g) continue;
+    if (auto n = find_in_region(r, g, count)) return n;
+  }
+  return std::nullopt;
+}
+
+void GangScheduler::take(AllocationId id, std::vector<NodeId> nodes, std::vector<NodeId> spares) {
+  Allocation& a = allocs_[id];
+  for (NodeId n : nodes) owner_[n.value()] = id;
+  for (NodeId n : spares) owner_[n.value()] = id;
+  allocated_nodes_ += nodes.size() + spares.size();
+  std::sort(nodes.begin(), nodes.end());
+  std::sort(spares.begin(), spares.end());
+  a.nodes = std::move(nodes);
+  a.spares = std::move(spares);
+  a.region = a.nodes.empty() ? 0 : fleet_.region_of(ref(a.nodes.front())).value();
+}
+
+void GangScheduler::free_nodes(AllocationId id) {
+  Allocation& a = allocs_[id];
+  for (NodeId n : a.nodes) owner_[n.value()] = kNoAllocation;
+  for (NodeId n : a.spares) owner_[n.value()] = kNoAllocation;
+  allocated_nodes_ -= a.nodes.size() + a.spares.size();
+  a.nodes.clear();
+  a.spares.clear();
+}
+
+bool GangScheduler::try_preempt_for(AllocationId id) {
+  const Allocation& head = allocs_[id];
+  const GangRequest& r = head.request;
+  const uint32_t need = r.nodes + r.spare_nodes;
+  // Already waiting for enough preempted nodes: do not take more.
+  uint64_t pending = 0;
+  for (const Allocation& a : allocs_)
+    if (a.state == State::Preempting) pending += a.nodes.size() + a.spares.size();
+  if (pending >= need) return true;
+  std::vector<AllocationId> victims;
+  for (AllocationId v = 0; v < allocs_.size(); ++v) {
+    const Allocation& a = allocs_[v];
+    if (a.state != State::Running || !a.request.preemptible || a.request.priority >= r.priority) continue;
+    if (r.region && a.region != r.region->value()) continue;
+    if (!r.accelerator.empty() && a.request.accelerator != r.accelerator && !a.request.accelerator.empty()) continue;
+    victims.push_back(v);
+  }
+  std::stable_sort(victims.begin(), victims.end(), [this](AllocationId x, AllocationId y) {
+    if (allocs_[x].request.priority != allocs_[y].request.priority) return allocs_[x].request.priority < allocs_[y].request.priority;
+    return allocs_[x].seq > allocs_[y].seq;
+  });
+  // Count free nodes in scope.
+  uint64_t free = 0;
+  for (uint32_t n = 0; n < fleet_.nodes(); ++n) {
+    if (!is_free(NodeId{n})) continue;
+    if (r.region && fleet_.region_of(ref(NodeId{n})) != *r.region) continue;
+    ++free;
+  }
+  uint64_t have = free + pending;
+  std::vector<AllocationId> chosen;
+  for (AllocationId v : victims) {
+    if (have >= need) break;
+    chosen.push_back(v);
+    have += allocs_[v].nodes.size() + allocs_[v].spares.size();
+  }
+  if (have < need) return false;
+  for (AllocationId v : chosen) {
+    allocs_[v].state = State::Preempting;
+    ++preemptions_;
+  }
+  for (AllocationId v : chosen)
+    if (allocs_[v].request.on_preempt) allocs_[v].request.on_preempt(v);
+    else release(v, true);
+  return true;
+}
+
+void GangScheduler::pass() {
+  pass_event_ = {};
+  const SimTime now = engine_.now();
+  std::vector<AllocationId> started;
+  std::optional<AllocationId> head;
+  SimTime shadow = SimTime::max();
+  int64_t extra = 0;
+  const std::vector<AllocationId> order = queue_;
+  for (AllocationId id : order) {
+    Allocation& a = allocs_[id];
+    const uint32_t need = a.request.nodes + a.request.spare_nodes;
+    auto nodes = find_nodes(a.request, need, a.request.exclude_region);
+    if (!head) {
+      if (nodes) {
+        std::vector<NodeId> gang(nodes->begin(), nodes->begin() + a.request.nodes);
+        std::vector<NodeId> spares(nodes->begin() + a.request.nodes, nodes->end());
+        take(id, std::move(gang), std::move(spares));
+        started.push_back(id);
+        continue;
+      }
+      head = id;
+      // The head's reservation: when expected ends free enough nodes (counted over matching holders).
+      std::vector<std::pair<SimTime, uint64_t>> ends;
+      for (const Allocation& o : allocs_)
+        if ((o.state == State::Running || o.state == State::Preempting) &&
+            (a.request.accelerator.empty() || o.request.accelerator == a.request.accelerator))
+          ends.emplace_back(o.expected_end, o.nodes.size() + o.spares.size());
+      std::sort(ends.begin(), ends.end());
+      uint64_t avail = 0;
+      for (uint32_t n = 0; n < fleet_.nodes(); ++n) avail += is_free(NodeId{n}) ? 1 : 0;
+      extra = static_cast<int64_t>(avail);
+      for (const auto& [t, k] : ends) {
+        avail += k;
+        if (avail >= need) {
+          shadow = t;
+          extra = static_cast<int64_t>(avail) - need;
+          break;
+        }
+      }
+      if (a.request.may_preempt) try_preempt_for(id);
+      continue;
+    }
+    if (!nodes) continue;
+    const bool ends_in_time = a.request.expected_runtime != Duration::max() && shadow != SimTime::max() &&
+                              (shadow - now) >= a.request.expected_runtime;
+    if (!ends_in_time && static_cast<int64_t>(need) > extra) continue;
+    if (!ends_in_time) extra -= need;
+    std::vector<NodeId> gang(nodes->begin(), nodes->begin() + a.request.nodes);
+    std::vector<NodeId> spares(nodes->begin() + a.request.nodes, nodes->end());
+    take(id, std::move(gang), std::move(spares));
+    started.push_back(id);
+    ++backfilled_;
+  }
+  for (AllocationId id : started) {
+    Allocation& a = allocs_[id];
+    a.state = State::Running;
+    a.started = now;
+    a.expected_end = a.request.expected_runtime == Duration::max() || (SimTime::max() - now) <= a.request.expected_runtime
+                         ? SimTime::max()
+                         : now + a.request.expected_runtime;
+    std::erase(queue_, id);
+  }
+  for (AllocationId id : started) {
+    Allocation& a = allocs_[id];
+    if (a.request.on_start) {
+      const std::vector<NodeId> nodes = a.nodes;  // the callback may change the allocation
+      a.request.on_start(id, nodes);
+    }
+  }
+}
+
+void GangScheduler::release(AllocationId id, bool requeue) {
+  Allocation& a = allocs_.at(id);
+  if (a.state == State::Released) return;
+  free_nodes(id);
+  std::erase(queue_, id);
+  if (requeue) {
+    a.state = State::Queued;
+    a.expected_end = SimTime::max();
+    queue_.push_back(id);
+    std::stable_sort(queue_.begin(), queue_.end(), [this](AllocationId x, AllocationId y) {
+      if (allocs_[x].request.priority != allocs_[y].request.priority) return allocs_[x].request.priority > allocs_[y].request.priority;
+      return allocs_[x].seq < allocs_[y].seq;
+    });
+  } else {
+    a.state = State::Released;
+  }
+  request_pass();
+}
+
+std::optional<NodeId> GangScheduler::replace(AllocationId id, NodeId failed) {
+  Allocation& a = allocs_.at(id);
+  const ComponentRef f = ref(failed);
+  const ComponentRef scopes[] = {ref(fleet_.rack_of(failed)), ref(fleet_.datacenter_of(f)), ref(fleet_.region_of(f))};
+  const uint32_t acc = fleet_.accelerator_of(f);
+  for (const ComponentRef& scope : scopes) {
+    const IndexRange nodes = fleet_.range(scope, Level::Node);
+    for (uint32_t n = nodes.begin; n < nodes.end; ++n) {
+      const NodeId cand{n};
+      if (!is_free(cand) || fleet_.accelerator_of(ref(cand)) != acc) continue;
+      auto it = std::lower_bound(a.nodes.begin(), a.nodes.end(), failed);
+      if (it != a.nodes.end() && *it == failed) a.nodes.erase(it);
+      owner_[failed.value()] = kNoAllocation;
+      owner_[n] = id;
+      a.nodes.insert(std::lower_bound(a.nodes.begin(), a.nodes.end(), cand), cand);
+      return cand;
+    }
+  }
+  return std::nullopt;
+}
+
+void GangScheduler::swap_with_spare(AllocationId id, NodeId failed, NodeId spare) {
+  Allocation& a = allocs_.at(id);
+  auto f = std::lower_bound(a.nodes.begin(), a.nodes.end(), failed);
+  auto s = std::lower_bound(a.spares.begin(), a.spares.end(), spare);
+  if (f == a.nodes.end() || *f != failed || s == a.spares.end() || *s != spare)
+    throw std::logic_error("GangScheduler::swap_with_spare: nodes do not belong to the allocation");
+  a.nodes.erase(f);
+  a.spares.erase(s);
+  a.nodes.insert(std::lower_bound(a.nodes.begin(), a.nodes.end(), spare), spare);
+  a.spares.insert(std::lower_bound(a.spares.begin(), a.spares.end(), failed), failed);
+}
+
+void GangScheduler::give_back(AllocationId id, NodeId node) {
+  Allocation& a = allocs_.at(id);
+  for (auto* v : {&a.nodes, &a.spares}) {
+    auto it = std::lower_bound(v->begin(), v->end(), node);
+    if (it != v->end() && *it == node) {
+      v->erase(it);
+      owner_[node.value()] = kNoAllocation;
+      --allocated_nodes_;
+      if (!queue_.empty()) request_pass();
+      return;
+    }
+  }
+}
+
+bool GangScheduler::move(AllocationId id, std::optional<RegionId> exclude) {
+  Allocation& a = allocs_.at(id);
+  GangRequest r = a.request;
+  if (exclude) r.region.reset();
+  auto nodes = find_nodes(r, r.nodes + r.spare_nodes, exclude);
+  if (!nodes) return false;
+  free_nodes(id);
+  std::vector<NodeId> gang(nodes->begin(), nodes->begin() + r.nodes);
+  std::vector<NodeId> spares(nodes->begin() + r.nodes, nodes->end());
+  take(id, std::move(gang), std::move(spares));
+  if (!queue_.empty()) request_pass();
+  return true;
+}
+
+void GangScheduler::set_expected_end(AllocationId id, SimTime t) { allocs_.at(id).expected_end = t; }
+
+}  // namespace fleetsim

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// GangScheduler: all-or-nothing placement of jobs on whole nodes of the fleet, with priorities, EASY
+// backfill and preemption; the allocation table (which node belongs to whom) for everyone above it.
+//
+//   GangScheduler sched(fleet, engine, &failures);
+//   GangRequest r;
+//   r.name = "llama3"; r.nodes = 2048; r.replica_nodes = 32; r.accelerator = "H100"; r.priority = 0;
+//   r.on_start = [&](AllocationId id, std::span<const NodeId> nodes) { ... };
+//   r.on_preempt = [&](AllocationId id) { ... checkpoint, then sched.release(id, true) ... };
+//   AllocationId id = sched.submit(std::move(r));   // placed by a pass at this instant (Phase::Control)
+//   // inference's hook: take 64 GPUs in us-east-1 at priority 10, preempting lower-priority training
+//   AllocationId c = sched.claim(RegionId{0}, 64, 10, [&](AllocationId, std::span<const NodeId>) { ... });
+//   sched.release(c);
+//
+// Placement (topology-aware, nodes are indexed rack by rack, datacenter by datacenter):
+//   1. regions: the requested one, else every region in order; an accelerator filter applies.
+//   2. datacenters: best fit, the datacenter with the fewest free nodes that holds the whole gang
+//      (leaving big holes for big jobs); if none does, the fewest datacenters, largest first.
+//   3. inside a datacenter, nodes in index order, so model replicas (replica_nodes consecutive nodes)
+//      and DP groups sit in as few racks as possible; when a TP group is larger than a node
+//      (unit_nodes > 1), nodes are taken in whole units inside one scale-up domain.
+//   Free means: not allocated, every GPU usable, launch allowed (no launch block on its domains).
+// Queue: priority (higher first), then submission order. EASY backfill (Lifka 1995; Mu'alem and
+// Feitelson 2001): when the head does not fit, it gets a reservation at the earliest time the
+// expected ends of running allocations free enough nodes; a later request starts now if it fits and
+// either ends before that time or uses only nodes the head will not need.
+// Preemption: a request with may_preempt that does not fit asks the lowest-priority preemptible
+// holders (newest first) whose priority is below its own to give their nodes back (on_preempt); the
+// pass runs again when they release.
+// Passes run as one engine event (Phase::Control) after a submit, a release, a repair or an outage end,
+// coalesced, so callbacks never run inside another model's callback.
+#pragma once
+
+#include "models/failures/failure_model.hpp"
+#include "models/hardware/fleet.hpp"
+#include "sim/engine.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace fleetsim {
+
+using AllocationId = uint32_t;
+inline constexpr AllocationId kNoAllocation = UINT32_MAX;
+
+struct GangRequest {
+  std::string name;
+  uint32_t nodes = 0;          ///< nodes of the gang
+  uint32_t replica_nodes = 1;  ///< nodes of one model replica (kept consecutive)
+  uint32_t unit_nodes = 1;     ///< nodes that must share one scale-up domain (TP wider than a node)
+  uint32_t spare_nodes = 0;    ///< extra nodes held as hot spares
+  std::string accelerator;     ///< empty: any
+  std::optional<RegionId> region;          ///< only this region
+  std::optional<RegionId> exclude_region;  ///< never this region (a job moving away from an outage)
+  int priority = 0;
+  bool preemptible = true;
+  bool may_preempt = false;    ///< may take nodes of lower-priority preemptible holders
+  Duration expected_runtime = Duration::max();  ///< for backfill; max: unknown
+  std::function<void(AllocationId, std::span<const NodeId>)> on_start;
+  std::function<void(AllocationId)> on_preempt;
+};
+
+class GangScheduler {
+ public:
+  enum class State : uint8_t { Queued, Running, Preempting, Released };
+  struct Allocation {
+    GangRequest request;
+    State state = State::Queued;
+    std::vector<NodeId> nodes;   ///< sorted
+    std::vector<NodeId> spares;  ///< sorted
+    SimTime submitted, started;
+    SimTime expected_end = SimTime::max();
+    uint64_t seq = 0;
+    uint32_t region = 0;
+  };
+
+  /// `failures` (optional): repairs and outage ends trigger a pass while requests wait.
+  GangScheduler(Fleet& fleet, Engine& engine, FailureModel* failures = nullptr);
+  GangScheduler(const GangScheduler&) = delete;
+  GangScheduler& operator=(const GangScheduler&) = delete;
+
+  AllocationId submit(GangRequest request);
+  /// The preemption hook for inference: `gpus` GPUs (rounded up to nodes) in `region` at `priority`,
+  /// taking them from lower-priority preemptible holders if need be.
+  AllocationId claim(RegionId region, uint64_t gpus, int priority,
+                     std::function<void(AllocationId, std::span<const NodeId>)> on_start, std::string name = "claim");
+  /// Gives the nodes back. requeue: the request waits in the queue again (a preempted job); else the
+  /// allocation ends. Queued requests may be released too (cancelled).
+  void release(AllocationId id, bool requeue = false);
+  /// A free node to stand in for `failed` (same rack, else datacenter, else region); the failed node
+  /// leaves the allocation. nullopt if none is free.
+  std::optional<NodeId> replace(AllocationId id, NodeId failed);
+  /// Moves a spare into the gang in place of `failed`, which becomes a spare. Both must belong to id.
+  void swap_with_spare(AllocationId id, NodeId failed, NodeId spare);
+  /// Removes `node` from the allocation (it becomes free).
+  void give_back(AllocationId id, NodeId node);
+  /// Places the request's gang elsewhere now if possible, in place of the current nodes (a move away
+  /// from an outage); the old nodes are freed. Returns false (nothing changes) if nothing fits.
+  bool move(AllocationId id, std::optional<RegionId> exclude);
+  void set_expected_end(AllocationId id, SimTime t);
+
+  const Allocation& allocation(AllocationId id) const { return allocs_.at(id); }
+  /// The allocation holding `n`, or kNoAllocation.
+  AllocationId owner(NodeId n) const { return owner_[n.value()]; }
+  bool is_free(NodeId n) const;
+  size_t queued() const { return queue_.size(); }
+  uint64_t allocated_nodes() const { return allocated_nodes_; }
+  uint64_t preemptions() const { return preemptions_; }
+  uint64_t backfilled() const { return backfilled_; }
+  /// Requests a pass at this instant (coalesced).
+  void request_pass();
+
+ private:
+  void pass();
+  std::optional<std::vector<NodeId>> find_nodes(const GangRequest& r, uint32_t count, std::optional<RegionId> exclude,
+                                                std::span<const NodeId> avoid = {}) const;
+  std::optional<std::vector<NodeId>> find_in_region(const GangRequest& r, uint32_t region, uint32_t count) const;
+  void take(AllocationId id, std::vector<NodeId> nodes, std::vector<NodeId> spares);
+  void free_nodes(AllocationId id);
+  bool try_preempt_for(AllocationId id);
+  bool accelerator_ok(const GangRequest& r, uint32_t dc) const;
+
+  Fleet& fleet_;
+  Engine& engine_;
+  std::vector<Allocation> allocs_;
+  std::vector<AllocationId> owner_;  // per node
+  std::vector<AllocationId> queue_;  // sorted by (priority desc, seq)
+  std::vector<std::pair<AllocationId, std::vector<NodeId>>> starting_;
+  uint64_t seq_ = 0;
+  uint64_t allocated_nodes_ = 0;
+  uint64_t preemptions_ = 0;
+  uint64_t backfilled_ = 0;
+  EventHandle pass_event_;
+  EventKind kind_pass_;
+};
+
+}  // namespace fleetsim

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+// TrainingModel: LLM training jobs on the fleet: placement through the gang scheduler, step time from
+// the step model, checkpoints, failures and recovery, goodput. One entity per job, one engine event
+// per state change in segment mode, one per step in step mode.
+//
+//   GangScheduler sched(fleet, engine, &failures);
+//   TrainingModel training(spec, fleet, engine, recorder, sched, &failures, &failure_spec);
+//   training.start();                 // submits jobs at their time (or after the job they follow)
+//   engine.run(horizon);
+//   training.write_summary();         // recorder.summary()["training"]
+//
+// Life of a job: Pending (not yet submitted) -> Queued (waiting for nodes) -> Recovering (launch or
+// restart: detection, restart overhead, restore) -> Running -> ... -> Done. A failure of a node in
+// the gang (any class that takes a GPU, node, rack or domain down, and link or switch failures on its
+// rails, which stop NCCL) interrupts a Running or Recovering job: work since the last durable
+// checkpoint is lost, and the job restarts after detection + restart + restore once it has a whole
+// gang again: a hot spare, a free node (Spares), the repair (WaitRepair), or fewer DP replicas
+// (ElasticShrink, regrowing when the repair comes). A full outage of a domain under the job pauses it
+// or moves it (RecoveryPolicy::outage). Stragglers and network degradations change the pace at the
+// next step boundary: a synchronous job runs at the speed of its slowest GPU.
+//
+// Running, in both fidelities: steps of T = step time x slowdown; every K steps a checkpoint stalls
+// the job C (blocking: the write time; async: the snapshot) and becomes durable W after it starts.
+// K = round(interval / T), the interval fixed or Young/Daly's for the placement's MTBF (expected from
+// the failure spec, or updated by the failures observed), recomputed at every (re)start.
+// Step mode schedules every step and checkpoint; segment mode evaluates the same schedule in closed
+// form from the last state change (docs/training.md). Ties: an event at the instant of a step end,
+// a stall end or a durability runs before it (Phase::Failure precedes Phase::Completion), so both
+// modes count exactly the same steps.
+//
+// Outputs: the table `training` (time_ns, job, state, tokens, tokens_committed, dp, step_time_s,
+// ettr), a row per job every sample interval; events.jsonl "training_submit", "training_start",
+// "training_interrupt", "training_resume", "training_shrink", "training_regrow", "training_move",
+// "training_preempt", "training_done" (and "training_checkpoint" in step mode); summary "training".
+#pragma once
+
+#include "models/failures/failure_model.hpp"
+#include "models/failures/failure_spec.hpp"
+#include "models/hardware/fleet.hpp"
+#include "models/scheduler/gang_scheduler.hpp"
+#include "models/training/step_model.hpp"
+#include "models/training/training_spec.hpp"
+#include "sim/engine.hpp"
+#include "sim/recorder.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fleetsim {
+
+enum class JobState : uint8_t { Pending, Queued, Recovering, Waiting, Running, Done };
+std::string_view job_state_name(JobState s);  ///< "pending", "queued", "recovering", "waiting", "running", "done"
+
+/// Time and work lost to one cause.
+struct LossByCause {
+  uint64_t interruptions = 0;
+  double lost_s = 0;       ///< training time rolled back
+  double lost_tokens = 0;
+  double down_s = 0;       ///< detection + restart + restore + waiting
+};
+
+struct JobStats {
+  SimTime submitted, first_start, finished;
+  bool started = false, done = false;
+  uint64_t interruptions = 0, checkpoints = 0, shrinks = 0, regrows = 0, moves = 0, preemptions = 0;
+  double running_s = 0;        ///< wall time in Running (closed segments)
+  double stall_s = 0;          ///< checkpoint stalls (closed segments)
+  double lost_s = 0;
+  double lost_tokens = 0;
+  double down_s = 0;
+  double waiting_s = 0;        ///< part of down_s spent waiting for repair or an outage's end
+  double queued_s = 0;
+  std::map<std::string, LossByCause, std::less<>> by_cause;
+};
+
+class TrainingModel {
+ public:
+  /// `failures` (optional): the signal to hear failures on. `failure_spec` (optional): for the expected
+  /// MTBF of a placement (Young/Daly); without it and without observed failures or a given MTBF, the
+  /// interval falls back to the fixed one. `comm` (optional): a network model's collective costs;
+  /// default alpha-beta. Throws std::invalid_argument if a job fails validate_job (message with the
+  /// job name and the numbers).
+  TrainingModel(const TrainingSpec& spec, Fleet& fleet, Engine& engine, Recorder& recorder, GangScheduler& scheduler,
+                FailureModel* failures = nullptr, const FailureSpec* failure_spec = nullptr, const CommCost* comm = nullptr);
+  ~TrainingModel();
+  TrainingModel(const TrainingModel&) = delete;
+  TrainingModel& operator=(const TrainingModel&) = delete;
+
+  void start();
+  /// Writes recorder.summary()["training"] as of engine.now().
+  void write_summary();
+
+  size_t jobs() const;
+  JobState state(size_t job) const;
+  /// Tokens of the model's current state (rolled back on failure) as of now.
+  double tokens_trained(size_t job) const;
+  /// Tokens of the last durable checkpoint as of now.
+  double tokens_committed(size_t job) const;
+  const JobStats& stats(size_t job) const;
+  /// Effective training time ratio as of now: (training time - lost) / (now - first start).
+  double ettr(size_t job) const;
+  /// The nominal step (full DP, no slowdown) on the first placement; zero-initialized before a start.
+  const StepBreakdown& nominal_step(size_t job) const;
+  /// Steps per checkpoint and the checkpoint interval of the current run.
+  uint64_t steps_per_checkpoint(size_t job) const;
+  Duration step_duration(size_t job) const;
+  uint32_t active_dp(size_t job) const;
+  uint64_t events_scheduled() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fleetsim

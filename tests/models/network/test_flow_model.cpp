@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sim/rng.hpp"
+#include "tests/models/network/network_fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+using namespace fleetsim;
+using namespace fleetsim::test;
+
+namespace {
+
+// Three leaves of three single-GPU hosts under one spine (radix 4 at 3:1: 3 down, 1 up). GPUs 0-2 on
+// leaf 0, 3-5 on leaf 1, 6-8 on leaf 2. "Link 1" is leaf0 -> spine, "link 2" is spine -> leaf1; every
+// link is 50 GB/s, so access links never bottleneck flows that do not share them.
+ClusterSpec one_spine() { return tor_cluster(9, 4, 2, 3); }
+
+}  // namespace
+
+TEST_CASE("max-min reference solver: textbook examples", "[network]") {
+  // Bertsekas and Gallager, Data Networks (2nd ed.), section 6.5.2: max-min fairness by progressive
+  // filling. Links 0 and 1; flow A crosses both, B link 0 only, C link 1 only.
+  const std::vector<std::vector<EdgeIndex>> paths{{0, 1}, {0}, {1}};
+  const auto eq = max_min_fair(paths, std::vector<double>{1.0, 1.0});
+  CHECK(eq[0] == Approx(0.5));
+  CHECK(eq[1] == Approx(0.5));
+  CHECK(eq[2] == Approx(0.5));
+  // Link 1 twice as wide: link 0 is A's bottleneck (1/2), and C takes what A leaves on link 1.
+  const auto asym = max_min_fair(paths, std::vector<double>{1.0, 2.0});
+  CHECK(asym[0] == Approx(0.5));
+  CHECK(asym[1] == Approx(0.5));
+  CHECK(asym[2] == Approx(1.5));
+}
+
+TEST_CASE("flow model: three flows over two shared links all get half", "[network]") {
+  Fabric f(one_spine());
+  const FlowId a = f.flows.start(f.gpu(0), f.gpu(3), 1e9, {});  // link 1 and link 2
+  const FlowId b = f.flows.start(f.gpu(1), f.gpu(6), 1e9, {});  // link 1
+  const FlowId c = f.flows.start(f.gpu(7), f.gpu(4), 1e9, {});  // link 2
+  f.flows.flush();
+  CHECK(f.flows.rate(a) == Approx(kPort / 2));
+  CHECK(f.flows.rate(b) == Approx(kPort / 2));
+  CHECK(f.flows.rate(c) == Approx(kPort / 2));
+}
+
+TEST_CASE("flow model: a bottleneck elsewhere frees capacity for others", "[network]") {
+  Fabric f(one_spine());
+  const FlowId a = f.flows.start(f.gpu(0), f.gpu(3), 1e9, {});
+  const FlowId b = f.flows.start(f.gpu(1), f.gpu(6), 1e9, {});
+  const FlowId d = f.flows.start(f.gpu(2), f.gpu(7), 1e9, {});  // a third flow on link 1
+  const FlowId c = f.flows.start(f.gpu(8), f.gpu(4), 1e9, {});
+  f.flows.flush();
+  // Link 1 carries A, B, D: 1/3 each. A is held to 1/3 there, so C gets 2/3 of link 2.
+  CHECK(f.flows.rate(a) == Approx(kPort / 3));
+  CHECK(f.flows.rate(b) == Approx(kPort / 3));
+  CHECK(f.flows.rate(d) == Approx(kPort / 3));
+  CHECK(f.flows.rate(c) == Approx(2 * kPort / 3));
+  // When B ends, link 1 splits in two and C drops to half: max-min is not monotone per flow.
+  CHECK(f.flows.abort(b));
+  f.flows.flush();
+  CHECK(f.flows.rate(a) == Approx(kPort / 2));
+  CHECK(f.flows.rate(c) == Approx(kPort / 2));
+}
+
+TEST_CASE("flow model: an idle flow takes latency plus bytes over bandwidth", "[network]") {
+  Fabric f(one_spine());
+  SimTime done;
+  f.flows.start(f.gpu(0), f.gpu(3), 10e6, [&] { done = f.engine.now(); });
+  f.run();
+  // 4 links of 500 ns; 10 MB at 50 GB/s = 200 us.
+  CHECK(done.ticks() == 2'000 + 200'000);
+}
+
+TEST_CASE("flow model: incremental solves match the reference solver", "[network]") {
+  Fabric f(tor_cluster(128, 8, 3, 1, 1));  // k=8 fat-tree
+  Rng rng(7);
+  std::vector<FlowId> ids;
+  for (int i = 0; i < 300; ++i) {
+    const auto s = static_cast<uint32_t>(rng.uniform_int(uint64_t{128}));
+    auto d = static_cast<uint32_t>(rng.uniform_int(uint64_t{127}));
+    if (d >= s) ++d;
+    ids.push_back(f.flows.start(f.gpu(s), f.gpu(d), 1e6 * (1 + rng.uniform_int(uint64_t{50})), {}));
+  }
+  auto compare = [&] {
+    f.flows.flush();
+    std::vector<std::vector<EdgeIndex>> paths;
+    std::vector<FlowId> live;
+    for (FlowId id : ids)
+      if (f.flows.active(id)) {
+        paths.push_back(f.flows.path(id));
+        live.push_back(id);
+      }
+    const auto ref = max_min_fair(paths, f.capacities());
+    for (size_t i = 0; i < live.size(); ++i) REQUIRE(f.flows.rate(live[i]) == Approx(ref[i]).epsilon(1e-6));
+    return live.size();
+  };
+  CHECK(compare() == 300);
+  // Let a third of the flows finish, then compare again: completions re-solved incrementally.
+  f.engine.run(SimTime::zero() + Duration::us(150));
+  const size_t left = compare();
+  CHECK(left < 300);
+  CHECK(left > 0);
+  CHECK(f.flows.stats().solves > 1);
+}
+
+TEST_CASE("flow model: same-time completions are solved together", "[network]") {
+  Fabric f(tor_cluster(16, 8, 2));  // 2 leaves of 4
+  int done = 0;
+  // Four flows inside leaf 0 and four inside leaf 1, on disjoint access links: equal rates, same end.
+  for (uint32_t i = 0; i < 4; ++i) f.flows.start(f.gpu(i), f.gpu((i + 1) % 4), 1e6, [&] { ++done; });
+  for (uint32_t i = 0; i < 4; ++i) f.flows.start(f.gpu(8 + i), f.gpu(8 + (i + 1) % 4), 1e6, [&] { ++done; });
+  f.run();
+  CHECK(done == 8);
+  // One solve for the 8 starts; the 8 same-time completions run one batched solve event, which finds
+  // no flow left on the freed links and does no filling.
+  CHECK(f.flows.stats().solves == 1);
+  CHECK(f.flows.stats().solved_flows == 8);
+  CHECK(f.engine.events_executed() == 8 + 8 + 2);  // drains, deliveries, two batched solve events
+}
+
+TEST_CASE("ECMP spreads flows over every equal-cost path", "[network]") {
+  Fabric f(tor_cluster(16, 4, 3));  // k=4 fat-tree: 4 core paths between pods
+  const VertexId a = f.gpu(0), b = f.gpu(15);
+  CHECK(f.router.count_paths(a, b) == 4);
+  std::map<std::vector<EdgeIndex>, int> used;
+  std::vector<EdgeIndex> p;
+  for (uint64_t key = 1; key <= 400; ++key) {
+    REQUIRE(f.router.route(a, b, key, p));
+    CHECK(p.size() == 6);
+    ++used[p];
+  }
+  CHECK(used.size() == 4);
+  for (const auto& [path, n] : used) CHECK(n > 60);  // 100 expected each
+  // The same key always takes the same path.
+  std::vector<EdgeIndex> again;
+  f.router.route(a, b, 17, p);
+  f.router.route(a, b, 17, again);
+  CHECK(p == again);
+}
+
+TEST_CASE("a cut link reroutes flows and a partition fails them", "[network]") {
+  Fabric f(tor_cluster(16, 4, 3));
+  const VertexId a = f.gpu(0), b = f.gpu(15);
+  bool ok = false, failed = false;
+  const FlowId id = f.flows.start(a, b, 1e9, [&] {
+    failed = f.flows.finishing_failed();
+    ok = !failed;
+  });
+  f.flows.flush();
+  const std::vector<EdgeIndex> before = f.flows.path(id);
+  const uint32_t cut = Router::link_of(before[2]);  // aggregation -> core
+  f.flows.set_link_up(cut, false);
+  f.flows.flush();
+  const std::vector<EdgeIndex> after = f.flows.path(id);
+  REQUIRE(after.size() == 6);
+  for (EdgeIndex e : after) CHECK(Router::link_of(e) != cut);
+  CHECK(f.flows.rate(id) == Approx(kPort));
+  CHECK(f.flows.stats().flows_rerouted == 1);
+  // Cut both uplinks of b's leaf: b is cut off, the flow fails, the placement is split.
+  const VertexId leaf = f.topo.edge(after.back()).source;
+  for (const auto& o : f.router.out(leaf))
+    if (f.topo.vertex(o.to).kind == VertexKind::Spine) f.flows.set_link_up(Router::link_of(o.e), false);
+  f.run();
+  CHECK(failed);
+  CHECK_FALSE(ok);
+  CHECK_FALSE(f.router.reachable(a, b));
+  const std::vector<VertexId> placement{a, f.gpu(1), b};
+  const PlacementCheck pc = f.router.check_placement(placement);
+  CHECK_FALSE(pc.connected);
+  CHECK(pc.groups == 2);
+  CHECK(pc.group_of[0] == pc.group_of[1]);
+  CHECK(pc.group_of[2] != pc.group_of[0]);
+  // Links return: reachable again.
+  for (const auto& o : f.router.out(leaf)) f.flows.set_link_up(Router::link_of(o.e), true);
+  CHECK(f.router.reachable(a, b));
+  CHECK(f.router.check_placement(placement).connected);
+}
+
+TEST_CASE("a failed switch reroutes around it", "[network]") {
+  Fabric f(tor_cluster(16, 4, 3));
+  const FlowId id = f.flows.start(f.gpu(0), f.gpu(15), 1e9, {});
+  f.flows.flush();
+  const VertexId core = f.topo.edge(f.flows.path(id)[2]).target;
+  REQUIRE(f.topo.vertex(core).kind == VertexKind::Core);
+  f.flows.set_switch_up(core, false);
+  f.flows.flush();
+  for (EdgeIndex e : f.flows.path(id)) CHECK(f.topo.edge(e).target != core);
+  CHECK(f.flows.active(id));
+}
+
+TEST_CASE("a degraded link slows the flows crossing it", "[network]") {
+  Fabric f(one_spine());
+  const FlowId a = f.flows.start(f.gpu(0), f.gpu(3), 1e9, {});
+  f.flows.flush();
+  f.flows.set_link_capacity(Router::link_of(f.flows.path(a)[1]), 0.25);
+  f.flows.flush();
+  CHECK(f.flows.rate(a) == Approx(kPort / 4));
+}
+
+TEST_CASE("per-class utilization goes into the recorder table", "[network]") {
+  const Topology topo = build_topology(NetworkSpec{{one_spine()}, {}, {}});
+  Router router(topo);
+  Engine engine;
+  Recorder rec;
+  FlowModel flows(topo, router, engine, &rec, FlowModelOptions{.sample_interval = Duration::ms(1)});
+  // One 25 MB flow at 50 GB/s: busy for 0.5 ms of the first 1 ms sample.
+  flows.start(topo.endpoint(0, 0), topo.endpoint(0, 3), 25e6, {});
+  engine.run(SimTime::zero() + Duration::ms(1));
+  const TableId t = *rec.find_table("network_utilization");
+  const auto& rows = rec.rows(t);
+  REQUIRE(rows.size() == 2);  // access and leaf_spine
+  const size_t cls = rec.column_index(t, "class"), util = rec.column_index(t, "utilization_fraction");
+  const size_t load = rec.column_index(t, "mean_load_bytes_per_s");
+  CHECK(std::get<std::string>(rows[1][cls]) == "leaf_spine");
+  // The flow crosses 2 of the 6 directed leaf-spine links; mean load 25 GB/s over the ms.
+  CHECK(std::get<double>(rows[1][load]) == Approx(2 * 25e9).epsilon(1e-3));
+  CHECK(std::get<double>(rows[1][util]) == Approx(2 * 25e9 / (6 * kPort)).epsilon(1e-3));
+}

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tests/models/network/network_fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace fleetsim;
+using namespace fleetsim::test;
+
+TEST_CASE("k=32 fat-tree has the textbook switch counts and full bisection", "[network]") {
+  // Al-Fares et al. 2008: k^3/4 hosts, k^2/2 edge, k^2/2 aggregation, (k/2)^2 core switches.
+  const Topology t = build_topology(NetworkSpec{{tor_cluster(8192, 32, 3)}, {}, {}});
+  const ClusterReport& r = t.report().clusters[0];
+  CHECK(r.switches_per_tier[0] == 512);
+  CHECK(r.switches_per_tier[1] == 512);
+  CHECK(r.switches_per_tier[2] == 256);
+  CHECK(r.pods == 32);
+  CHECK(r.bisection_bytes_per_s == Approx(8192 * kPort / 2));
+  CHECK(r.oversubscription == Approx(1.0));
+  CHECK(t.report().links == 3 * 8192);
+  for (int tier = 0; tier < 3; ++tier) CHECK(r.ports_used_per_tier[tier] == r.ports_available_per_tier[tier]);
+}
+
+TEST_CASE("oversubscription per tier shapes the fabric", "[network]") {
+  // radix 48 at 2:1 at the leaf: 32 down and 16 up.
+  const Topology t = build_topology(NetworkSpec{{tor_cluster(1024, 48, 3, 2, 1)}, {}, {}});
+  const ClusterReport& r = t.report().clusters[0];
+  CHECK(r.switches_per_tier[0] == 32);
+  CHECK(r.oversubscription == Approx(2.0));
+  CHECK(r.bisection_bytes_per_s == Approx(1024 * kPort / 2 / 2));
+  for (int tier = 0; tier < 3; ++tier) CHECK(r.ports_used_per_tier[tier] <= r.ports_available_per_tier[tier]);
+}
+
+TEST_CASE("rail-optimized leaves hold one rail of a group of hosts", "[network]") {
+  ClusterSpec c;
+  c.name = "ro";
+  c.gpus = 256;  // 32 hosts of 8
+  c.gpus_per_host = 8;
+  c.scale_up = {8, 450e9, Duration::ns(250)};
+  c.scale_out.attach = Attach::Rail;
+  c.scale_out.radix = 32;  // 16 down: 16 hosts per rail group
+  const Topology t = build_topology(NetworkSpec{{c}, {}, {}});
+  const ClusterReport& r = t.report().clusters[0];
+  CHECK(r.switches_per_tier[0] == 16);  // 2 groups x 8 rails
+  CHECK(r.switches_per_tier[1] == 16);
+  CHECK(r.scale_up_domains == 32);
+  // GPU 3 of host 0 and GPU 3 of host 5 share a leaf; GPU 4 of host 0 does not.
+  auto leaf_of = [&](uint32_t g) {
+    for (auto [it, end] = boost::out_edges(t.endpoint(0, g), t.graph()); it != end; ++it) {
+      const auto v = boost::target(*it, t.graph());
+      if (t.vertex(static_cast<VertexId>(v)).kind == VertexKind::Leaf) return static_cast<VertexId>(v);
+    }
+    return VertexId{0};
+  };
+  CHECK(leaf_of(3) == leaf_of(5 * 8 + 3));
+  CHECK(leaf_of(3) != leaf_of(4));
+  CHECK(leaf_of(3) != leaf_of(16 * 8 + 3));  // next rail group
+}
+
+TEST_CASE("multi-plane fabrics give every GPU one port per plane", "[network]") {
+  ClusterSpec c = tor_cluster(64, 16, 2);
+  c.scale_out.planes = 4;
+  const Topology t = build_topology(NetworkSpec{{c}, {}, {}});
+  const ClusterReport& r = t.report().clusters[0];
+  CHECK(r.planes == 4);
+  CHECK(r.switches_per_tier[0] == 4 * 8);
+  CHECK(r.injection_bytes_per_s == Approx(4 * kPort));
+  CHECK(boost::out_degree(t.endpoint(0, 0), t.graph()) == 4);
+}
+
+TEST_CASE("NVL72 scale-up domains join 72 GPUs through one NVSwitch", "[network]") {
+  ClusterSpec c;
+  c.name = "nvl";
+  c.gpus = 144;
+  c.gpus_per_host = 4;
+  c.scale_up = {72, 900e9, Duration::ns(250)};
+  c.has_scale_out = false;
+  const Topology t = build_topology(NetworkSpec{{c}, {}, {}});
+  CHECK(t.report().clusters[0].scale_up_domains == 2);
+  CHECK(t.nvswitch_of(t.endpoint(0, 0)) == t.nvswitch_of(t.endpoint(0, 71)));
+  CHECK(t.nvswitch_of(t.endpoint(0, 0)) != t.nvswitch_of(t.endpoint(0, 72)));
+}
+
+TEST_CASE("a radix too small for the size is rejected with what fits", "[network]") {
+  auto msg = [](const ClusterSpec& c) {
+    try {
+      build_topology(NetworkSpec{{c}, {}, {}});
+    } catch (const TopologyError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // 2 tiers of radix 16: 16 leaves of 8 = 128 GPUs at most.
+  const std::string two = msg(tor_cluster(129, 16, 2));
+  CHECK_THAT(two, Catch::Contains("radix 16 is too small for 129 GPUs in 2 tiers"));
+  CHECK_THAT(two, Catch::Contains("at most 128 GPUs"));
+  // k=8 fat-tree holds 128 hosts.
+  CHECK_THAT(msg(tor_cluster(129, 8, 3)), Catch::Contains("radix 8 is too small for 129 GPUs in 3 tiers"));
+  CHECK_NOTHROW(build_topology(NetworkSpec{{tor_cluster(128, 8, 3)}, {}, {}}));
+  ClusterSpec host = tor_cluster(64, 8, 2);
+  host.gpus_per_host = 8;  // a leaf of radix 8 at 1:1 has 4 down ports: no room for a host of 8 GPUs
+  CHECK_THAT(msg(host), Catch::Contains("a leaf has 4 down ports and a host needs 8"));
+}
+
+TEST_CASE("zero or negative bandwidth is rejected", "[network]") {
+  ClusterSpec c = tor_cluster(16, 8, 2);
+  c.scale_out.port_bytes_per_s = 0;
+  CHECK_THROWS_WITH(build_topology(NetworkSpec{{c}, {}, {}}), Catch::Contains("port bandwidth must be positive, got 0"));
+  ClusterSpec d = tor_cluster(16, 8, 2);
+  d.gpus_per_host = 8;
+  d.scale_out.radix = 32;
+  d.scale_up = {8, -1, Duration::ns(1)};
+  CHECK_THROWS_WITH(build_topology(NetworkSpec{{d}, {}, {}}), Catch::Contains("scale-up bandwidth must be positive"));
+  NetworkSpec w{{}, {{"us-east-1", ""}, {"eu-west-1", ""}}, {{"us-east-1", "eu-west-1", 0, Duration::ms(40), 1}}};
+  CHECK_THROWS_WITH(build_topology(w), Catch::Contains("bandwidth must be positive"));
+}
+
+TEST_CASE("a WAN link to an unknown region is rejected", "[network]") {
+  NetworkSpec w{{}, {{"us-east-1", ""}, {"use1-az4", "us-east-1"}}, {{"us-east-1", "eu-west-9", 1e11, Duration::ms(40), 1}}};
+  CHECK_THROWS_WITH(build_topology(w), Catch::Contains("unknown region or zone \"eu-west-9\""));
+  NetworkSpec z{{}, {{"use1-az4", "us-east-9"}}, {}};
+  CHECK_THROWS_WITH(build_topology(z), Catch::Contains("site \"use1-az4\" belongs to unknown region \"us-east-9\""));
+  ClusterSpec c = tor_cluster(16, 8, 2);
+  c.site = "mars-1";
+  CHECK_THROWS_WITH(build_topology(NetworkSpec{{c}, {{"us-east-1", ""}}, {}}), Catch::Contains("unknown site \"mars-1\""));
+}
+
+TEST_CASE("WAN sites join clusters through their routers", "[network]") {
+  ClusterSpec a = tor_cluster(8, 8, 2);
+  a.name = "a";
+  a.site = "us-east-1";
+  ClusterSpec b = tor_cluster(8, 8, 2);
+  b.name = "b";
+  b.site = "eu-west-1";
+  NetworkSpec s{{a, b}, {{"us-east-1", ""}, {"eu-west-1", ""}}, {{"us-east-1", "eu-west-1", 12.5e9, Duration::ms(38), 2}}};
+  const Topology t = build_topology(s);
+  CHECK(t.report().links_per_kind[static_cast<int>(LinkKind::Wan)] == 4 + 4 + 2);
+  Router r(t);
+  CHECK(r.reachable(t.endpoint(0, 0), t.endpoint(1, 0)));
+  CHECK(r.count_paths(t.endpoint(0, 0), t.endpoint(1, 0)) == 4 * 2 * 4);  // spine up x WAN link x spine down
+}

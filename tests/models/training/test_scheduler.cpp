@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+// GangScheduler tests (CMake has no tests_scheduler target: they build into tests_training).
+#include "models/scheduler/gang_scheduler.hpp"
+#include "tests/models/training/training_fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+using namespace fleetsim;
+
+namespace {
+
+struct Sched {
+  Fleet fleet;
+  Engine engine;
+  GangScheduler sched;
+  explicit Sched(const FleetSpec& fs) : fleet(Fleet::build(fs)), sched(fleet, engine) {}
+  void settle() { engine.run(engine.now()); }
+};
+
+GangRequest req(std::string name, uint32_t nodes, int priority = 0) {
+  GangRequest r;
+  r.name = std::move(name);
+  r.nodes = nodes;
+  r.priority = priority;
+  return r;
+}
+
+FleetSpec two_dcs() {
+  FleetSpec s = fleetsim::test::h100_fleet(8);
+  DatacenterSpec d = s.regions[0].zones[0].datacenters[0];
+  d.name = "dc2";
+  d.nodes = 4;
+  s.regions[0].zones[0].datacenters.push_back(d);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("scheduler: best fit puts a gang in the smallest datacenter that holds it", "[training][scheduler]") {
+  Sched s(two_dcs());  // dc1: nodes 0-7, dc2: nodes 8-11
+  std::vector<NodeId> got;
+  GangRequest r = req("a", 3);
+  r.on_start = [&](AllocationId, std::span<const NodeId> n) { got.assign(n.begin(), n.end()); };
+  s.sched.submit(std::move(r));
+  s.settle();
+  REQUIRE(got.size() == 3);
+  CHECK(got[0] == NodeId{8});
+  CHECK(got[2] == NodeId{10});
+}
+
+TEST_CASE("scheduler: a gang too big for one datacenter spans the fewest", "[training][scheduler]") {
+  Sched s(two_dcs());
+  std::vector<NodeId> got;
+  GangRequest r = req("a", 10);
+  r.replica_nodes = 2;
+  r.on_start = [&](AllocationId, std::span<const NodeId> n) { got.assign(n.begin(), n.end()); };
+  s.sched.submit(std::move(r));
+  s.settle();
+  REQUIRE(got.size() == 10);
+  CHECK(got.front() == NodeId{0});  // all of dc1 (the largest) and two nodes of dc2
+  CHECK(s.sched.allocated_nodes() == 10);
+}
+
+TEST_CASE("scheduler: priorities order the queue", "[training][scheduler]") {
+  Sched s(fleetsim::test::h100_fleet(4));
+  std::vector<std::string> order;
+  auto mk = [&](std::string n, uint32_t nodes, int p) {
+    GangRequest r = req(n, nodes, p);
+    r.on_start = [&order, n](AllocationId, std::span<const NodeId>) { order.push_back(n); };
+    return r;
+  };
+  const AllocationId first = s.sched.submit(mk("first", 4, 0));
+  s.settle();
+  s.sched.submit(mk("low", 4, 0));
+  s.sched.submit(mk("high", 4, 5));
+  s.settle();
+  s.sched.release(first);
+  s.settle();
+  REQUIRE(order.size() == 2);
+  CHECK(order[1] == "high");
+}
+
+TEST_CASE("scheduler: EASY backfill starts a short job that ends before the head's reservation", "[training][scheduler]") {
+  Sched s(fleetsim::test::h100_fleet(4));
+  std::set<std::string> started;
+  auto mk = [&](std::string n, uint32_t nodes, Duration rt) {
+    GangRequest r = req(n, nodes);
+    r.expected_runtime = rt;
+    r.on_start = [&started, n](AllocationId, std::span<const NodeId>) { started.insert(n); };
+    return r;
+  };
+  s.sched.submit(mk("running", 3, Duration::hours(10)));
+  s.settle();
+  s.sched.submit(mk("head", 4, Duration::hours(10)));  // waits until "running" ends at 10 h
+  s.sched.submit(mk("short", 1, Duration::hours(2)));  // fits the free node and ends before 10 h
+  s.sched.submit(mk("long", 1, Duration::hours(20)));  // would delay the head
+  s.settle();
+  CHECK(started.count("short") == 1);
+  CHECK(started.count("head") == 0);
+  CHECK(started.count("long") == 0);
+  CHECK(s.sched.backfilled() == 1);
+}
+
+TEST_CASE("scheduler: a claim preempts lower-priority training through its hook", "[training][scheduler]") {
+  Sched s(fleetsim::test::h100_fleet(4));
+  AllocationId train = kNoAllocation;
+  int preempted = 0;
+  GangRequest r = req("train", 4, 0);
+  r.on_preempt = [&](AllocationId id) {
+    ++preempted;
+    s.sched.release(id, true);
+  };
+  train = s.sched.submit(std::move(r));
+  s.settle();
+  REQUIRE(s.sched.allocation(train).state == GangScheduler::State::Running);
+  std::vector<NodeId> got;
+  const AllocationId c = s.sched.claim(RegionId{0}, 16, 10, [&](AllocationId, std::span<const NodeId> n) { got.assign(n.begin(), n.end()); });
+  s.settle();
+  CHECK(preempted == 1);
+  CHECK(got.size() == 2);  // 16 GPUs = 2 nodes
+  CHECK(s.sched.preemptions() == 1);
+  // The preempted job waits in the queue and comes back when the claim is released.
+  CHECK(s.sched.allocation(train).state == GangScheduler::State::Queued);
+  s.sched.release(c);
+  s.settle();
+  CHECK(s.sched.allocation(train).state == GangScheduler::State::Running);
+}
+
+TEST_CASE("scheduler: replace takes a free node in the same rack first", "[training][scheduler]") {
+  Sched s(fleetsim::test::h100_fleet(8, 4));  // racks of 4 nodes
+  GangRequest r = req("a", 3);
+  const AllocationId id = s.sched.submit(std::move(r));
+  s.settle();
+  REQUIRE(s.sched.allocation(id).nodes.size() == 3);
+  const NodeId failed = s.sched.allocation(id).nodes[1];
+  s.fleet.set_health(ref(failed), Health::Failed);
+  auto n = s.sched.replace(id, failed);
+  REQUIRE(n);
+  CHECK(*n == NodeId{3});
+  CHECK(s.sched.owner(failed) == kNoAllocation);
+  CHECK(s.sched.owner(NodeId{3}) == id);
+}
+
+TEST_CASE("scheduler: unhealthy nodes are not placed", "[training][scheduler]") {
+  Sched s(fleetsim::test::h100_fleet(4));
+  s.fleet.set_health(ref(GpuId{3}), Health::Failed);  // node 0 has a failed GPU
+  std::vector<NodeId> got;
+  GangRequest r = req("a", 3);
+  r.on_start = [&](AllocationId, std::span<const NodeId> n) { got.assign(n.begin(), n.end()); };
+  s.sched.submit(std::move(r));
+  s.settle();
+  REQUIRE(got.size() == 3);
+  CHECK(got[0] == NodeId{1});
+}
