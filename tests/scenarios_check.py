@@ -23,6 +23,12 @@ def main() -> int:
     jsonschema.Draft7Validator.check_schema(schema)
     validator = jsonschema.Draft7Validator(schema)
 
+    merge = subprocess.run([sys.executable, str(root / "tools" / "merge_schema.py"), "--check"],
+                           capture_output=True, text=True)
+    if merge.returncode != 0:
+        print("FAIL: " + merge.stdout.strip())
+        return 1
+
     printed = subprocess.run([exe, "schema"], capture_output=True, text=True, check=True).stdout
     if json.loads(printed) != schema:
         print("FAIL: `fleetsim schema` differs from scenarios/schema/scenario.schema.json")

@@ -698,8 +698,6 @@ struct InferenceModel::Service {
     rep.seg_k = static_cast<uint32_t>(k);
     rep.seg_d = d;
     rep.seg_kv0 = rep.kv_used;
-    stats.iterations += k;
-    stats.segments += 1;
     rep.ev = m.engine_.schedule_in(Duration::ns(total), Phase::Completion, [this, rep_i] { end_iteration(rep_i); }, k_iter);
   }
 
@@ -718,7 +716,6 @@ struct InferenceModel::Service {
     }
     if (mcount == rep.seg_k) return;
     m.engine_.cancel(rep.ev);
-    stats.iterations -= rep.seg_k - mcount;
     rep.seg_k = mcount;
     rep.ev = m.engine_.schedule_at(t, Phase::Completion, [this, rep_i] { end_iteration(rep_i); }, k_iter);
   }
@@ -729,6 +726,8 @@ struct InferenceModel::Service {
     const uint64_t d = rep.seg_d;
     rep.it += k;
     rep.kv_used += k * d;
+    stats.iterations += k;
+    stats.segments += 1;
     stats.counters.output_tokens += double(k * d);
     regions[rep.region].iv.output_tokens += double(k * d);
     // prompt chunks of this iteration (only a single-iteration segment carries them)

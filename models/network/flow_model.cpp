@@ -256,6 +256,15 @@ void FlowModel::solve() {
 
   const SimTime now = engine_.now();
   heap_.clear();
+  for (EdgeIndex e : comp_links_) {
+    Link& l = links_[e];
+    l.residual = l.capacity;
+    l.unfrozen = static_cast<uint32_t>(l.flows.size());
+    // A link crossed by one flow only constrains that flow: it becomes part of the flow's cap below
+    // instead of a heap entry. In a large fabric most links carry one flow (every access link of a
+    // host with one flow), so this keeps the heap to the links that are actually shared.
+    if (l.unfrozen > 1) heap_.push_back({l.residual / l.unfrozen, e});
+  }
   for (uint32_t slot : comp_flows_) {
     Flow& f = flows_[slot];
     if (f.state == State::Active) {
@@ -263,13 +272,10 @@ void FlowModel::solve() {
       f.last = now;
     }
     f.frozen = false;
-    if (std::isfinite(f.cap)) heap_.push_back({f.cap, slot | kFlowBit});
-  }
-  for (EdgeIndex e : comp_links_) {
-    Link& l = links_[e];
-    l.residual = l.capacity;
-    l.unfrozen = static_cast<uint32_t>(l.flows.size());
-    if (l.unfrozen > 0) heap_.push_back({l.residual / l.unfrozen, e});
+    double cap = f.cap;
+    for (EdgeIndex e : f.path)
+      if (links_[e].unfrozen == 1) cap = std::min(cap, links_[e].capacity);
+    if (std::isfinite(cap)) heap_.push_back({cap, slot | kFlowBit});
   }
   std::make_heap(heap_.begin(), heap_.end(), HeapGreater{});
 

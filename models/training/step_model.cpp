@@ -80,8 +80,10 @@ uint32_t microbatches(const TrainingJobSpec& job, uint32_t dp) {
 
 namespace {
 
-CommGroup group(uint32_t ranks, bool scale_up, const PlacementShape& where, bool spans_placement) {
+CommGroup group(uint32_t ranks, bool scale_up, const PlacementShape& where, bool spans_placement,
+                const std::vector<uint32_t>* gpus = nullptr) {
   CommGroup g;
+  if (gpus != nullptr && gpus->size() == ranks) g.gpus = *gpus;
   g.ranks = ranks;
   g.scale_up = scale_up;
   g.network_factor = where.network_factor;
@@ -133,19 +135,19 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
   const double layers_per_rank = L / p.pp;
   const double act = double(p.micro_batch_seqs) * (double(job.model.seq_len) / p.cp) * job.model.hidden *
                      job.bytes_per_activation;
-  const CommGroup tp_g = group(p.tp, p.tp <= hw.scale_up_gpus, where, false);
+  const CommGroup tp_g = group(p.tp, p.tp <= hw.scale_up_gpus, where, false, &where.tp_gpus);
   if (p.tp > 1) {
     const double n = (p.recompute == Recompute::Full ? 6.0 : 4.0) * layers_per_rank * m;
     b.tp_s = n * comm.seconds(Collective::AllReduce, act, tp_g);
   }
   if (p.pp > 1) {
-    const CommGroup pp_g = group(2, 2ull * p.tp * p.cp <= hw.scale_up_gpus, where, false);
+    const CommGroup pp_g = group(2, 2ull * p.tp * p.cp <= hw.scale_up_gpus, where, false, &where.pp_pair_gpus);
     b.pp_s = 2.0 * m * p.virtual_stages * comm.seconds(Collective::SendRecv, act / p.tp, pp_g);
   }
   const ParamSplit ps = params_per_gpu(job);
   const uint32_t dp_ranks = dp * p.cp;
   if (dp_ranks > 1) {
-    const CommGroup dp_g = group(dp_ranks, gpus <= hw.scale_up_gpus, where, true);
+    const CommGroup dp_g = group(dp_ranks, gpus <= hw.scale_up_gpus, where, true, &where.dp_gpus);
     const double zero3 = p.zero_stage >= 3 ? 1.5 : 1.0;
     b.dp_s = zero3 * comm.seconds(Collective::AllReduce, ps.dense * 2.0, dp_g);
     if (ps.expert > 0 && dp_ranks / p.ep > 1) {

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace fleetsim {
 
@@ -80,6 +81,9 @@ class AlphaBetaCommCost final : public CommCost {
 struct PlacementShape {
   uint32_t nodes = 1, racks = 1, datacenters = 1, regions = 1;
   double network_factor = 1.0;
+  /// Optional: fleet GPU indices of one representative group of each kind on the placement, passed
+  /// on as CommGroup::gpus so that a network model can cost the flows on the real topology.
+  std::vector<uint32_t> tp_gpus, pp_pair_gpus, dp_gpus;
 };
 
 /// Model FLOPs per token (forward + backward, no recomputation) by the job's formula.

@@ -27,6 +27,12 @@ std::string_view job_state_name(JobState s) {
 
 namespace {
 
+/// A duration of `s` seconds, or Duration::max() beyond a century (an "unknown" runtime for backfill).
+Duration bounded_seconds(double s) {
+  if (!(s >= 0) || s > 100.0 * 365 * 86400) return Duration::max();
+  return Duration::from_seconds(s);
+}
+
 /// A checkpoint: the progress it holds, when it is durable, when training resumed after its stall,
 /// and the cumulative stall time at that instant (to tell training time from stall time).
 struct Ckpt {
@@ -274,7 +280,7 @@ struct TrainingModel::Impl {
       PlacementShape guess;
       guess.nodes = r.nodes;
       const StepBreakdown b = step_breakdown(j.spec, j.spec.parallel.dp, guess, comm != nullptr ? *comm : ab);
-      r.expected_runtime = Duration::from_seconds(j.spec.total_tokens / b.tokens_per_s / 0.9);
+      r.expected_runtime = bounded_seconds(j.spec.total_tokens / b.tokens_per_s / 0.9);
     }
     r.on_start = [this, i](AllocationId id, std::span<const NodeId>) { on_started(i, id); };
     r.on_preempt = [this, i](AllocationId) { on_preempt(i); };
@@ -346,6 +352,22 @@ struct TrainingModel::Impl {
     j.shape.racks = static_cast<uint32_t>(std::max<size_t>(1, racks.size()));
     j.shape.datacenters = static_cast<uint32_t>(std::max<size_t>(1, dcs.size()));
     j.shape.regions = static_cast<uint32_t>(std::max<size_t>(1, regions.size()));
+    // Representative groups for a topology-aware CommCost: TP inside the first node, a pipeline
+    // neighbour pair, and one GPU per DP replica.
+    j.shape.tp_gpus.clear();
+    j.shape.pp_pair_gpus.clear();
+    j.shape.dp_gpus.clear();
+    if (!nodes.empty()) {
+      const uint32_t gpn = j.spec.hardware.gpus_per_node;
+      const IndexRange g0 = fleet.range(ref(nodes.front()), Level::Gpu);
+      for (uint32_t k = 0; k < j.spec.parallel.tp && k < g0.size(); ++k) j.shape.tp_gpus.push_back(g0.begin + k);
+      const size_t stage_nodes = std::max<size_t>(1, (size_t{j.spec.parallel.tp} * j.spec.parallel.cp + gpn - 1) / gpn);
+      if (j.spec.parallel.pp > 1 && stage_nodes < nodes.size()) {
+        j.shape.pp_pair_gpus = {g0.begin, fleet.range(ref(nodes[stage_nodes]), Level::Gpu).begin};
+      }
+      for (size_t r = 0; r * j.replica_nodes < nodes.size(); ++r)
+        j.shape.dp_gpus.push_back(fleet.range(ref(nodes[r * j.replica_nodes]), Level::Gpu).begin);
+    }
     j.counts.nodes = nodes.size();
     j.counts.gpus = nodes.size() * j.spec.hardware.gpus_per_node;
     j.counts.racks = racks.size();
@@ -481,7 +503,8 @@ struct TrainingModel::Impl {
         .field("checkpoint_every_steps", K)
         .field("tokens", j.committed.tokens);
     const size_t i = j.idx;
-    sched.set_expected_end(j.alloc, now() + Duration::from_seconds(remaining / tps * T.seconds() / 0.9));
+    const Duration left = bounded_seconds(remaining / tps * T.seconds() / 0.9);
+    sched.set_expected_end(j.alloc, left == Duration::max() || SimTime::max() - now() <= left ? SimTime::max() : now() + left);
     if (step_mode(j)) {
       j.steps = a.steps;
       j.tokens = a.tokens;

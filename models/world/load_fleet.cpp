@@ -158,8 +158,11 @@ FleetSpec load_fleet(const Reader& fleet, const Catalog& cat, const RunSpec& run
         if (auto ra = de.opt("retire_at")) {
           const SimTime t = read_instant(*ra, run);
           if (require_within_run(*ra, t, run)) {
-            if (t == SimTime::zero()) ra->expected("an instant after the start (the capacity would never run)");
-            d.retire_at = t;
+            if (t == SimTime::zero()) {
+              ra->expected("an instant after the start (the capacity would never run)");
+            } else {
+              d.retire_at = t;
+            }
           }
         }
         zone.datacenters.push_back(std::move(d));

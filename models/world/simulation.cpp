@@ -58,7 +58,7 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
   });
   const RunResult run = engine.run(horizon);
   progress.finish(engine.now(), engine.events_executed());
-  world.write_summary(engine.now());
+  world.write_summary();
 
   SimulationResult result;
   result.complete = !interrupted;

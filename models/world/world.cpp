@@ -32,7 +32,7 @@ void World::start() {
   models_->failures.start();
 }
 
-void World::write_summary(SimTime now) {
+void World::write_summary() {
   auto& summary = recorder_.summary();
   const Fleet& fleet = models_->fleet;
   auto& f = summary["fleet"];

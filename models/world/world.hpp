@@ -6,7 +6,7 @@
 //   World world(s, engine, streams, rec);
 //   world.start();                       // every model schedules its first events
 //   engine.run(SimTime::zero() + s.run.horizon);
-//   world.write_summary(engine.now());   // headline figures into rec.summary()
+//   world.write_summary();               // headline figures into rec.summary()
 #pragma once
 
 #include "models/world/scenario.hpp"
@@ -26,8 +26,8 @@ class World {
   World& operator=(const World&) = delete;
 
   void start();
-  /// Headline figures of every model into recorder.summary(), as of `now`.
-  void write_summary(SimTime now);
+  /// Headline figures of every model into recorder.summary().
+  void write_summary();
 
  private:
   struct Models;

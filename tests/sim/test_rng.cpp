@@ -78,7 +78,7 @@ TEST_CASE("uniform01 lies in the unit interval with mean one half", "[rng]") {
   CHECK(std::abs(sum / n - 0.5) < 5 * 0.000645);
 }
 
-TEST_CASE("uniform_int is unbiased across buckets", "[rng]") {
+TEST_CASE("uniform integers are unbiased across buckets", "[rng]") {
   Rng rng = RngStreams(4).stream("int");
   CHECK(rng.uniform_int(uint64_t{1}) == 0);
   CHECK_THROWS_AS(rng.uniform_int(uint64_t{0}), std::invalid_argument);

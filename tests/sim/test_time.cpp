@@ -25,7 +25,7 @@ constexpr int64_t kH = 3600 * kS;
 constexpr int64_t kD = 86400 * kS;
 }  // namespace
 
-TEST_CASE("parse_duration is exact to the nanosecond", "[time]") {
+TEST_CASE("duration parsing is exact to the nanosecond", "[time]") {
   CHECK(parse_duration("0.1s").ticks() == 100'000'000);
   CHECK(parse_duration("54d").ticks() == 54 * kD);
   CHECK(parse_duration("15h").ticks() == 15 * kH);
@@ -46,7 +46,7 @@ TEST_CASE("parse_duration is exact to the nanosecond", "[time]") {
   CHECK(parse_duration("  15h  ").ticks() == 15 * kH);
 }
 
-TEST_CASE("parse_duration accepts long unit names and compound forms", "[time]") {
+TEST_CASE("duration parsing accepts long unit names and compound forms", "[time]") {
   CHECK(parse_duration("10 seconds").ticks() == 10 * kS);
   CHECK(parse_duration("2 hours").ticks() == 2 * kH);
   CHECK(parse_duration("3 days").ticks() == 3 * kD);
@@ -60,7 +60,7 @@ TEST_CASE("parse_duration accepts long unit names and compound forms", "[time]")
   CHECK(parse_duration("2.5e-3 s").ticks() == 2'500'000);
 }
 
-TEST_CASE("parse_duration rejects malformed text with a message saying what was expected", "[time]") {
+TEST_CASE("duration parsing rejects malformed text with a message saying what was expected", "[time]") {
   using Catch::Matchers::Contains;
   CHECK_THROWS_AS(parse_duration(""), std::invalid_argument);
   CHECK_THROWS_WITH(parse_duration(""), Contains("empty") && Contains("expected a number with a unit"));
@@ -76,7 +76,7 @@ TEST_CASE("parse_duration rejects malformed text with a message saying what was 
   CHECK_THROWS_WITH(parse_duration("1e400s"), Contains("out of range") && Contains("1e400s"));
 }
 
-TEST_CASE("parse_duration range ends at int64 nanoseconds", "[time]") {
+TEST_CASE("duration parsing range ends at int64 nanoseconds", "[time]") {
   CHECK(parse_duration("9223372036854775807ns") == Duration::max());
   CHECK(parse_duration("-9223372036854775808ns").ticks() == std::numeric_limits<int64_t>::min());
   CHECK_THROWS_AS(parse_duration("9223372036854775808ns"), TimeOverflow);
@@ -85,7 +85,7 @@ TEST_CASE("parse_duration range ends at int64 nanoseconds", "[time]") {
   CHECK(parse_duration("106751d").ticks() == 106751 * kD);
 }
 
-TEST_CASE("format_duration gives short exact strings", "[time]") {
+TEST_CASE("duration formatting gives short exact strings", "[time]") {
   CHECK(format_duration(Duration::zero()) == "0ns");
   CHECK(format_duration(Duration::us(250)) == "250us");
   CHECK(format_duration(Duration::hours(15)) == "15h");
@@ -156,7 +156,7 @@ TEST_CASE("time arithmetic throws TimeOverflow instead of wrapping", "[time]") {
   CHECK((Duration::days(106751) + Duration::hours(23)).ticks() == 106751 * kD + 23 * kH);
 }
 
-TEST_CASE("from_seconds rounds to the nearest nanosecond and checks range", "[time]") {
+TEST_CASE("durations from seconds round to the nearest nanosecond and checks range", "[time]") {
   CHECK(Duration::from_seconds(1.5).ticks() == 1'500'000'000);
   CHECK(Duration::from_seconds(1e-9).ticks() == 1);
   CHECK(Duration::from_seconds(0.4e-9).ticks() == 0);

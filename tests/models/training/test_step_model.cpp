@@ -78,7 +78,9 @@ TEST_CASE("pipeline bubble is (p-1)/(m+p-1) of the pipeline time", "[training]")
 TEST_CASE("exposed communication is the non-overlapped part", "[training]") {
   TrainingJobSpec j = llama3_405b();
   AlphaBetaCommCost comm(j.hardware);
-  const PlacementShape where{2048, 1024, 1, 1, 1.0};
+  PlacementShape where;
+  where.nodes = 2048;
+  where.racks = 1024;
   j.overlap = Overlap{0, 0, 0, 0, 0};
   const StepBreakdown none = step_breakdown(j, 128, where, comm);
   j.overlap = Overlap{1, 1, 1, 1, 1};

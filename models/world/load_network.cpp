@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/world/load_network.hpp"
+
+#include "models/world/did_you_mean.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace fleetsim {
+
+namespace {
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& names) {
+  const auto hint = closest(word, names);
+  return hint ? fmt::format(" (did you mean {}?)", quote(*hint)) : std::string();
+}
+
+// 2, 2.5 or "2:1" -> 2 (>= 1); records an error and returns 1 otherwise.
+double read_ratio(const Reader& r) {
+  if (r.is_number()) {
+    const double v = r.number();
+    if (v >= 1 && std::isfinite(v)) return v;
+    r.expected("an oversubscription of at least 1 (1 is non-blocking), such as 2 or \"2:1\"");
+    return 1;
+  }
+  if (r.is_string()) {
+    const std::string s = r.string();
+    const auto colon = s.find(':');
+    double a = 0, b = 0;
+    if (colon != std::string::npos) {
+      const auto ra = std::from_chars(s.data(), s.data() + colon, a);
+      const auto rb = std::from_chars(s.data() + colon + 1, s.data() + s.size(), b);
+      if (ra.ec == std::errc() && ra.ptr == s.data() + colon && rb.ec == std::errc() && rb.ptr == s.data() + s.size() &&
+          b > 0 && a / b >= 1 && std::isfinite(a / b))
+        return a / b;
+    }
+  }
+  r.expected("an oversubscription ratio such as \"2:1\" or a number of at least 1");
+  return 1;
+}
+
+struct SiteTable {
+  std::vector<std::string> names;
+  std::vector<SiteSpec> sites;
+  bool has(std::string_view n) const {
+    for (const auto& s : names)
+      if (s == n) return true;
+    return false;
+  }
+  void add(std::string name, std::string region) {
+    names.push_back(name);
+    sites.push_back({std::move(name), std::move(region)});
+  }
+};
+
+const DatacenterSpec* find_datacenter(const FleetSpec& fleet, std::string_view path, std::string* zone,
+                                      std::vector<std::string>& all) {
+  const DatacenterSpec* found = nullptr;
+  for (const auto& r : fleet.regions)
+    for (const auto& z : r.zones)
+      for (const auto& d : z.datacenters) {
+        std::string p = r.name + "/" + z.name + "/" + d.name;
+        if (p == path) {
+          found = &d;
+          *zone = z.name;
+        }
+        all.push_back(std::move(p));
+      }
+  return found;
+}
+
+void read_scale_up(const Reader& su, const Catalog& catalog, ScaleUpSpec& s) {
+  su.reject_unknown_keys({"accelerator", "gpus_per_domain", "bandwidth", "latency"});
+  if (su.has("accelerator")) {
+    const Reader ra = su.at("accelerator");
+    const std::string name = ra.non_empty_string();
+    if (const AcceleratorSpec* acc = catalog.find_accelerator(name)) {
+      s.gpus_per_domain = acc->scale_up_domain_gpus;
+      s.bytes_per_s = acc->scale_up_bytes_per_s;
+    } else if (ra.valid() && !name.empty()) {
+      ra.error(fmt::format("unknown accelerator {}{}", quote(name), did_you_mean(name, catalog.accelerator_names())));
+    }
+  }
+  if (su.has("gpus_per_domain")) s.gpus_per_domain = static_cast<uint32_t>(su.at("gpus_per_domain").integer(1, 1'000'000));
+  if (su.has("bandwidth")) s.bytes_per_s = su.at("bandwidth").quantity(Dimension::Bandwidth, Bound::Positive);
+  s.latency = su.duration_or("latency", s.latency);
+}
+
+struct Design {
+  Attach attach;
+  uint32_t tiers;
+  bool operator==(const Design&) const = default;
+};
+
+void read_scale_out(const Reader& so, ScaleOutSpec& s) {
+  so.reject_unknown_keys({"design", "switch_radix", "port_speed", "planes", "leaf_oversubscription",
+                          "spine_oversubscription", "link_latency", "hosts_per_rail_group"});
+  const Design d = so.choice_or<Design>(
+      "design",
+      {{"rail_optimized", Design{Attach::Rail, 2}},
+       {"rail_optimized_3_tier", Design{Attach::Rail, 3}},
+       {"leaf_spine", Design{Attach::Tor, 2}},
+       {"fat_tree", Design{Attach::Tor, 3}}},
+      Design{Attach::Rail, 2});
+  s.attach = d.attach;
+  s.tiers = d.tiers;
+  s.radix = static_cast<uint32_t>(so.integer_or("switch_radix", 2, 65536, 64));
+  s.port_bytes_per_s = so.quantity_or("port_speed", Dimension::Bandwidth, 50e9, Bound::Positive);
+  s.planes = static_cast<uint32_t>(so.integer_or("planes", 1, 64, 1));
+  s.leaf_oversubscription = so.has("leaf_oversubscription") ? read_ratio(so.at("leaf_oversubscription")) : 1.0;
+  if (!so.has("leaf_oversubscription")) so.write_default("leaf_oversubscription", "1:1");
+  s.spine_oversubscription = so.has("spine_oversubscription") ? read_ratio(so.at("spine_oversubscription")) : 1.0;
+  if (!so.has("spine_oversubscription")) so.write_default("spine_oversubscription", "1:1");
+  s.link_latency = so.duration_or("link_latency", Duration::ns(500));
+  if (so.has("hosts_per_rail_group"))
+    s.hosts_per_rail_group = static_cast<uint32_t>(so.at("hosts_per_rail_group").integer(1, 1'000'000));
+}
+
+}  // namespace
+
+NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalog& catalog) {
+  NetworkSpec spec;
+  if (!net.is_object()) return spec;
+  net.reject_unknown_keys({"clusters", "sites", "wan"});
+
+  SiteTable sites;
+  for (const auto& r : fleet.regions) {
+    sites.add(r.name, "");
+    for (const auto& z : r.zones) sites.add(z.name, r.name);
+  }
+  if (const auto rs = net.opt("sites")) {
+    for (const Reader& s : rs->items()) {
+      s.reject_unknown_keys({"name", "region"});
+      const std::string name = s.at("name").non_empty_string();
+      std::string region = s.string_or("region", "");
+      if (name.empty()) continue;
+      if (sites.has(name)) {
+        s.at("name").error(fmt::format("duplicate site {} (every region and zone of the fleet is already a site)",
+                                       quote(name)));
+        continue;
+      }
+      if (!region.empty() && region != name && !sites.has(region)) {
+        s.at("region").error(fmt::format("unknown region {}{}", quote(region), did_you_mean(region, sites.names)));
+        region.clear();
+      }
+      sites.add(name, region);
+    }
+  }
+  spec.sites = sites.sites;
+
+  std::set<std::string> cluster_names;
+  if (const auto rc = net.opt("clusters")) {
+    for (const Reader& c : rc->items()) {
+      c.reject_unknown_keys({"name", "datacenter", "site", "gpus", "gpus_per_host", "scale_up", "scale_out", "wan_uplink"});
+      ClusterSpec cl;
+      cl.name = c.at("name").non_empty_string();
+      if (!cl.name.empty() && cl.name.find('/') != std::string::npos) c.at("name").expected("a name without '/'");
+      if (!cl.name.empty() && !cluster_names.insert(cl.name).second)
+        c.at("name").error(fmt::format("duplicate cluster name {}", quote(cl.name)));
+      if (c.has("datacenter")) {
+        const Reader rd = c.at("datacenter");
+        const std::string path = rd.non_empty_string();
+        std::string zone;
+        std::vector<std::string> all;
+        const DatacenterSpec* dc = find_datacenter(fleet, path, &zone, all);
+        if (dc == nullptr) {
+          if (rd.valid() && !path.empty())
+            rd.error(fmt::format("no datacenter {} in the fleet{}", quote(path), did_you_mean(path, all)));
+        } else {
+          cl.gpus = static_cast<uint32_t>(dc->gpus());
+          cl.gpus_per_host = dc->gpus_per_node;
+          cl.scale_up.gpus_per_domain = dc->gpus_per_node * std::max(1u, dc->scale_up_nodes);
+          if (const AcceleratorSpec* acc = catalog.find_accelerator(dc->accelerator))
+            if (acc->scale_up_bytes_per_s > 0) cl.scale_up.bytes_per_s = acc->scale_up_bytes_per_s;
+          cl.site = zone;
+        }
+        if (c.has("gpus")) c.at("gpus").error("give either \"datacenter\" or \"gpus\", not both");
+      } else {
+        cl.gpus = static_cast<uint32_t>(c.at("gpus").integer(1, 100'000'000));
+        cl.gpus_per_host = static_cast<uint32_t>(c.integer_or("gpus_per_host", 1, 1024, 8));
+        cl.scale_up.gpus_per_domain = cl.gpus_per_host;
+      }
+      if (c.has("site")) {
+        const Reader rs = c.at("site");
+        cl.site = rs.non_empty_string();
+        if (rs.valid() && !cl.site.empty() && !sites.has(cl.site)) {
+          rs.error(fmt::format("unknown region or zone {}{}", quote(cl.site), did_you_mean(cl.site, sites.names)));
+          cl.site.clear();
+        }
+      }
+      read_scale_up(c.section("scale_up"), catalog, cl.scale_up);
+      if (c.has("scale_out") && c.at("scale_out").json().is_null()) {
+        cl.has_scale_out = false;
+      } else {
+        read_scale_out(c.section("scale_out"), cl.scale_out);
+      }
+      if (c.has("wan_uplink")) cl.wan_uplink_bytes_per_s = c.at("wan_uplink").quantity(Dimension::Bandwidth, Bound::Positive);
+      // Shape checks (radix, ports, bandwidth) are the builder's: run it on this cluster alone so the
+      // message lands on this cluster's pointer. Skipped when an earlier error left the spec partial.
+      if (!cl.name.empty() && cl.gpus > 0) {
+        ClusterSpec alone = cl;
+        alone.site.clear();
+        alone.wan_uplink_bytes_per_s = 0;
+        try {
+          if (!cl.site.empty() && cl.has_scale_out) {
+            // Count the WAN uplink port as the real build will.
+            NetworkSpec probe{{cl}, {SiteSpec{cl.site, ""}}, {}};
+            build_topology(probe);
+          } else {
+            build_topology(NetworkSpec{{alone}, {}, {}});
+          }
+        } catch (const TopologyError& e) {
+          c.error(e.what());
+        }
+      }
+      spec.clusters.push_back(std::move(cl));
+    }
+  }
+
+  if (const auto rw = net.opt("wan")) {
+    for (const Reader& w : rw->items()) {
+      w.reject_unknown_keys({"between", "bandwidth", "latency", "links"});
+      WanLinkSpec l;
+      const Reader between = w.at("between");
+      if (between.is_array() && between.size() != 2) between.expected("two sites, such as [\"us-east-1\", \"eu-west-1\"]");
+      std::string ends[2];
+      bool ok = between.is_array() && between.size() == 2;
+      for (size_t i = 0; ok && i < 2; ++i) {
+        const Reader e = between.at(i);
+        ends[i] = e.non_empty_string();
+        if (e.valid() && !ends[i].empty() && !sites.has(ends[i])) {
+          e.error(fmt::format("unknown region or zone {}{}", quote(ends[i]), did_you_mean(ends[i], sites.names)));
+          ok = false;
+        }
+      }
+      if (ok && ends[0] == ends[1]) {
+        between.error(fmt::format("a WAN link joins two different sites, got {} twice", quote(ends[0])));
+        ok = false;
+      }
+      l.a = ends[0];
+      l.b = ends[1];
+      l.bytes_per_s = w.at("bandwidth").quantity(Dimension::Bandwidth, Bound::Positive);
+      l.latency = w.at("latency").duration();
+      l.count = static_cast<uint32_t>(w.integer_or("links", 1, 1024, 1));
+      if (ok) spec.wan_links.push_back(std::move(l));
+    }
+  }
+  return spec;
+}
+
+}  // namespace fleetsim

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/training/checkpoint.hpp"
+#include "models/training/training_model.hpp"
+#include "tests/models/training/training_fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+using namespace fleetsim;
+using namespace fleetsim::test;
+
+namespace {
+
+TrainingSpec one(const TrainingJobSpec& j) {
+  TrainingSpec s;
+  s.jobs.push_back(j);
+  s.sample_interval = Duration::hours(1);
+  return s;
+}
+
+OutageSpec dc_outage(SimTime from, Duration d) {
+  OutageSpec o;
+  o.name = "dc1-down";
+  o.kind = OutageKind::Full;
+  o.target = "r1/z1/dc1";
+  o.from = from;
+  o.duration = d;
+  o.cause = "power";
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("training: a job without failures runs to completion at its step time", "[training]") {
+  TrainingJobSpec j = small_job(4, 0);
+  j.total_tokens = j.global_batch_tokens * 1000;  // 1000 steps
+  j.checkpoint.kind = CheckpointPolicy::Kind::None;
+  for (Fidelity f : {Fidelity::Step, Fidelity::Segment}) {
+    j.fidelity = f;
+    TrainingRun run(h100_fleet(4), quiet(), one(j));
+    run.run_for(Duration::days(1));
+    REQUIRE(run.training.state(0) == JobState::Done);
+    const Duration T = run.training.step_duration(0);
+    // Launch (restart overhead), then 1000 steps.
+    CHECK(run.training.stats(0).finished == SimTime::zero() + j.recovery.restart + T * 1000);
+    CHECK(run.training.tokens_trained(0) == Approx(j.total_tokens));
+    CHECK(run.training.stats(0).interruptions == 0);
+  }
+}
+
+TEST_CASE("training: lost work equals the time since the last checkpoint", "[training]") {
+  TrainingJobSpec j = small_job(4, 1e15);
+  const SimTime fail_at = SimTime::zero() + Duration::hours(3) + Duration::s(1234);
+  FailureSpec fs = quiet();
+  fs.outages.push_back(dc_outage(fail_at, Duration::hours(1)));
+  for (Fidelity f : {Fidelity::Step, Fidelity::Segment}) {
+    j.fidelity = f;
+    TrainingRun run(h100_fleet(4), fs, one(j));
+    run.run_for(Duration::hours(3) + Duration::s(1235));
+    const Duration T = run.training.step_duration(0);
+    const uint64_t K = run.training.steps_per_checkpoint(0);
+    CHECK(K == static_cast<uint64_t>(std::llround(1800.0 / T.seconds())));
+    // By hand: running from t0 = restart; checkpoint i starts after i*K steps and (i-1) stalls of
+    // C = 60 s; the last one whose write completed before the failure is the one the job resumes from.
+    const SimTime t0 = SimTime::zero() + j.recovery.restart;
+    const Duration C = Duration::s(60);
+    SimTime last_resume = t0;
+    for (int64_t i = 1;; ++i) {
+      const SimTime start = t0 + T * (i * static_cast<int64_t>(K)) + C * (i - 1);
+      if (start + C >= fail_at) break;
+      last_resume = start + C;
+    }
+    const JobStats& st = run.training.stats(0);
+    CHECK(st.interruptions == 1);
+    CHECK(st.lost_s == Approx((fail_at - last_resume).seconds()).margin(1e-6));
+    CHECK(st.by_cause.at("outage: power").lost_s == Approx(st.lost_s));
+    // The model rolled back to the checkpoint: tokens = whole steps up to it.
+    CHECK(run.training.state(0) == JobState::Waiting);
+    const double steps_kept = std::floor(run.training.tokens_trained(0) / j.global_batch_tokens + 0.5);
+    CHECK(std::fmod(steps_kept, double(K)) == 0);
+  }
+}
+
+TEST_CASE("training: a paused job resumes after the outage with detection, restart and restore", "[training]") {
+  TrainingJobSpec j = small_job(4, 1e15);
+  j.fidelity = Fidelity::Segment;
+  FailureSpec fs = quiet();
+  const SimTime fail_at = SimTime::zero() + Duration::hours(2);
+  fs.outages.push_back(dc_outage(fail_at, Duration::hours(5)));
+  TrainingRun run(h100_fleet(4), fs, one(j));
+  run.run_for(Duration::hours(10));
+  REQUIRE(run.training.state(0) == JobState::Running);
+  const JobStats& st = run.training.stats(0);
+  // Down from the outage to its end (5 h) + restart 5 min + restore 60 s.
+  CHECK(st.by_cause.at("outage: power").down_s == Approx(5 * 3600.0 + 300 + 60));
+  CHECK(st.waiting_s == Approx(5 * 3600.0));
+}
+
+TEST_CASE("training: with the move policy a region outage moves the job", "[training]") {
+  FleetSpec fleet = h100_fleet(4);
+  FleetSpec other = h100_fleet(4);
+  other.regions[0].name = "r2";
+  fleet.regions.push_back(other.regions[0]);
+  TrainingJobSpec j = small_job(4, 1e15);
+  j.recovery.outage = RecoveryPolicy::OutagePolicy::Move;
+  FailureSpec fs = quiet();
+  OutageSpec o = dc_outage(SimTime::zero() + Duration::hours(2), Duration::hours(5));
+  o.target = "r1";
+  fs.outages.push_back(o);
+  TrainingRun run(fleet, fs, one(j));
+  run.run_for(Duration::hours(3));
+  CHECK(run.training.stats(0).moves == 1);
+  CHECK(run.training.state(0) == JobState::Running);
+  CHECK(run.training.stats(0).by_cause.at("outage: power").down_s == Approx(60 + 300 + 60));
+}
+
+TEST_CASE("training: hot spares replace a failed node without waiting for the repair", "[training]") {
+  TrainingJobSpec j = small_job(4, 1e15);
+  j.recovery.hot_spare_nodes = 1;
+  j.recovery.use_free_capacity = false;
+  FailureSpec fs = quiet();
+  fs.processes.push_back(node_process("n", 40 * 3600.0, 24 * 3600.0));  // 5 nodes: ~1 failure / 8 h
+  TrainingRun run(h100_fleet(5), fs, one(j), 7);
+  run.run_for(Duration::days(2));
+  const JobStats& st = run.training.stats(0);
+  REQUIRE(st.interruptions >= 1);
+  // The first failure in the gang found the spare: down = detection + restart + restore.
+  const auto& bc = st.by_cause.at("node");
+  CHECK(bc.interruptions == st.interruptions);
+  CHECK(st.waiting_s < st.down_s);
+}
+
+TEST_CASE("training: elastic shrink drops a replica and regrows after the repair", "[training]") {
+  TrainingJobSpec j = small_job(4, 1e15);
+  j.recovery.mode = RecoveryPolicy::Mode::ElasticShrink;
+  j.fidelity = Fidelity::Segment;
+  FailureSpec fs = quiet();
+  StragglerSpec none;  // keep the spec minimal: one deterministic node failure through a short outage
+  OutageSpec o = dc_outage(SimTime::zero() + Duration::hours(1), Duration::hours(1));
+  (void)none;
+  (void)o;
+  fs.processes.push_back(node_process("n", 16 * 3600.0, 3 * 3600.0));
+  TrainingRun run(h100_fleet(4), fs, one(j), 3);
+  bool saw_shrink = false;
+  for (int h = 1; h <= 48 && !saw_shrink; ++h) {
+    if (h == 1) {
+      run.failures.start();
+      run.training.start();
+    }
+    run.engine.run(SimTime::zero() + Duration::hours(h));
+    if (run.training.active_dp(0) < 4 && run.training.state(0) == JobState::Running) saw_shrink = true;
+  }
+  REQUIRE(saw_shrink);
+  CHECK(run.training.stats(0).shrinks >= 1);
+  run.engine.run(SimTime::zero() + Duration::days(4));
+  CHECK(run.training.stats(0).regrows >= 1);
+}
+
+TEST_CASE("training: a straggler slows the synchronous job by its factor", "[training]") {
+  TrainingJobSpec j = small_job(4, 0);
+  j.total_tokens = j.global_batch_tokens * 2000;
+  j.checkpoint.kind = CheckpointPolicy::Kind::None;
+  FailureSpec fs = quiet();
+  StragglerSpec s;
+  s.name = "slow";
+  s.target = "r1/z1/dc1/rack0/node1";
+  s.at = SimTime::zero();
+  s.duration = Duration::days(10);
+  s.slowdown = 1.5;
+  fs.stragglers.push_back(s);
+  for (Fidelity f : {Fidelity::Step, Fidelity::Segment}) {
+    j.fidelity = f;
+    TrainingRun fast(h100_fleet(4), quiet(), one(j));
+    fast.run_for(Duration::days(10));
+    TrainingRun slow(h100_fleet(4), fs, one(j));
+    slow.run_for(Duration::days(10));
+    REQUIRE(slow.training.state(0) == JobState::Done);
+    const double t_fast = (fast.training.stats(0).finished - SimTime::zero() - j.recovery.restart).seconds();
+    const double t_slow = (slow.training.stats(0).finished - SimTime::zero() - j.recovery.restart).seconds();
+    CHECK(t_slow / t_fast == Approx(1.5).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("training: a straggler in mid-run changes the pace at the next step in both fidelities", "[training]") {
+  TrainingJobSpec j = small_job(4, 0);
+  j.total_tokens = j.global_batch_tokens * 30000;
+  j.checkpoint.interval = Duration::minutes(20);
+  FailureSpec fs = quiet();
+  StragglerSpec s;
+  s.name = "slow";
+  s.target = "r1/z1/dc1/rack1/node0";
+  s.at = SimTime::zero() + Duration::s(4321);
+  s.duration = Duration::s(7777);
+  s.slowdown = 1.3;
+  fs.stragglers.push_back(s);
+  fs.outages.push_back(dc_outage(SimTime::zero() + Duration::s(9000), Duration::minutes(10)));
+  j.fidelity = Fidelity::Step;
+  TrainingRun a(h100_fleet(4), fs, one(j));
+  a.run_for(Duration::hours(5));
+  j.fidelity = Fidelity::Segment;
+  TrainingRun b(h100_fleet(4), fs, one(j));
+  b.run_for(Duration::hours(5));
+  CHECK(a.training.tokens_trained(0) == b.training.tokens_trained(0));
+  CHECK(a.training.stats(0).lost_s == Approx(b.training.stats(0).lost_s));
+  CHECK(a.training.stats(0).checkpoints == b.training.stats(0).checkpoints);
+  CHECK(b.engine.events_executed() * 50 < a.engine.events_executed());
+}
+
+TEST_CASE("training: step and segment fidelities train the same tokens within 0.5 percent", "[training]") {
+  // Two weeks of a 32-node job with node failures (MTBF 8 h for the job), Young/Daly checkpoints
+  // from the observed failures, hot spares and repairs: the same failures reach both fidelities.
+  TrainingJobSpec j = small_job(32, 1e15);
+  j.model.parameters = 20e9;  // steps of about a second
+  j.checkpoint.kind = CheckpointPolicy::Kind::YoungDaly;
+  j.checkpoint.mtbf_source = CheckpointPolicy::MtbfSource::Observed;
+  j.recovery.hot_spare_nodes = 2;
+  FailureSpec fs = quiet();
+  fs.processes.push_back(node_process("n", 32 * 8 * 3600.0, 6 * 3600.0));
+  TrainingSpec spec = one(j);
+  double tokens[2] = {0, 0};
+  uint64_t events[2] = {0, 0};
+  uint64_t interruptions[2] = {0, 0};
+  for (int m = 0; m < 2; ++m) {
+    spec.jobs[0].fidelity = m == 0 ? Fidelity::Step : Fidelity::Segment;
+    TrainingRun run(h100_fleet(40), fs, spec, 11);
+    run.run_for(Duration::days(14));
+    tokens[m] = run.training.tokens_trained(0);
+    events[m] = run.engine.events_executed();
+    interruptions[m] = run.training.stats(0).interruptions;
+  }
+  REQUIRE(interruptions[0] > 20);
+  CHECK(interruptions[0] == interruptions[1]);
+  CHECK(std::abs(tokens[0] - tokens[1]) <= 0.005 * tokens[0]);
+  CHECK(events[1] * 100 < events[0]);
+}
+
+TEST_CASE("training: the Young/Daly interval beats intervals 50 percent shorter and longer", "[training]") {
+  // C = 5 min stall, job MTBF 5 h: tau* = sqrt(2 * 300 * 18000) s = 54.8 min. One simulated year;
+  // the same seed gives every policy the same failures (common random numbers).
+  TrainingJobSpec j = small_job(16, 1e18);
+  j.checkpoint.storage_bytes_per_s = 14e9 / 300;
+  j.recovery.hot_spare_nodes = 8;
+  j.recovery.detection = Duration::minutes(1);
+  j.recovery.restart = Duration::minutes(2);
+  FailureSpec fs = quiet();
+  fs.processes.push_back(node_process("n", 16 * 5 * 3600.0, 2 * 3600.0));
+  const double tau = std::sqrt(2.0 * 300 * 18000);
+  double ettr[4] = {0, 0, 0, 0};
+  Duration interval_used;
+  for (int k = 0; k < 4; ++k) {
+    TrainingJobSpec v = j;
+    if (k == 0) {
+      v.checkpoint.kind = CheckpointPolicy::Kind::YoungDaly;
+    } else {
+      v.checkpoint.kind = CheckpointPolicy::Kind::Fixed;
+      v.checkpoint.interval = Duration::from_seconds(tau * (k == 1 ? 0.5 : k == 2 ? 1.5 : 1.0));
+    }
+    TrainingRun run(h100_fleet(24), fs, one(v), 5);
+    run.run_for(Duration::days(365));
+    ettr[k] = run.training.ettr(0);
+    if (k == 0) interval_used = run.training.step_duration(0) * static_cast<int64_t>(run.training.steps_per_checkpoint(0));
+  }
+  CHECK(interval_used.seconds() == Approx(tau).epsilon(0.01));
+  CHECK(ettr[0] > ettr[1]);
+  CHECK(ettr[0] > ettr[2]);
+  CHECK(ettr[0] == Approx(ettr[3]).epsilon(0.002));
+  // First-order theory: waste C/tau + tau/(2M) = 18% at tau*, 22.6% at 0.5 tau*, 19.7% at 1.5 tau*.
+  CHECK(ettr[0] - ettr[1] > 0.02);
+}
+
+TEST_CASE("training: a job following another starts when it completes", "[training]") {
+  TrainingJobSpec a = small_job(4, 0);
+  a.total_tokens = a.global_batch_tokens * 100;
+  a.checkpoint.kind = CheckpointPolicy::Kind::None;
+  TrainingJobSpec b = a;
+  b.name = "second";
+  b.after = "small";
+  TrainingSpec spec;
+  spec.jobs = {a, b};
+  TrainingRun run(h100_fleet(4), quiet(), spec);
+  run.run_for(Duration::days(1));
+  REQUIRE(run.training.state(1) == JobState::Done);
+  CHECK(run.training.stats(1).first_start == run.training.stats(0).finished);
+}
+
+TEST_CASE("training: summary and table carry the headline figures", "[training]") {
+  TrainingJobSpec j = small_job(4, 1e15);
+  FailureSpec fs = quiet();
+  fs.outages.push_back(dc_outage(SimTime::zero() + Duration::hours(2), Duration::hours(1)));
+  TrainingRun run(h100_fleet(4), fs, one(j));
+  run.run_for(Duration::hours(6));
+  run.training.write_summary();
+  const auto& t = run.recorder.summary().at("training");
+  const auto& s = t.at("jobs").at("small");
+  CHECK(s.at("interruptions") == 1);
+  CHECK(s.at("ettr").get<double>() > 0.5);
+  CHECK(s.at("ettr").get<double>() < 1.0);
+  CHECK(s.at("mfu").get<double>() > 0.1);
+  CHECK(s.at("by_cause").at("outage: power").at("interruptions") == 1);
+  const auto table = run.recorder.find_table("training");
+  REQUIRE(table);
+  CHECK(run.recorder.rows(*table).size() == 6);
+  CHECK(run.recorder.event_count("training_interrupt") == 1);
+  CHECK(run.recorder.event_count("training_resume") == 2);
+}

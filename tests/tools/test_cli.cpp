@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+// The fleetsim command line as a user meets it: exit codes, messages, output directories, and
+// determinism of whole runs (byte-identical files).
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+// A fresh directory under the system temp dir, removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() / fmt::format("fleetsim-cli-{}-{}", ::getpid(), counter++);
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Runs `fleetsim ARGS` from the project root with stdout and stderr captured.
+Result fleetsim(const std::string& args, const TempDir& tmp) {
+  const auto out = tmp.path / "stdout.txt", err = tmp.path / "stderr.txt";
+  const std::string cmd = fmt::format("cd '{}' && '{}' {} >'{}' 2>'{}'", FLEETSIM_SOURCE_DIR, FLEETSIM_EXE, args,
+                                      out.string(), err.string());
+  const int status = std::system(cmd.c_str());
+  Result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+const char* const kSmall = R"({"name": "small", "seed": 3, "start": "2025-10-01T00:00:00Z", "horizon": "20d",
+  "fleet": {"regions": [{"name": "us-east-1", "zones": [{"name": "az1", "datacenters": [
+    {"name": "dc1", "instance": "p5.48xlarge", "nodes": 64}]}]}]},
+  "failures": {"presets": ["llama3-405b"]}})";
+
+}  // namespace
+
+TEST_CASE("cli: no command or an unknown one is a usage error", "[cli]") {
+  TempDir tmp;
+  CHECK(fleetsim("", tmp).code == 2);
+  auto r = fleetsim("frobnicate", tmp);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("unknown command \"frobnicate\""));
+  r = fleetsim("run --bogus-option x.json", tmp);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("bogus-option"));
+}
+
+TEST_CASE("cli: every help starts with an example", "[cli]") {
+  TempDir tmp;
+  for (const char* cmd : {"--help", "run --help", "validate --help", "schema --help", "version --help"}) {
+    const auto r = fleetsim(cmd, tmp);
+    INFO(cmd);
+    CHECK(r.code == 0);
+    CHECK(r.out.rfind("Example:\n  fleetsim ", 0) == 0);
+  }
+}
+
+TEST_CASE("cli: version and schema print what the binary carries", "[cli]") {
+  TempDir tmp;
+  auto r = fleetsim("version", tmp);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("fleetsim "));
+  r = fleetsim("schema", tmp);
+  CHECK(r.code == 0);
+  CHECK(r.out == slurp(fs::path(FLEETSIM_SOURCE_DIR) / "scenarios/schema/scenario.schema.json"));
+}
+
+TEST_CASE("cli: a missing scenario exits 66, an invalid one 65, with the pointer", "[cli]") {
+  TempDir tmp;
+  auto r = fleetsim(fmt::format("run '{}' -o '{}'", (tmp.path / "nope.json").string(), (tmp.path / "o").string()), tmp);
+  CHECK(r.code == 66);
+  CHECK_THAT(r.err, Catch::Contains("nope.json"));
+  CHECK_FALSE(fs::exists(tmp.path / "o"));
+
+  write(tmp.path / "bad.json", R"({"name": "bad", "horizon": "5 parsecs", "seed": -1})");
+  r = fleetsim(fmt::format("run '{}' -o '{}'", (tmp.path / "bad.json").string(), (tmp.path / "o").string()), tmp);
+  CHECK(r.code == 65);
+  CHECK_THAT(r.err, Catch::Contains("bad.json: /horizon: invalid duration \"5 parsecs\""));
+  CHECK_THAT(r.err, Catch::Contains("bad.json: /seed: expected a non-negative integer, got -1"));
+  CHECK_FALSE(fs::exists(tmp.path / "o"));  // nothing half-written
+
+  r = fleetsim(fmt::format("validate '{}'", (tmp.path / "bad.json").string()), tmp);
+  CHECK(r.code == 65);
+}
+
+TEST_CASE("cli: validate accepts the shipped quickstart and reports json on request", "[cli]") {
+  TempDir tmp;
+  auto r = fleetsim("validate scenarios/quickstart.json", tmp);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("ok: scenarios/quickstart.json"));
+  write(tmp.path / "bad.json", R"({"name": "bad", "horizn": "5d"})");
+  r = fleetsim(fmt::format("validate --format json '{}'", (tmp.path / "bad.json").string()), tmp);
+  CHECK(r.code == 65);
+  CHECK_THAT(r.out, Catch::Contains(R"("pointer":"/horizn")"));
+  CHECK_THAT(r.out, Catch::Contains(R"(did you mean \"horizon\"?)"));
+}
+
+TEST_CASE("cli: run writes every output and a short summary", "[cli]") {
+  TempDir tmp;
+  write(tmp.path / "s.json", kSmall);
+  const auto out = tmp.path / "run";
+  const auto r = fleetsim(fmt::format("run '{}' -o '{}'", (tmp.path / "s.json").string(), out.string()), tmp);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains(out.string()));
+  for (const char* f : {"summary.json", "manifest.json", "resolved.json", "utilization.csv", "events.jsonl"})
+    CHECK(fs::exists(out / f));
+  for (const auto& entry : fs::directory_iterator(out))  // no temporaries left behind
+    CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
+  CHECK_THAT(slurp(out / "summary.json"), Catch::Contains("\"complete\": true"));
+  CHECK_THAT(slurp(out / "resolved.json"), Catch::Contains("\"sample_interval\": \"1h\""));
+}
+
+TEST_CASE("cli: a non-empty output directory needs --force", "[cli]") {
+  TempDir tmp;
+  write(tmp.path / "s.json", kSmall);
+  const auto out = tmp.path / "run";
+  fs::create_directories(out);
+  write(out / "notes.txt", "mine");
+  const std::string args = fmt::format("run '{}' -o '{}'", (tmp.path / "s.json").string(), out.string());
+  auto r = fleetsim(args, tmp);
+  CHECK(r.code == 73);
+  CHECK_THAT(r.err, Catch::Contains("--force"));
+  CHECK_FALSE(fs::exists(out / "summary.json"));
+  r = fleetsim(args + " --force", tmp);
+  CHECK(r.code == 0);
+  CHECK(slurp(out / "notes.txt") == "mine");  // --force replaces run outputs only
+}
+
+TEST_CASE("cli: the same scenario and seed give byte-identical outputs", "[cli][determinism]") {
+  TempDir tmp;
+  write(tmp.path / "s.json", kSmall);
+  const auto a = tmp.path / "a", b = tmp.path / "b", c = tmp.path / "c";
+  REQUIRE(fleetsim(fmt::format("run '{}' -o '{}' -q", (tmp.path / "s.json").string(), a.string()), tmp).code == 0);
+  REQUIRE(fleetsim(fmt::format("run '{}' -o '{}' -q", (tmp.path / "s.json").string(), b.string()), tmp).code == 0);
+  for (const char* f : {"summary.json", "resolved.json", "utilization.csv", "events.jsonl"}) {
+    INFO(f);
+    CHECK(slurp(a / f) == slurp(b / f));
+  }
+  // A different seed changes the failures drawn, and so the fingerprint.
+  REQUIRE(fleetsim(fmt::format("run '{}' -o '{}' -q --seed 4", (tmp.path / "s.json").string(), c.string()), tmp)
+              .code == 0);
+  CHECK(slurp(a / "events.jsonl") != slurp(c / "events.jsonl"));
+}
+
+TEST_CASE("cli: --set and --until override the scenario", "[cli]") {
+  TempDir tmp;
+  write(tmp.path / "s.json", kSmall);
+  const auto out = tmp.path / "run";
+  const auto r = fleetsim(fmt::format("run '{}' -o '{}' -q --until 2d --set /seed=11 --set /description=hello",
+                                      (tmp.path / "s.json").string(), out.string()),
+                          tmp);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.empty());  // --quiet
+  const auto summary = slurp(out / "summary.json");
+  CHECK_THAT(summary, Catch::Contains("\"simulated_until\": \"2d\""));
+  CHECK_THAT(summary, Catch::Contains("\"seed\": 11"));
+  CHECK_THAT(slurp(out / "resolved.json"), Catch::Contains("\"description\": \"hello\""));
+  CHECK(fleetsim("run x.json --set horizon=5d", tmp).code == 2);
+}
