@@ -210,9 +210,31 @@ constexpr int kBuckets = 3200;  // up to about 1e7 s
 
 LatencySketch::LatencySketch() : buckets_(kBuckets, 0.0) {}
 
+namespace {
+/// log(x) for x > 0 from the binary exponent and a 1024-entry table of log over the mantissa, linearly
+/// interpolated: absolute error below 2e-7, so a value lands in a neighbouring bucket only within 2e-5
+/// of a bucket edge (the buckets are 0.01 wide in log). Several times faster than std::log.
+struct FastLog {
+  static constexpr int kN = 1024;
+  std::array<double, kN + 1> table{};
+  FastLog() {
+    for (int i = 0; i <= kN; ++i) table[static_cast<size_t>(i)] = std::log(0.5 + 0.5 * i / kN);
+  }
+  double operator()(double x) const {
+    int e = 0;
+    const double m = std::frexp(x, &e);  // x = m 2^e, m in [0.5, 1)
+    const double pos = (m - 0.5) * (2.0 * kN);
+    const auto i = static_cast<size_t>(pos);
+    const double f = pos - double(i);
+    return table[i] + f * (table[i + 1] - table[i]) + e * 0.69314718055994530942;
+  }
+};
+const FastLog kFastLog;
+}  // namespace
+
 int LatencySketch::index(double v) const {
   const double x = std::max(v, 1e-6);
-  const int i = static_cast<int>(std::ceil(std::log(x) / kLogGamma)) + kOffset;
+  const int i = static_cast<int>(std::ceil(kFastLog(x) / kLogGamma)) + kOffset;
   return std::clamp(i, 0, kBuckets - 1);
 }
 

@@ -155,7 +155,10 @@ struct InferenceModel::Service {
   // fluid steady-state table
   double x_sat = 0, b_max = 0, cs2 = 1;
   std::vector<Steady> table;
-  std::array<double, 17> o_q{}, npf_q_fn{};
+  std::array<double, 17> o_q{}, p_q{};
+  bool merged_dirty = false;
+  std::vector<double> scratch_lam, scratch_cap, scratch_keep, scratch_load, scratch_spare, scratch_overflow;
+  std::vector<std::vector<std::pair<uint32_t, double>>> scratch_flows;  // fluid: service sketches are rebuilt from the regions' on demand
   // trace replay
   size_t trace_next = 0;
   Rng trace_rng{0};
@@ -367,7 +370,10 @@ struct InferenceModel::Service {
     for (int i = 0; i <= n; ++i) table[static_cast<size_t>(i)] = steady_at(x_sat * i / n);
     const double var = output.second_moment() - eo * eo;
     cs2 = eo > 0 ? std::max(var, 0.0) / (eo * eo) : 1.0;
-    for (size_t i = 0; i < kQuantLevels.size(); ++i) o_q[i] = std::nearbyint(output.quantile(kQuantLevels[i]));
+    for (size_t i = 0; i < kQuantLevels.size(); ++i) {
+      o_q[i] = std::nearbyint(output.quantile(kQuantLevels[i]));
+      p_q[i] = prompt.quantile(kQuantLevels[i]);
+    }
   }
 
   Steady steady_lookup(double x) const {
@@ -1079,10 +1085,21 @@ struct InferenceModel::Service {
     const SimTime t1 = t0 + spec.fluid_step;
     const double dt = spec.fluid_step.seconds();
     const size_t n = regions.size();
-    std::vector<double> lam(n), cap(n), keep(n), load(n), spare_cap(n), inflow_rtt_w(n, 0.0);
-    std::vector<double> overflow(n, 0.0);
-    // flows[q] = list of (source, rate)
-    std::vector<std::vector<std::pair<uint32_t, double>>> flows(n);
+    auto& lam = scratch_lam;
+    auto& cap = scratch_cap;
+    auto& keep = scratch_keep;
+    auto& load = scratch_load;
+    auto& spare_cap = scratch_spare;
+    auto& overflow = scratch_overflow;
+    auto& flows = scratch_flows;  // flows[q]: (source region, rate) spilled or failed over into q
+    lam.assign(n, 0.0);
+    cap.assign(n, 0.0);
+    keep.assign(n, 0.0);
+    load.assign(n, 0.0);
+    spare_cap.assign(n, 0.0);
+    overflow.assign(n, 0.0);
+    flows.resize(n);
+    for (auto& f : flows) f.clear();
     for (size_t r = 0; r < n; ++r) {
       Region& reg = regions[r];
       lam[r] = reg.arrivals->expected(t0, t1) / dt;
@@ -1154,26 +1171,28 @@ struct InferenceModel::Service {
       // latency of this step
       const double x = reg.up() > 0 ? served_rate / reg.up() : 0.0;
       const Steady st = steady_lookup(x);
-      double wait_mean = 0, wait_shift = 0;
+      // Queueing over sequence slots: M/G/c with c = replicas * b_max, per-slot rate x_sat / b_max; the
+      // wait's quantiles are Erlang C's exponential tail scaled by Allen-Cunneen's (1 + cs2) / 2. Above
+      // capacity, the backlog's FIFO drain time.
+      double wait_shift = 0, pw = 0, drain_rate = 0;
       const double slots = reg.up() * b_max;
       const double mu_slot = b_max > 0 ? x_sat / b_max : 0.0;
       if (backlog > 0 && cap[q] > 0) {
-        wait_shift = backlog / cap[q];  // FIFO drain time of the backlog
+        wait_shift = backlog / cap[q];
       } else if (slots > 0 && load[q] < cap[q]) {
-        wait_mean = allen_cunneen_wait(slots, load[q], mu_slot, 1.0, cs2);
+        pw = erlang_c(slots, load[q] / mu_slot);
+        drain_rate = slots * mu_slot - load[q];
       }
       const double scale = (1.0 + cs2) / 2.0;
       // outcome shares by origin: local, and each inflow with its RTT
       const double local_share = load[q] > 0 ? keep[q] / load[q] : 1.0;
-      add_fluid_latency(reg, st, served * local_share, 0.0, wait_shift, slots, load[q], mu_slot, scale, wait_mean, -1);
+      add_fluid_latency(reg, st, served * local_share, 0.0, wait_shift, pw, drain_rate, scale, -1);
       for (const auto& [src, rate] : flows[q]) {
         const double share = rate / load[q];
-        add_fluid_latency(reg, st, served * share, rtt_s[src][q], wait_shift, slots, load[q], mu_slot, scale, wait_mean,
-                          regions[src].window);
+        add_fluid_latency(reg, st, served * share, rtt_s[src][q], wait_shift, pw, drain_rate, scale, regions[src].window);
         if (regions[src].window >= 0) stats.outages[static_cast<size_t>(regions[src].window)].failed += dropped * share;
       }
       if (reg.window >= 0) stats.outages[static_cast<size_t>(reg.window)].failed += dropped * local_share;
-      (void)inflow_rtt_w;
     }
     // rows every sample interval
     if (spec.sample_interval > Duration::zero() && t1 - last_sample >= spec.sample_interval) {
@@ -1190,37 +1209,36 @@ struct InferenceModel::Service {
     m.engine_.schedule_at(t1, Phase::Control, [this] { fluid_step(); }, k_step);
   }
 
-  /// Adds `weight` served requests of one origin to the sketches as weighted quantile points:
-  /// TTFT(p) = wait + residual + ceil(p / avail) * s_pf + rtt, E2E(o) = TTFT(mean p) + (o - 1) * s.
-  void add_fluid_latency(Region& reg, const Steady& st, double weight, double rtt, double wait_shift, double slots,
-                         double lambda, double mu_slot, double scale, double wait_mean, int32_t window) {
+  /// Adds `weight` served requests of one origin to the region's sketches as weighted quantile points:
+  /// TTFT(p) = wait + residual + ceil(p / avail) * s_pf + rtt, E2E(o) = mean TTFT + (o - 1) * s. The
+  /// service-level sketches are merged from the regions' on demand (sync()).
+  void add_fluid_latency(Region& reg, const Steady& st, double weight, double rtt, double wait_shift, double pw,
+                         double drain_rate, double scale, int32_t window) {
     if (weight <= 0) return;
+    merged_dirty = true;
     const double tpot = st.s;
     const bool tpot_late = tpot > spec.slo.tpot.seconds();
     double late_w = 0;
     double ttft_mean_part = 0;
-    // TTFT at the prompt-length quantiles, the wait at the same level (both monotone; a comonotone
-    // coupling, exact for the quantiles when one of them dominates).
+    // TTFT at the prompt-length quantiles with the wait at the same level (a comonotone coupling:
+    // exact for the quantiles when either term dominates).
     std::array<double, 17> ttft{};
+    const double avail = std::max(st.avail, 1.0);
     for (size_t i = 0; i < kQuantLevels.size(); ++i) {
-      const double p = prompt.quantile(kQuantLevels[i]);
-      const double chunks = std::max(1.0, std::ceil(p / std::max(st.avail, 1.0)));
-      const double w = wait_shift + (wait_mean > 0 ? mmc_wait_quantile(kQuantLevels[i], slots, lambda, mu_slot, scale) : 0.0);
+      const double chunks = p_q[i] <= avail ? 1.0 : std::ceil(p_q[i] / avail);
+      double w = wait_shift;
+      if (pw > 1.0 - kQuantLevels[i] && drain_rate > 0) w += std::log(pw / (1.0 - kQuantLevels[i])) / drain_rate * scale;
       ttft[i] = w + st.residual + chunks * st.s_pf + rtt;
       ttft_mean_part += kQuantWeights[i] * ttft[i];
     }
     const double slo_ttft = spec.slo.ttft.seconds();
     for (size_t i = 0; i < kQuantLevels.size(); ++i) {
       const double wi = weight * kQuantWeights[i];
-      stats.ttft.add(ttft[i], wi);
       reg.stats->ttft.add(ttft[i], wi);
-      const double e2e = ttft_mean_part + (o_q[i] - 1) * st.s;
-      stats.e2e.add(e2e, wi);
-      reg.stats->e2e.add(e2e, wi);
+      reg.stats->e2e.add(ttft_mean_part + (o_q[i] - 1) * st.s, wi);
       if (ttft[i] > slo_ttft || tpot_late) late_w += wi;
       if (window >= 0 && m.options_.keep_outage_sketches) stats.outages[static_cast<size_t>(window)].ttft.add(ttft[i], wi);
     }
-    stats.tpot.add(tpot, weight);
     reg.stats->tpot.add(tpot, weight);
     stats.counters.late += late_w;
     reg.stats->counters.late += late_w;
@@ -1240,6 +1258,20 @@ struct InferenceModel::Service {
     reg.iv_q_tpot50 += weight * tpot;
     reg.iv_q_e2e50 += weight * (ttft_mean_part + (o_q[kLevelP50] - 1) * st.s);
     reg.iv_q_e2e99 += weight * (ttft_mean_part + (o_q[kLevelP99] - 1) * st.s);
+  }
+
+  /// Fluid mode: the service's sketches are the merge of its regions'.
+  void sync() {
+    if (!merged_dirty) return;
+    merged_dirty = false;
+    stats.ttft.clear();
+    stats.e2e.clear();
+    stats.tpot.clear();
+    for (const auto& r : stats.regions) {
+      stats.ttft.merge(r.ttft);
+      stats.e2e.merge(r.e2e);
+      stats.tpot.merge(r.tpot);
+    }
   }
 
   size_t queued() const {
@@ -1294,7 +1326,10 @@ void InferenceModel::on_fleet_change(ComponentRef c) {
 }
 
 size_t InferenceModel::services() const { return services_.size(); }
-const InferenceServiceStats& InferenceModel::stats(size_t i) const { return services_.at(i)->stats; }
+const InferenceServiceStats& InferenceModel::stats(size_t i) const {
+  services_.at(i)->sync();
+  return services_.at(i)->stats;
+}
 const IterationCost& InferenceModel::cost(size_t i) const { return *services_.at(i)->cost; }
 size_t InferenceModel::queued(size_t i) const { return services_.at(i)->queued(); }
 
@@ -1320,6 +1355,7 @@ void InferenceModel::write_summary() {
                                           {"service", "region", "start_ns", "end_ns", "arrived", "served", "late",
                                            "failed", "rerouted", "ttft_p50_s", "ttft_p99_s"});
   for (const auto& sp : services_) {
+    sp->sync();
     const Service& s = *sp;
     const auto& st = s.stats;
     nlohmann::json j;

@@ -170,7 +170,31 @@ Duration ring_allreduce_time(uint32_t n, double bytes, double bytes_per_s, Durat
 
 CollectiveCost estimate_collective(Router& router, std::span<const double> capacity, std::span<const VertexId> placement,
                                    const CollectiveSpec& spec, std::span<const double> background) {
-  CollectivePlan plan(placement, spec, router);
+  const std::vector<std::vector<VertexId>> one{std::vector<VertexId>(placement.begin(), placement.end())};
+  return estimate_concurrent(router, capacity, one, spec, background);
+}
+
+CollectiveCost estimate_concurrent(Router& router, std::span<const double> capacity,
+                                   std::span<const std::vector<VertexId>> placements, const CollectiveSpec& spec,
+                                   std::span<const double> background) {
+  std::vector<CollectivePlan> plans;
+  for (const auto& p : placements) plans.emplace_back(p, spec, router);
+  if (plans.empty()) return CollectiveCost{};
+  const CollectivePlan& plan = plans[0];
+  for (const auto& p : plans) {
+    bool same = p.phases().size() == plan.phases().size();
+    for (size_t i = 0; same && i < p.phases().size(); ++i)
+      same = p.phases()[i].first_step == plan.phases()[i].first_step && p.phases()[i].steps == plan.phases()[i].steps;
+    if (!same) throw std::invalid_argument("estimate_concurrent: the collectives must have the same step structure");
+  }
+  std::vector<Transfer> one_plan;
+  auto step_of_all = [&](uint32_t k, std::vector<Transfer>& out) {
+    out.clear();
+    for (const auto& p : plans) {
+      p.step(k, one_plan);
+      out.insert(out.end(), one_plan.begin(), one_plan.end());
+    }
+  };
   CollectiveCost cost;
   cost.steps = plan.steps();
   cost.bottleneck_bytes_per_s = std::numeric_limits<double>::infinity();
@@ -195,7 +219,7 @@ CollectiveCost estimate_collective(Router& router, std::span<const double> capac
     }
     double sum_s = 0;
     for (uint32_t k : sample) {
-      plan.step(k, tr);
+      step_of_all(k, tr);
       paths.resize(tr.size());
       for (size_t i = 0; i < tr.size(); ++i) {
         if (!router.route(tr[i].src, tr[i].dst, transfer_key(spec.key_base, tr[i].src, tr[i].dst), paths[i])) {

@@ -105,6 +105,13 @@ struct CollectiveCost {
 CollectiveCost estimate_collective(Router& router, std::span<const double> capacity, std::span<const VertexId> placement,
                                    const CollectiveSpec& spec, std::span<const double> background = {});
 
+/// Aggregate cost of several collectives of the same shape (same op, algorithm and rank count) running
+/// in lockstep, such as the data-parallel all-reduces of the 8 tensor-parallel ranks of a job: each
+/// step's pattern is the union of theirs, so they share the fabric as they would.
+CollectiveCost estimate_concurrent(Router& router, std::span<const double> capacity,
+                                   std::span<const std::vector<VertexId>> placements, const CollectiveSpec& spec,
+                                   std::span<const double> background = {});
+
 /// Max-min fair rates of flows over directed-edge paths (progressive filling, from scratch): the
 /// reference solver the incremental FlowModel is tested against. Flows with an empty path get +inf.
 std::vector<double> max_min_fair(std::span<const std::vector<EdgeIndex>> paths, std::span<const double> capacity);

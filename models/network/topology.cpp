@@ -145,9 +145,8 @@ class TopologyBuilder {
     if (s.tiers == 3 && (!(s.spine_oversubscription >= 1) || !std::isfinite(s.spine_oversubscription)))
       fail(fmt::format("spine oversubscription must be at least 1 (1:1), got {}", s.spine_oversubscription));
     if (s.link_latency < Duration::zero()) fail("link latency must not be negative");
-    const bool wan = !c.site.empty();
-    const double wan_bps = c.wan_uplink_bytes_per_s > 0 ? c.wan_uplink_bytes_per_s : s.port_bytes_per_s;
-    if (wan && bad_bandwidth(wan_bps)) fail("WAN uplink bandwidth must be positive");
+    const bool wan = c.wan_uplink_bytes_per_s > 0;
+    if (wan && !std::isfinite(c.wan_uplink_bytes_per_s)) fail("WAN uplink bandwidth must be finite");
 
     const TierPorts leaf = split_ports(s.radix, s.leaf_oversubscription);
     if (leaf.down == 0 || leaf.up == 0)
@@ -182,26 +181,30 @@ class TopologyBuilder {
 
     uint32_t spines = 0, cores = 0, pods = 0;
     TierPorts spine_ports;
+    // Top tiers are sized to what is cabled: when fewer leaves (pods) than a full build exist, fewer
+    // spines (cores) take several parallel links each instead of many half-empty switches.
+    uint32_t cores_per_group = 0;
     if (s.tiers == 2) {
-      spines = leaf.up;
       if (leaves > top_ports)
         fail(fmt::format(
             "radix {} is too small for {} GPUs in 2 tiers: they need {} leaves per plane but a spine has {} ports{} "
             "(at most {} GPUs); use 3 tiers, more planes or a larger radix",
             s.radix, c.gpus, leaves, top_ports, wan ? " besides its WAN uplink" : "",
             max_gpus(s, c.gpus_per_host) - (wan ? leaf.down : 0)));
+      spines = static_cast<uint32_t>((uint64_t{leaf.up} * leaves + top_ports - 1) / top_ports);
     } else {
       spine_ports = split_ports(s.radix, s.spine_oversubscription);
       if (spine_ports.down == 0 || spine_ports.up == 0)
         fail(fmt::format("radix {} is too small for spine oversubscription {}", s.radix, s.spine_oversubscription));
       pods = (leaves + spine_ports.down - 1) / spine_ports.down;
       spines = pods * leaf.up;
-      cores = leaf.up * spine_ports.up;
       if (pods > top_ports)
         fail(fmt::format("radix {} is too small for {} GPUs in 3 tiers: they need {} pods per plane but a core has {} "
                          "ports{} (at most {} GPUs); use more planes or a larger radix",
                          s.radix, c.gpus, pods, top_ports, wan ? " besides its WAN uplink" : "",
                          max_gpus(s, c.gpus_per_host)));
+      cores_per_group = static_cast<uint32_t>((uint64_t{spine_ports.up} * pods + top_ports - 1) / top_ports);
+      cores = leaf.up * cores_per_group;
     }
 
     const Duration lat = s.link_latency;
@@ -215,8 +218,10 @@ class TopologyBuilder {
       for (uint32_t x = 0; x < cores; ++x) add_vertex(VertexKind::Core, fmt::format("{}/p{}/core{}", n, p, x), ci, p, x);
       for (uint32_t g = 0; g < c.gpus; ++g) add_link(first + g, leaf0 + leaf_of[g], s.port_bytes_per_s, lat, LinkKind::Access);
       if (s.tiers == 2) {
+        // Leaf l's m-th uplink goes to spine m mod spines (every leaf reaches every spine).
         for (uint32_t l = 0; l < leaves; ++l)
-          for (uint32_t x = 0; x < spines; ++x) add_link(leaf0 + l, spine0 + x, s.port_bytes_per_s, lat, LinkKind::LeafSpine);
+          for (uint32_t m = 0; m < leaf.up; ++m)
+            add_link(leaf0 + l, spine0 + m % spines, s.port_bytes_per_s, lat, LinkKind::LeafSpine);
         for (uint32_t x = 0; x < spines; ++x) top_tier.push_back(spine0 + x);
       } else {
         for (uint32_t l = 0; l < leaves; ++l) {
@@ -227,8 +232,8 @@ class TopologyBuilder {
         for (uint32_t pod = 0; pod < pods; ++pod)
           for (uint32_t j = 0; j < leaf.up; ++j)
             for (uint32_t m = 0; m < spine_ports.up; ++m)
-              add_link(spine0 + pod * leaf.up + j, core0 + j * spine_ports.up + m, s.port_bytes_per_s, lat,
-                       LinkKind::SpineCore);
+              add_link(spine0 + pod * leaf.up + j, core0 + j * cores_per_group + m % cores_per_group,
+                       s.port_bytes_per_s, lat, LinkKind::SpineCore);
         for (uint32_t x = 0; x < cores; ++x) top_tier.push_back(core0 + x);
       }
     }
@@ -311,7 +316,9 @@ Topology build_topology(const NetworkSpec& spec) {
   for (const auto& c : spec.clusters) {
     if (!c.site.empty() && !site_names.contains(c.site))
       throw TopologyError(fmt::format("cluster \"{}\" sits in unknown site \"{}\"", c.name, c.site));
-    if (!c.site.empty() && !c.has_scale_out)
+    if (c.wan_uplink_bytes_per_s > 0 && c.site.empty())
+      throw TopologyError(fmt::format("cluster \"{}\" has WAN uplinks but no site to join", c.name));
+    if (c.wan_uplink_bytes_per_s > 0 && !c.has_scale_out)
       throw TopologyError(fmt::format("cluster \"{}\" has no scale-out fabric to join its site's WAN router", c.name));
   }
   for (size_t i = 0; i < spec.wan_links.size(); ++i) {
@@ -339,10 +346,9 @@ Topology build_topology(const NetworkSpec& spec) {
   }
   for (uint32_t i = 0; i < spec.clusters.size(); ++i) {
     const auto& c = spec.clusters[i];
-    if (c.site.empty()) continue;
+    if (c.wan_uplink_bytes_per_s <= 0) continue;
     const VertexId r = t.site_router_[*t.find_site(c.site)];
-    const double bps = c.wan_uplink_bytes_per_s > 0 ? c.wan_uplink_bytes_per_s : c.scale_out.port_bytes_per_s;
-    for (VertexId v : tops[i]) b.add_link(v, r, bps, c.scale_out.link_latency, LinkKind::Wan);
+    for (VertexId v : tops[i]) b.add_link(v, r, c.wan_uplink_bytes_per_s, c.scale_out.link_latency, LinkKind::Wan);
   }
   for (const auto& w : spec.wan_links) {
     const VertexId ra = t.site_router_[*t.find_site(w.a)], rb = t.site_router_[*t.find_site(w.b)];

@@ -23,10 +23,12 @@
 //
 // Clos construction (docs/network.md has the drawings and the arithmetic):
 //   leaf:  down = floor(radix * o1 / (1 + o1)) ports to endpoints, up = floor(down / o1) to tier 2
-//   2 tiers: `up` spines; every leaf has one link to every spine; leaves <= radix.
+//   2 tiers: ceil(up * leaves / radix) spines (`up` when the fabric is full); leaf uplink m goes to
+//            spine m mod spines (parallel links when there are fewer spines than uplinks); leaves <= radix.
 //   3 tiers: pods of `down2 = floor(radix * o2 / (1 + o2))` leaves and `up` spines (aggregation);
-//            every leaf links to every spine of its pod; spine j of every pod links to the `up2 =
-//            floor(down2 / o2)` cores of core group j; pods <= radix.
+//            every leaf links to every spine of its pod; spine j of every pod spreads its `up2 =
+//            floor(down2 / o2)` uplinks over the ceil(up2 * pods / radix) cores of core group j
+//            (up2 cores, one link per pod, when full); pods <= radix.
 //   (o1 = o2 = 1, radix k: the k-ary fat-tree of Al-Fares et al., SIGCOMM 2008: k^3/4 hosts.)
 // Attachment: Rail puts GPU r of every host of a rail group on leaf (group, r) (NVIDIA's rail-
 // optimized design: same-rail traffic crosses one leaf); Tor puts all GPUs of a host on one leaf.
@@ -108,14 +110,15 @@ struct ScaleOutSpec {
 
 struct ClusterSpec {
   std::string name;            ///< unique; prefixes vertex names
-  std::string site;            ///< WAN site (zone or region) it sits in; empty with no WAN
+  std::string site;            ///< WAN site (zone or region) it sits in; may be empty without WAN uplinks
   uint32_t gpus = 0;           ///< GPU endpoints
   uint32_t gpus_per_host = 8;  ///< GPUs sharing a host (one NIC per GPU, rails = gpus_per_host)
   ScaleUpSpec scale_up;
   ScaleOutSpec scale_out;
   bool has_scale_out = true;   ///< false: scale-up domains only (a single NVL72, say)
-  /// Links from each top-tier switch (every plane) to the site's WAN router: per link bandwidth
-  /// (0 = port_bytes_per_s). Uses one port of each top-tier switch, which the radix check counts.
+  /// Links from each top-tier switch (every plane) to the site's WAN router, per link bandwidth;
+  /// 0: none (the cluster does not reach the WAN). Uses one port of each top-tier switch, which the
+  /// radix check counts. Needs `site`.
   double wan_uplink_bytes_per_s = 0;
 };
 

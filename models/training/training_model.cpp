@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
-#include <set>
 #include <stdexcept>
 
 namespace fleetsim {
@@ -340,18 +339,25 @@ struct TrainingModel::Impl {
     if (!j.shape_dirty) return;
     j.shape_dirty = false;
     const auto& nodes = alloc_of(j).nodes;
-    std::set<uint32_t> racks, dcs, zones, regions;
+    // Nodes are sorted and the hierarchy is laid out in index order, so racks, datacenters, zones
+    // and regions of consecutive nodes are non-decreasing: count changes, no sets.
+    size_t racks = 0, dcs = 0, zones = 0, regions = 0;
+    uint32_t last[4] = {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
     for (NodeId n : nodes) {
-      racks.insert(fleet.rack_of(n).value());
       const ComponentRef c = ref(n);
-      dcs.insert(fleet.datacenter_of(c).value());
-      zones.insert(fleet.zone_of(c).value());
-      regions.insert(fleet.region_of(c).value());
+      const uint32_t ids[4] = {fleet.rack_of(n).value(), fleet.datacenter_of(c).value(), fleet.zone_of(c).value(),
+                               fleet.region_of(c).value()};
+      size_t* counts[4] = {&racks, &dcs, &zones, &regions};
+      for (int k = 0; k < 4; ++k)
+        if (ids[k] != last[k]) {
+          last[k] = ids[k];
+          ++*counts[k];
+        }
     }
     j.shape.nodes = static_cast<uint32_t>(nodes.size());
-    j.shape.racks = static_cast<uint32_t>(std::max<size_t>(1, racks.size()));
-    j.shape.datacenters = static_cast<uint32_t>(std::max<size_t>(1, dcs.size()));
-    j.shape.regions = static_cast<uint32_t>(std::max<size_t>(1, regions.size()));
+    j.shape.racks = static_cast<uint32_t>(std::max<size_t>(1, racks));
+    j.shape.datacenters = static_cast<uint32_t>(std::max<size_t>(1, dcs));
+    j.shape.regions = static_cast<uint32_t>(std::max<size_t>(1, regions));
     // Representative groups for a topology-aware CommCost: TP inside the first node, a pipeline
     // neighbour pair, and one GPU per DP replica.
     j.shape.tp_gpus.clear();
@@ -370,10 +376,10 @@ struct TrainingModel::Impl {
     }
     j.counts.nodes = nodes.size();
     j.counts.gpus = nodes.size() * j.spec.hardware.gpus_per_node;
-    j.counts.racks = racks.size();
-    j.counts.datacenters = dcs.size();
-    j.counts.zones = zones.size();
-    j.counts.regions = regions.size();
+    j.counts.racks = racks;
+    j.counts.datacenters = dcs;
+    j.counts.zones = zones;
+    j.counts.regions = regions;
   }
 
   double network_factor(const Job& j) const {
@@ -860,14 +866,16 @@ struct TrainingModel::Impl {
         for (NodeId s : spares) {
           if (!healthy_spare(j, s)) continue;
           sched.swap_with_spare(j.alloc, n, s);
-          j.shape_dirty = j.shape_dirty || fleet.rack_of(s) != fleet.rack_of(n);
+          // The span counts drive the communication tiers; a swap inside a datacenter leaves them
+          // (nearly) unchanged, so only a cross-datacenter swap recomputes them (O(nodes)).
+          j.shape_dirty = j.shape_dirty || fleet.datacenter_of(ref(s)) != fleet.datacenter_of(ref(n));
           fixed = true;
           break;
         }
         if (!fixed && rp.mode == RecoveryPolicy::Mode::Spares && rp.use_free_capacity) {
           if (auto r = sched.replace(j.alloc, n)) {
             j.bad.erase(n.value());
-            j.shape_dirty = true;
+            j.shape_dirty = j.shape_dirty || fleet.datacenter_of(ref(*r)) != fleet.datacenter_of(ref(n));
             fixed = true;
           }
         }

@@ -198,21 +198,19 @@ NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalo
       } else {
         read_scale_out(c.section("scale_out"), cl.scale_out);
       }
-      if (c.has("wan_uplink")) cl.wan_uplink_bytes_per_s = c.at("wan_uplink").quantity(Dimension::Bandwidth, Bound::Positive);
+      if (c.has("wan_uplink")) {
+        cl.wan_uplink_bytes_per_s = c.at("wan_uplink").quantity(Dimension::Bandwidth, Bound::Positive);
+        if (cl.site.empty()) c.at("wan_uplink").error("a cluster with WAN uplinks needs a \"site\" (or a \"datacenter\")");
+      }
       // Shape checks (radix, ports, bandwidth) are the builder's: run it on this cluster alone so the
       // message lands on this cluster's pointer. Skipped when an earlier error left the spec partial.
       if (!cl.name.empty() && cl.gpus > 0) {
         ClusterSpec alone = cl;
-        alone.site.clear();
-        alone.wan_uplink_bytes_per_s = 0;
+        if (alone.site.empty()) alone.wan_uplink_bytes_per_s = 0;  // reported above
         try {
-          if (!cl.site.empty() && cl.has_scale_out) {
-            // Count the WAN uplink port as the real build will.
-            NetworkSpec probe{{cl}, {SiteSpec{cl.site, ""}}, {}};
-            build_topology(probe);
-          } else {
-            build_topology(NetworkSpec{{alone}, {}, {}});
-          }
+          NetworkSpec probe{{alone}, {}, {}};
+          if (!alone.site.empty()) probe.sites.push_back(SiteSpec{alone.site, ""});
+          build_topology(probe);
         } catch (const TopologyError& e) {
           c.error(e.what());
         }

@@ -7,18 +7,25 @@
 //   bench_flows                       # all four wave sizes
 //   bench_flows --at-once 8192        # one configuration (fresh process: peak RSS is its own)
 //   bench_flows --k 16 --total 4096 --bytes 1e6 --seed 3
+//   bench_flows --study scenarios/topologies/*.json   # the topology study of docs/topologies.md
 //
 // Fields: wall_s (flow simulation only, after the fabric is built), build_s (topology + router),
 // flows_per_s = total / wall_s, peak_rss_mib (the process's peak so far: run one --at-once per process
 // for a clean figure), simulated_s, events, solves, mean_component_flows (flows re-solved per solve),
 // rate_changes (flows whose rate and event moved), bfs_runs (routing distance tables computed).
+#include "models/network/collectives.hpp"
 #include "models/network/flow_model.hpp"
 #include "models/network/routing.hpp"
 #include "models/network/topology.hpp"
 #include "sim/engine.hpp"
+#include "models/world/load_catalog.hpp"
+#include "models/world/load_fleet.hpp"
+#include "models/world/load_network.hpp"
+#include "models/world/reader.hpp"
 #include "sim/rng.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -40,6 +47,7 @@ struct Options {
   std::vector<uint32_t> at_once{1024, 2048, 4096, 8192};
   double bytes = 10e6;
   uint64_t seed = 1;
+  std::vector<std::string> study;  // scenario files for --study
 };
 
 double peak_rss_mib() {
@@ -59,6 +67,11 @@ Options parse(int argc, char** argv) {
   bool at_once_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
+    if (a == "--study") {
+      while (i + 1 < argc && argv[i + 1][0] != '-') o.study.emplace_back(argv[++i]);
+      if (o.study.empty()) usage("--study needs scenario files");
+      continue;
+    }
     if (i + 1 >= argc) usage("missing value");
     const char* v = argv[++i];
     if (a == "--k") {
@@ -104,11 +117,98 @@ struct Waves {
   }
 };
 
+// ---- the topology study (docs/topologies.md) ----
+//
+// For each scenario: build its network, place the job on cluster 0 (the first `gpus_used_per_domain`
+// GPUs of every scale-up domain, up to `job_gpus`), split it into tensor-parallel groups of `tp`
+// consecutive GPUs, and cost the data-parallel all-reduce of each TP rank's gradient shard
+// (params / tp x bytes_per_param) as `tp` concurrent hierarchical all-reduces (aggregate mode).
+// Then fail `link_failure_fraction` of the switch-to-switch links (seeded) and cost it again. Also
+// costs an all-to-all among the first `a2a_gpus` GPUs (expert-parallel style), which shows
+// oversubscription. Parameters come from the scenario's "_study" annotation.
+void study_one(const std::string& path) {
+  Diagnostics diags(path);
+  const nlohmann::json doc = parse_json_file(path, diags);
+  const Reader root = Reader::root(doc, diags);
+  RunSpec run;
+  run.horizon = Duration::days(365);
+  const Catalog cat = builtin_catalog();
+  const FleetSpec fleet = load_fleet(root.section("fleet"), cat, run);
+  const NetworkSpec ns = load_network(root.section("network"), fleet, cat);
+  diags.throw_if_any();
+  const nlohmann::json st = doc.value("_study", nlohmann::json::object());
+  const uint32_t job_gpus = st.value("job_gpus", 16384u);
+  const uint32_t used = st.value("gpus_used_per_domain", 0u);
+  const uint32_t tp = st.value("tp", 8u);
+  const double params = st.value("params", 70e9);
+  const double bytes_per_param = st.value("bytes_per_param", 2.0);
+  const double fail_fraction = st.value("link_failure_fraction", 0.01);
+  const uint32_t a2a_gpus = st.value("a2a_gpus", 1024u);
+  const double a2a_bytes = st.value("a2a_bytes", 1e9);
+  const Duration alpha = parse_duration(st.value("alpha", std::string("5us")));
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const Topology topo = build_topology(ns);
+  Router router(topo);
+  const ClusterSpec& c = ns.clusters.at(0);
+  const uint32_t dom = std::max(1u, c.scale_up.gpus_per_domain);
+  std::vector<VertexId> job;
+  for (uint32_t g = 0; g < c.gpus && job.size() < job_gpus; ++g)
+    if (used == 0 || g % dom < used) job.push_back(topo.endpoint(0, g));
+  if (job.size() < job_gpus) throw std::runtime_error(fmt::format("{}: only {} GPUs for the job", path, job.size()));
+  std::vector<std::vector<VertexId>> dp(tp);
+  for (uint32_t j = 0; j < job.size(); ++j) dp[j % tp].push_back(job[j]);
+  const std::vector<VertexId> a2a(job.begin(), job.begin() + std::min<size_t>(a2a_gpus, job.size()));
+
+  std::vector<double> cap(topo.directed_edges());
+  for (EdgeIndex e = 0; e < cap.size(); ++e) cap[e] = topo.edge(e).bytes_per_s;
+  const CollectiveSpec ar{.op = CollectiveOp::AllReduce, .algorithm = Algorithm::Hierarchical,
+                          .bytes = params / tp * bytes_per_param, .alpha = alpha};
+  const CollectiveSpec aa{.op = CollectiveOp::AllToAll, .algorithm = Algorithm::Ring, .bytes = a2a_bytes, .alpha = alpha};
+  const ClusterReport& rep = topo.report().clusters[0];
+  const std::string name = doc.value("name", path);
+
+  // Fabric links (not access or NVLink: a failed access link is a failed NIC, a job failure).
+  std::vector<uint32_t> fabric;
+  for (EdgeIndex e = 0; e < topo.directed_edges(); e += 2)
+    if (topo.edge(e).kind == LinkKind::LeafSpine || topo.edge(e).kind == LinkKind::SpineCore) fabric.push_back(e / 2);
+  Rng rng = RngStreams(1).stream("study/link-failures");
+  rng.shuffle(fabric.begin(), fabric.end());
+  const size_t nfail = static_cast<size_t>(std::llround(fail_fraction * static_cast<double>(fabric.size())));
+
+  for (int failed = 0; failed < 2; ++failed) {
+    if (failed == 1)
+      for (size_t i = 0; i < nfail; ++i) router.set_link_up(fabric[i], false);
+    const CollectiveCost r = estimate_concurrent(router, cap, dp, ar);
+    const CollectiveCost x = estimate_collective(router, cap, a2a, aa);
+    const CollectivePlan plan(dp[0], ar, router);
+    fmt::print(
+        "{{\"study\":\"topologies\",\"scenario\":\"{}\",\"links_failed\":{},\"fabric_links\":{},\"gpus\":{},"
+        "\"switches\":[{},{},{}],\"bisection_bytes_per_s\":{},\"oversubscription\":{:.3f},"
+        "\"dp_ranks\":{},\"dp_groups\":{},\"dp_algorithm\":\"{}\",\"dp_bytes_per_gpu\":{},"
+        "\"dp_allreduce_s\":{:.6f},\"dp_bottleneck_bytes_per_s\":{:.6g},\"dp_connected\":{},"
+        "\"a2a_gpus\":{},\"a2a_bytes_per_gpu\":{},\"a2a_s\":{:.6f},\"a2a_bottleneck_bytes_per_s\":{:.6g}}}\n",
+        name, failed ? nfail : 0, fabric.size(), job.size(), rep.switches_per_tier[0], rep.switches_per_tier[1],
+        rep.switches_per_tier[2], rep.bisection_bytes_per_s, rep.oversubscription, dp[0].size(), tp,
+        plan.algorithm() == Algorithm::Hierarchical ? fmt::format("hierarchical g={} m={}", plan.group_size(), plan.groups())
+                                                    : std::string("ring"),
+        ar.bytes, r.connected ? r.time.seconds() : -1.0, r.bottleneck_bytes_per_s, r.connected, a2a.size(), a2a_bytes,
+        x.connected ? x.time.seconds() : -1.0, x.bottleneck_bytes_per_s);
+    std::fflush(stdout);
+  }
+  std::fprintf(stderr, "%s: %.1f s\n", path.c_str(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
     const Options o = parse(argc, argv);
+    if (!o.study.empty()) {
+      for (const auto& p : o.study) study_one(p);
+      return 0;
+    }
     const auto b0 = std::chrono::steady_clock::now();
     ClusterSpec c;
     c.name = "ft";

@@ -43,7 +43,7 @@ TEST_CASE("rail-optimized leaves hold one rail of a group of hosts", "[network]"
   const Topology t = build_topology(NetworkSpec{{c}, {}, {}});
   const ClusterReport& r = t.report().clusters[0];
   CHECK(r.switches_per_tier[0] == 16);  // 2 groups x 8 rails
-  CHECK(r.switches_per_tier[1] == 16);
+  CHECK(r.switches_per_tier[1] == 8);   // 16 leaves x 16 uplinks over radix-32 spines
   CHECK(r.scale_up_domains == 32);
   // GPU 3 of host 0 and GPU 3 of host 5 share a leaf; GPU 4 of host 0 does not.
   auto leaf_of = [&](uint32_t g) {
@@ -130,9 +130,11 @@ TEST_CASE("WAN sites join clusters through their routers", "[network]") {
   ClusterSpec a = tor_cluster(8, 8, 2);
   a.name = "a";
   a.site = "us-east-1";
+  a.wan_uplink_bytes_per_s = kPort;
   ClusterSpec b = tor_cluster(8, 8, 2);
   b.name = "b";
   b.site = "eu-west-1";
+  b.wan_uplink_bytes_per_s = kPort;
   NetworkSpec s{{a, b}, {{"us-east-1", ""}, {"eu-west-1", ""}}, {{"us-east-1", "eu-west-1", 12.5e9, Duration::ms(38), 2}}};
   const Topology t = build_topology(s);
   CHECK(t.report().links_per_kind[static_cast<int>(LinkKind::Wan)] == 4 + 4 + 2);
