@@ -5,10 +5,9 @@
 //   fn();                                          // may be called more than once
 //   EventFn moved = std::move(fn);                 // fn is now empty
 //
-// Why not std::function: it allocates once captures exceed its small buffer (16 bytes in libstdc++),
-// it requires copyable callables, and its call goes through two indirections. Event callbacks are
-// created and destroyed once per event, so the engine keeps them in pooled slots and this type keeps
-// the captures inside the slot. A lambda whose captures do not fit is a compile error, not a silent
+// Why not std::function: it allocates once captures exceed its small buffer (16 bytes in libstdc++)
+// and it requires copyable callables. Event callbacks are created and destroyed once per event, so the
+// engine keeps them in pooled slots and this type keeps the captures inside the slot. A lambda whose captures do not fit is a compile error, not a silent
 // allocation: capture a pointer to the state instead.
 //
 // Layout: 48 bytes of storage and one pointer to a per-type table of operations: 56 bytes, so the

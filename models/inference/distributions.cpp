@@ -2,6 +2,7 @@
 #include "models/inference/distributions.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <limits>
 
@@ -211,21 +212,23 @@ constexpr int kBuckets = 3200;  // up to about 1e7 s
 LatencySketch::LatencySketch() : buckets_(kBuckets, 0.0) {}
 
 namespace {
-/// log(x) for x > 0 from the binary exponent and a 1024-entry table of log over the mantissa, linearly
-/// interpolated: absolute error below 2e-7, so a value lands in a neighbouring bucket only within 2e-5
-/// of a bucket edge (the buckets are 0.01 wide in log). Several times faster than std::log.
+/// log(x) for normal x > 0 from the IEEE 754 exponent and a 1024-entry table of log over the mantissa,
+/// linearly interpolated: absolute error below 2e-7, so a value lands in a neighbouring bucket only
+/// within 2e-5 of a bucket edge (buckets are 0.01 wide in log). Several times faster than std::log.
 struct FastLog {
-  static constexpr int kN = 1024;
+  static constexpr int kBits = 10;
+  static constexpr int kN = 1 << kBits;
   std::array<double, kN + 1> table{};
   FastLog() {
-    for (int i = 0; i <= kN; ++i) table[static_cast<size_t>(i)] = std::log(0.5 + 0.5 * i / kN);
+    for (int i = 0; i <= kN; ++i) table[static_cast<size_t>(i)] = std::log1p(double(i) / kN);
   }
   double operator()(double x) const {
-    int e = 0;
-    const double m = std::frexp(x, &e);  // x = m 2^e, m in [0.5, 1)
-    const double pos = (m - 0.5) * (2.0 * kN);
-    const auto i = static_cast<size_t>(pos);
-    const double f = pos - double(i);
+    uint64_t bits = 0;
+    std::memcpy(&bits, &x, sizeof bits);
+    const int e = static_cast<int>((bits >> 52) & 0x7ff) - 1023;  // x = (1 + f) 2^e
+    const uint64_t frac = bits & ((uint64_t{1} << 52) - 1);
+    const auto i = static_cast<size_t>(frac >> (52 - kBits));
+    const double f = double(frac & ((uint64_t{1} << (52 - kBits)) - 1)) * 0x1.0p-42;
     return table[i] + f * (table[i + 1] - table[i]) + e * 0.69314718055994530942;
   }
 };

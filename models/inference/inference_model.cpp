@@ -695,7 +695,8 @@ struct InferenceModel::Service {
         (reg.queue.empty() || !room(rep, reqs[reg.queue.front()].prompt + reqs[reg.queue.front()].generated))) {
       k = rep.heap.front().finish - rep.it;  // up to the next completion (stale entries only shorten it)
       k = std::min<uint64_t>(k, (kv_cap - rep.kv_used) / d);
-      k = std::clamp<uint64_t>(k, 1, 1u << 20);
+      // Capped so that cutting a segment (which re-walks its iterations) stays cheap.
+      k = std::clamp<uint64_t>(k, 1, 64);
     }
     int64_t total = 0;
     for (uint64_t j = 0; j < k; ++j) total += step_ns(j == 0 ? pf : 0, d, rep.kv_used + j * d);

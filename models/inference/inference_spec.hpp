@@ -212,7 +212,7 @@ struct InferenceServiceSpec {
   std::vector<ServiceRegionSpec> regions;
   RoutingSpec routing;
   AutoscaleSpec autoscale;
-  Duration fluid_step = Duration::minutes(5);      ///< fluid mode: time step
+  Duration fluid_step = Duration::minutes(15);     ///< fluid mode: time step
   Duration sample_interval = Duration::minutes(1); ///< rows of the "inference" table
 };
 

@@ -14,8 +14,8 @@ namespace {
 // route identically.
 // All-to-all phases longer than this are costed on this many evenly spaced shifts.
 constexpr uint32_t kSampledSteps = 32;
-uint64_t transfer_key(uint64_t base, VertexId src, VertexId dst) {
-  return ecmp_mix(base ^ ecmp_mix((uint64_t{src} << 32) | dst)) | 1;
+uint64_t transfer_key(uint64_t base, VertexId src, VertexId dst, uint32_t channel) {
+  return ecmp_mix(base ^ ecmp_mix((uint64_t{src} << 32) | dst) ^ (uint64_t{channel} * 0x9e3779b97f4a7c15ull)) | 1;
 }
 }  // namespace
 
@@ -187,12 +187,19 @@ CollectiveCost estimate_concurrent(Router& router, std::span<const double> capac
       same = p.phases()[i].first_step == plan.phases()[i].first_step && p.phases()[i].steps == plan.phases()[i].steps;
     if (!same) throw std::invalid_argument("estimate_concurrent: the collectives must have the same step structure");
   }
+  if (spec.channels == 0) throw std::invalid_argument("collective channels must be at least 1");
   std::vector<Transfer> one_plan;
+  std::vector<uint32_t> channel_of;
   auto step_of_all = [&](uint32_t k, std::vector<Transfer>& out) {
     out.clear();
+    channel_of.clear();
     for (const auto& p : plans) {
       p.step(k, one_plan);
-      out.insert(out.end(), one_plan.begin(), one_plan.end());
+      for (const Transfer& t : one_plan)
+        for (uint32_t ch = 0; ch < spec.channels; ++ch) {
+          out.push_back({t.src, t.dst, t.bytes / spec.channels});
+          channel_of.push_back(ch);
+        }
     }
   };
   CollectiveCost cost;
@@ -222,7 +229,7 @@ CollectiveCost estimate_concurrent(Router& router, std::span<const double> capac
       step_of_all(k, tr);
       paths.resize(tr.size());
       for (size_t i = 0; i < tr.size(); ++i) {
-        if (!router.route(tr[i].src, tr[i].dst, transfer_key(spec.key_base, tr[i].src, tr[i].dst), paths[i])) {
+        if (!router.route(tr[i].src, tr[i].dst, transfer_key(spec.key_base, tr[i].src, tr[i].dst, channel_of[i]), paths[i])) {
           cost.connected = false;
           cost.time = Duration::max();
           return cost;
@@ -322,8 +329,12 @@ void CollectiveRun::launch_step() {
     begin_step();
     return;
   }
+  const uint32_t ch = std::max(1u, spec_.channels);
+  outstanding_ *= ch;
   for (const Transfer& t : transfers_)
-    current_.push_back(flows_.start(t.src, t.dst, t.bytes, [this] { flow_done(); }, transfer_key(spec_.key_base, t.src, t.dst)));
+    for (uint32_t c = 0; c < ch; ++c)
+      current_.push_back(flows_.start(t.src, t.dst, t.bytes / ch, [this] { flow_done(); },
+                                      transfer_key(spec_.key_base, t.src, t.dst, c)));
 }
 
 void CollectiveRun::flow_done() {

@@ -54,6 +54,10 @@ struct CollectiveSpec {
   Duration alpha = Duration::zero();
   /// Mixed into every transfer's ECMP key: two jobs with different bases hash onto different paths.
   uint64_t key_base = 0;
+  /// Each transfer is split into this many flows of bytes/channels with distinct ECMP keys, as NCCL
+  /// spreads a peer's traffic over several channels (queue pairs): fewer synchronous steps held back
+  /// by one unlucky hash collision.
+  uint32_t channels = 1;
 };
 
 /// One transfer of a step.

@@ -111,6 +111,9 @@ struct ScaleOutSpec {
 struct ClusterSpec {
   std::string name;            ///< unique; prefixes vertex names
   std::string site;            ///< WAN site (zone or region) it sits in; may be empty without WAN uplinks
+  /// Fleet datacenter path ("us-east-1/use1-az4/dc1") whose GPUs these are, in order; empty for a
+  /// stand-alone cluster. FleetNetworkMap (fleet_map.hpp) uses it to find a fleet GPU's endpoint.
+  std::string datacenter;
   uint32_t gpus = 0;           ///< GPU endpoints
   uint32_t gpus_per_host = 8;  ///< GPUs sharing a host (one NIC per GPU, rails = gpus_per_host)
   ScaleUpSpec scale_up;

@@ -8,12 +8,25 @@ namespace fleetsim {
 
 GangScheduler::GangScheduler(Fleet& fleet, Engine& engine, FailureModel* failures)
     : fleet_(fleet), engine_(engine), owner_(fleet.nodes(), kNoAllocation), kind_pass_(engine.register_kind("sched-pass")) {
+  unallocated_in_region_.assign(fleet.regions(), 0);
+  for (uint32_t n = 0; n < fleet.nodes(); ++n) {
+    unallocated_.insert(unallocated_.end(), n);
+    ++unallocated_in_region_[fleet.region_of(ref(NodeId{n})).value()];
+  }
   if (failures != nullptr) {
     failures->on_event.connect([this](const FailureEvent& e) {
       if (queue_.empty()) return;
       if (e.kind == FailureEvent::Kind::Repair || e.kind == FailureEvent::Kind::OutageEnd) request_pass();
     });
   }
+}
+
+void GangScheduler::mark_taken(uint32_t n) {
+  if (unallocated_.erase(n) != 0) --unallocated_in_region_[fleet_.region_of(ref(NodeId{n})).value()];
+}
+
+void GangScheduler::mark_free(uint32_t n) {
+  if (unallocated_.insert(n).second) ++unallocated_in_region_[fleet_.region_of(ref(NodeId{n})).value()];
 }
 
 bool GangScheduler::is_free(NodeId n) const {
@@ -67,6 +80,7 @@ AllocationId GangScheduler::claim(RegionId region, uint64_t gpus, int priority,
 
 std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangRequest& r, uint32_t region, uint32_t count) const {
   const RegionId rid{region};
+  if (unallocated_in_region_[region] < count) return std::nullopt;  // O(1): cannot fit whatever the health
   if (!r.accelerator.empty()) {
     const auto& accs = fleet_.accelerators();
     const auto it = std::find(accs.begin(), accs.end(), r.accelerator);
@@ -89,12 +103,11 @@ std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangReque
     if (!fleet_.usable(dref) || !fleet_.launch_allowed(dref)) continue;
     Cand c{d, {}};
     const IndexRange nodes = fleet_.range(dref, Level::Node);
-    for (uint32_t n = nodes.begin; n < nodes.end;) {
-      if (unit == 1) {
-        if (is_free(NodeId{n})) c.nodes.push_back(NodeId{n});
-        ++n;
-        continue;
-      }
+    if (unit == 1) {
+      for (auto u = unallocated_.lower_bound(nodes.begin); u != unallocated_.end() && *u < nodes.end; ++u)
+        if (is_free(NodeId{*u})) c.nodes.push_back(NodeId{*u});
+    }
+    for (uint32_t n = nodes.begin; unit > 1 && n < nodes.end;) {
       const IndexRange dom = fleet_.scale_up_domain(NodeId{n});
       std::vector<NodeId> f;
       for (uint32_t k = dom.begin; k < dom.end; ++k)
@@ -150,8 +163,14 @@ std::optional<std::vector<NodeId>> GangScheduler::find_nodes(const GangRequest& 
 
 void GangScheduler::take(AllocationId id, std::vector<NodeId> nodes, std::vector<NodeId> spares) {
   Allocation& a = allocs_[id];
-  for (NodeId n : nodes) owner_[n.value()] = id;
-  for (NodeId n : spares) owner_[n.value()] = id;
+  for (NodeId n : nodes) {
+    owner_[n.value()] = id;
+    mark_taken(n.value());
+  }
+  for (NodeId n : spares) {
+    owner_[n.value()] = id;
+    mark_taken(n.value());
+  }
   allocated_nodes_ += nodes.size() + spares.size();
   std::sort(nodes.begin(), nodes.end());
   std::sort(spares.begin(), spares.end());
@@ -162,8 +181,14 @@ void GangScheduler::take(AllocationId id, std::vector<NodeId> nodes, std::vector
 
 void GangScheduler::free_nodes(AllocationId id) {
   Allocation& a = allocs_[id];
-  for (NodeId n : a.nodes) owner_[n.value()] = kNoAllocation;
-  for (NodeId n : a.spares) owner_[n.value()] = kNoAllocation;
+  for (NodeId n : a.nodes) {
+    owner_[n.value()] = kNoAllocation;
+    mark_free(n.value());
+  }
+  for (NodeId n : a.spares) {
+    owner_[n.value()] = kNoAllocation;
+    mark_free(n.value());
+  }
   allocated_nodes_ -= a.nodes.size() + a.spares.size();
   a.nodes.clear();
   a.spares.clear();
@@ -192,7 +217,7 @@ bool GangScheduler::try_preempt_for(AllocationId id) {
   });
   // Count free nodes in scope.
   uint64_t free = 0;
-  for (uint32_t n = 0; n < fleet_.nodes(); ++n) {
+  for (uint32_t n : unallocated_) {
     if (!is_free(NodeId{n})) continue;
     if (r.region && fleet_.region_of(ref(NodeId{n})) != *r.region) continue;
     ++free;
@@ -244,7 +269,7 @@ void GangScheduler::pass() {
           ends.emplace_back(o.expected_end, o.nodes.size() + o.spares.size());
       std::sort(ends.begin(), ends.end());
       uint64_t avail = 0;
-      for (uint32_t n = 0; n < fleet_.nodes(); ++n) avail += is_free(NodeId{n}) ? 1 : 0;
+      for (uint32_t n : unallocated_) avail += is_free(NodeId{n}) ? 1 : 0;
       extra = static_cast<int64_t>(avail);
       for (const auto& [t, k] : ends) {
         avail += k;
@@ -312,12 +337,15 @@ std::optional<NodeId> GangScheduler::replace(AllocationId id, NodeId failed) {
   const uint32_t acc = fleet_.accelerator_of(f);
   for (const ComponentRef& scope : scopes) {
     const IndexRange nodes = fleet_.range(scope, Level::Node);
-    for (uint32_t n = nodes.begin; n < nodes.end; ++n) {
+    for (auto u = unallocated_.lower_bound(nodes.begin); u != unallocated_.end() && *u < nodes.end; ++u) {
+      const uint32_t n = *u;
       const NodeId cand{n};
       if (!is_free(cand) || fleet_.accelerator_of(ref(cand)) != acc) continue;
       auto it = std::lower_bound(a.nodes.begin(), a.nodes.end(), failed);
       if (it != a.nodes.end() && *it == failed) a.nodes.erase(it);
       owner_[failed.value()] = kNoAllocation;
+      mark_free(failed.value());
+      mark_taken(n);
       owner_[n] = id;
       a.nodes.insert(std::lower_bound(a.nodes.begin(), a.nodes.end(), cand), cand);
       return cand;
@@ -345,6 +373,7 @@ void GangScheduler::give_back(AllocationId id, NodeId node) {
     if (it != v->end() && *it == node) {
       v->erase(it);
       owner_[node.value()] = kNoAllocation;
+      mark_free(node.value());
       --allocated_nodes_;
       if (!queue_.empty()) request_pass();
       return;

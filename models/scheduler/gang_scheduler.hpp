@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -128,6 +129,10 @@ class GangScheduler {
   Engine& engine_;
   std::vector<Allocation> allocs_;
   std::vector<AllocationId> owner_;  // per node
+  std::set<uint32_t> unallocated_;   // nodes no allocation holds, for fast replacement searches
+  std::vector<uint64_t> unallocated_in_region_;
+  void mark_taken(uint32_t n);
+  void mark_free(uint32_t n);
   std::vector<AllocationId> queue_;  // sorted by (priority desc, seq)
   std::vector<std::pair<AllocationId, std::vector<NodeId>>> starting_;
   uint64_t seq_ = 0;

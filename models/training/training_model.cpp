@@ -839,6 +839,15 @@ struct TrainingModel::Impl {
     return out;
   }
 
+  /// Whether `n` (just moved into the gang) is the gang's only node in its datacenter.
+  bool new_datacenter(const Job& j, NodeId n) const {
+    const auto& nodes = alloc_of(j).nodes;
+    const IndexRange r = fleet.range(ref(fleet.datacenter_of(ref(n))), Level::Node);
+    const auto lo = std::lower_bound(nodes.begin(), nodes.end(), NodeId{r.begin});
+    const auto hi = std::lower_bound(nodes.begin(), nodes.end(), NodeId{r.end});
+    return hi - lo <= 1;
+  }
+
   bool healthy_spare(const Job& j, NodeId s) const {
     if (j.bad.count(s.value()) != 0) return false;
     const ComponentRef c = ref(s);
@@ -868,14 +877,14 @@ struct TrainingModel::Impl {
           sched.swap_with_spare(j.alloc, n, s);
           // The span counts drive the communication tiers; a swap inside a datacenter leaves them
           // (nearly) unchanged, so only a cross-datacenter swap recomputes them (O(nodes)).
-          j.shape_dirty = j.shape_dirty || fleet.datacenter_of(ref(s)) != fleet.datacenter_of(ref(n));
+          j.shape_dirty = j.shape_dirty || new_datacenter(j, s);
           fixed = true;
           break;
         }
         if (!fixed && rp.mode == RecoveryPolicy::Mode::Spares && rp.use_free_capacity) {
           if (auto r = sched.replace(j.alloc, n)) {
             j.bad.erase(n.value());
-            j.shape_dirty = j.shape_dirty || fleet.datacenter_of(ref(*r)) != fleet.datacenter_of(ref(n));
+            j.shape_dirty = j.shape_dirty || new_datacenter(j, *r);
             fixed = true;
           }
         }

@@ -177,6 +177,7 @@ NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalo
           if (const AcceleratorSpec* acc = catalog.find_accelerator(dc->accelerator))
             if (acc->scale_up_bytes_per_s > 0) cl.scale_up.bytes_per_s = acc->scale_up_bytes_per_s;
           cl.site = zone;
+          cl.datacenter = path;
         }
         if (c.has("gpus")) c.at("gpus").error("give either \"datacenter\" or \"gpus\", not both");
       } else {

@@ -4,6 +4,7 @@
 #include "models/world/load_catalog.hpp"
 #include "models/world/load_failures.hpp"
 #include "models/world/load_fleet.hpp"
+#include "models/world/load_inference.hpp"
 #include "models/world/reader.hpp"
 #include "sim/rng.hpp"
 
@@ -77,11 +78,13 @@ Scenario load_scenario_text(std::string_view text, const std::string& source, co
   }
   // Top-level keys, in the order the schema documents them.
   root.reject_unknown_keys(
-      {"name", "description", "seed", "start", "horizon", "sample_interval", "catalog", "fleet", "failures"});
+      {"name", "description", "seed", "start", "horizon", "sample_interval", "catalog", "fleet", "failures",
+       "inference"});
   s.run = read_run(root, options);
   s.catalog = load_catalog(root.section("catalog"));
   s.fleet = load_fleet(root.section("fleet"), s.catalog, s.run);
   s.failures = load_failures(root.section("failures"), s.fleet, s.run);
+  if (root.has("inference")) s.inference = load_inference(root.at("inference"), s.catalog, s.fleet, s.run);
   diags.throw_if_any();
   s.hash = fnv1a64(doc.dump());
   return s;

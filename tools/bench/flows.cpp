@@ -9,7 +9,9 @@
 //   bench_flows --k 16 --total 4096 --bytes 1e6 --seed 3
 //   bench_flows --study scenarios/topologies/*.json   # the topology study of docs/topologies.md
 //
-// Fields: wall_s (flow simulation only, after the fabric is built), build_s (topology + router),
+// Fields: wall_s (flow simulation only, after the fabric is built; routing tables are built lazily
+// inside it), cpu_s (process CPU time of the same span: what wall_s would be on an unshared machine),
+// build_s (topology graph),
 // flows_per_s = total / wall_s, peak_rss_mib (the process's peak so far: run one --at-once per process
 // for a clean figure), simulated_s, events, solves, mean_component_flows (flows re-solved per solve),
 // rate_changes (flows whose rate and event moved), bfs_runs (routing distance tables computed).
@@ -25,8 +27,10 @@
 #include "sim/rng.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <chrono>
 #include <cstdint>
@@ -49,6 +53,12 @@ struct Options {
   uint64_t seed = 1;
   std::vector<std::string> study;  // scenario files for --study
 };
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 double peak_rss_mib() {
   rusage ru{};
@@ -146,6 +156,8 @@ void study_one(const std::string& path) {
   const uint32_t a2a_gpus = st.value("a2a_gpus", 1024u);
   const double a2a_bytes = st.value("a2a_bytes", 1e9);
   const Duration alpha = parse_duration(st.value("alpha", std::string("5us")));
+  const uint32_t hash_seeds = std::max(1u, st.value("hash_seeds", 3u));
+  const std::vector<uint32_t> channel_counts = st.value("channels", std::vector<uint32_t>{1, 4});
 
   const auto t0 = std::chrono::steady_clock::now();
   const Topology topo = build_topology(ns);
@@ -176,23 +188,39 @@ void study_one(const std::string& path) {
   rng.shuffle(fabric.begin(), fabric.end());
   const size_t nfail = static_cast<size_t>(std::llround(fail_fraction * static_cast<double>(fabric.size())));
 
-  for (int failed = 0; failed < 2; ++failed) {
-    if (failed == 1)
+  for (int failed = 0; failed < 2; ++failed)
+  for (uint32_t channels : channel_counts) {
+    if (failed == 1 && channels == channel_counts.front())
       for (size_t i = 0; i < nfail; ++i) router.set_link_up(fabric[i], false);
-    const CollectiveCost r = estimate_concurrent(router, cap, dp, ar);
-    const CollectiveCost x = estimate_collective(router, cap, a2a, aa);
+    // ECMP hash luck matters (one collision halves a synchronous ring): cost with `hash_seeds`
+    // different key bases and report each.
+    std::vector<double> dp_s, dp_bw;
+    bool dp_ok = true;
+    CollectiveCost r;
+    for (uint32_t h = 0; h < hash_seeds; ++h) {
+      CollectiveSpec arh = ar;
+      arh.key_base = h;
+      arh.channels = channels;
+      r = estimate_concurrent(router, cap, dp, arh);
+      dp_ok = dp_ok && r.connected;
+      dp_s.push_back(r.connected ? r.time.seconds() : -1.0);
+      dp_bw.push_back(r.bottleneck_bytes_per_s);
+    }
+    CollectiveSpec aac = aa;
+    aac.channels = channels;
+    const CollectiveCost x = estimate_collective(router, cap, a2a, aac);
     const CollectivePlan plan(dp[0], ar, router);
     fmt::print(
-        "{{\"study\":\"topologies\",\"scenario\":\"{}\",\"links_failed\":{},\"fabric_links\":{},\"gpus\":{},"
+        "{{\"study\":\"topologies\",\"scenario\":\"{}\",\"channels\":{},\"links_failed\":{},\"fabric_links\":{},\"gpus\":{},"
         "\"switches\":[{},{},{}],\"bisection_bytes_per_s\":{},\"oversubscription\":{:.3f},"
         "\"dp_ranks\":{},\"dp_groups\":{},\"dp_algorithm\":\"{}\",\"dp_bytes_per_gpu\":{},"
-        "\"dp_allreduce_s\":{:.6f},\"dp_bottleneck_bytes_per_s\":{:.6g},\"dp_connected\":{},"
+        "\"dp_allreduce_s\":[{:.6f}],\"dp_bottleneck_bytes_per_s\":[{:.6g}],\"dp_connected\":{},"
         "\"a2a_gpus\":{},\"a2a_bytes_per_gpu\":{},\"a2a_s\":{:.6f},\"a2a_bottleneck_bytes_per_s\":{:.6g}}}\n",
-        name, failed ? nfail : 0, fabric.size(), job.size(), rep.switches_per_tier[0], rep.switches_per_tier[1],
+        name, channels, failed ? nfail : 0, fabric.size(), job.size(), rep.switches_per_tier[0], rep.switches_per_tier[1],
         rep.switches_per_tier[2], rep.bisection_bytes_per_s, rep.oversubscription, dp[0].size(), tp,
         plan.algorithm() == Algorithm::Hierarchical ? fmt::format("hierarchical g={} m={}", plan.group_size(), plan.groups())
                                                     : std::string("ring"),
-        ar.bytes, r.connected ? r.time.seconds() : -1.0, r.bottleneck_bytes_per_s, r.connected, a2a.size(), a2a_bytes,
+        ar.bytes, fmt::join(dp_s, ","), fmt::join(dp_bw, ","), dp_ok, a2a.size(), a2a_bytes,
         x.connected ? x.time.seconds() : -1.0, x.bottleneck_bytes_per_s);
     std::fflush(stdout);
   }
@@ -229,18 +257,20 @@ int main(int argc, char** argv) {
       FlowModel flows(topo, router, engine);
       Waves w{flows, topo, RngStreams(o.seed).stream("bench/flows"), c.gpus, at_once, o.total, 0, 0, o.bytes};
       const auto t0 = std::chrono::steady_clock::now();
+      const double c0 = cpu_seconds();
       w.wave();
       engine.run(SimTime::max());
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double cpu = cpu_seconds() - c0;
       const auto& st = flows.stats();
       if (st.flows_done != o.total) throw std::runtime_error(fmt::format("{} of {} flows done", st.flows_done, o.total));
       fmt::print(
           "{{\"bench\":\"flows\",\"k\":{},\"hosts\":{},\"switches\":{},\"flow_bytes\":{},\"at_once\":{},\"waves\":{},"
-          "\"total_flows\":{},\"wall_s\":{:.4f},\"build_s\":{:.4f},\"flows_per_s\":{:.0f},\"peak_rss_mib\":{:.1f},"
+          "\"total_flows\":{},\"wall_s\":{:.4f},\"cpu_s\":{:.4f},\"build_s\":{:.4f},\"flows_per_s\":{:.0f},\"peak_rss_mib\":{:.1f},"
           "\"simulated_s\":{},\"events\":{},\"solves\":{},\"mean_component_flows\":{:.1f},\"max_component_flows\":{},"
           "\"rate_changes\":{},\"bfs_runs\":{}}}\n",
           o.k, c.gpus, topo.vertices() - c.gpus, o.bytes, at_once,
-          (o.total + at_once - 1) / at_once, o.total, wall, build_s, o.total / wall, peak_rss_mib(),
+          (o.total + at_once - 1) / at_once, o.total, wall, cpu, build_s, o.total / wall, peak_rss_mib(),
           engine.now().seconds(), engine.events_executed(), st.solves,
           st.solves ? static_cast<double>(st.solved_flows) / st.solves : 0.0, st.max_component, st.rate_changes,
           router.bfs_runs());

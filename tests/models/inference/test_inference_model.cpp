@@ -204,13 +204,14 @@ TEST_CASE("a small KV cache preempts and recomputes", "[inference]") {
 
 TEST_CASE("request level and fluid agree over one day of a 64-replica service", "[inference]") {
   // Llama-3-70B-like on 4 x H100 per replica, 64 replicas, a daily cycle peaking at 1.5x the mean,
-  // eight sequences per replica so that slots queue at the peak.
+  // four sequences per replica so that slots queue at the peak (and the day has only ~430,000 requests,
+  // to keep the test quick).
   InferenceServiceSpec s = test::small_service({{"r1", 64}}, 1);
   s.model = LlmModelSpec::dense("llama-70b", 70.6e9, 80, 8192, 8, 128);
   s.replica.tp = 4;
-  s.batching.max_seqs = 8;
+  s.batching.max_seqs = 4;
   s.prompt = LengthSpec::lognormal(800, 0.7);
-  s.output = LengthSpec::lognormal(500, 0.6);
+  s.output = LengthSpec::lognormal(1000, 0.6);
   s.output.max = 4000;
   for (int h = 0; h < 24; ++h) s.arrivals.diurnal[static_cast<size_t>(h)] = 1.0 + 0.5 * std::sin((h - 8) * M_PI / 12);
   const double sat = saturation_rps(s);
@@ -237,6 +238,5 @@ TEST_CASE("request level and fluid agree over one day of a 64-replica service", 
   CHECK(b.e2e.quantile(0.5) == Approx(a.e2e.quantile(0.5)).epsilon(0.10));
   CHECK(b.ttft.quantile(0.5) == Approx(a.ttft.quantile(0.5)).epsilon(0.25));
   CHECK(b.tpot.quantile(0.5) == Approx(a.tpot.quantile(0.5)).epsilon(0.10));
-  CHECK(a.counters.completed > 1e6);
-  CHECK(false);
+  CHECK(a.counters.completed > 3e5);
 }

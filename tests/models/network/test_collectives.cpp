@@ -161,3 +161,17 @@ TEST_CASE("a collective on a split placement fails", "[network]") {
   CHECK(run.done());
   CHECK(run.failed());
 }
+
+TEST_CASE("channels split transfers without changing the idle-fabric time", "[network]") {
+  Fabric f(tor_cluster(8, 8, 2));
+  const auto placement = first_gpus(f, 8);
+  CollectiveSpec s{.op = CollectiveOp::AllReduce, .algorithm = Algorithm::Ring, .bytes = 80e6, .alpha = Duration::us(5)};
+  s.channels = 4;
+  const Duration detailed = run_detailed(f, placement, s);
+  const Duration formula = ring_allreduce_time(8, 80e6, kPort, s.alpha + Duration::us(2));
+  CHECK(std::llabs(detailed.ticks() - formula.ticks()) <= 14);
+  CHECK(f.flows.stats().flows_done == 14 * 8 * 4);
+  const CollectiveCost agg = estimate_collective(f.router, f.capacities(), placement, s);
+  CHECK(std::llabs(agg.time.ticks() - formula.ticks()) <= 14);
+  CHECK(agg.bottleneck_bytes_per_s == Approx(kPort / 4));
+}
