@@ -18,15 +18,18 @@
 // moves `last_` to that bucket's smallest time and redistributes the bucket's keys into strictly lower
 // levels; a key is placed at most 16 times in its life, in PHOLD 2.9 times on average (its push
 // included). A level-0 bucket holds a single time and becomes the front as it is. Pushes are appends,
-// and every access is a sequential sweep over a contiguous array, which matters more than comparison
-// counts: a 4-ary heap of the same 16-byte keys spent most of its time waiting on cache misses in its
-// sift-downs and reached about 3 million PHOLD events/s on this machine, this queue about 14 million
-// (docs/PERFORMANCE.md).
+// and every access is a sequential sweep over a contiguous array. In the same engine on PHOLD, a 4-ary
+// heap of the same 16-byte keys reached 3.2 million events per CPU-second and this queue 13.7 million
+// (docs/PERFORMANCE.md): the heap waits on cache misses in its sift-downs, and above all it knows only
+// its minimum, while this queue's sorted front lets the engine prefetch the callbacks of the next
+// events (without that prefetch: 5.0 million).
 //
-// The front: keys whose time equals `last_` (the current instant) are kept sorted in `front_`, so
-// same-time ties come out in (phase, sequence) order and the next several events are known in
-// advance, which lets the engine prefetch their callbacks (peek_ahead). A key pushed at the current
-// instant goes into the front in order (usually at its end).
+// The front: the smallest keys, sorted, consumed from `front_pos_`; every key in a bucket is larger
+// than every key in the front. It holds either the keys at `last_` (the current instant), or, when the
+// lowest bucket has at most kWholeBucket keys, that whole bucket. So same-time ties come out in
+// (phase, sequence) order, and the next several events are known in advance whether times are dense
+// (many events per instant) or sparse (one per instant), which lets the engine prefetch their callbacks
+// (peek_ahead). A key pushed below the front's last key is inserted into it in order.
 #pragma once
 
 #include <algorithm>
@@ -75,7 +78,9 @@ class EventQueue {
   /// never pushes them.
   void push(QueueKey k) {
     ++size_;
-    if (k.time > last_) [[likely]] {
+    if (front_pos_ < front_.size() && k < front_.back()) {
+      insert_front(k);  // within the range the front covers
+    } else if (k.time > last_) [[likely]] {
       to_bucket(k);
     } else if (k.time == last_) {
       insert_front(k);
@@ -105,27 +110,36 @@ class EventQueue {
       front_pos_ = 0;
       clear_bit(level, digit);
       drained(bucket);
-    } else {
-      uint64_t m = UINT64_MAX;
-      for (const QueueKey& k : bucket) m = std::min(m, k.time);
-      if (m > limit) return nullptr;
-      // Advance the current instant to m and redistribute: keys at m form the new front, the others go
-      // to lower levels (they share the digits above `level` with m).
-      last_ = m;
-      front_.clear();
-      front_pos_ = 0;
-      clear_bit(level, digit);
-      for (const QueueKey& k : bucket) {
-        if (k.time == m) {
-          front_.push_back(k);
-        } else {
-          to_bucket(k);
-        }
-      }
-      bucket.clear();
-      drained(bucket);
+      sort_front_one_time();
+      return &front_[0];
     }
-    sort_front();
+    uint64_t m = UINT64_MAX;
+    for (const QueueKey& k : bucket) m = std::min(m, k.time);
+    if (m > limit) return nullptr;
+    last_ = m;
+    front_.clear();
+    front_pos_ = 0;
+    clear_bit(level, digit);
+    if (bucket.size() <= kWholeBucket) {
+      // A small bucket becomes the front whole, sorted: every other key is later than all of it, and
+      // the next events stay known in advance when times are sparse (see the file comment).
+      front_.swap(bucket);
+      drained(bucket);
+      std::sort(front_.begin(), front_.end());
+      return &front_[0];
+    }
+    // Advance the current instant to m and redistribute: keys at m form the new front, the others go
+    // to lower levels (they share the digits above `level` with m).
+    for (const QueueKey& k : bucket) {
+      if (k.time == m) {
+        front_.push_back(k);
+      } else {
+        to_bucket(k);
+      }
+    }
+    bucket.clear();
+    drained(bucket);
+    sort_front_one_time();
     return &front_[0];
   }
 
@@ -193,6 +207,7 @@ class EventQueue {
   static constexpr unsigned kBuckets = kLevels * kDigits;
   static_assert(kDigits <= 32 && kLevels <= 32, "digit and level masks are 32-bit");
   static constexpr size_t kKeepCapacity = 8192;  // keys (128 KiB) a drained bucket may keep
+  static constexpr size_t kWholeBucket = 64;     // a bucket this small becomes the front whole
 
   void to_bucket(QueueKey k) {
     const auto high_bit = static_cast<unsigned>(63 - __builtin_clzll(k.time ^ last_));
@@ -217,8 +232,8 @@ class EventQueue {
     if (digit_mask_[level] == 0) level_mask_ &= ~(1u << level);
   }
 
-  // All keys in the front share one time, so only `order` needs comparing.
-  void sort_front() {
+  // Sorts a front whose keys share one time, so only `order` needs comparing.
+  void sort_front_one_time() {
     if (front_.size() > 1) {
       std::sort(front_.begin(), front_.end(), [](const QueueKey& a, const QueueKey& b) { return a.order < b.order; });
     }
@@ -264,7 +279,7 @@ class EventQueue {
         to_bucket(k);
       }
     }
-    sort_front();
+    sort_front_one_time();
     size_ = all.size();
   }
 

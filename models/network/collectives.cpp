@@ -162,6 +162,106 @@ std::vector<double> max_min_fair(std::span<const std::vector<EdgeIndex>> paths, 
   return rate;
 }
 
+namespace {
+// The same max-min rates as max_min_fair, fast: only the links the flows use, a lazy min-heap of fair
+// shares (a share only rises as flows freeze elsewhere, so stale keys are lower bounds), links crossed
+// by one flow folded into that flow's cap. O(sum of path lengths x log). Used by the aggregate costing,
+// whose steps at 16,384 GPUs have 16,384 to 65,536 flows on 130,000 directed edges.
+struct FastMaxMin {
+  std::vector<uint32_t> local;  // per edge: index into used links, or UINT32_MAX
+  std::vector<EdgeIndex> used;
+  std::vector<double> residual;
+  std::vector<uint32_t> count, first, next_flow, link_flows;
+  struct Entry {
+    double share;
+    uint32_t id;  // link, or flow | 0x80000000
+  };
+  std::vector<Entry> heap;
+
+  void solve(std::span<const std::vector<EdgeIndex>> paths, std::span<const double> capacity, std::vector<double>& rate) {
+    constexpr uint32_t kFlow = 0x80000000u;
+    const auto greater = [](const Entry& a, const Entry& b) { return a.share > b.share || (a.share == b.share && a.id > b.id); };
+    if (local.size() != capacity.size()) local.assign(capacity.size(), UINT32_MAX);
+    used.clear();
+    for (const auto& p : paths)
+      for (EdgeIndex e : p)
+        if (local[e] == UINT32_MAX) {
+          local[e] = static_cast<uint32_t>(used.size());
+          used.push_back(e);
+        }
+    const size_t L = used.size(), F = paths.size();
+    residual.assign(L, 0);
+    count.assign(L, 0);
+    for (size_t l = 0; l < L; ++l) residual[l] = capacity[used[l]];
+    for (const auto& p : paths)
+      for (EdgeIndex e : p) ++count[local[e]];
+    // Flows per link as CSR.
+    first.assign(L + 1, 0);
+    for (const auto& p : paths)
+      for (EdgeIndex e : p) ++first[local[e] + 1];
+    for (size_t l = 0; l < L; ++l) first[l + 1] += first[l];
+    link_flows.resize(first[L]);
+    next_flow.assign(first.begin(), first.end() - 1);
+    for (uint32_t f = 0; f < F; ++f)
+      for (EdgeIndex e : paths[f]) link_flows[next_flow[local[e]]++] = f;
+    rate.assign(F, std::numeric_limits<double>::infinity());
+    std::vector<char> frozen(F, 0);
+    heap.clear();
+    for (uint32_t l = 0; l < L; ++l)
+      if (count[l] > 1) heap.push_back({residual[l] / count[l], l});
+    size_t left = 0;
+    for (uint32_t f = 0; f < F; ++f) {
+      if (paths[f].empty()) {
+        frozen[f] = 1;
+        continue;
+      }
+      ++left;
+      double cap = std::numeric_limits<double>::infinity();
+      for (EdgeIndex e : paths[f])
+        if (count[local[e]] == 1) cap = std::min(cap, capacity[e]);
+      if (std::isfinite(cap)) heap.push_back({cap, f | kFlow});
+    }
+    std::make_heap(heap.begin(), heap.end(), greater);
+    auto freeze = [&](uint32_t f, double r) {
+      frozen[f] = 1;
+      rate[f] = r;
+      --left;
+      for (EdgeIndex e : paths[f]) {
+        residual[local[e]] -= r;
+        --count[local[e]];
+      }
+    };
+    while (!heap.empty() && left > 0) {
+      std::pop_heap(heap.begin(), heap.end(), greater);
+      const Entry top = heap.back();
+      heap.pop_back();
+      if ((top.id & kFlow) != 0) {
+        if (!frozen[top.id & ~kFlow]) freeze(top.id & ~kFlow, top.share);
+        continue;
+      }
+      const uint32_t l = top.id;
+      if (count[l] == 0) continue;
+      const double share = std::max(0.0, residual[l]) / count[l];
+      if (share > top.share * (1 + 1e-12)) {
+        heap.push_back({share, l});
+        std::push_heap(heap.begin(), heap.end(), greater);
+        continue;
+      }
+      for (uint32_t k = first[l]; k < first[l + 1]; ++k)
+        if (!frozen[link_flows[k]]) freeze(link_flows[k], share);
+    }
+    for (EdgeIndex e : used) local[e] = UINT32_MAX;
+  }
+};
+}  // namespace
+
+std::vector<double> max_min_fair_fast(std::span<const std::vector<EdgeIndex>> paths, std::span<const double> capacity) {
+  FastMaxMin m;
+  std::vector<double> rate;
+  m.solve(paths, capacity, rate);
+  return rate;
+}
+
 Duration ring_allreduce_time(uint32_t n, double bytes, double bytes_per_s, Duration alpha) {
   if (n <= 1) return Duration::zero();
   const double steps = 2.0 * (n - 1);
@@ -209,6 +309,8 @@ CollectiveCost estimate_concurrent(Router& router, std::span<const double> capac
   if (!background.empty())
     for (size_t e = 0; e < cap.size(); ++e) cap[e] = std::max(cap[e] * 1e-9, cap[e] - background[e]);
   const Topology& t = router.topology();
+  FastMaxMin solver;
+  std::vector<double> rate;
   std::vector<Transfer> tr;
   std::vector<std::vector<EdgeIndex>> paths;
   double total_s = 0;
@@ -251,32 +353,28 @@ CollectiveCost estimate_concurrent(Router& router, std::span<const double> capac
         alive += live[i];
         if (!live[i]) step_s = std::max(step_s, lat[i].seconds());
       }
+      // Drained (and zero-byte) transfers get an empty path: the solver gives them no share.
+      for (size_t i = 0; i < tr.size(); ++i)
+        if (!live[i]) paths[i].clear();
       double now_s = 0;
       bool first_round = true;
-      std::vector<std::vector<EdgeIndex>> live_paths;
-      std::vector<size_t> idx;
       while (alive > 0) {
-        live_paths.clear();
-        idx.clear();
-        for (size_t i = 0; i < tr.size(); ++i)
-          if (live[i]) {
-            live_paths.push_back(paths[i]);
-            idx.push_back(i);
-          }
-        const std::vector<double> rate = max_min_fair(live_paths, cap);
+        solver.solve(paths, cap, rate);
         double dt = std::numeric_limits<double>::infinity();
-        for (size_t j = 0; j < idx.size(); ++j) {
-          dt = std::min(dt, left[idx[j]] / rate[j]);
-          if (first_round) cost.bottleneck_bytes_per_s = std::min(cost.bottleneck_bytes_per_s, rate[j]);
+        for (size_t i = 0; i < tr.size(); ++i) {
+          if (!live[i]) continue;
+          dt = std::min(dt, left[i] / rate[i]);
+          if (first_round) cost.bottleneck_bytes_per_s = std::min(cost.bottleneck_bytes_per_s, rate[i]);
         }
         first_round = false;
         now_s += dt;
-        for (size_t j = 0; j < idx.size(); ++j) {
-          const size_t i = idx[j];
-          left[i] -= rate[j] * dt;
+        for (size_t i = 0; i < tr.size(); ++i) {
+          if (!live[i]) continue;
+          left[i] -= rate[i] * dt;
           if (left[i] <= tr[i].bytes * 1e-12) {
             live[i] = 0;
             --alive;
+            paths[i].clear();
             step_s = std::max(step_s, now_s + lat[i].seconds());
           }
         }

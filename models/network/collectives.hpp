@@ -120,6 +120,10 @@ CollectiveCost estimate_concurrent(Router& router, std::span<const double> capac
 /// reference solver the incremental FlowModel is tested against. Flows with an empty path get +inf.
 std::vector<double> max_min_fair(std::span<const std::vector<EdgeIndex>> paths, std::span<const double> capacity);
 
+/// The same rates by a lazy-heap progressive filling over the used links only (what the aggregate
+/// costing uses); tested equal to max_min_fair.
+std::vector<double> max_min_fair_fast(std::span<const std::vector<EdgeIndex>> paths, std::span<const double> capacity);
+
 /// Closed forms (alpha-beta), for checks and documentation.
 Duration ring_allreduce_time(uint32_t n, double bytes, double bytes_per_s, Duration alpha);
 

@@ -444,7 +444,8 @@ struct TrainingModel::Impl {
   void schedule_resume(Job& j) {
     engine.cancel(j.resume_ev);
     const RecoveryPolicy& rp = j.spec.recovery;
-    SimTime ready = std::max(now(), j.cause == "launch" ? now() : j.down_since + rp.detection);
+    // A planned stop (launch, preemption, regrow) needs no failure detection.
+    const SimTime ready = j.planned ? now() : std::max(now(), j.down_since + rp.detection);
     Duration d = rp.restart;
     if (j.committed.tokens > 0) d += j.spec.checkpoint.restore_time(j.spec.model.parameters);
     const size_t i = j.idx;

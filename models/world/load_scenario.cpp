@@ -5,6 +5,7 @@
 #include "models/world/load_failures.hpp"
 #include "models/world/load_fleet.hpp"
 #include "models/world/load_inference.hpp"
+#include "models/world/load_training.hpp"
 #include "models/world/reader.hpp"
 #include "sim/rng.hpp"
 
@@ -20,6 +21,7 @@ namespace {
 // silently look historical; hourly samples keep a 7-year run's CSV at ~61k rows per series.
 constexpr std::string_view kDefaultStart = "2026-01-01T00:00:00Z";
 constexpr Duration kDefaultSampleInterval = Duration::hours(1);
+constexpr Duration kUnboundedHorizon = Duration::days(365 * 200);
 
 void apply_override(nlohmann::json& doc, const Override& o, Diagnostics& diags) {
   nlohmann::json value;
@@ -45,7 +47,11 @@ RunSpec read_run(const Reader& root, const LoadOptions& options) {
   if (options.seed) run.seed = *options.seed;
   if (!root.has("start")) root.write_default("start", std::string(kDefaultStart));
   run.start_unix_ns = root.has("start") ? root.at("start").utc_ns() : parse_utc_ns(kDefaultStart);
+  const size_t errors_before = root.diagnostics().size();
   run.horizon = root.at("horizon").positive_duration();
+  // A bad horizon is reported once; checking instants against its fallback would add one misleading
+  // "outside the run" error per outage and ramp, so later checks see an unbounded run instead.
+  if (root.diagnostics().size() != errors_before) run.horizon = kUnboundedHorizon;
   run.sample_interval = root.duration_or("sample_interval", kDefaultSampleInterval, Bound::Positive);
   return run;
 }
@@ -79,11 +85,12 @@ Scenario load_scenario_text(std::string_view text, const std::string& source, co
   // Top-level keys, in the order the schema documents them.
   root.reject_unknown_keys(
       {"name", "description", "seed", "start", "horizon", "sample_interval", "catalog", "fleet", "failures",
-       "inference"});
+       "training", "inference"});
   s.run = read_run(root, options);
   s.catalog = load_catalog(root.section("catalog"));
   s.fleet = load_fleet(root.section("fleet"), s.catalog, s.run);
   s.failures = load_failures(root.section("failures"), s.fleet, s.run);
+  if (root.has("training")) s.training = load_training(root.at("training"), s.catalog, s.fleet, s.run);
   if (root.has("inference")) s.inference = load_inference(root.at("inference"), s.catalog, s.fleet, s.run);
   diags.throw_if_any();
   s.hash = fnv1a64(doc.dump());

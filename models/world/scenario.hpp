@@ -10,6 +10,7 @@
 #include "models/hardware/catalog.hpp"
 #include "models/hardware/fleet_spec.hpp"
 #include "models/inference/inference_spec.hpp"
+#include "models/training/training_spec.hpp"
 #include "sim/time.hpp"
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,7 @@ struct Scenario {
   Catalog catalog;             ///< built-in catalogs with the scenario's overrides applied
   FleetSpec fleet;
   FailureSpec failures;
+  TrainingSpec training;       ///< no jobs when the scenario has no "training"
   InferenceSpec inference;     ///< no services when the scenario has no "inference"
   nlohmann::json resolved;     ///< the effective document with every default filled in
   uint64_t hash = 0;           ///< FNV-1a 64 of the effective document (compact dump, sorted keys)

@@ -487,3 +487,37 @@ TEST_CASE("EventQueue pops keys in order after pushes before the current instant
   CHECK(n == 100);
   CHECK(q.empty());
 }
+
+TEST_CASE("EventQueue matches a sorted reference under random monotone pushes", "[kernel]") {
+  using fleetsim::QueueKey;
+  // Mixes dense instants (many keys per time), sparse times over a wide range and pushes inside the
+  // front's range, so every path runs: level-0 buckets, whole small buckets, redistribution, inserts.
+  for (const uint64_t spread : {uint64_t{3}, uint64_t{1000}, uint64_t{1} << 40}) {
+    fleetsim::EventQueue q;
+    std::set<std::pair<uint64_t, uint64_t>> ref;
+    Rng rng(spread);
+    uint64_t seq = 0;
+    uint64_t now = 0;
+    auto push = [&] {
+      const uint64_t t = now + (rng.bernoulli(0.2) ? 0 : rng.uniform_int(spread));
+      const QueueKey k{t, QueueKey::pack(static_cast<unsigned>(rng.uniform_int(uint64_t{6})), seq++, 0)};
+      q.push(k);
+      ref.emplace(k.time, k.order);
+    };
+    for (int i = 0; i < 5000; ++i) push();
+    for (int step = 0; step < 40000; ++step) {
+      if (rng.bernoulli(0.5) || ref.empty()) {
+        push();
+        continue;
+      }
+      const QueueKey* top = q.top_until(UINT64_MAX);
+      REQUIRE(top != nullptr);
+      REQUIRE(top->time == ref.begin()->first);
+      REQUIRE(top->order == ref.begin()->second);
+      now = top->time;
+      q.pop();
+      ref.erase(ref.begin());
+    }
+    REQUIRE(q.size() == ref.size());
+  }
+}

@@ -7,6 +7,7 @@
 //   bench_phold --entities 10000 --events-per-entity 16 --events 20000000 --seed 1
 //   bench_phold --baseline ...     # the same arithmetic over a bare std::priority_queue, for comparison
 //   bench_phold --until 100us ...  # stop at a simulated time (with --events too: whichever comes first)
+//   bench_phold --mean-delay 1ms   # sparser event times (default 1us: about 160 events per ns here)
 //
 // Both modes draw the same random numbers in the same order and break ties by (time, scheduling
 // order), so they execute the identical event sequence: "checksum" (a hash of each event's time and
@@ -49,6 +50,7 @@ struct Options {
   uint64_t events = 0;  // executed events to stop after (0: no limit); 20 million if no --until either
   SimTime until = SimTime::max();
   uint64_t seed = 1;
+  double mean_delay_ns = 1000.0;  // 1 us
   bool baseline = false;
 };
 
@@ -78,7 +80,8 @@ Options parse_options(int argc, char** argv) {
       o.baseline = true;
       continue;
     }
-    if (a != "--entities" && a != "--events-per-entity" && a != "--events" && a != "--until" && a != "--seed") {
+    if (a != "--entities" && a != "--events-per-entity" && a != "--events" && a != "--until" && a != "--seed" &&
+        a != "--mean-delay") {
       usage(fmt::format("unknown option \"{}\"", a));
     }
     if (i + 1 >= argc) usage(fmt::format("{} needs a value", a));
@@ -96,6 +99,13 @@ Options parse_options(int argc, char** argv) {
         usage(fmt::format("--until: {}", e.what()));
       }
       until_given = true;
+    } else if (a == "--mean-delay") {
+      try {
+        o.mean_delay_ns = static_cast<double>(fleetsim::parse_duration(v).ticks());
+      } catch (const std::exception& e) {
+        usage(fmt::format("--mean-delay: {}", e.what()));
+      }
+      if (o.mean_delay_ns <= 0) usage("--mean-delay must be positive");
     } else {
       o.seed = parse_count(a, v);
     }
@@ -105,8 +115,8 @@ Options parse_options(int argc, char** argv) {
   return o;
 }
 
-// Exponential delay with mean 1 us, in whole nanoseconds.
-int64_t draw_delay_ns(Rng& rng) { return std::llround(rng.exponential(1.0) * 1000.0); }
+// Exponential delay with the given mean, in whole nanoseconds.
+int64_t draw_delay_ns(Rng& rng, double mean_ns) { return std::llround(rng.exponential(1.0) * mean_ns); }
 
 uint64_t checksum_step(uint64_t h, int64_t time, uint32_t target) {
   return (h ^ (static_cast<uint64_t>(time) * 0x9e3779b97f4a7c15ull + target)) * 0x100000001b3ull;
@@ -132,6 +142,7 @@ struct Result {
 struct Phold {
   Engine* engine;
   Rng rng;
+  double mean_delay_ns;
   uint32_t entities;
   EventKind kind;
   std::vector<uint64_t> received;
@@ -146,19 +157,20 @@ struct PholdEvent {
     ++s.received[target];
     s.checksum = checksum_step(s.checksum, s.engine->now().ticks(), target);
     const auto next = static_cast<uint32_t>(s.rng.uniform_int(uint64_t{s.entities}));
-    const int64_t delay = draw_delay_ns(s.rng);
+    const int64_t delay = draw_delay_ns(s.rng, s.mean_delay_ns);
     s.engine->schedule_in(Duration::ns(delay), Phase::Arrival, PholdEvent{p, next}, s.kind);
   }
 };
 
 Result run_engine(const Options& o) {
   Engine engine;
-  Phold s{&engine, fleetsim::RngStreams(o.seed).stream("phold"), static_cast<uint32_t>(o.entities),
+  Phold s{&engine, fleetsim::RngStreams(o.seed).stream("phold"), o.mean_delay_ns, static_cast<uint32_t>(o.entities),
           engine.register_kind("phold"), std::vector<uint64_t>(o.entities, 0)};
   engine.reserve(o.entities * o.events_per_entity);
   for (uint32_t e = 0; e < o.entities; ++e) {
     for (uint64_t m = 0; m < o.events_per_entity; ++m) {
-      engine.schedule_at(SimTime::zero() + Duration::ns(draw_delay_ns(s.rng)), Phase::Arrival, PholdEvent{&s, e},
+      engine.schedule_at(SimTime::zero() + Duration::ns(draw_delay_ns(s.rng, o.mean_delay_ns)), Phase::Arrival,
+                         PholdEvent{&s, e},
                          s.kind);
     }
   }
@@ -193,7 +205,7 @@ Result run_baseline(const Options& o) {
   std::priority_queue<BaselineEvent, std::vector<BaselineEvent>, Later> q(Later{}, std::move(storage));
   uint64_t seq = 0;
   for (uint32_t e = 0; e < n; ++e) {
-    for (uint64_t m = 0; m < o.events_per_entity; ++m) q.push({draw_delay_ns(rng), seq++, e});
+    for (uint64_t m = 0; m < o.events_per_entity; ++m) q.push({draw_delay_ns(rng, o.mean_delay_ns), seq++, e});
   }
   const uint64_t limit = o.events > 0 ? o.events : UINT64_MAX;
   const int64_t until = o.until.ticks();
@@ -213,7 +225,7 @@ Result run_baseline(const Options& o) {
     ++received[ev.target];
     checksum = checksum_step(checksum, now, ev.target);
     const auto next = static_cast<uint32_t>(rng.uniform_int(uint64_t{n}));
-    const int64_t delay = draw_delay_ns(rng);
+    const int64_t delay = draw_delay_ns(rng, o.mean_delay_ns);
     q.push({now + delay, seq++, next});
     ++executed;
   }
@@ -238,10 +250,10 @@ int main(int argc, char** argv) {
   fmt::print(
       "{{\"bench\":\"phold\",\"entities\":{},\"events_per_entity\":{},\"events\":{},\"wall_s\":{:.3f},"
       "\"events_per_s\":{:.0f},\"peak_rss_mb\":{:.1f},\"impl\":\"{}\",\"cpu_s\":{:.3f},"
-      "\"events_per_cpu_s\":{:.0f},\"seed\":{},\"sim_time\":\"{}\",\"checksum\":\"{:016x}\"}}\n",
+      "\"events_per_cpu_s\":{:.0f},\"seed\":{},\"mean_delay\":\"{}\",\"sim_time\":\"{}\",\"checksum\":\"{:016x}\"}}\n",
       o.entities, o.events_per_entity, r.events, r.wall_s, r.wall_s > 0 ? static_cast<double>(r.events) / r.wall_s : 0.0,
       peak_rss_mb, o.baseline ? "std_priority_queue" : "engine", r.cpu_s,
-      r.cpu_s > 0 ? static_cast<double>(r.events) / r.cpu_s : 0.0, o.seed, Duration::ns(r.sim_end_ns),
+      r.cpu_s > 0 ? static_cast<double>(r.events) / r.cpu_s : 0.0, o.seed, Duration::ns(static_cast<int64_t>(o.mean_delay_ns)), Duration::ns(r.sim_end_ns),
       r.checksum);
   return 0;
 }

@@ -30,6 +30,15 @@ std::string format_run_summary(const Scenario& scenario, const SimulationResult&
   if (s.contains(P("/failures")))
     out += fmt::format("  failures    {} failures, {} repairs, {} outages\n", figure(s, P("/failures/failures")),
                        figure(s, P("/failures/repairs")), figure(s, P("/failures/outages")));
+  if (s.contains(P("/training")))
+    out += fmt::format("  training    {} tokens trained, effective training time {}, {} interruptions\n",
+                       figure(s, P("/training/tokens_trained")), figure(s, P("/training/ettr")),
+                       figure(s, P("/training/interruptions")));
+  if (s.contains(P("/inference")))
+    for (const auto& [name, service] : s.at("inference").items())
+      out += fmt::format("  inference   {}: TTFT p50 {} s, p99 {} s; end-to-end p50 {} s\n", name,
+                         figure(service, P("/ttft_s/p50")), figure(service, P("/ttft_s/p99")),
+                         figure(service, P("/e2e_s/p50")));
   out += fmt::format("  engine      {} events in {:.2f} s wall, fingerprint {:016x}\n", result.events, result.wall_s,
                      result.fingerprint);
   out += fmt::format("  outputs     {}/ (summary.json, utilization.csv, events.jsonl, resolved.json, manifest.json)\n",

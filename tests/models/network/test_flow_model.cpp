@@ -95,7 +95,11 @@ TEST_CASE("flow model: incremental solves match the reference solver", "[network
         live.push_back(id);
       }
     const auto ref = max_min_fair(paths, f.capacities());
-    for (size_t i = 0; i < live.size(); ++i) REQUIRE(f.flows.rate(live[i]) == Approx(ref[i]).epsilon(1e-6));
+    const auto fast = max_min_fair_fast(paths, f.capacities());
+    for (size_t i = 0; i < live.size(); ++i) {
+      REQUIRE(f.flows.rate(live[i]) == Approx(ref[i]).epsilon(1e-6));
+      REQUIRE(fast[i] == Approx(ref[i]).epsilon(1e-9));
+    }
     return live.size();
   };
   CHECK(compare() == 300);

@@ -154,3 +154,29 @@ TEST_CASE("scheduler: unhealthy nodes are not placed", "[training][scheduler]") 
   REQUIRE(got.size() == 3);
   CHECK(got[0] == NodeId{1});
 }
+
+TEST_CASE("scheduler: a TP group wider than a node is placed inside one scale-up domain", "[training][scheduler]") {
+  // Two NVL72 racks (18 hosts of 4 GPUs, one domain per rack); rack 0 has 16 free hosts.
+  FleetSpec fs;
+  DatacenterSpec d;
+  d.name = "dc1";
+  d.instance = "p6e-gb200.36xlarge";
+  d.accelerator = "GB200";
+  d.gpus_per_node = 4;
+  d.nodes_per_rack = 18;
+  d.scale_up_nodes = 18;
+  d.nodes = 36;
+  fs.add_region("r1").add_zone("z1").datacenters.push_back(d);
+  Sched s(fs);
+  s.fleet.set_health(ref(NodeId{0}), Health::Failed);
+  s.fleet.set_health(ref(NodeId{1}), Health::Failed);
+  std::vector<NodeId> got;
+  GangRequest r = req("tp16", 20);
+  r.unit_nodes = 4;  // TP16 over 4-GPU hosts
+  r.on_start = [&](AllocationId, std::span<const NodeId> n) { got.assign(n.begin(), n.end()); };
+  s.sched.submit(std::move(r));
+  s.settle();
+  REQUIRE(got.size() == 20);
+  // Every unit of 4 consecutive hosts lies in one rack (one NVLink domain).
+  for (size_t k = 0; k < got.size(); k += 4) CHECK(s.fleet.rack_of(got[k]) == s.fleet.rack_of(got[k + 3]));
+}

@@ -200,3 +200,30 @@ TEST_CASE("interruption rate of a placement sums the classes per component", "[t
   pc.nodes = 10;
   CHECK(interruption_rate_per_s(fs, pc, "r1", "H100") == Approx(80.0 / 1000 + 10.0 / 100));
 }
+
+TEST_CASE("mixture of experts: FLOPs follow the active parameters and experts shard over EP", "[training]") {
+  // Mixtral 8x7B-like: 46.7B total, 12.9B active, 8 experts, top-2 (Jiang et al. 2024, arXiv:2401.04088).
+  TrainingJobSpec j = fleetsim::test::small_job(8, 1e12);
+  j.model.parameters = 46.7e9;
+  j.model.active_parameters = 12.9e9;
+  j.model.experts = 8;
+  j.model.top_k = 2;
+  j.model.layers = 32;
+  j.model.hidden = 4096;
+  j.model.heads = 32;
+  j.parallel.tp = 8;
+  j.parallel.dp = 8;
+  j.parallel.ep = 8;
+  // total = shared + 8e, active = shared + 2e: e = 33.8e9 / 6, experts hold 8e = 45.07e9.
+  CHECK(j.model.expert_parameters() == Approx(33.8e9 * 8 / 6));
+  CHECK(model_flops_per_token(j) == Approx(6 * 12.9e9 + 12.0 * 32 * 4096 * 4096));
+  const MemoryBreakdown m = memory_per_gpu(j);
+  const double shared = 46.7e9 - 33.8e9 * 8 / 6;
+  CHECK(m.parameters_per_gpu == Approx(shared / 8 + (33.8e9 * 8 / 6) / 64));
+  AlphaBetaCommCost comm(j.hardware);
+  const StepBreakdown b = step_breakdown(j, 8, PlacementShape{}, comm);
+  CHECK(b.ep_s > 0);
+  j.parallel.ep = 1;
+  const StepBreakdown dense_ep = step_breakdown(j, 8, PlacementShape{}, comm);
+  CHECK(dense_ep.ep_s == 0);
+}

@@ -304,3 +304,62 @@ TEST_CASE("training: summary and table carry the headline figures", "[training]"
   CHECK(run.recorder.event_count("training_interrupt") == 1);
   CHECK(run.recorder.event_count("training_resume") == 2);
 }
+
+TEST_CASE("training: an inference claim preempts the job without losing work", "[training]") {
+  TrainingJobSpec j = small_job(4, 1e15);
+  j.fidelity = Fidelity::Segment;
+  TrainingRun run(h100_fleet(4), quiet(), one(j));
+  run.failures.start();
+  run.training.start();
+  run.engine.run(SimTime::zero() + Duration::hours(2));
+  REQUIRE(run.training.state(0) == JobState::Running);
+  const double before = run.training.tokens_trained(0);
+  std::vector<NodeId> got;
+  const AllocationId claim = run.scheduler.claim(RegionId{0}, 16, 10, [&](AllocationId, std::span<const NodeId> n) {
+    got.assign(n.begin(), n.end());
+  });
+  run.engine.run(SimTime::zero() + Duration::hours(3));
+  CHECK(got.size() == 2);
+  CHECK(run.training.state(0) == JobState::Queued);
+  CHECK(run.training.stats(0).preemptions == 1);
+  CHECK(run.training.stats(0).lost_s == 0);
+  CHECK(run.training.stats(0).interruptions == 0);
+  CHECK(run.training.tokens_trained(0) == Approx(before).epsilon(0.01));  // kept at the preemption
+  run.scheduler.release(claim);
+  run.engine.run(SimTime::zero() + Duration::hours(4));
+  CHECK(run.training.state(0) == JobState::Running);
+  CHECK(run.training.tokens_trained(0) > before);
+  // Down from the preemption to the resume: queued 1 h, then restart + restore, no detection.
+  CHECK(run.training.stats(0).by_cause.at("preemption").down_s == Approx(3600.0 + 300 + 60).margin(1e-6));
+}
+
+TEST_CASE("training: a failure during an asynchronous write falls back to the previous checkpoint", "[training]") {
+  TrainingJobSpec j = small_job(4, 1e15);
+  j.checkpoint.async = true;
+  j.checkpoint.async_stall = Duration::s(2);
+  j.checkpoint.storage_bytes_per_s = 14e9 / 600;  // a 10-minute write
+  j.checkpoint.interval = Duration::minutes(30);
+  for (Fidelity f : {Fidelity::Step, Fidelity::Segment}) {
+    j.fidelity = f;
+    // Find when the second checkpoint starts: t0 + 2K steps + one stall.
+    TrainingRun probe(h100_fleet(4), quiet(), one(j));
+    probe.run_for(Duration::minutes(10));
+    const Duration T = probe.training.step_duration(0);
+    const auto K = static_cast<int64_t>(probe.training.steps_per_checkpoint(0));
+    const SimTime t0 = SimTime::zero() + j.recovery.restart;
+    const SimTime ck1 = t0 + T * K;                        // first checkpoint starts
+    const SimTime ck2 = t0 + T * (2 * K) + Duration::s(2);  // second one starts
+    // Fail 5 minutes into the second write: the job resumes from the first checkpoint.
+    FailureSpec fs = quiet();
+    fs.outages.push_back(dc_outage(ck2 + Duration::minutes(5), Duration::hours(1)));
+    TrainingRun run(h100_fleet(4), fs, one(j));
+    run.run_for(Duration::hours(3));
+    const JobStats& st = run.training.stats(0);
+    REQUIRE(st.interruptions == 1);
+    // Lost steps: the K between the two checkpoints and those completed after the second stall.
+    const int64_t after = (Duration::minutes(5) - Duration::s(2) - Duration::ns(1)).ticks() / T.ticks();
+    CHECK(st.lost_tokens == Approx(double(K + after) * j.global_batch_tokens));
+    // Lost time: from the resume after the first checkpoint's stall, minus the second stall.
+    CHECK(st.lost_s == Approx(((ck2 + Duration::minutes(5)) - (ck1 + Duration::s(2))).seconds() - 2.0).margin(1e-6));
+  }
+}
