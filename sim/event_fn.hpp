@@ -7,8 +7,9 @@
 //
 // Why not std::function: it allocates once captures exceed its small buffer (16 bytes in libstdc++)
 // and it requires copyable callables. Event callbacks are created and destroyed once per event, so the
-// engine keeps them in pooled slots and this type keeps the captures inside the slot. A lambda whose captures do not fit is a compile error, not a silent
-// allocation: capture a pointer to the state instead.
+// engine keeps them in pooled slots and this type keeps the captures inside the slot. A lambda whose
+// captures do not fit is a compile error, not a silent allocation: capture a pointer to the state
+// instead.
 //
 // Layout: 48 bytes of storage and one pointer to a per-type table of operations: 56 bytes, so the
 // engine fits a callback and its 8 bytes of bookkeeping in one 64-byte cache line. Callables that are
@@ -30,7 +31,8 @@ class EventFn;
 /// What EventFn (and Engine::schedule_at) accept: any callable `f()` other than an EventFn itself.
 template <class F>
 concept EventCallable = !std::is_same_v<std::remove_cvref_t<F>, EventFn> &&
-                        !std::is_same_v<std::remove_cvref_t<F>, std::nullptr_t> && std::is_invocable_v<std::decay_t<F>&>;
+                        !std::is_same_v<std::remove_cvref_t<F>, std::nullptr_t> &&
+                        std::is_invocable_v<std::decay_t<F>&>;
 
 class EventFn {
  public:

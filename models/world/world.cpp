@@ -44,19 +44,35 @@ struct World::Models {
     }
   }
 
-  // Inference replicas are dedicated capacity: the scheduler is told they are taken, so training jobs
-  // are placed on the rest of each region. (Which GPUs the replicas occupy is the inference model's
-  // own mapping; joining the two through the scheduler is the next step for autoscaling.)
+  // Inference replicas are dedicated capacity: the scheduler is told their nodes are taken, so
+  // training jobs are placed on the rest of each region. (Which GPUs the replicas occupy is the
+  // inference model's own mapping of each region's first GPUs of the accelerator; joining the two
+  // through the scheduler is the next step, for autoscaling.)
   void reserve_inference_capacity(const Scenario& s) {
     for (const auto& service : s.inference.services) {
-      const uint64_t per_replica = service.replica.gpus();
       for (const auto& region : service.regions) {
         const auto id = fleet.find_region(region.region);
-        if (!id || region.replicas == 0) continue;
-        scheduler.claim(*id, per_replica * region.replicas, kInferenceReservationPriority,
-                        [](AllocationId, std::span<const NodeId>) {}, "inference/" + service.name);
+        const uint32_t gpn = gpus_per_node(s.fleet, region.region, service.replica.accelerator);
+        if (!id || region.replicas == 0 || gpn == 0) continue;
+        GangRequest r;
+        r.name = "inference/" + service.name;
+        r.nodes = static_cast<uint32_t>((uint64_t{service.replica.gpus()} * region.replicas + gpn - 1) / gpn);
+        r.accelerator = service.replica.accelerator;
+        r.region = *id;
+        r.priority = kInferenceReservationPriority;
+        r.preemptible = false;
+        scheduler.submit(std::move(r));
       }
     }
+  }
+
+  static uint32_t gpus_per_node(const FleetSpec& fs, const std::string& region, const std::string& accelerator) {
+    for (const auto& r : fs.regions)
+      if (r.name == region)
+        for (const auto& z : r.zones)
+          for (const auto& dc : z.datacenters)
+            if (dc.accelerator == accelerator) return dc.gpus_per_node;
+    return 0;
   }
 };
 

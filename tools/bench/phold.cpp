@@ -67,7 +67,9 @@ struct Options {
 uint64_t parse_count(std::string_view flag, const char* text) {
   char* end = nullptr;
   const unsigned long long v = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0' || text[0] == '-') usage(fmt::format("{} expects a non-negative integer, got \"{}\"", flag, text));
+  if (end == text || *end != '\0' || text[0] == '-') {
+    usage(fmt::format("{} expects a non-negative integer, got \"{}\"", flag, text));
+  }
   return v;
 }
 
@@ -247,13 +249,13 @@ int main(int argc, char** argv) {
   rusage usage_info{};
   getrusage(RUSAGE_SELF, &usage_info);
   const double peak_rss_mb = static_cast<double>(usage_info.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
+  const double events = static_cast<double>(r.events);
   fmt::print(
       "{{\"bench\":\"phold\",\"entities\":{},\"events_per_entity\":{},\"events\":{},\"wall_s\":{:.3f},"
-      "\"events_per_s\":{:.0f},\"peak_rss_mb\":{:.1f},\"impl\":\"{}\",\"cpu_s\":{:.3f},"
-      "\"events_per_cpu_s\":{:.0f},\"seed\":{},\"mean_delay\":\"{}\",\"sim_time\":\"{}\",\"checksum\":\"{:016x}\"}}\n",
-      o.entities, o.events_per_entity, r.events, r.wall_s, r.wall_s > 0 ? static_cast<double>(r.events) / r.wall_s : 0.0,
-      peak_rss_mb, o.baseline ? "std_priority_queue" : "engine", r.cpu_s,
-      r.cpu_s > 0 ? static_cast<double>(r.events) / r.cpu_s : 0.0, o.seed, Duration::ns(static_cast<int64_t>(o.mean_delay_ns)), Duration::ns(r.sim_end_ns),
-      r.checksum);
+      "\"events_per_s\":{:.0f},\"peak_rss_mb\":{:.1f},\"impl\":\"{}\",\"cpu_s\":{:.3f},\"events_per_cpu_s\":{:.0f},"
+      "\"seed\":{},\"mean_delay\":\"{}\",\"sim_time\":\"{}\",\"checksum\":\"{:016x}\"}}\n",
+      o.entities, o.events_per_entity, r.events, r.wall_s, r.wall_s > 0 ? events / r.wall_s : 0.0, peak_rss_mb,
+      o.baseline ? "std_priority_queue" : "engine", r.cpu_s, r.cpu_s > 0 ? events / r.cpu_s : 0.0, o.seed,
+      Duration::ns(static_cast<int64_t>(o.mean_delay_ns)), Duration::ns(r.sim_end_ns), r.checksum);
   return 0;
 }

@@ -14,6 +14,11 @@ std::string figure(const nlohmann::json& j, const nlohmann::json::json_pointer& 
   if (v.is_number()) return fmt::format("{:.4g}", v.get<double>());
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
+// A fraction as a percentage with one decimal, or a dash.
+std::string percent(const nlohmann::json& j, const nlohmann::json::json_pointer& p) {
+  if (!j.contains(p) || !j.at(p).is_number()) return "-";
+  return fmt::format("{:.1f}%", 100.0 * j.at(p).get<double>());
+}
 }  // namespace
 
 std::string format_run_summary(const Scenario& scenario, const SimulationResult& result, const std::string& dir) {
@@ -31,8 +36,8 @@ std::string format_run_summary(const Scenario& scenario, const SimulationResult&
     out += fmt::format("  failures    {} failures, {} repairs, {} outages\n", figure(s, P("/failures/failures")),
                        figure(s, P("/failures/repairs")), figure(s, P("/failures/outages")));
   if (s.contains(P("/training")))
-    out += fmt::format("  training    {} tokens trained, effective training time {}, {} interruptions\n",
-                       figure(s, P("/training/tokens_trained")), figure(s, P("/training/ettr")),
+    out += fmt::format("  training    {:.4g} tokens trained, effective training time {}, {} interruptions\n",
+                       s.value(P("/training/tokens_trained"), 0.0), percent(s, P("/training/ettr")),
                        figure(s, P("/training/interruptions")));
   if (s.contains(P("/inference")))
     for (const auto& [name, service] : s.at("inference").items())
