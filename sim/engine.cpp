@@ -7,8 +7,9 @@
 // LIFO free list, so the slot an event frees is the one the event it schedules reuses: still in cache.
 //
 // The run loop frees the slot and moves the callback out before calling it, so the event it schedules
-// can reuse the slot. The queue keeps the events of the current instant sorted, so the loop prefetches
-// the callback of the event a few places ahead while this one runs.
+// can reuse the slot. The queue keeps its next few events sorted (its front), so the loop prefetches
+// the slot of the event a few places ahead while this one runs: with 160,000 pending events the slots
+// are 10 MB, and without the prefetch each event waited on a cache miss (docs/PERFORMANCE.md).
 //
 // Sequences. A key has 33 bits of scheduling sequence, enough for 8.6 billion schedules. When they run
 // out, the pending keys are sorted and renumbered by rank (0 .. n-1), which keeps their relative order,
@@ -44,8 +45,9 @@ struct alignas(64) Slot {
 static_assert(sizeof(Slot) == 64, "a slot should be exactly one cache line");
 
 // Allocates large arrays on 2 MiB boundaries and asks Linux for transparent huge pages: slots are
-// touched in random order, and with 4 KiB pages 160,000 slots (10 MB) span 2,500 pages, more than the
-// TLB holds, so every event would pay a page walk. Small arrays use ordinary aligned allocation.
+// touched in random order, and with 4 KiB pages 160,000 slots (10 MB) span 2,500 pages, so many
+// events would also pay a TLB miss (a gain of a few percent on PHOLD, within noise at times). Small
+// arrays use ordinary aligned allocation.
 template <class T>
 struct HugePageAllocator {
   using value_type = T;

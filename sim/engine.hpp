@@ -6,7 +6,7 @@
 //   eng.cancel(h);                                  // O(1); a default or stale handle is a no-op
 //   RunResult r = eng.run(SimTime::zero() + Duration::days(54));
 //
-// Ordering (a total order, independent of the heap's internals):
+// Ordering (a total order, independent of the queue's internals):
 //   1. time, earliest first;
 //   2. phase, in the order of the Phase enum: at one instant failures strike before repairs, repairs
 //      before completions, completions before arrivals, control decisions after those, and samples
@@ -14,8 +14,9 @@
 //   3. scheduling order (FIFO): the event scheduled first runs first.
 // No heap allocation per event: callbacks live in an inline buffer (EventFn) inside pooled 64-byte
 // slots, and the future-event set is a radix heap of 16-byte keys (sim/event_queue.hpp) whose arrays
-// only grow. Cancel is lazy: the slot is marked and the key is dropped when it reaches the front (or
-// in a bulk compaction once cancelled keys outnumber live ones). PHOLD throughput: docs/PERFORMANCE.md.
+// grow geometrically and are reused (PHOLD: one allocation per few thousand events). Cancel is lazy: the
+// slot is marked and the key is dropped when it reaches the front (or in a bulk compaction once
+// cancelled keys outnumber live ones). PHOLD throughput: docs/PERFORMANCE.md.
 //
 // run(horizon) semantics:
 //   - events at exactly `horizon` run; when the next event is later, now() becomes `horizon` and the
@@ -34,6 +35,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace fleetsim {
@@ -113,7 +116,8 @@ class Engine {
   uint64_t fingerprint() const { return fingerprint_; }
 
   /// Called every `every` executed events (and once at the end of run), for progress lines and
-  /// wall-clock limits; the hook may call stop(). Cheap when unset.
+  /// wall-clock limits; the hook may call stop(). Cheap when unset. every == 0: only at the end of run;
+  /// an empty hook removes it.
   using Hook = EventFn;
   void set_periodic_hook(uint64_t every, Hook hook);
 

@@ -4,7 +4,7 @@
 //   Router r(topology);
 //   std::vector<EdgeIndex> path;
 //   r.route(src, dst, /*flow key*/ 42, path);     // false: no path (partition)
-//   r.set_link_up(topology.edge(path[1]).link(), false);  // a cut link: later routes avoid it
+//   r.set_link_up(Router::link_of(path[1]), false);  // a cut link: later routes avoid it
 //   PlacementCheck pc = r.check_placement(gpus);  // pc.connected == false: a partition splits them
 //
 // Cost: every link costs 2 except NVLink, which costs 1, so GPUs in one scale-up domain talk over

@@ -8,7 +8,7 @@
 //   c.scale_up = {.gpus_per_domain = 8, .bytes_per_s = 450e9, .latency = Duration::ns(250)};
 //   c.scale_out = {.attach = Attach::Rail, .tiers = 2, .radix = 64, .port_bytes_per_s = 50e9};
 //   Topology t = build_topology(NetworkSpec{.clusters = {c}});   // throws TopologyError if it cannot be built
-//   t.report().clusters[0].switches_per_tier;                    // {128 leaves, 32 spines}
+//   t.report().clusters[0].switches_per_tier;                    // {32 leaves, 16 spines, 0}
 //   t.endpoint(0, 17);                                           // vertex of GPU 17 of cluster 0
 //
 // The graph (TopologyGraph): boost::adjacency_list<vecS, vecS, directedS>. Every physical link is two

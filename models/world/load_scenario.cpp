@@ -5,6 +5,7 @@
 #include "models/world/load_failures.hpp"
 #include "models/world/load_fleet.hpp"
 #include "models/world/load_inference.hpp"
+#include "models/world/load_network.hpp"
 #include "models/world/load_training.hpp"
 #include "models/world/reader.hpp"
 #include "sim/rng.hpp"
@@ -84,11 +85,12 @@ Scenario load_scenario_text(std::string_view text, const std::string& source, co
   }
   // Top-level keys, in the order the schema documents them.
   root.reject_unknown_keys(
-      {"name", "description", "seed", "start", "horizon", "sample_interval", "catalog", "fleet", "failures",
-       "training", "inference"});
+      {"name", "description", "seed", "start", "horizon", "sample_interval", "catalog", "fleet", "network",
+       "failures", "training", "inference"});
   s.run = read_run(root, options);
   s.catalog = load_catalog(root.section("catalog"));
   s.fleet = load_fleet(root.section("fleet"), s.catalog, s.run);
+  if (root.has("network")) s.network = load_network(root.at("network"), s.fleet, s.catalog);
   s.failures = load_failures(root.section("failures"), s.fleet, s.run);
   if (root.has("training")) s.training = load_training(root.at("training"), s.catalog, s.fleet, s.run);
   if (root.has("inference")) s.inference = load_inference(root.at("inference"), s.catalog, s.fleet, s.run);

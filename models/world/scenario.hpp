@@ -10,6 +10,7 @@
 #include "models/hardware/catalog.hpp"
 #include "models/hardware/fleet_spec.hpp"
 #include "models/inference/inference_spec.hpp"
+#include "models/network/topology.hpp"
 #include "models/training/training_spec.hpp"
 #include "sim/time.hpp"
 
@@ -35,6 +36,7 @@ struct Scenario {
   RunSpec run;
   Catalog catalog;             ///< built-in catalogs with the scenario's overrides applied
   FleetSpec fleet;
+  NetworkSpec network;         ///< no clusters when the scenario has no "network"
   FailureSpec failures;
   TrainingSpec training;       ///< no jobs when the scenario has no "training"
   InferenceSpec inference;     ///< no services when the scenario has no "inference"

@@ -5,6 +5,10 @@
 #include "models/hardware/fleet.hpp"
 #include "models/hardware/fleet_lifecycle.hpp"
 #include "models/inference/inference_model.hpp"
+#include "models/network/fleet_map.hpp"
+#include "models/network/flow_model.hpp"
+#include "models/network/routing.hpp"
+#include "models/training/network_comm_cost.hpp"
 #include "models/scheduler/gang_scheduler.hpp"
 #include "models/training/training_model.hpp"
 
@@ -17,12 +21,51 @@ namespace {
 constexpr int kInferenceReservationPriority = 1'000'000;
 }  // namespace
 
+// The fabric of a scenario with a "network": topology, routes, flows, and the map from fleet
+// components to its links, so link and switch failures take the right links down.
+struct Fabric {
+  Topology topo;
+  Router router;
+  FlowModel flows;
+  FleetNetworkMap map;
+  std::unique_ptr<AlphaBetaCommCost> fallback;
+  std::unique_ptr<NetworkCommCost> comm;
+
+  Fabric(const Scenario& s, const Fleet& fleet, Engine& engine, Recorder& recorder)
+      : topo(build_topology(s.network)),
+        router(topo),
+        flows(topo, router, engine, &recorder, FlowModelOptions{.sample_interval = s.run.sample_interval}),
+        map(fleet, topo, s.network) {
+    // Collectives of training jobs are costed on this fabric; groups it does not map fall back to the
+    // alpha-beta model of the first job's hardware.
+    if (!s.training.jobs.empty()) {
+      fallback = std::make_unique<AlphaBetaCommCost>(s.training.jobs.front().hardware);
+      comm = std::make_unique<NetworkCommCost>(router, map, nominal_capacity(topo), kCollectiveAlpha, *fallback);
+    }
+  }
+
+  // Per-hop software latency of a collective step (NCCL-like), an assumption: no published figure
+  // fits every fabric; docs/network.md discusses it.
+  static constexpr Duration kCollectiveAlpha = Duration::us(5);
+
+  void on_failure(const FailureEvent& e) {
+    const bool failed = e.kind == FailureEvent::Kind::Failure;
+    const bool repaired = e.kind == FailureEvent::Kind::Repair;
+    if (!failed && !repaired) return;
+    if (e.cls == ComponentClass::Link)
+      for (uint32_t link : map.access_links(GpuId{e.component.index})) flows.set_link_up(link, repaired);
+    if (e.cls == ComponentClass::Switch)
+      if (auto tor = map.tor_of(RackId{e.component.index})) flows.set_switch_up(*tor, repaired);
+  }
+};
+
 // Declaration order is construction order: each model is built after what it stands on.
 struct World::Models {
   Fleet fleet;
   FleetLifecycle lifecycle;
   FailureModel failures;
   GangScheduler scheduler;
+  std::unique_ptr<Fabric> fabric;           // only when the scenario has a network
   std::optional<InferenceModel> inference;  // only when the scenario has services
   std::optional<TrainingModel> training;    // only when the scenario has jobs
 
@@ -33,8 +76,13 @@ struct World::Models {
         scheduler(fleet, engine, &failures) {
     lifecycle.on_change.connect([this](const CapacityChange&) { scheduler.request_pass(); });
     reserve_inference_capacity(s);
+    if (!s.network.clusters.empty()) {
+      fabric = std::make_unique<Fabric>(s, fleet, engine, recorder);
+      failures.on_event.connect([this](const FailureEvent& e) { fabric->on_failure(e); });
+    }
     if (!s.training.jobs.empty())
-      training.emplace(s.training, fleet, engine, recorder, scheduler, &failures, &s.failures);
+      training.emplace(s.training, fleet, engine, recorder, scheduler, &failures, &s.failures,
+                       fabric ? fabric->comm.get() : nullptr);
     if (!s.inference.services.empty()) {
       InferenceOptions opt;
       opt.epoch_unix_ns = s.run.start_unix_ns;

@@ -224,3 +224,39 @@ TEST_CASE("per-class utilization goes into the recorder table", "[network]") {
   CHECK(std::get<double>(rows[1][load]) == Approx(2 * 25e9).epsilon(1e-3));
   CHECK(std::get<double>(rows[1][util]) == Approx(2 * 25e9 / (6 * kPort)).epsilon(1e-3));
 }
+
+TEST_CASE("a flow across regions pays the WAN latency and its bandwidth", "[network]") {
+  ClusterSpec a = tor_cluster(8, 8, 2);
+  a.name = "a";
+  a.site = "us-east-1";
+  a.wan_uplink_bytes_per_s = kPort;
+  ClusterSpec b = a;
+  b.name = "b";
+  b.site = "eu-west-1";
+  // One 10 GB/s WAN link of 38 ms: the bottleneck and almost all of the latency.
+  Fabric f(NetworkSpec{{a, b}, {{"us-east-1", ""}, {"eu-west-1", ""}}, {{"us-east-1", "eu-west-1", 10e9, Duration::ms(38), 1}}});
+  SimTime done;
+  f.flows.start(f.topo.endpoint(0, 0), f.topo.endpoint(1, 0), 1e9, [&] { done = f.engine.now(); });
+  f.run();
+  // 6 fabric links of 500 ns (access, leaf-spine, spine-router on each side) + 38 ms + 1 GB at 10 GB/s.
+  CHECK(done.ticks() == 6 * 500 + 38'000'000 + 100'000'000);
+}
+
+TEST_CASE("the same flows give the same event sequence", "[network]") {
+  auto run = [] {
+    Fabric f(tor_cluster(128, 8, 3));
+    Rng rng(11);
+    for (int i = 0; i < 500; ++i) {
+      const auto s = static_cast<uint32_t>(rng.uniform_int(uint64_t{128}));
+      const auto d = static_cast<uint32_t>(rng.uniform_int(uint64_t{128}));
+      f.flows.start(f.gpu(s), f.gpu(d), 1e5 * static_cast<double>(1 + rng.uniform_int(uint64_t{100})), {});
+    }
+    f.run();
+    return std::pair{f.engine.fingerprint(), f.engine.now()};
+  };
+  const auto first = run();
+  const auto second = run();
+  CHECK(first.first == second.first);
+  CHECK(first.second == second.second);
+  CHECK(first.second > SimTime::zero());
+}
