@@ -152,6 +152,12 @@ void World::write_summary() {
   summary["scenario"]["start"] = format_utc_ns(scenario_.run.start_unix_ns);
   summary["scenario"]["horizon"] = format_duration(scenario_.run.horizon);
   models_->failures.write_summary();
+  if (models_->fabric && models_->fabric->comm) {
+    // How many collective costs the fabric answered, and how many fell back to alpha-beta (groups
+    // it does not map): a study that meant to compare fabrics should see no fallbacks.
+    summary["network"]["collectives_costed_on_fabric"] = models_->fabric->comm->network_answers();
+    summary["network"]["collectives_costed_by_fallback"] = models_->fabric->comm->fallback_answers();
+  }
   if (models_->training) models_->training->write_summary();
   if (models_->inference) models_->inference->write_summary();
 }
