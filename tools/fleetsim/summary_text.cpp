@@ -2,6 +2,12 @@
 #include "tools/fleetsim/summary_text.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <utility>
+#include <vector>
 
 namespace fleetsim::cli {
 
@@ -14,6 +20,18 @@ std::string figure(const nlohmann::json& j, const nlohmann::json::json_pointer& 
   if (v.is_number()) return fmt::format("{:.4g}", v.get<double>());
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
+// The files the run left in its directory, sorted (summary.json first: it marks a complete set).
+std::vector<std::string> output_files(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.is_regular_file()) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    return std::make_pair(a != "summary.json", a) < std::make_pair(b != "summary.json", b);
+  });
+  return names;
+}
+
 // A fraction as a percentage with one decimal, or a dash.
 std::string percent(const nlohmann::json& j, const nlohmann::json::json_pointer& p) {
   if (!j.contains(p) || !j.at(p).is_number()) return "-";
@@ -46,8 +64,7 @@ std::string format_run_summary(const Scenario& scenario, const SimulationResult&
                          figure(service, P("/e2e_s/p50")));
   out += fmt::format("  engine      {} events in {:.2f} s wall, fingerprint {:016x}\n", result.events, result.wall_s,
                      result.fingerprint);
-  out += fmt::format("  outputs     {}/ (summary.json, utilization.csv, events.jsonl, resolved.json, manifest.json)\n",
-                     dir);
+  out += fmt::format("  outputs     {}/ ({})\n", dir, fmt::join(output_files(dir), ", "));
   return out;
 }
 
