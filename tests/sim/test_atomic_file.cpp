@@ -2,6 +2,8 @@
 // AtomicFile: nothing appears before commit, the temporary goes away on failure, errors have a kind.
 #include "sim/atomic_file.hpp"
 
+#include "tests/support/files.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -9,32 +11,14 @@
 #include <unistd.h>
 
 using namespace fleetsim;
+using fleetsim::test::read_all;
+using TempDir = fleetsim::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
 // A fresh directory under the system temp directory, removed with everything in it at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("fleetsim-test-atomic-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 size_t entries(const fs::path& dir) {
   size_t n = 0;
@@ -45,7 +29,7 @@ size_t entries(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("atomic file: no final file exists before commit", "[output]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const fs::path target = dir.path / "a.txt";
   AtomicFile f(target);
   f.write("hello\n");
@@ -55,7 +39,7 @@ TEST_CASE("atomic file: no final file exists before commit", "[output]") {
 }
 
 TEST_CASE("atomic file: commit renames the temporary onto the target", "[output]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const fs::path target = dir.path / "a.txt";
   AtomicFile f(target);
   f.write("hello ");
@@ -69,7 +53,7 @@ TEST_CASE("atomic file: commit renames the temporary onto the target", "[output]
 }
 
 TEST_CASE("atomic file: commit replaces an existing file", "[output]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const fs::path target = dir.path / "a.txt";
   write_file_atomically(target, "old contents that are longer\n");
   write_file_atomically(target, "new\n");
@@ -78,7 +62,7 @@ TEST_CASE("atomic file: commit replaces an existing file", "[output]") {
 }
 
 TEST_CASE("atomic file: destruction without commit removes the temporary", "[output]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const fs::path target = dir.path / "a.txt";
   fs::path temp;
   {
@@ -93,7 +77,7 @@ TEST_CASE("atomic file: destruction without commit removes the temporary", "[out
 }
 
 TEST_CASE("atomic file: an exception before commit leaves an existing target untouched", "[output]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const fs::path target = dir.path / "a.txt";
   write_file_atomically(target, "version 1\n");
   try {
@@ -107,7 +91,7 @@ TEST_CASE("atomic file: an exception before commit leaves an existing target unt
 }
 
 TEST_CASE("atomic file: a missing directory throws OutputError of kind Create", "[output]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const fs::path target = dir.path / "no-such-dir" / "a.txt";
   try {
     AtomicFile f(target);
@@ -123,7 +107,7 @@ TEST_CASE("atomic file: a missing directory throws OutputError of kind Create", 
 }
 
 TEST_CASE("atomic file: a rename onto a directory throws Create and removes the temporary", "[output]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const fs::path target = dir.path / "occupied";
   fs::create_directories(target / "inside");
   AtomicFile f(target);
@@ -141,7 +125,7 @@ TEST_CASE("atomic file: a rename onto a directory throws Create and removes the 
 }
 
 TEST_CASE("atomic file: use after commit is a logic error", "[output]") {
-  TempDir dir;
+  TempDir dir("atomic");
   AtomicFile f(dir.path / "a.txt");
   f.commit();
   CHECK_THROWS_AS(f.write("late"), std::logic_error);
@@ -149,7 +133,7 @@ TEST_CASE("atomic file: use after commit is a logic error", "[output]") {
 }
 
 TEST_CASE("atomic file: a moved-from file does not remove the moved temporary", "[output]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const fs::path target = dir.path / "a.txt";
   AtomicFile a(target);
   a.write("moved ");

@@ -6,6 +6,8 @@
 #include "sim/jsonl_writer.hpp"
 #include "sim/recorder.hpp"
 
+#include "tests/support/files.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -18,31 +20,13 @@
 #include <unistd.h>
 
 using namespace fleetsim;
+using fleetsim::test::read_all;
+using TempDir = fleetsim::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("fleetsim-test-recorder-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<std::string> names_in(const fs::path& dir) {
   std::vector<std::string> names;
@@ -141,7 +125,7 @@ TEST_CASE("csv: doubles round-trip exactly", "[output]") {
 }
 
 TEST_CASE("csv: a row with the wrong field count is rejected", "[output]") {
-  TempDir dir;
+  TempDir dir("recorder");
   CsvWriter w(dir.path / "t.csv", {"a", "b", "c"});
   CHECK_THROWS_AS(w.row(1, 2), std::invalid_argument);
   CHECK_THROWS_AS(w.row(1, 2, 3, 4), std::invalid_argument);
@@ -150,14 +134,14 @@ TEST_CASE("csv: a row with the wrong field count is rejected", "[output]") {
 }
 
 TEST_CASE("csv: duplicate or missing columns are rejected and leave no file", "[output]") {
-  TempDir dir;
+  TempDir dir("recorder");
   CHECK_THROWS_AS(CsvWriter(dir.path / "t.csv", {"a", "b", "a"}), std::invalid_argument);
   CHECK_THROWS_AS(CsvWriter(dir.path / "t.csv", {}), std::invalid_argument);
   CHECK(names_in(dir.path).empty());
 }
 
 TEST_CASE("csv: the writer streams a header and rows to the committed file", "[output]") {
-  TempDir dir;
+  TempDir dir("recorder");
   CsvWriter w(dir.path / "t.csv", {"time_ns", "name, quoted", "value"});
   w.row(SimTime::zero(), "x", 0.5);
   w.row(SimTime::zero() + Duration::ns(7), "a\"b", 2);
@@ -206,7 +190,7 @@ TEST_CASE("jsonl: objects keep the caller's key order and write null for non-fin
 }
 
 TEST_CASE("jsonl: the writer flushes in chunks and commits every line", "[output]") {
-  TempDir dir;
+  TempDir dir("recorder");
   JsonlWriter w(dir.path / "e.jsonl", 64);  // a tiny flush threshold exercises the chunking
   std::string expected;
   for (int i = 0; i < 100; ++i) {
@@ -369,7 +353,7 @@ TEST_CASE("recorder: nothing is accepted after finish", "[recorder]") {
 // ---------------------------------------------------------------- recorder, files
 
 TEST_CASE("recorder: files appear only at finish and hold what was published", "[recorder]") {
-  TempDir dir;
+  TempDir dir("recorder");
   Recorder rec(RecorderOptions{.directory = dir.path, .keep_in_memory = true});
   record_sample_run(rec);
   for (const auto& name : names_in(dir.path)) CHECK(name.find(".tmp.") != std::string::npos);
@@ -392,7 +376,7 @@ TEST_CASE("recorder: files appear only at finish and hold what was published", "
 }
 
 TEST_CASE("recorder: a recorder destroyed without finish leaves no file", "[recorder]") {
-  TempDir dir;
+  TempDir dir("recorder");
   try {
     Recorder rec(RecorderOptions{.directory = dir.path});
     record_sample_run(rec);
@@ -404,7 +388,7 @@ TEST_CASE("recorder: a recorder destroyed without finish leaves no file", "[reco
 }
 
 TEST_CASE("recorder: a missing output directory fails at construction with kind Create", "[recorder]") {
-  TempDir dir;
+  TempDir dir("recorder");
   try {
     Recorder rec(RecorderOptions{.directory = dir.path / "missing"});
     FAIL("expected OutputError");
@@ -414,8 +398,8 @@ TEST_CASE("recorder: a missing output directory fails at construction with kind 
 }
 
 TEST_CASE("recorder: two identical recordings produce byte-identical files", "[recorder]") {
-  TempDir a;
-  TempDir b;
+  TempDir a("recorder");
+  TempDir b("recorder");
   for (const fs::path* dir : {&a.path, &b.path}) {
     Recorder rec(RecorderOptions{.directory = *dir});
     record_sample_run(rec);

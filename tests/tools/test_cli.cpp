@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The fleetsim command line as a user meets it: exit codes, messages, output directories, and
 // determinism of whole runs (byte-identical files).
+#include "tests/support/files.hpp"
+
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
@@ -13,6 +15,8 @@
 #include <string>
 
 namespace fs = std::filesystem;
+using fleetsim::test::TempDir;
+const auto& slurp = fleetsim::test::read_all;
 
 namespace {
 
@@ -21,27 +25,10 @@ struct Result {
   std::string out, err;
 };
 
-// A fresh directory under the system temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / fmt::format("fleetsim-cli-{}-{}", ::getpid(), counter++);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 // Runs `fleetsim ARGS` from the project root with stdout and stderr captured.
-Result fleetsim(const std::string& args, const TempDir& tmp) {
+Result run_cli(const std::string& args, const TempDir& tmp) {
   const auto out = tmp.path / "stdout.txt", err = tmp.path / "stderr.txt";
   const std::string cmd = fmt::format("cd '{}' && '{}' {} >'{}' 2>'{}'", FLEETSIM_SOURCE_DIR, FLEETSIM_EXE, args,
                                       out.string(), err.string());
@@ -63,20 +50,20 @@ const char* const kSmall = R"({"name": "small", "seed": 3, "start": "2025-10-01T
 }  // namespace
 
 TEST_CASE("cli: no command or an unknown one is a usage error", "[cli]") {
-  TempDir tmp;
-  CHECK(fleetsim("", tmp).code == 2);
-  auto r = fleetsim("frobnicate", tmp);
+  TempDir tmp("cli");
+  CHECK(run_cli("", tmp).code == 2);
+  auto r = run_cli("frobnicate", tmp);
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("unknown command \"frobnicate\""));
-  r = fleetsim("run --bogus-option x.json", tmp);
+  r = run_cli("run --bogus-option x.json", tmp);
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("bogus-option"));
 }
 
 TEST_CASE("cli: every help starts with an example", "[cli]") {
-  TempDir tmp;
+  TempDir tmp("cli");
   for (const char* cmd : {"--help", "run --help", "validate --help", "schema --help", "version --help"}) {
-    const auto r = fleetsim(cmd, tmp);
+    const auto r = run_cli(cmd, tmp);
     INFO(cmd);
     CHECK(r.code == 0);
     CHECK(r.out.rfind("Example:\n  fleetsim ", 0) == 0);
@@ -84,50 +71,50 @@ TEST_CASE("cli: every help starts with an example", "[cli]") {
 }
 
 TEST_CASE("cli: version and schema print what the binary carries", "[cli]") {
-  TempDir tmp;
-  auto r = fleetsim("version", tmp);
+  TempDir tmp("cli");
+  auto r = run_cli("version", tmp);
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Catch::StartsWith("fleetsim "));
-  r = fleetsim("schema", tmp);
+  r = run_cli("schema", tmp);
   CHECK(r.code == 0);
   CHECK(r.out == slurp(fs::path(FLEETSIM_SOURCE_DIR) / "scenarios/schema/scenario.schema.json"));
 }
 
 TEST_CASE("cli: a missing scenario exits 66, an invalid one 65, with the pointer", "[cli]") {
-  TempDir tmp;
-  auto r = fleetsim(fmt::format("run '{}' -o '{}'", (tmp.path / "nope.json").string(), (tmp.path / "o").string()), tmp);
+  TempDir tmp("cli");
+  auto r = run_cli(fmt::format("run '{}' -o '{}'", (tmp.path / "nope.json").string(), (tmp.path / "o").string()), tmp);
   CHECK(r.code == 66);
   CHECK_THAT(r.err, Catch::Contains("nope.json"));
   CHECK_FALSE(fs::exists(tmp.path / "o"));
 
   write(tmp.path / "bad.json", R"({"name": "bad", "horizon": "5 parsecs", "seed": -1})");
-  r = fleetsim(fmt::format("run '{}' -o '{}'", (tmp.path / "bad.json").string(), (tmp.path / "o").string()), tmp);
+  r = run_cli(fmt::format("run '{}' -o '{}'", (tmp.path / "bad.json").string(), (tmp.path / "o").string()), tmp);
   CHECK(r.code == 65);
   CHECK_THAT(r.err, Catch::Contains("bad.json: /horizon: invalid duration \"5 parsecs\""));
   CHECK_THAT(r.err, Catch::Contains("bad.json: /seed: expected a non-negative integer, got -1"));
   CHECK_FALSE(fs::exists(tmp.path / "o"));  // nothing half-written
 
-  r = fleetsim(fmt::format("validate '{}'", (tmp.path / "bad.json").string()), tmp);
+  r = run_cli(fmt::format("validate '{}'", (tmp.path / "bad.json").string()), tmp);
   CHECK(r.code == 65);
 }
 
 TEST_CASE("cli: validate accepts the shipped quickstart and reports json on request", "[cli]") {
-  TempDir tmp;
-  auto r = fleetsim("validate scenarios/quickstart.json", tmp);
+  TempDir tmp("cli");
+  auto r = run_cli("validate scenarios/quickstart.json", tmp);
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Catch::StartsWith("ok: scenarios/quickstart.json"));
   write(tmp.path / "bad.json", R"({"name": "bad", "horizn": "5d"})");
-  r = fleetsim(fmt::format("validate --format json '{}'", (tmp.path / "bad.json").string()), tmp);
+  r = run_cli(fmt::format("validate --format json '{}'", (tmp.path / "bad.json").string()), tmp);
   CHECK(r.code == 65);
   CHECK_THAT(r.out, Catch::Contains(R"("pointer":"/horizn")"));
   CHECK_THAT(r.out, Catch::Contains(R"(did you mean \"horizon\"?)"));
 }
 
 TEST_CASE("cli: run writes every output and a short summary", "[cli]") {
-  TempDir tmp;
+  TempDir tmp("cli");
   write(tmp.path / "s.json", kSmall);
   const auto out = tmp.path / "run";
-  const auto r = fleetsim(fmt::format("run '{}' -o '{}'", (tmp.path / "s.json").string(), out.string()), tmp);
+  const auto r = run_cli(fmt::format("run '{}' -o '{}'", (tmp.path / "s.json").string(), out.string()), tmp);
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains(out.string()));
   for (const char* f : {"summary.json", "manifest.json", "resolved.json", "utilization.csv", "events.jsonl"})
@@ -139,42 +126,42 @@ TEST_CASE("cli: run writes every output and a short summary", "[cli]") {
 }
 
 TEST_CASE("cli: a non-empty output directory needs --force", "[cli]") {
-  TempDir tmp;
+  TempDir tmp("cli");
   write(tmp.path / "s.json", kSmall);
   const auto out = tmp.path / "run";
   fs::create_directories(out);
   write(out / "notes.txt", "mine");
   const std::string args = fmt::format("run '{}' -o '{}'", (tmp.path / "s.json").string(), out.string());
-  auto r = fleetsim(args, tmp);
+  auto r = run_cli(args, tmp);
   CHECK(r.code == 73);
   CHECK_THAT(r.err, Catch::Contains("--force"));
   CHECK_FALSE(fs::exists(out / "summary.json"));
-  r = fleetsim(args + " --force", tmp);
+  r = run_cli(args + " --force", tmp);
   CHECK(r.code == 0);
   CHECK(slurp(out / "notes.txt") == "mine");  // --force replaces run outputs only
 }
 
 TEST_CASE("cli: the same scenario and seed give byte-identical outputs", "[cli][determinism]") {
-  TempDir tmp;
+  TempDir tmp("cli");
   write(tmp.path / "s.json", kSmall);
   const auto a = tmp.path / "a", b = tmp.path / "b", c = tmp.path / "c";
-  REQUIRE(fleetsim(fmt::format("run '{}' -o '{}' -q", (tmp.path / "s.json").string(), a.string()), tmp).code == 0);
-  REQUIRE(fleetsim(fmt::format("run '{}' -o '{}' -q", (tmp.path / "s.json").string(), b.string()), tmp).code == 0);
+  REQUIRE(run_cli(fmt::format("run '{}' -o '{}' -q", (tmp.path / "s.json").string(), a.string()), tmp).code == 0);
+  REQUIRE(run_cli(fmt::format("run '{}' -o '{}' -q", (tmp.path / "s.json").string(), b.string()), tmp).code == 0);
   for (const char* f : {"summary.json", "resolved.json", "utilization.csv", "events.jsonl"}) {
     INFO(f);
     CHECK(slurp(a / f) == slurp(b / f));
   }
   // A different seed changes the failures drawn, and so the fingerprint.
-  REQUIRE(fleetsim(fmt::format("run '{}' -o '{}' -q --seed 4", (tmp.path / "s.json").string(), c.string()), tmp)
+  REQUIRE(run_cli(fmt::format("run '{}' -o '{}' -q --seed 4", (tmp.path / "s.json").string(), c.string()), tmp)
               .code == 0);
   CHECK(slurp(a / "events.jsonl") != slurp(c / "events.jsonl"));
 }
 
 TEST_CASE("cli: --set and --until override the scenario", "[cli]") {
-  TempDir tmp;
+  TempDir tmp("cli");
   write(tmp.path / "s.json", kSmall);
   const auto out = tmp.path / "run";
-  const auto r = fleetsim(fmt::format("run '{}' -o '{}' -q --until 2d --set /seed=11 --set /description=hello",
+  const auto r = run_cli(fmt::format("run '{}' -o '{}' -q --until 2d --set /seed=11 --set /description=hello",
                                       (tmp.path / "s.json").string(), out.string()),
                           tmp);
   REQUIRE(r.code == 0);
@@ -183,5 +170,5 @@ TEST_CASE("cli: --set and --until override the scenario", "[cli]") {
   CHECK_THAT(summary, Catch::Contains("\"simulated_until\": \"2d\""));
   CHECK_THAT(summary, Catch::Contains("\"seed\": 11"));
   CHECK_THAT(slurp(out / "resolved.json"), Catch::Contains("\"description\": \"hello\""));
-  CHECK(fleetsim("run x.json --set horizon=5d", tmp).code == 2);
+  CHECK(run_cli("run x.json --set horizon=5d", tmp).code == 2);
 }

@@ -3,6 +3,8 @@
 #include "models/world/load_scenario.hpp"
 #include "models/world/simulation.hpp"
 
+#include "tests/support/files.hpp"
+
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -23,19 +25,12 @@ const char* const kBusy = R"({"name": "busy", "seed": 1, "start": "2025-10-01T00
     {"name": "dc1", "instance": "p5.48xlarge", "nodes": 2000}]}]}]},
   "failures": {"processes": [{"name": "gpu", "class": "gpu", "mtbf": "100h", "repair": "2h"}]}})";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 }  // namespace
 
 TEST_CASE("simulation: an interrupted run still writes valid outputs marked incomplete", "[simulation]") {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("fleetsim-interrupt-{}", ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const test::TempDir tmp("interrupt");
+  const fs::path& dir = tmp.path;
   const Scenario s = load_scenario_text(kBusy, "busy.json");
   std::atomic<bool> interrupt{true};  // as if Ctrl-C came at once
   SimulationOptions opt;
@@ -47,12 +42,11 @@ TEST_CASE("simulation: an interrupted run still writes valid outputs marked inco
   CHECK(r.summary["complete"] == false);
   CHECK(r.summary["stop_reason"] == "interrupted");
   // Every file is whole: summary.json parses, and the CSV's last line is complete.
-  CHECK(nlohmann::json::parse(slurp(dir / "summary.json"))["complete"] == false);
-  CHECK(nlohmann::json::parse(slurp(dir / "manifest.json"))["complete"] == false);
-  const std::string csv = slurp(dir / "utilization.csv");
+  CHECK(nlohmann::json::parse(test::read_all(dir / "summary.json"))["complete"] == false);
+  CHECK(nlohmann::json::parse(test::read_all(dir / "manifest.json"))["complete"] == false);
+  const std::string csv = test::read_all(dir / "utilization.csv");
   REQUIRE_FALSE(csv.empty());
   CHECK(csv.back() == '\n');
-  fs::remove_all(dir);
 }
 
 TEST_CASE("simulation: an uninterrupted run reaches the horizon", "[simulation]") {
