@@ -183,6 +183,7 @@ struct TrainingModel::Impl {
     bool outage_stop = false;
     SimTime wait_since;
     bool shrunk = false;
+    bool partitioned = false;  // the probe found the placement split: no restart until it is whole
     std::map<uint32_t, uint32_t> bad;  // node -> open faults
     uint64_t failures_seen = 0;
     std::vector<size_t> followers;
@@ -244,6 +245,8 @@ struct TrainingModel::Impl {
   EventHandle sample_ev;
   uint64_t scheduled = 0;
   bool started = false;
+  PlacementProbe* probe = nullptr;
+  std::vector<NodeId> probe_nodes;  // scratch: the active nodes of a shrunk gang
 
   const CommCost& comm_of(const Job& j) const { return comm != nullptr ? *comm : *alphabeta[j.idx]; }
   SimTime now() const { return engine.now(); }
@@ -293,6 +296,7 @@ struct TrainingModel::Impl {
     Job& j = jobs[i];
     j.shape_dirty = true;
     j.bad.clear();
+    j.partitioned = false;  // a new placement: resume() asks the probe
     if (!j.st.started) {
       j.st.started = true;
       j.st.first_start = now();
@@ -320,6 +324,7 @@ struct TrainingModel::Impl {
     rec.event(now(), "training_preempt").field("job", j.spec.name).field("tokens", j.committed.tokens);
     j.state = JobState::Queued;
     j.bad.clear();
+    j.partitioned = false;
     sched.release(j.alloc, true);
   }
 
@@ -454,6 +459,13 @@ struct TrainingModel::Impl {
 
   void resume(Job& j) {
     j.resume_ev = {};
+    if (!placement_connected(j)) {
+      // The restart cannot form its communicators: wait for the network (down time keeps its cause).
+      j.partitioned = true;
+      j.state = JobState::Waiting;
+      j.wait_since = now();
+      return;
+    }
     const double down = (now() - j.down_since).seconds();
     j.st.down_s += down;
     j.st.by_cause[j.cause].down_s += down;
@@ -756,6 +768,58 @@ struct TrainingModel::Impl {
   std::vector<std::pair<size_t, NodeId>> scratch;
 
   void on_failure(const FailureEvent& e) {
+    on_fault(e);
+    if (probe != nullptr && (e.cls == ComponentClass::Link || e.cls == ComponentClass::Switch)) {
+      if (e.kind == FailureEvent::Kind::Failure) check_split(e);
+      else if (e.kind == FailureEvent::Kind::Repair) check_whole();
+    }
+  }
+
+  // ---------------------------------------------------------------- network partitions
+  /// Asks the probe about the job's active nodes (the whole gang, or the live replicas when shrunk).
+  bool placement_connected(const Job& j) {
+    if (probe == nullptr || j.alloc == kNoAllocation) return true;
+    const auto& nodes = alloc_of(j).nodes;
+    if (!j.shrunk) return probe->connected(std::span<const NodeId>(nodes));
+    probe_nodes.clear();
+    for (size_t k = 0; k < nodes.size(); ++k)
+      if (j.replica_ok[std::min(j.replica_ok.size() - 1, k / j.replica_nodes)] != 0) probe_nodes.push_back(nodes[k]);
+    return probe->connected(std::span<const NodeId>(probe_nodes));
+  }
+
+  /// After a link or switch failure (the router has seen it): a running job whose placement it splits
+  /// is interrupted like a failure inside the placement. Recovering and waiting jobs are not running:
+  /// resume() asks the probe before they run again. One probe per running job.
+  void check_split(const FailureEvent& e) {
+    for (Job& j : jobs) {
+      if (j.state != JobState::Running || placement_connected(j)) continue;
+      constexpr std::string_view cause = "network partition";
+      rec.event(now(), "training_interrupt")
+          .field("job", j.spec.name)
+          .field("cause", cause)
+          .field("class", class_name(e.cls))
+          .field("path", fleet.path(e.component))
+          .field("state", job_state_name(j.state));
+      ++j.failures_seen;
+      stop(j, cause, false);
+      j.partitioned = true;
+      recover(j, std::nullopt);  // asks the probe again (spares may not have changed the placement)
+    }
+  }
+
+  /// After a link or switch repair (a repair never splits): jobs waiting on a split placement that is
+  /// whole again go on with their recovery (which may still wait for failed nodes).
+  void check_whole() {
+    for (Job& j : jobs) {
+      if (!j.partitioned || j.state != JobState::Waiting) continue;
+      if (placement_connected(j)) {
+        j.partitioned = false;
+        recover(j, std::nullopt);
+      }
+    }
+  }
+
+  void on_fault(const FailureEvent& e) {
     using K = FailureEvent::Kind;
     if (e.kind == K::RepairStart) return;
     if (e.kind == K::StragglerStart || e.kind == K::StragglerEnd) {
@@ -919,7 +983,9 @@ struct TrainingModel::Impl {
         bad.clear();
       }
     }
-    if (!bad.empty()) {
+    // A split placement waits for the network (or for a placement that spares or a move changed).
+    if (j.partitioned) j.partitioned = !placement_connected(j);
+    if (!bad.empty() || j.partitioned) {
       if (!was_waiting) {
         j.state = JobState::Waiting;
         j.wait_since = now();
@@ -1065,6 +1131,7 @@ TrainingModel::TrainingModel(const TrainingSpec& spec, Fleet& fleet, Engine& eng
                              const CommCost* comm)
     : impl_(std::make_unique<Impl>(spec, fleet, engine, recorder, scheduler, failures, failure_spec, comm)) {}
 TrainingModel::~TrainingModel() = default;
+void TrainingModel::set_placement_probe(PlacementProbe* probe) { impl_->probe = probe; }
 void TrainingModel::start() { impl_->start(); }
 void TrainingModel::write_summary() { impl_->write_summary(); }
 size_t TrainingModel::jobs() const { return impl_->jobs.size(); }

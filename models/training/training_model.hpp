@@ -12,7 +12,8 @@
 // Life of a job: Pending (not yet submitted) -> Queued (waiting for nodes) -> Recovering (launch or
 // restart: detection, restart overhead, restore) -> Running -> ... -> Done. A failure of a node in
 // the gang (any class that takes a GPU, node, rack or domain down, and link or switch failures on its
-// rails, which stop NCCL) interrupts a Running or Recovering job: work since the last durable
+// rails, which stop NCCL) interrupts a Running or Recovering job, and so does a network partition that
+// splits its placement (with a PlacementProbe: cause "network partition"): work since the last durable
 // checkpoint is lost, and the job restarts after detection + restart + restore once it has a whole
 // gang again: a hot spare, a free node (Spares), the repair (WaitRepair), or fewer DP replicas
 // (ElasticShrink, regrowing when the repair comes). A full outage of a domain under the job pauses it
@@ -38,6 +39,7 @@
 #include "models/failures/failure_spec.hpp"
 #include "models/hardware/fleet.hpp"
 #include "models/scheduler/gang_scheduler.hpp"
+#include "models/training/placement_probe.hpp"
 #include "models/training/step_model.hpp"
 #include "models/training/training_spec.hpp"
 #include "sim/engine.hpp"
@@ -87,6 +89,13 @@ class TrainingModel {
   ~TrainingModel();
   TrainingModel(const TrainingModel&) = delete;
   TrainingModel& operator=(const TrainingModel&) = delete;
+
+  /// The network's answer to "is this placement still connected?" (optional; not owned, must outlive
+  /// the model). With a probe, a link or switch failure re-checks every running job: a split one is
+  /// interrupted with cause "network partition" and waits until the probe reports it connected again
+  /// (re-checked at link and switch repairs, and when recovery gives it another placement). A job
+  /// about to (re)start on a split placement waits too.
+  void set_placement_probe(PlacementProbe* probe);
 
   void start();
   /// Writes recorder.summary()["training"] as of engine.now().

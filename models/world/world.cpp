@@ -10,6 +10,7 @@
 #include "models/network/routing.hpp"
 #include "models/training/network_comm_cost.hpp"
 #include "models/scheduler/gang_scheduler.hpp"
+#include "models/world/scheduler_broker.hpp"
 #include "models/training/training_model.hpp"
 
 #include <optional>
@@ -66,6 +67,7 @@ struct World::Models {
   FailureModel failures;
   GangScheduler scheduler;
   std::unique_ptr<Fabric> fabric;           // only when the scenario has a network
+  SchedulerBroker broker;                   // autoscaling borrows training capacity through it
   std::optional<InferenceModel> inference;  // only when the scenario has services
   std::optional<TrainingModel> training;    // only when the scenario has jobs
 
@@ -73,7 +75,8 @@ struct World::Models {
       : fleet(Fleet::build(s.fleet)),
         lifecycle(s.fleet, fleet, engine, &recorder),
         failures(s.failures, fleet, engine, streams, recorder, &lifecycle),
-        scheduler(fleet, engine, &failures) {
+        scheduler(fleet, engine, &failures),
+        broker(scheduler, fleet) {
     lifecycle.on_change.connect([this](const CapacityChange&) { scheduler.request_pass(); });
     reserve_inference_capacity(s);
     if (!s.network.clusters.empty()) {
@@ -86,6 +89,7 @@ struct World::Models {
     if (!s.inference.services.empty()) {
       InferenceOptions opt;
       opt.epoch_unix_ns = s.run.start_unix_ns;
+      opt.broker = &broker;
       inference.emplace(s.inference, fleet, s.catalog, engine, streams, recorder, opt);
       failures.on_event.connect([this](const FailureEvent& e) { inference->on_failure_event(e); });
       lifecycle.on_change.connect([this](const CapacityChange& c) { inference->on_fleet_change(c.what); });

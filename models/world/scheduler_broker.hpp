@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// SchedulerBroker: the CapacityBroker of inference autoscaling backed by the GangScheduler, so that
+// scaling up takes whole nodes from lower-priority preemptible training jobs and scaling down gives
+// them back (the scheduler then lets the queued training resume).
+//
+//   GangScheduler sched(fleet, engine, &failures);
+//   SchedulerBroker broker(sched, fleet);
+//   InferenceModel inf(spec, fleet, catalog, engine, streams, recorder, {.broker = &broker});
+//
+// Contract (acquire returns a commitment, the nodes arrive within the scale-up delay):
+//   - acquire(region, accelerator, gpus, priority) returns at once how many GPUs the service may count
+//     on: GPUs left over on nodes it already holds, plus whole nodes of `accelerator` in `region` that
+//     are free or held by RUNNING PREEMPTIBLE allocations below `priority` (or already being
+//     preempted), minus nodes its earlier claims still wait for. For every node it commits it submits
+//     a one-node, non-preemptible GangRequest at `priority` with may_preempt; the scheduler starts it
+//     at once (a free node) or after the lowest-priority holders checkpoint and release (a
+//     preemption). The inference model starts using the GPUs after its scale_up_delay, which stands
+//     for "preempt training + load weights": the broker assumes the preemption ends within that delay.
+//     max_claim_wait() reports the longest wait seen so a run can check it (a wait longer than the
+//     delay means the service counted GPUs a few minutes before the scheduler handed them over).
+//   - It never submits a claim the scheduler cannot satisfy, so a claim never sits in the queue
+//     blocking training (caveat: a higher-priority request queued at the same instant may take the
+//     free node first; the claim then waits for the next release, as any queued job would).
+//   - release(region, accelerator, gpus) returns GPUs; whole nodes no longer covering lent GPUs are
+//     released (newest claim first; a claim still queued is cancelled), and the scheduler's next pass
+//     restarts the requeued training jobs.
+//   Counts, not GPU identities (as CapacityBroker says): a failure of a borrowed node is not mapped back
+//   to the inference replica on it.
+#pragma once
+
+#include "models/hardware/fleet.hpp"
+#include "models/inference/inference_model.hpp"
+#include "models/scheduler/gang_scheduler.hpp"
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace fleetsim {
+
+class SchedulerBroker final : public CapacityBroker {
+ public:
+  SchedulerBroker(GangScheduler& scheduler, const Fleet& fleet) : sched_(scheduler), fleet_(fleet) {}
+  SchedulerBroker(const SchedulerBroker&) = delete;
+  SchedulerBroker& operator=(const SchedulerBroker&) = delete;
+
+  uint64_t acquire(RegionId region, std::string_view accelerator, uint64_t gpus, int priority, SimTime now) override;
+  void release(RegionId region, std::string_view accelerator, uint64_t gpus, SimTime now) override;
+
+  /// GPUs lent to the inference model now in (region, accelerator).
+  uint64_t lent_gpus(RegionId region, std::string_view accelerator) const;
+  /// Nodes claimed (started or still waiting for a preemption) in (region, accelerator).
+  uint64_t claimed_nodes(RegionId region, std::string_view accelerator) const;
+  /// Claims submitted so far / started by the scheduler so far.
+  uint64_t claims() const { return claims_; }
+  uint64_t claims_started() const { return claims_started_; }
+  /// Longest time from a claim's submission to its start (zero: every claim started at once).
+  Duration max_claim_wait() const { return max_wait_; }
+
+ private:
+  struct Claim {
+    AllocationId id = kNoAllocation;
+    bool started = false;
+  };
+  struct Pool {
+    uint64_t lent = 0;            // GPUs the inference model counts on
+    uint32_t gpus_per_node = 0;
+    std::vector<Claim> claims;    // one node each, oldest first
+  };
+  using Key = std::pair<uint32_t, std::string>;
+  Pool& pool(RegionId region, std::string_view accelerator);
+  const Pool* find(RegionId region, std::string_view accelerator) const;
+  /// Nodes of `accelerator` in `region` a claim at `priority` can get now or by preemption.
+  uint64_t obtainable_nodes(RegionId region, std::string_view accelerator, int priority) const;
+
+  GangScheduler& sched_;
+  const Fleet& fleet_;
+  std::map<Key, Pool> pools_;
+  uint64_t claims_ = 0, claims_started_ = 0;
+  Duration max_wait_ = Duration::zero();
+};
+
+}  // namespace fleetsim

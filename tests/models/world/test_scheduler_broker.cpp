@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/world/scheduler_broker.hpp"
+#include "tests/models/training/training_fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+
+using namespace fleetsim;
+
+namespace {
+
+Catalog h100_accelerator_catalog() {
+  AcceleratorSpec a;  // the H100 figures of scenarios/catalog/accelerators.json (sources there)
+  a.name = "H100";
+  a.bf16_dense_flop_per_s = 989.4e12;
+  a.fp8_dense_flop_per_s = 1978.9e12;
+  a.hbm_bytes = 80e9;
+  a.hbm_bytes_per_s = 3.35e12;
+  a.scale_up_domain_gpus = 8;
+  a.scale_up_bytes_per_s = 450e9;
+  a.power_idle_w = 70;
+  a.power_tdp_w = 700;
+  Catalog c;
+  c.accelerators.push_back(a);
+  return c;
+}
+
+/// A fluid Llama-3-8B-like service in r1: `replicas` dedicated one-GPU replicas, autoscaling up to 16
+/// more, a burst of x3 from hour 1 to hour 2.
+InferenceSpec burst_service(uint32_t replicas, double rate) {
+  InferenceServiceSpec s;
+  s.name = "chat";
+  s.mode = InferenceMode::Fluid;
+  s.fluid_step = Duration::minutes(1);
+  s.model = LlmModelSpec::dense("llama-8b", 8.03e9, 32, 4096, 8, 128);
+  s.replica.accelerator = "H100";
+  s.replica.tp = 1;
+  s.arrivals.rate_per_s = rate;
+  s.arrivals.bursts.push_back(BurstSpec{SimTime::zero() + Duration::hours(1), Duration::hours(1), 3.0, ""});
+  s.prompt = LengthSpec::lognormal(500, 0.8);
+  s.prompt.max = 8000;
+  s.output = LengthSpec::lognormal(150, 0.8);
+  s.output.max = 4000;
+  ServiceRegionSpec r;
+  r.region = "r1";
+  r.replicas = replicas;
+  r.max_extra_replicas = 16;
+  s.regions.push_back(r);
+  s.autoscale.enabled = true;
+  s.autoscale.interval = Duration::minutes(1);
+  s.autoscale.scale_up_delay = Duration::minutes(10);
+  s.autoscale.scale_down_delay = Duration::minutes(30);
+  s.autoscale.target_utilization = 0.8;
+  s.autoscale.priority = 100;
+  InferenceSpec spec;
+  spec.services.push_back(std::move(s));
+  return spec;
+}
+
+/// r1: 6 nodes of 8 H100: node 0 for the service's dedicated replicas, 5 for a preemptible training
+/// job at priority 0; the scheduler shared by both, as models/world/world.cpp builds it.
+struct Rig {
+  Fleet fleet = Fleet::build(test::h100_fleet(6));
+  Catalog catalog = h100_accelerator_catalog();
+  Engine engine;
+  RngStreams streams{1};
+  Recorder recorder{RecorderOptions{.directory = {}, .keep_in_memory = true}};
+  FailureSpec failure_spec = test::quiet();
+  FailureModel failures{failure_spec, fleet, engine, streams, recorder};
+  GangScheduler sched{fleet, engine, &failures};
+  SchedulerBroker broker{sched, fleet};
+  std::unique_ptr<TrainingModel> training;
+  std::unique_ptr<InferenceModel> inference;
+
+  void reserve_dedicated(uint32_t nodes) {
+    GangRequest r;
+    r.name = "inference:chat:r1";
+    r.nodes = nodes;
+    r.accelerator = "H100";
+    r.region = RegionId{0};
+    r.priority = 1'000'000;
+    r.preemptible = false;
+    sched.submit(std::move(r));
+  }
+  void add_training(uint32_t nodes) {
+    TrainingSpec ts;
+    ts.jobs.push_back(test::small_job(nodes, 1e18));
+    ts.jobs.back().region = "r1";
+    ts.jobs.back().priority = 0;
+    ts.jobs.back().preemptible = true;
+    ts.sample_interval = Duration::zero();
+    training = std::make_unique<TrainingModel>(ts, fleet, engine, recorder, sched, &failures, &failure_spec);
+  }
+  void run_until(Duration t) { engine.run(SimTime::zero() + t); }
+};
+
+constexpr RegionId kR1{0};
+
+}  // namespace
+
+TEST_CASE("scheduler broker grants free nodes at once and rounds GPUs to whole nodes", "[broker]") {
+  Rig rig;
+  CHECK(rig.broker.acquire(kR1, "H100", 3, 100, SimTime::zero()) == 3);
+  CHECK(rig.broker.claimed_nodes(kR1, "H100") == 1);
+  CHECK(rig.broker.acquire(kR1, "H100", 4, 100, SimTime::zero()) == 4);  // the same node's leftover
+  CHECK(rig.broker.claimed_nodes(kR1, "H100") == 1);
+  CHECK(rig.broker.acquire(kR1, "H100", 2, 100, SimTime::zero()) == 2);  // 9 GPUs: a second node
+  CHECK(rig.broker.claimed_nodes(kR1, "H100") == 2);
+  rig.run_until(Duration::s(1));
+  CHECK(rig.sched.allocated_nodes() == 2);
+  CHECK(rig.broker.claims_started() == 2);
+  CHECK(rig.broker.max_claim_wait() == Duration::zero());
+  rig.broker.release(kR1, "H100", 2, rig.engine.now());  // 7 lent: one node is enough
+  CHECK(rig.broker.claimed_nodes(kR1, "H100") == 1);
+  rig.broker.release(kR1, "H100", 7, rig.engine.now());
+  CHECK(rig.broker.claimed_nodes(kR1, "H100") == 0);
+  CHECK(rig.broker.lent_gpus(kR1, "H100") == 0);
+  rig.run_until(Duration::s(2));
+  CHECK(rig.sched.allocated_nodes() == 0);
+}
+
+TEST_CASE("scheduler broker grants nothing it cannot get and never queues a blocking claim", "[broker]") {
+  Rig rig;
+  rig.reserve_dedicated(6);  // every node non-preemptible
+  rig.run_until(Duration::s(1));
+  CHECK(rig.broker.acquire(kR1, "H100", 8, 100, rig.engine.now()) == 0);
+  CHECK(rig.broker.acquire(kR1, "B200", 8, 100, rig.engine.now()) == 0);  // no such accelerator here
+  CHECK(rig.broker.claims() == 0);
+  CHECK(rig.sched.queued() == 0);
+}
+
+TEST_CASE("scheduler broker does not preempt work at or above its priority", "[broker]") {
+  Rig rig;
+  rig.reserve_dedicated(1);
+  rig.add_training(5);
+  rig.training->start();
+  rig.run_until(Duration::minutes(30));
+  REQUIRE(rig.training->state(0) == JobState::Running);
+  CHECK(rig.broker.acquire(kR1, "H100", 8, 0, rig.engine.now()) == 0);  // training is at priority 0 too
+  CHECK(rig.broker.acquire(kR1, "H100", 8, 1, rig.engine.now()) == 8);
+  rig.run_until(Duration::minutes(60));
+  CHECK(rig.training->stats(0).preemptions == 1);
+  CHECK(rig.broker.claims_started() == 1);
+}
+
+TEST_CASE("autoscaling preempts training through the scheduler and gives the nodes back", "[broker][inference]") {
+  // The replica's saturation throughput decides the load: 0.6 of 8 replicas before and after the
+  // burst (6 replicas wanted at 0.8 target), x3 during it (18 or more wanted: 10 to 16 extra, two nodes).
+  double sat = 0;
+  {
+    Rig probe;
+    InferenceModel m(burst_service(8, 1.0), probe.fleet, probe.catalog, probe.engine, probe.streams, probe.recorder);
+    sat = m.stats(0).replica_saturation_rps;
+  }
+  REQUIRE(sat > 0);
+  Rig rig;
+  rig.reserve_dedicated(1);
+  rig.add_training(5);
+  rig.inference = std::make_unique<InferenceModel>(burst_service(8, 0.6 * 8 * sat), rig.fleet, rig.catalog, rig.engine,
+                                                   rig.streams, rig.recorder, InferenceOptions{.broker = &rig.broker});
+  rig.failures.start();
+  rig.training->start();
+  rig.inference->start();
+
+  rig.run_until(Duration::minutes(55));
+  CHECK(rig.training->state(0) == JobState::Running);
+  CHECK(rig.training->stats(0).preemptions == 0);
+  CHECK(rig.broker.lent_gpus(kR1, "H100") == 0);
+
+  rig.run_until(Duration::minutes(100));  // in the burst, past the scale-up delay
+  CHECK(rig.training->stats(0).preemptions == 1);
+  CHECK(rig.training->state(0) == JobState::Queued);  // 5 nodes needed, 3 left
+  const uint64_t extra = rig.inference->stats(0).regions[0].extra_replicas;  // one GPU each
+  CHECK(extra >= 10);  // the fluid load in the burst may exceed 3 x 0.6: capped at 16
+  CHECK(rig.broker.lent_gpus(kR1, "H100") == extra);
+  CHECK(rig.broker.claimed_nodes(kR1, "H100") == (extra + 7) / 8);
+  CHECK(rig.broker.claims_started() == (extra + 7) / 8);
+  CHECK(rig.broker.max_claim_wait() < Duration::minutes(10));  // the preemption fits in the scale-up delay
+
+  rig.run_until(Duration::hours(4));  // burst over at 2 h, calm for 30 min, then scale down
+  CHECK(rig.broker.lent_gpus(kR1, "H100") == 0);
+  CHECK(rig.broker.claimed_nodes(kR1, "H100") == 0);
+  CHECK(rig.training->state(0) == JobState::Running);
+  CHECK(rig.sched.allocated_nodes() == 6);
+  CHECK(rig.sched.queued() == 0);
+  uint64_t ups = 0, downs = 0;
+  for (const auto& e : rig.recorder.events()) {
+    ups += e.kind == "inference_scale_up" ? 1 : 0;
+    downs += e.kind == "inference_scale_down" ? 1 : 0;
+  }
+  CHECK(ups >= 1);
+  CHECK(downs >= 1);
+  CHECK(rig.training->stats(0).preemptions == 1);
+}
