@@ -42,6 +42,7 @@ struct Req {
   float extra_s = 0;          // WAN round trip added to its latencies
   bool decoding = false;
   bool rerouted = false;
+  bool transferring = false;  // disaggregation: its KV is on the way to replica `replica`
   RState state = RState::Free;
   uint32_t next_free = kNone;
 };
@@ -53,8 +54,12 @@ struct HeapEntry {
   bool operator>(const HeapEntry& o) const { return finish != o.finish ? finish > o.finish : req > o.req; }
 };
 
+enum class Role : uint8_t { Mixed, Prefill, Decode };
+
 struct Replica {
   uint32_t region = 0;
+  Role role = Role::Mixed;  // disaggregation: prefill-only or decode-only
+  int64_t link_free_ns = 0; // decode replica: when its inbound KV link is free
   uint32_t gpu_begin = 0;
   uint32_t gpus = 0;
   bool dedicated = true;
@@ -121,6 +126,7 @@ struct InferenceModel::Service {
     uint32_t extra_active = 0, extra_pending = 0;
     uint32_t max_extra = 0;
     std::deque<uint32_t> queue;
+    std::deque<uint32_t> dqueue;  // disaggregation: prefilled requests waiting for a decode replica
     int32_t window = -1;
     // the current sample interval
     InferenceCounters iv;
@@ -154,6 +160,8 @@ struct InferenceModel::Service {
   InferenceServiceStats stats;
   // fluid steady-state table
   double x_sat = 0, b_max = 0, cs2 = 1;
+  bool disagg = false;
+  double x_pf = 0, x_dec = 0;  // disaggregation: saturation requests/s of one prefill / decode replica
   std::vector<Steady> table;
   std::array<double, 17> o_q{}, p_q{};
   bool merged_dirty = false;
@@ -162,6 +170,7 @@ struct InferenceModel::Service {
   // trace replay
   size_t trace_next = 0;
   Rng trace_rng{0};
+  EventKind k_xfer = 0;
   EventKind k_arrival = 0, k_iter = 0, k_step = 0, k_sample = 0, k_scale = 0, k_scaleup = 0;
   SimTime last_sample;
 
@@ -169,6 +178,7 @@ struct InferenceModel::Service {
           const RngStreams& streams)
       : m(model), spec(s), index(i), prompt(s.prompt), output(s.output) {
     validate_service(spec);
+    disagg = spec.disaggregation.enabled;
     const AcceleratorSpec* acc = catalog.find_accelerator(spec.replica.accelerator);
     if (acc == nullptr)
       throw InferenceSpecError(fmt::format("inference service \"{}\": accelerator \"{}\" is not in the catalog", spec.name,
@@ -189,6 +199,7 @@ struct InferenceModel::Service {
     build_regions(streams);
     build_steady();
     stats.replica_saturation_rps = x_sat;
+    if (disagg) build_disagg();
     stats.replica_max_batch = b_max;
     trace_rng = streams.stream(fmt::format("inference/{}/trace-route", spec.name));
   }
@@ -255,6 +266,7 @@ struct InferenceModel::Service {
               spec.name, rs.region, have, acc_name, rs.replicas, gpr));
         Replica rep;
         rep.region = reg.idx;
+        if (disagg) rep.role = k < prefill_replicas(rs, spec.disaggregation) ? Role::Prefill : Role::Decode;
         rep.gpu_begin = next_gpu;
         rep.gpus = gpr;
         next_gpu += gpr;
@@ -393,6 +405,26 @@ struct InferenceModel::Service {
     return r;
   }
 
+  /// Disaggregation: saturation of one prefill replica (full token-budget prompt iterations) and of
+  /// one decode replica (b_max sequences at the mean context, one token each per iteration). Used for
+  /// the queueing-wait estimate of spill-over and in the summary.
+  void build_disagg() {
+    const double ep = prompt.mean(), eo = output.mean();
+    const double budget = spec.batching.max_batch_tokens;
+    const double tok = spec.batching.chunked_prefill ? budget : std::max(ep, 1.0);
+    x_pf = tok / (ep * cost->step_seconds(tok, 0.0, tok));
+    const double ctx = ep + output.second_moment() / (2 * eo);
+    const double step = cost->step_seconds(0.0, b_max, b_max * ctx);
+    x_dec = eo > 1 ? b_max / ((eo - 1) * step) : std::numeric_limits<double>::infinity();
+    for (const auto& reg : regions) {
+      const uint32_t np = prefill_replicas(spec.regions[reg.idx], spec.disaggregation);
+      stats.prefill_replicas += np;
+      stats.decode_replicas += reg.dedicated - np;
+    }
+    stats.prefill_saturation_rps = x_pf;
+    stats.decode_saturation_rps = x_dec;
+  }
+
   // ---------------------------------------------------------------- start
 
   void start() {
@@ -403,6 +435,7 @@ struct InferenceModel::Service {
     k_sample = eng.register_kind("inference-sample");
     k_scale = eng.register_kind("inference-autoscale");
     k_scaleup = eng.register_kind("inference-scaleup");
+    if (disagg) k_xfer = eng.register_kind("inference-kv-transfer");
     last_sample = eng.now();
     for (auto& reg : regions)
       if (reg.up() == 0) open_window(reg);
@@ -492,8 +525,20 @@ struct InferenceModel::Service {
     route(ri);
   }
 
+  /// Requests/s a region sustains: its up replicas at saturation, or with disaggregation the smaller of
+  /// its prefill and decode pools.
+  double region_capacity(const Region& reg) const {
+    if (!disagg) return reg.up() * x_sat;
+    double np = 0, nd = 0;
+    for (uint32_t i : reg.replicas) {
+      const Replica& rep = replicas[i];
+      if (!rep.up) continue;
+      (rep.role == Role::Decode ? nd : np) += 1;
+    }
+    return std::min(np * x_pf, nd * x_dec);
+  }
   double est_wait(const Region& reg, size_t extra) const {
-    const double cap = reg.up() * x_sat;
+    const double cap = region_capacity(reg);
     if (cap <= 0) return std::numeric_limits<double>::infinity();
     return double(reg.queue.size() + extra) / cap;
   }
@@ -501,11 +546,13 @@ struct InferenceModel::Service {
     return rep.up && !rep.draining && rep.nrun < spec.batching.max_seqs &&
            rep.kv_used + need + rep.decoding + 1 <= kv_cap;
   }
-  /// The least-loaded replica of a region with room for `need` KV tokens, or kNone.
-  uint32_t pick_replica(const Region& reg, uint32_t need) const {
+  /// The least-loaded replica of a region with room for `need` KV tokens, or kNone: a prefill (or
+  /// mixed) replica for new requests, a decode replica for prefilled ones.
+  uint32_t pick_replica(const Region& reg, uint32_t need, bool decode = false) const {
     uint32_t best = kNone, best_load = UINT32_MAX;
     for (uint32_t i : reg.replicas) {
       const Replica& rep = replicas[i];
+      if ((rep.role == Role::Decode) != decode) continue;
       if (rep.nrun < best_load && room(rep, need)) {
         best = i;
         best_load = rep.nrun;
@@ -613,10 +660,29 @@ struct InferenceModel::Service {
       admit(rep, ri);
     }
   }
+  /// Disaggregation: starts KV transfers from a region's decode queue into decode replicas with room.
+  void pump_decode(Region& reg) {
+    while (!reg.dqueue.empty()) {
+      const uint32_t ri = reg.dqueue.front();
+      const uint32_t rep = pick_replica(reg, reqs[ri].prompt + reqs[ri].generated, true);
+      if (rep == kNone) break;
+      reg.dqueue.pop_front();
+      start_transfer(rep, ri);
+    }
+  }
   /// Fills one replica from its region's queue.
   void pump_into(uint32_t rep_i) {
     Replica& rep = replicas[rep_i];
     Region& reg = regions[rep.region];
+    if (rep.role == Role::Decode) {
+      while (!reg.dqueue.empty()) {
+        const uint32_t ri = reg.dqueue.front();
+        if (!room(rep, reqs[ri].prompt + reqs[ri].generated)) break;
+        reg.dqueue.pop_front();
+        start_transfer(rep_i, ri);
+      }
+      return;
+    }
     while (!reg.queue.empty()) {
       const uint32_t ri = reg.queue.front();
       if (timed_out(reqs[ri])) {
@@ -691,8 +757,9 @@ struct InferenceModel::Service {
     if (d == 0 && pf == 0) return;  // idle
     uint64_t k = 1;
     const Region& reg = regions[rep.region];
+    const std::deque<uint32_t>& queue = rep.role == Role::Decode ? reg.dqueue : reg.queue;
     if (pf == 0 && m.options_.segments && !rep.heap.empty() &&
-        (reg.queue.empty() || !room(rep, reqs[reg.queue.front()].prompt + reqs[reg.queue.front()].generated))) {
+        (queue.empty() || !room(rep, reqs[queue.front()].prompt + reqs[queue.front()].generated))) {
       k = rep.heap.front().finish - rep.it;  // up to the next completion (stale entries only shorten it)
       k = std::min<uint64_t>(k, (kv_cap - rep.kv_used) / d);
       // Capped so that cutting a segment (which re-walks its iterations) stays cheap.
@@ -769,14 +836,88 @@ struct InferenceModel::Service {
     q.generated += 1;
     stats.counters.output_tokens += 1;
     regions[rep.region].iv.output_tokens += 1;
+    if (rep.role == Role::Prefill && q.generated < q.output) return hand_off(rep_i, ri);
     if (q.first_ns < 0) q.first_ns = m.engine_.now().ticks();
     if (q.generated >= q.output) return complete(rep_i, ri);
+    start_decode(rep_i, ri);
+  }
+
+  void start_decode(uint32_t rep_i, uint32_t ri) {
+    Replica& rep = replicas[rep_i];
+    Req& q = reqs[ri];
     q.decoding = true;
     ++rep.decoding;
     q.decode_start = rep.it;
     q.gen_at_decode = q.generated;
     rep.heap.push_back(HeapEntry{rep.it + (q.output - q.generated), ri, q.res});
     std::push_heap(rep.heap.begin(), rep.heap.end(), std::greater<>{});
+  }
+
+  /// Disaggregation: a prompt is prefilled; its prefill replica lets it go (the KV leaves through a
+  /// staging buffer, so a slow decode pool does not stall prefill) and it waits for a decode replica.
+  void hand_off(uint32_t rep_i, uint32_t ri) {
+    Replica& rep = replicas[rep_i];
+    Req& q = reqs[ri];
+    rep.kv_used -= q.kv_alloc;
+    --rep.nrun;
+    ++q.res;  // its entry in the prefill replica's running list is stale now
+    q.state = RState::Queued;
+    q.replica = kNone;
+    Region& reg = regions[rep.region];
+    if (reg.dqueue.empty()) {
+      const uint32_t d = pick_replica(reg, q.prompt + q.generated, true);
+      if (d != kNone) return start_transfer(d, ri);
+    }
+    reg.dqueue.push_back(ri);
+  }
+
+  /// Reserves the KV on a decode replica and ships it: latency + bytes / bandwidth, after the
+  /// transfers already queued on that replica's inbound link.
+  void start_transfer(uint32_t rep_i, uint32_t ri) {
+    Replica& rep = replicas[rep_i];
+    Req& q = reqs[ri];
+    const uint32_t need = q.prompt + q.generated;
+    q.state = RState::Running;
+    q.replica = rep_i;
+    q.region = rep.region;
+    q.prefill_left = 0;
+    q.kv_alloc = need;
+    q.decoding = false;
+    q.transferring = true;
+    ++q.res;
+    rep.running.emplace_back(ri, q.res);
+    ++rep.nrun;
+    rep.kv_used += need;
+    if (rep.busy && rep.seg_k > 1) cut(rep_i);  // keep the KV accounting to iteration boundaries
+    const auto& dg = spec.disaggregation;
+    const double bytes = double(need) * spec.model.kv_bytes_per_token();
+    const int64_t now = m.engine_.now().ticks();
+    const int64_t wire = std::max<int64_t>(1, std::llround(bytes / dg.kv_transfer_bytes_per_s * 1e9));
+    const int64_t start = std::max(now, rep.link_free_ns);
+    rep.link_free_ns = start + wire;
+    const int64_t done = start + wire + dg.kv_transfer_latency.ticks();
+    stats.kv_transfers += 1;
+    stats.kv_transfer_bytes += bytes;
+    stats.kv_transfer_seconds += double(done - now) * 1e-9;
+    const uint32_t res = q.res;
+    m.engine_.schedule_at(SimTime::zero() + Duration::ns(done), Phase::Completion, [this, rep_i, ri, res] {
+      if (!live(replicas[rep_i], rep_i, ri, res)) return;  // preempted or lost with its replica
+      end_transfer(rep_i, ri);
+    }, k_xfer);
+  }
+
+  /// The KV has arrived: the first token reaches the user now (TTFT ends) and decoding starts.
+  void end_transfer(uint32_t rep_i, uint32_t ri) {
+    Replica& rep = replicas[rep_i];
+    Req& q = reqs[ri];
+    q.transferring = false;
+    if (q.first_ns < 0) q.first_ns = m.engine_.now().ticks();
+    start_decode(rep_i, ri);
+    if (!rep.busy) {
+      begin_iteration(rep_i);
+    } else if (rep.seg_k > 1) {
+      cut(rep_i);
+    }
   }
 
   uint64_t kv_of(const Replica& rep, const Req& q) const {
@@ -840,6 +981,8 @@ struct InferenceModel::Service {
         q.generated = q.gen_at_decode + static_cast<uint32_t>(rep.it - q.decode_start);
         --rep.decoding;
         q.decoding = false;
+      } else if (q.transferring) {
+        q.transferring = false;
       } else {
         const auto it = std::find(rep.prefill.rbegin(), rep.prefill.rend(), ri);
         if (it != rep.prefill.rend()) rep.prefill.erase(std::next(it).base());
@@ -874,6 +1017,7 @@ struct InferenceModel::Service {
       Req& q = reqs[ri];
       q.generated = 0;
       q.decoding = false;
+      q.transferring = false;
       q.state = RState::Queued;
       q.replica = kNone;
       ++q.res;
@@ -922,7 +1066,10 @@ struct InferenceModel::Service {
         touched_regions.push_back(reg.idx);
     }
     if (spec.mode == InferenceMode::Request)
-      for (uint32_t r : touched_regions) pump(regions[r]);
+      for (uint32_t r : touched_regions) {
+        pump(regions[r]);
+        pump_decode(regions[r]);
+      }
   }
 
   void open_window(Region& reg) {
@@ -941,6 +1088,8 @@ struct InferenceModel::Service {
         // Its queue fails over.
         std::deque<uint32_t> q;
         q.swap(reg.queue);
+        for (uint32_t ri : reg.dqueue) q.push_back(ri);  // prefilled ones start over elsewhere
+        reg.dqueue.clear();
         for (uint32_t ri : q) route(ri);
       }
     } else if (before == 0 && after > 0 && reg.window >= 0) {
@@ -1374,6 +1523,15 @@ void InferenceModel::write_summary() {
       j["mean_kv_utilization"] = st.kv_util_samples > 0 ? st.kv_util_sum / st.kv_util_samples : 0.0;
       j["iterations"] = st.iterations;
       j["engine_events_for_iterations"] = st.segments;
+    }
+    if (s.disagg) {
+      j["disaggregation"] = {{"prefill_replicas", st.prefill_replicas},
+                             {"decode_replicas", st.decode_replicas},
+                             {"prefill_saturation_requests_per_s", st.prefill_saturation_rps},
+                             {"decode_saturation_requests_per_s", st.decode_saturation_rps},
+                             {"kv_transfers", st.kv_transfers},
+                             {"kv_transfer_bytes", st.kv_transfer_bytes},
+                             {"kv_transfer_mean_s", st.kv_transfers > 0 ? st.kv_transfer_seconds / st.kv_transfers : 0.0}};
     }
     j["replica"] = {{"gpus", s.gpr},
                     {"kv_capacity_tokens", st.kv_capacity_tokens},

@@ -17,6 +17,11 @@
 // so results are the same as with one event per iteration (a test checks this). When the KV cache
 // cannot hold the next iteration's tokens, the latest admitted sequence is preempted (vLLM's
 // recompute mode): its KV is freed and it goes back to the front of the queue.
+// Disaggregation (request mode): a region's first prefill replicas take new requests and run prompt
+// chunks only; a prefilled request leaves its prefill replica, waits FIFO for a decode replica with
+// KV room, which reserves the KV and receives it over its inbound link (serialized; latency + bytes /
+// bandwidth); TTFT ends when the KV has arrived (arrival -> queue -> prefill -> decode wait ->
+// transfer), and TPOT is the decode replica's. A preempted or lost request is prefilled again.
 // Fluid: one engine event per step; per region the arrival rate (exact integral over the step) meets
 // the healthy capacity; a per-replica steady state (iteration time and batch from a fixed point of
 // Little's law and the roofline) gives TPOT and service time, the Allen-Cunneen M/G/c approximation
@@ -119,6 +124,12 @@ struct InferenceServiceStats {
   double replica_saturation_rps = 0;  ///< requests/s one replica sustains (batch or KV bound)
   double replica_max_batch = 0;       ///< sequences at saturation
   uint64_t kv_capacity_tokens = 0;
+  // prefill/decode disaggregation (zero without it)
+  uint32_t prefill_replicas = 0, decode_replicas = 0;  ///< dedicated, all regions
+  double prefill_saturation_rps = 0;  ///< requests/s one prefill replica sustains (full token budgets)
+  double decode_saturation_rps = 0;   ///< requests/s one decode replica sustains (batch or KV bound)
+  double kv_transfers = 0, kv_transfer_bytes = 0;
+  double kv_transfer_seconds = 0;     ///< sum over transfers of link wait + latency + bytes / bandwidth
 };
 
 class InferenceModel {

@@ -96,12 +96,18 @@ struct BatchingSpec {
   bool chunked_prefill = true;       ///< false: a prompt is prefilled whole in one iteration
 };
 
-/// Optional prefill/decode disaggregation (DistServe, Splitwise): prefill replicas compute prompts and
-/// ship the KV cache to decode replicas.
+/// Optional prefill/decode disaggregation (DistServe, OSDI 2024; Splitwise, ISCA 2024): in each region
+/// the first prefill_replicas(...) replicas compute prompts only (compute-bound, batched by the token
+/// budget) and ship each prompt's KV cache (tokens * KV bytes per token) to a decode replica, which runs
+/// continuous-batching decode only. A transfer takes latency + bytes / bandwidth and transfers into one
+/// decode replica are serialized on its link. Request mode only (fluid mode rejects it).
+/// Default link: 50 GB/s = one 400 Gb/s RDMA NIC per replica, 20 us per transfer (assumption: the
+/// typical per-GPU NIC of an H100 cluster, e.g. p5.48xlarge's 8 x 400 Gb/s EFA; not a measured figure).
 struct DisaggregationSpec {
   bool enabled = false;
-  double prefill_fraction = 0.25;       ///< of each region's replicas doing prefill only
+  double prefill_fraction = 0.25;        ///< of each region's replicas doing prefill only (rounded)
   double kv_transfer_bytes_per_s = 50e9; ///< prefill -> decode replica KV transfer bandwidth
+  Duration kv_transfer_latency = Duration::us(20);  ///< fixed cost per transfer (setup, first byte)
 };
 
 struct SloSpec {
@@ -168,7 +174,16 @@ struct ServiceRegionSpec {
   double share = -1;          ///< of the service's traffic entering here; < 0: proportional to replicas
   int32_t utc_offset_minutes = 0;  ///< local time of the diurnal curve
   uint32_t max_extra_replicas = 0; ///< autoscaling ceiling (GPUs borrowed from training)
+  uint32_t prefill_replicas = 0;   ///< disaggregation: prefill replicas here; 0: from prefill_fraction
 };
+
+/// Disaggregation: how many of a region's dedicated replicas do prefill (the rest decode). A valid
+/// split leaves at least one of each (validate_service checks it).
+inline uint32_t prefill_replicas(const ServiceRegionSpec& r, const DisaggregationSpec& d) {
+  if (r.prefill_replicas > 0) return r.prefill_replicas;
+  const double x = d.prefill_fraction * r.replicas;
+  return x <= 0 ? 0u : static_cast<uint32_t>(x + 0.5);
+}
 
 struct LinkLatency {
   std::string a, b;

@@ -121,11 +121,21 @@ void validate_service(const InferenceServiceSpec& s) {
   }
   if (replicas == 0) throw InferenceSpecError(who + ": zero replicas in every region; give at least one");
   if (s.disaggregation.enabled) {
-    for (const auto& r : s.regions)
-      if (r.replicas > 0 && r.replicas < 2)
+    for (const auto& r : s.regions) {
+      if (r.replicas == 0) continue;
+      const uint32_t np = prefill_replicas(r, s.disaggregation);
+      if (np == 0 || np >= r.replicas)
         throw InferenceSpecError(fmt::format(
-            "{}: region \"{}\" has {} replica; disaggregation needs at least one prefill and one decode replica", who,
-            r.region, r.replicas));
+            "{}: region \"{}\": disaggregation splits {} replicas into {} prefill and {} decode; it needs at least "
+            "one of each",
+            who, r.region, r.replicas, np, np >= r.replicas ? 0u : r.replicas - np));
+    }
+    if (!(s.disaggregation.kv_transfer_bytes_per_s > 0) || s.disaggregation.kv_transfer_latency < Duration::zero())
+      throw InferenceSpecError(who + ": disaggregation needs a positive KV transfer bandwidth and a non-negative latency");
+    if (s.mode == InferenceMode::Fluid)
+      throw InferenceSpecError(who + ": prefill/decode disaggregation is implemented in request mode only, not fluid");
+    if (s.autoscale.enabled)
+      throw InferenceSpecError(who + ": prefill/decode disaggregation does not support autoscaling yet");
   }
   if (!(s.arrivals.rate_per_s >= 0) || !std::isfinite(s.arrivals.rate_per_s))
     throw InferenceSpecError(fmt::format("{}: the arrival rate must be non-negative, got {}/s", who, s.arrivals.rate_per_s));
@@ -149,8 +159,6 @@ void validate_service(const InferenceServiceSpec& s) {
     throw InferenceSpecError(fmt::format("{}: max_seqs {} exceeds the token budget max_batch_tokens {} (every running "
                                          "sequence needs one token of the budget per iteration)",
                                          who, s.batching.max_seqs, s.batching.max_batch_tokens));
-  if (s.disaggregation.enabled)
-    throw InferenceSpecError(who + ": prefill/decode disaggregation is not implemented yet; set disaggregation.enabled to false");
   if (s.slo.ttft <= Duration::zero() || s.slo.tpot <= Duration::zero())
     throw InferenceSpecError(who + ": SLO TTFT and TPOT must be positive");
   if (s.fluid_step <= Duration::zero()) throw InferenceSpecError(who + ": the fluid step must be positive");

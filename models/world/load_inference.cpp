@@ -203,12 +203,15 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
   if (s.batching.max_seqs > s.batching.max_batch_tokens)
     b.at("max_seqs").expected(fmt::format("at most max_batch_tokens ({})", s.batching.max_batch_tokens));
   const Reader dg = e.section("disaggregation");
-  dg.reject_unknown_keys({"enabled", "prefill_fraction", "kv_transfer_bandwidth"});
+  dg.reject_unknown_keys({"enabled", "prefill_fraction", "kv_transfer_bandwidth", "kv_transfer_latency"});
   s.disaggregation.enabled = dg.boolean_or("enabled", false);
   s.disaggregation.prefill_fraction = dg.fraction_or("prefill_fraction", 0.25);
   s.disaggregation.kv_transfer_bytes_per_s = dg.quantity_or("kv_transfer_bandwidth", Dimension::Bandwidth, 50e9, Bound::Positive);
-  if (s.disaggregation.enabled)
-    dg.at("enabled").error("prefill/decode disaggregation is not implemented yet (planned); set it to false");
+  s.disaggregation.kv_transfer_latency = dg.duration_or("kv_transfer_latency", Duration::us(20), Bound::NonNegative);
+  if (s.disaggregation.enabled && s.mode == InferenceMode::Fluid)
+    dg.at("enabled").error(fmt::format("prefill/decode disaggregation is implemented in request mode only; {}/mode is "
+                                       "\"fluid\" (use \"request\" or set enabled to false)",
+                                       e.pointer()));
   const Reader slo = e.section("slo");
   slo.reject_unknown_keys({"ttft", "tpot", "target"});
   s.slo.ttft = slo.duration_or("ttft", Duration::s(2), Bound::Positive);
@@ -258,7 +261,7 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
   uint64_t total_replicas = 0;
   std::vector<std::string> names;
   for (const Reader& rr : regs.items()) {
-    rr.reject_unknown_keys({"region", "replicas", "share", "utc_offset", "max_extra_replicas"});
+    rr.reject_unknown_keys({"region", "replicas", "share", "utc_offset", "max_extra_replicas", "prefill_replicas"});
     ServiceRegionSpec x;
     const Reader name = rr.at("region");
     x.region = name.non_empty_string();
@@ -275,6 +278,22 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
     if (rr.has("share")) x.share = rr.at("share").non_negative();
     if (rr.has("utc_offset")) x.utc_offset_minutes = read_utc_offset(rr.at("utc_offset"));
     x.max_extra_replicas = static_cast<uint32_t>(rr.integer_or("max_extra_replicas", 0, 10'000'000, 0));
+    if (rr.has("prefill_replicas")) {
+      x.prefill_replicas = static_cast<uint32_t>(rr.at("prefill_replicas").integer(1, 10'000'000));
+      if (!s.disaggregation.enabled) rr.at("prefill_replicas").error("only meaningful with disaggregation.enabled");
+    }
+    if (s.disaggregation.enabled && x.replicas > 0) {
+      // A split must leave at least one prefill and one decode replica.
+      const uint32_t np = prefill_replicas(x, s.disaggregation);
+      if (np == 0 || np >= x.replicas) {
+        const Reader where = rr.has("prefill_replicas") ? rr.at("prefill_replicas")
+                             : dg.has("prefill_fraction") ? dg.at("prefill_fraction")
+                                                          : rep;
+        where.error(fmt::format("disaggregation splits the {} replicas of region \"{}\" into {} prefill and {} decode; "
+                                "it needs at least one of each",
+                                x.replicas, x.region, np, np >= x.replicas ? 0u : x.replicas - np));
+      }
+    }
     if (acc != nullptr && fleet.find_region(x.region) != nullptr) {
       const uint64_t have = region_gpus(fleet, x.region, acc->name);
       const uint64_t need = uint64_t{x.replicas} * s.replica.gpus();
@@ -343,6 +362,8 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
   s.autoscale.target_utilization = as.fraction_or("target_utilization", 0.8);
   s.autoscale.priority = static_cast<int>(as.integer_or("priority", -1'000'000, 1'000'000, 100));
   if (s.autoscale.target_utilization <= 0) as.at("target_utilization").expected("a utilization above 0");
+  if (s.autoscale.enabled && s.disaggregation.enabled)
+    as.at("enabled").error("autoscaling is not supported with prefill/decode disaggregation yet");
   s.fluid_step = e.duration_or("fluid_step", Duration::minutes(15), Bound::Positive);
   s.sample_interval = e.duration_or("sample_interval", s.mode == InferenceMode::Fluid ? run.sample_interval : Duration::minutes(1));
   return s;

@@ -6,9 +6,11 @@
 #include "models/hardware/fleet_lifecycle.hpp"
 #include "models/inference/inference_model.hpp"
 #include "models/network/fleet_map.hpp"
+#include "models/network/placement_check.hpp"
 #include "models/network/flow_model.hpp"
 #include "models/network/routing.hpp"
 #include "models/training/network_comm_cost.hpp"
+#include "models/training/placement_probe.hpp"
 #include "models/scheduler/gang_scheduler.hpp"
 #include "models/world/scheduler_broker.hpp"
 #include "models/training/training_model.hpp"
@@ -29,6 +31,8 @@ struct Fabric {
   Router router;
   FlowModel flows;
   FleetNetworkMap map;
+  NetworkPlacementCheck placement_check;  // is a training placement still connected? (partitions)
+  PlacementProbeOf<NetworkPlacementCheck> placement_probe;
   std::unique_ptr<AlphaBetaCommCost> fallback;
   std::unique_ptr<NetworkCommCost> comm;
 
@@ -36,7 +40,9 @@ struct Fabric {
       : topo(build_topology(s.network)),
         router(topo),
         flows(topo, router, engine, &recorder, FlowModelOptions{.sample_interval = s.run.sample_interval}),
-        map(fleet, topo, s.network) {
+        map(fleet, topo, s.network),
+        placement_check(fleet, map, router),
+        placement_probe(placement_check) {
     // Collectives of training jobs are costed on this fabric; groups it does not map fall back to the
     // alpha-beta model of the first job's hardware.
     if (!s.training.jobs.empty()) {
@@ -86,6 +92,9 @@ struct World::Models {
     if (!s.training.jobs.empty())
       training.emplace(s.training, fleet, engine, recorder, scheduler, &failures, &s.failures,
                        fabric ? fabric->comm.get() : nullptr);
+    // The fabric's listener (connected above) updates the router before the training model, which
+    // connects in start(), asks whether each running job's placement is still connected.
+    if (training && fabric) training->set_placement_probe(&fabric->placement_probe);
     if (!s.inference.services.empty()) {
       InferenceOptions opt;
       opt.epoch_unix_ns = s.run.start_unix_ns;

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// InferenceModel: LLM inference services on the fleet, at request level or as a fluid, with
+// multi-region failover, spill-over and autoscaling. docs/inference.md has the model and equations.
+//
+//   InferenceModel inf(spec, fleet, catalog, engine, streams, recorder, {.epoch_unix_ns = s.run.start_unix_ns});
+//   failures.on_event.connect([&](const FailureEvent& e) { inf.on_failure_event(e); });
+//   inf.start();                        // first arrivals (request mode) or the first step (fluid)
+//   engine.run(horizon);
+//   inf.write_summary();                // recorder.summary()["inference"][service]
+//
+// Request level: a region's requests wait in its gateway queue (FIFO) and are dispatched to the
+// least-loaded up replica with a free sequence slot and KV room. A replica runs continuous-batching
+// iterations: each serves one token to every decoding sequence plus prompt chunks up to the token
+// budget; its duration is IterationCost::step_seconds (rounded to ns). Iterations with no prompt work
+// and nothing to admit differ only in KV growth, so a run of them up to the next completion is one
+// engine event (a "segment"); an arrival or failure cuts the segment at the next iteration boundary,
+// so results are the same as with one event per iteration (a test checks this). When the KV cache
+// cannot hold the next iteration's tokens, the latest admitted sequence is preempted (vLLM's
+// recompute mode): its KV is freed and it goes back to the front of the queue.
+// Fluid: one engine event per step; per region the arrival rate (exact integral over the step) meets
+// the healthy capacity; a per-replica steady state (iteration time and batch from a fixed point of
+// Little's law and the roofline) gives TPOT and service time, the Allen-Cunneen M/G/c approximation
+// over sequence slots the queueing wait, and a fluid backlog anything beyond capacity.
+// Regions: a region whose replicas are all down fails its traffic over, and a region whose estimated
+// queueing wait exceeds spill_wait spills new requests over, to the nearest region (by RTT) with
+// spare capacity; the RTT is added to the request's TTFT and end-to-end latency.
+// Replicas map onto fleet GPUs: a service's dedicated replicas in a region take that region's first
+// GPUs of the accelerator, in index order; a replica is up while all its GPUs are usable.
+// Autoscaled replicas are GPUs borrowed through a CapacityBroker (the scheduler preempts training).
+#pragma once
+
+#include "models/failures/failure_model.hpp"
+#include "models/hardware/catalog.hpp"
+#include "models/hardware/fleet.hpp"
+#include "models/inference/distributions.hpp"
+#include "models/inference/inference_spec.hpp"
+#include "models/inference/iteration_cost.hpp"
+#include "sim/engine.hpp"
+#include "sim/recorder.hpp"
+#include "sim/rng.hpp"
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace fleetsim {
+
+/// Where autoscaling gets GPUs: implemented by the scheduler (which preempts lower-priority training
+/// jobs) or by IdlePoolBroker. Counts, not GPU identities: borrowed GPUs are not tracked for failures.
+class CapacityBroker {
+ public:
+  virtual ~CapacityBroker() = default;
+  /// Takes up to `gpus` GPUs of `accelerator` in `region` from work below `priority`; returns how many
+  /// it took now (0..gpus). The inference model adds its own scale-up delay before using them.
+  virtual uint64_t acquire(RegionId region, std::string_view accelerator, uint64_t gpus, int priority, SimTime now) = 0;
+  /// Gives GPUs back (the scheduler may resume the preempted work).
+  virtual void release(RegionId region, std::string_view accelerator, uint64_t gpus, SimTime now) = 0;
+};
+
+/// A broker with a fixed pool of idle GPUs per region (tests, scenarios without training).
+class IdlePoolBroker final : public CapacityBroker {
+ public:
+  explicit IdlePoolBroker(std::vector<uint64_t> idle_gpus_per_region) : idle_(std::move(idle_gpus_per_region)) {}
+  uint64_t acquire(RegionId region, std::string_view, uint64_t gpus, int, SimTime) override;
+  void release(RegionId region, std::string_view, uint64_t gpus, SimTime) override;
+  uint64_t idle(RegionId region) const { return idle_.at(region.value()); }
+
+ private:
+  std::vector<uint64_t> idle_;
+};
+
+struct InferenceOptions {
+  int64_t epoch_unix_ns = 0;      ///< the UTC instant of SimTime 0 (diurnal curves are in local time)
+  CapacityBroker* broker = nullptr;         ///< autoscaling source; none: autoscaling cannot grow
+  const TensorParallelComm* comm = nullptr; ///< TP collective cost; none: alpha-beta from the spec
+  bool segments = true;           ///< request mode: one event per run of identical iterations
+  bool keep_outage_sketches = true;
+};
+
+/// A region outage as the service saw it: from when its last replica went down to when one came back.
+struct OutageWindowStats {
+  uint32_t region = 0;
+  SimTime start;
+  SimTime end = SimTime::max();   ///< max while still open
+  double arrived = 0;             ///< requests arriving at this home region during the window
+  double served = 0;              ///< ... that completed (anywhere)
+  double late = 0;                ///< ... completed but missed an SLO
+  double failed = 0;              ///< ... dropped (no capacity anywhere, queue timeout)
+  double rerouted = 0;            ///< ... sent to another region
+  LatencySketch ttft;             ///< of the served ones
+};
+
+struct InferenceCounters {
+  double arrived = 0, completed = 0, failed = 0, late = 0;
+  double rerouted_out = 0, rerouted_in = 0;  ///< failover + spill-over
+  double retried = 0;       ///< running requests lost with a replica, re-routed
+  double preemptions = 0;   ///< KV-cache preemptions (recompute)
+  double output_tokens = 0, prompt_tokens = 0;
+};
+
+struct InferenceRegionStats {
+  std::string name;
+  InferenceCounters counters;
+  LatencySketch ttft, tpot, e2e;
+  uint32_t replicas = 0, replicas_up = 0, extra_replicas = 0;
+  double max_queue = 0;
+};
+
+struct InferenceServiceStats {
+  std::string name;
+  InferenceCounters counters;
+  LatencySketch ttft, tpot, e2e;   ///< seconds
+  std::vector<InferenceRegionStats> regions;
+  std::vector<OutageWindowStats> outages;
+  double queue_time_weighted = 0;   ///< integral of total queue length over time (request-seconds)
+  double kv_util_sum = 0, kv_util_samples = 0;
+  uint64_t iterations = 0, segments = 0;
+  // steady state of one replica (from the cost model), for reports
+  double replica_saturation_rps = 0;  ///< requests/s one replica sustains (batch or KV bound)
+  double replica_max_batch = 0;       ///< sequences at saturation
+  uint64_t kv_capacity_tokens = 0;
+};
+
+class InferenceModel {
+ public:
+  /// Builds every service: resolves regions and accelerators against the fleet and catalog, maps
+  /// replicas onto GPUs, builds the cost model. Throws InferenceSpecError (bad spec, with numbers).
+  InferenceModel(const InferenceSpec& spec, Fleet& fleet, const Catalog& catalog, Engine& engine,
+                 const RngStreams& streams, Recorder& recorder, InferenceOptions options = {});
+  ~InferenceModel();
+  InferenceModel(const InferenceModel&) = delete;
+  InferenceModel& operator=(const InferenceModel&) = delete;
+
+  /// Schedules the first arrivals, steps and samples. Once.
+  void start();
+  /// Hears the failure model (failures, repairs, outages); re-checks the replicas on that component.
+  void on_failure_event(const FailureEvent& e);
+  /// The same for any fleet change made directly (tests): re-checks replicas on GPUs inside c.
+  void on_fleet_change(ComponentRef c);
+
+  size_t services() const;
+  const InferenceServiceStats& stats(size_t service) const;
+  const IterationCost& cost(size_t service) const;
+  /// Total requests waiting in gateway queues of a service now.
+  size_t queued(size_t service) const;
+  /// Writes recorder.summary()["inference"] (every service, its regions, its outage windows) and the
+  /// "inference_outages" table. Call once at the end.
+  void write_summary();
+
+ private:
+  struct Service;
+  const InferenceSpec spec_;
+  Fleet& fleet_;
+  Engine& engine_;
+  Recorder& recorder_;
+  InferenceOptions options_;
+  std::vector<std::unique_ptr<Service>> services_;
+  TableId table_;
+  bool started_ = false;
+};
+
+}  // namespace fleetsim
