@@ -79,6 +79,7 @@ struct Replica {
   uint32_t seg_d = 0;
   uint64_t seg_kv0 = 0;
   std::vector<std::pair<uint32_t, uint32_t>> chunk;  // (req, prompt tokens) of this iteration
+  std::vector<std::pair<uint32_t, uint32_t>> arrived;  // decode replica: (req, res) whose KV came mid-iteration
   EventHandle ev;
 };
 
@@ -814,6 +815,12 @@ struct InferenceModel::Service {
       }
     }
     rep.chunk.clear();
+    for (const auto& [ri, res] : rep.arrived) {
+      if (!live(rep, rep_i, ri, res)) continue;  // preempted while it waited for the boundary
+      reqs[ri].transferring = false;
+      start_decode(rep_i, ri);
+    }
+    rep.arrived.clear();
     while (!rep.heap.empty() && rep.heap.front().finish <= rep.it) {
       std::pop_heap(rep.heap.begin(), rep.heap.end(), std::greater<>{});
       const HeapEntry e = rep.heap.back();
@@ -906,18 +913,20 @@ struct InferenceModel::Service {
     }, k_xfer);
   }
 
-  /// The KV has arrived: the first token reaches the user now (TTFT ends) and decoding starts.
+  /// The KV has arrived: the first token reaches the user now (TTFT ends) and decoding starts at the
+  /// replica's next iteration boundary (an iteration in progress was sized without it).
   void end_transfer(uint32_t rep_i, uint32_t ri) {
     Replica& rep = replicas[rep_i];
     Req& q = reqs[ri];
-    q.transferring = false;
     if (q.first_ns < 0) q.first_ns = m.engine_.now().ticks();
-    start_decode(rep_i, ri);
     if (!rep.busy) {
+      q.transferring = false;
+      start_decode(rep_i, ri);
       begin_iteration(rep_i);
-    } else if (rep.seg_k > 1) {
-      cut(rep_i);
+      return;
     }
+    rep.arrived.emplace_back(ri, q.res);
+    if (rep.seg_k > 1) cut(rep_i);
   }
 
   uint64_t kv_of(const Replica& rep, const Req& q) const {
@@ -1010,6 +1019,7 @@ struct InferenceModel::Service {
     rep.prefill.clear();
     rep.heap.clear();
     rep.chunk.clear();
+    rep.arrived.clear();
     rep.decoding = 0;
     rep.kv_used = 0;
     rep.nrun = 0;
