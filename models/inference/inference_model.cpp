@@ -521,6 +521,7 @@ struct InferenceModel::Service {
     stats.counters.arrived += 1;
     stats.counters.prompt_tokens += p;
     home.stats->counters.arrived += 1;
+    home.stats->counters.prompt_tokens += p;  // at the home region, where the request entered
     home.iv.arrived += 1;
     if (q.window >= 0) stats.outages[static_cast<size_t>(q.window)].arrived += 1;
     route(ri);
@@ -804,6 +805,7 @@ struct InferenceModel::Service {
     stats.iterations += k;
     stats.segments += 1;
     stats.counters.output_tokens += double(k * d);
+    regions[rep.region].stats->counters.output_tokens += double(k * d);  // where they were served
     regions[rep.region].iv.output_tokens += double(k * d);
     // prompt chunks of this iteration (only a single-iteration segment carries them)
     for (const auto& [ri, take] : rep.chunk) {
@@ -842,6 +844,7 @@ struct InferenceModel::Service {
     Req& q = reqs[ri];
     q.generated += 1;
     stats.counters.output_tokens += 1;
+    regions[rep.region].stats->counters.output_tokens += 1;
     regions[rep.region].iv.output_tokens += 1;
     if (rep.role == Role::Prefill && q.generated < q.output) return hand_off(rep_i, ri);
     if (q.first_ns < 0) q.first_ns = m.engine_.now().ticks();
@@ -1326,6 +1329,8 @@ struct InferenceModel::Service {
       const double tokens = served * output.mean();
       stats.counters.output_tokens += tokens;
       stats.counters.prompt_tokens += served * prompt.mean();
+      reg.stats->counters.output_tokens += tokens;
+      reg.stats->counters.prompt_tokens += served * prompt.mean();
       reg.iv.output_tokens += tokens;
       if (served <= 0 && dropped <= 0) continue;
       // latency of this step

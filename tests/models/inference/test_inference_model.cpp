@@ -158,6 +158,29 @@ TEST_CASE("a region outage moves traffic and shows the latency bump and its end"
   CHECK(w.ttft.quantile(0.5) > 0.07);  // includes the WAN round trip
 }
 
+TEST_CASE("per-region token counts add up to the service's", "[inference]") {
+  // Regions report the prompt tokens that entered at them and the output tokens served by their
+  // replicas; both sum to the service's totals, also while one region serves the other's traffic.
+  auto s = test::small_service({{"r1", 8}, {"r2", 8}}, 1);
+  s.arrivals.rate_per_s = 0.3 * 16 * saturation_rps(s);
+  Rig rig(test::h100_regions({"r1", "r2"}, 1), one(s));
+  const auto r1 = *rig.fleet.find_region("r1");
+  rig.engine.schedule_at(SimTime::zero() + Duration::minutes(5), Phase::Failure, [&] {
+    rig.fleet.begin_outage(ref(r1));
+    rig.model->on_fleet_change(ref(r1));
+  });
+  rig.run(Duration::minutes(10));
+  const auto& st = rig.model->stats(0);
+  REQUIRE(st.regions.size() == 2);
+  const auto& a = st.regions[0].counters;
+  const auto& b = st.regions[1].counters;
+  CHECK(st.counters.output_tokens > 0);
+  CHECK(a.output_tokens > 0);
+  CHECK(b.output_tokens > a.output_tokens);  // r2 served alone for the second half
+  CHECK(a.output_tokens + b.output_tokens == Approx(st.counters.output_tokens));
+  CHECK(a.prompt_tokens + b.prompt_tokens == Approx(st.counters.prompt_tokens));
+}
+
 TEST_CASE("segments of identical iterations give the same results as one event per iteration", "[inference]") {
   auto s = test::small_service({{"r1", 4}}, 1);
   // A replayed trace of 20,000 requests at 60% load, so both runs end with every request done.
