@@ -6,6 +6,7 @@
 // Usage: bench_inference [request|fluid|all]   (Release build: cmake --preset release or -DCMAKE_BUILD_TYPE=Release)
 #include "models/hardware/fleet.hpp"
 #include "models/inference/inference_model.hpp"
+#include "models/world/load_catalog.hpp"
 #include "sim/engine.hpp"
 #include "sim/recorder.hpp"
 #include "sim/rng.hpp"
@@ -20,18 +21,10 @@ using namespace fleetsim;
 
 namespace {
 
-/// The H100 figures of scenarios/catalog/accelerators.json (sources there).
+/// The H100 of the shipped catalog (scenarios/catalog/accelerators.json, sources there).
 Catalog catalog() {
-  AcceleratorSpec a;
-  a.name = "H100";
-  a.bf16_dense_flop_per_s = 989.4e12;
-  a.fp8_dense_flop_per_s = 1978.9e12;
-  a.hbm_bytes = 80e9;
-  a.hbm_bytes_per_s = 3.35e12;
-  a.scale_up_domain_gpus = 8;
-  a.scale_up_bytes_per_s = 450e9;
   Catalog c;
-  c.accelerators.push_back(a);
+  c.accelerators.push_back(builtin_catalog().accelerator("H100"));
   return c;
 }
 

@@ -5,26 +5,15 @@
 #include "models/hardware/catalog.hpp"
 #include "models/hardware/fleet.hpp"
 #include "models/inference/inference_spec.hpp"
+#include "models/world/load_catalog.hpp"
 
 #include <string>
 #include <vector>
 
 namespace fleetsim::test {
 
-/// The H100 figures of scenarios/catalog/accelerators.json (sources there).
-inline AcceleratorSpec h100() {
-  AcceleratorSpec a;
-  a.name = "H100";
-  a.bf16_dense_flop_per_s = 989.4e12;
-  a.fp8_dense_flop_per_s = 1978.9e12;
-  a.hbm_bytes = 80e9;
-  a.hbm_bytes_per_s = 3.35e12;
-  a.scale_up_domain_gpus = 8;
-  a.scale_up_bytes_per_s = 450e9;
-  a.power_idle_w = 70;
-  a.power_tdp_w = 700;
-  return a;
-}
+/// The H100 of the shipped catalog (scenarios/catalog/accelerators.json, sources there).
+inline AcceleratorSpec h100() { return builtin_catalog().accelerator("H100"); }
 
 inline Catalog h100_catalog() {
   Catalog c;

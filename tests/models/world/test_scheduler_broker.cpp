@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "models/world/load_catalog.hpp"
 #include "models/world/scheduler_broker.hpp"
 #include "tests/models/training/training_fixtures.hpp"
 
@@ -10,19 +11,10 @@ using namespace fleetsim;
 
 namespace {
 
+// The H100 of the shipped catalog (scenarios/catalog/accelerators.json, sources there).
 Catalog h100_accelerator_catalog() {
-  AcceleratorSpec a;  // the H100 figures of scenarios/catalog/accelerators.json (sources there)
-  a.name = "H100";
-  a.bf16_dense_flop_per_s = 989.4e12;
-  a.fp8_dense_flop_per_s = 1978.9e12;
-  a.hbm_bytes = 80e9;
-  a.hbm_bytes_per_s = 3.35e12;
-  a.scale_up_domain_gpus = 8;
-  a.scale_up_bytes_per_s = 450e9;
-  a.power_idle_w = 70;
-  a.power_tdp_w = 700;
   Catalog c;
-  c.accelerators.push_back(a);
+  c.accelerators.push_back(builtin_catalog().accelerator("H100"));
   return c;
 }
 
