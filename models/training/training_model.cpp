@@ -132,11 +132,26 @@ SimTime done_time(const Anchor& a) {
   const auto R = static_cast<int64_t>(a.done_steps - a.steps);
   const auto K = static_cast<int64_t>(a.K);
   const auto n1 = static_cast<int64_t>(a.K - std::min(a.K, a.since));
-  if (R <= n1) return a.t + Duration::ns(R * a.T);
-  const int64_t q = R - n1;
-  const int64_t j = (q - 1) / K;
-  const int64_t i = q - j * K;
-  return a.t + Duration::ns(n1 * a.T + j * (K * a.T + a.C) + a.C + i * a.T);
+  // A job whose end lies beyond the simulated time range (a slow job with trillions of steps left)
+  // never finishes within any horizon: saturate instead of overflowing.
+  int64_t span = 0;
+  const auto add_mul = [&span](int64_t n, int64_t d) {
+    int64_t prod = 0;
+    return !__builtin_mul_overflow(n, d, &prod) && !__builtin_add_overflow(span, prod, &span);
+  };
+  bool ok = true;
+  if (R <= n1) {
+    ok = add_mul(R, a.T);
+  } else {
+    const int64_t q = R - n1;
+    const int64_t j = (q - 1) / K;
+    const int64_t i = q - j * K;
+    int64_t period = 0;
+    ok = !__builtin_mul_overflow(K, a.T, &period) && !__builtin_add_overflow(period, a.C, &period) &&
+         add_mul(n1, a.T) && add_mul(j, period) && add_mul(1, a.C) && add_mul(i, a.T);
+  }
+  if (!ok || span > SimTime::max().ticks() - a.t.ticks()) return SimTime::max();
+  return a.t + Duration::ns(span);
 }
 
 }  // namespace

@@ -59,3 +59,21 @@ TEST_CASE("simulation: an uninterrupted run reaches the horizon", "[simulation]"
   CHECK(r.summary["stop_reason"] == "horizon");
   CHECK(r.summary["failures"]["failures"].get<int64_t>() > 1000);
 }
+
+TEST_CASE("simulation: a job that would finish beyond the time range just keeps running", "[simulation]") {
+  // 1e24 tokens on one node would take ~1e9 years: the finish time must saturate, not wrap around
+  // into the past (which the engine rejects).
+  const char* const text = R"({"name": "forever", "start": "2025-10-01T00:00:00Z", "horizon": "2d",
+    "fleet": {"regions": [{"name": "r1", "zones": [{"name": "z1", "datacenters": [
+      {"name": "dc1", "instance": "p5.48xlarge", "nodes": 2}]}]}]},
+    "training": {"jobs": [{"name": "forever", "accelerator": "H100", "gpus": 8,
+      "model": {"parameters": 1e9, "layers": 16, "hidden": 2048, "heads": 16, "seq_len": 2048, "vocab": 32000},
+      "global_batch_tokens": 1048576, "total_tokens": 1e24, "precision": "bf16",
+      "parallelism": {"tp": 8, "pp": 1, "dp": 1}}]}})";
+  const Scenario s = load_scenario_text(text, "forever.json");
+  SimulationResult r;
+  REQUIRE_NOTHROW(r = simulate(s, SimulationOptions{}));
+  CHECK(r.complete);
+  CHECK(r.summary["training"]["jobs"]["forever"]["state"] == "running");
+  CHECK(r.summary["training"]["tokens_trained"].get<double>() > 0);
+}
