@@ -279,6 +279,9 @@ void read_energy(const Reader& e, const Catalog& cat, const FleetSpec& fleet, Co
   en.busy_utilization = e.fraction_or("busy_utilization", def.busy_utilization);
   const double pue = e.has("pue") ? read_pue(e.at("pue")) : def.pue;
   const double usd_per_j = e.has("electricity_price") ? read_electricity(e.at("electricity_price")) : def.usd_per_j;
+  // resolved.json shows the defaults the run used (scenarios/catalog/energy.json).
+  if (!e.has("pue")) e.write_default("pue", def.pue);
+  if (!e.has("electricity_price")) e.write_default("electricity_price", fmt::format("${}/kWh", def.usd_per_j * kJoulesPerKwh));
   std::optional<double> carbon;
   if (e.has("carbon_intensity")) carbon = read_carbon(e.at("carbon_intensity"));
   std::set<std::string> regions;
