@@ -201,6 +201,8 @@ void read_pricing(const Reader& list, const FleetSpec& fleet, const RunSpec& run
         e.at("price").error("this rule covers nodes of different sizes; give \"gpu_price\" (per GPU-hour) instead");
       else if (!gpn.empty())
         r.usd_per_gpu_s = per_instance / *gpn.begin();
+      else if ((r.region.empty() || regions.count(r.region)) && (r.accelerator.empty() || accs.count(r.accelerator)))
+        e.error("this rule matches no datacenter of the fleet (no " + r.accelerator + " in " + r.region + ")");
     }
     if (r.model == PricingModel::Reserved) {
       if (e.has("discount")) {
@@ -306,7 +308,9 @@ void read_energy(const Reader& e, const Catalog& cat, const FleetSpec& fleet, Co
   if (e.has("node_overhead")) {
     for (const auto& [acc, v] : e.at("node_overhead").entries()) {
       if (cat.find_accelerator(acc) == nullptr) {
-        v.expected("the host power per GPU of a catalog accelerator");
+        std::set<std::string> known;
+        for (const auto& a : cat.accelerators) known.insert(a.name);
+        v.error("\"" + acc + "\" is not an accelerator of the catalog (" + quoted_list(known) + ")");
         continue;
       }
       overhead[acc] = v.quantity(Dimension::Power, Bound::NonNegative);

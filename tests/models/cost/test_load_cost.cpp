@@ -103,8 +103,10 @@ TEST_CASE("cost loader: bad values are reported with their pointers", "[cost][lo
   doc["cost"]["pricing"].push_back({{"accelerator", "H100"}, {"model", "capacity-block"}});
   doc["cost"]["pricing"].push_back({{"model", "on-demand"}, {"price", "$50/h"}});  // mixes 4- and 8-GPU nodes
   doc["cost"]["pricing"].push_back({{"model", "spot"}, {"gpu_price", "$2/h"}});
+  doc["cost"]["pricing"].push_back({{"region", "us-west-2"}, {"accelerator", "GB200"}, {"model", "capacity-block"},
+                                    {"price", "$40/h"}});  // no GB200 there
   doc["cost"]["energy"] = {{"pue", 0.9}, {"electricity_price", "8 cents"}, {"regions", {{"mars-1", {{"pue", 1.2}}}}},
-                           {"billing", "sometimes"}};
+                           {"billing", "sometimes"}, {"node_overhead", {{"H10", "500 W"}}}};
   doc["cost"]["commitment"] = {{"amount", -5}, {"start", "2025-11-03"}, {"term", "7 parsecs"}};
   doc["cost"]["slo_penalty"] = {{"failed_reqest", "$1"}};
   doc["cost"]["budget"] = 1;
@@ -122,6 +124,8 @@ TEST_CASE("cost loader: bad values are reported with their pointers", "[cost][lo
   CHECK(has("/cost/pricing/3: a \"capacity-block\" rule needs its \"price\""));
   CHECK(has("/cost/pricing/4/price: this rule covers nodes of different sizes"));
   CHECK(has("/cost/pricing/5/model: expected one of \"on-demand\", \"reserved\", \"savings-plan\", \"capacity-block\""));
+  CHECK(has("/cost/pricing/6: this rule matches no datacenter of the fleet (no GB200 in us-west-2)"));
+  CHECK(has("/cost/energy/node_overhead/H10: \"H10\" is not an accelerator of the catalog (\"B200\", "));
   CHECK(has("/cost/energy/pue: expected a PUE from 1 to 5"));
   CHECK(has("/cost/energy/electricity_price: expected an electricity price such as \"$0.0806/kWh\""));
   CHECK(has("/cost/energy/regions/mars-1: expected settings of a region of the fleet"));
