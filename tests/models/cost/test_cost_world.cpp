@@ -5,8 +5,12 @@
 #include "models/world/load_scenario.hpp"
 #include "models/world/simulation.hpp"
 #include "tests/models/cost/cost_fixtures.hpp"
+#include "tests/support/files.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fstream>
 
 using namespace fleetsim;
 
@@ -64,4 +68,46 @@ TEST_CASE("cost: the quickstart's paid, busy and compute figures by hand", "[cos
   CHECK(m["plan_to_date_usd"].get<double>() == Approx(150e6 * 31 / 365));
   CHECK(m["spent_usd"].get<double>() == Approx(c["total_usd"].get<double>()));
   CHECK(m["overrun_usd"].get<double>() == Approx(m["spent_usd"].get<double>() - m["plan_to_date_usd"].get<double>()));
+}
+
+// Every row of the quickstart's cost.csv: busy + idle + failed = paid; amounts add up to the summary.
+TEST_CASE("cost: cost.csv rows are consistent with each other and with the summary", "[cost][world]") {
+  const Scenario s = load_scenario(std::string(FLEETSIM_SOURCE_DIR) + "/scenarios/quickstart.json");
+  const fleetsim::test::TempDir tmp("cost-world");
+  SimulationOptions opt;
+  opt.directory = tmp.path;
+  const SimulationResult r = simulate(s, opt);
+  std::ifstream in(tmp.path / "cost.csv");
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> cols;
+  for (size_t a = 0, b; a <= line.size(); a = b + 1) {
+    b = line.find(',', a);
+    if (b == std::string::npos) b = line.size();
+    cols.push_back(line.substr(a, b - a));
+  }
+  const auto col = [&](std::string_view name) { return std::find(cols.begin(), cols.end(), name) - cols.begin(); };
+  double total = 0, energy_kwh = 0, last_fleet = 0;
+  size_t rows = 0;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    for (size_t a = 0, b; a <= line.size(); a = b + 1) {
+      b = line.find(',', a);
+      if (b == std::string::npos) b = line.size();
+      f.push_back(line.substr(a, b - a));
+    }
+    REQUIRE(f.size() == cols.size());
+    const auto num = [&](std::string_view name) { return std::stod(f[col(name)]); };
+    CHECK(num("gpus_busy") + num("gpus_idle") + num("gpus_failed") == num("gpus_paid"));
+    CHECK(num("total_usd") == num("compute_usd"));  // energy included in the price
+    total += num("total_usd");
+    energy_kwh += num("energy_kwh");
+    last_fleet = num("fleet_cumulative_usd");
+    ++rows;
+  }
+  CHECK(rows == 3 * (31 * 24 + 1));  // three groups, hourly from 0 to 744 h
+  const auto& c = r.summary.at("cost");
+  CHECK(total == Approx(c["total_usd"].get<double>()));
+  CHECK(last_fleet == Approx(c["total_usd"].get<double>()));
+  CHECK(energy_kwh / 1000 == Approx(c["energy_mwh"].get<double>()));
 }
