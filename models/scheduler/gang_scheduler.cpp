@@ -9,6 +9,7 @@ namespace fleetsim {
 GangScheduler::GangScheduler(Fleet& fleet, Engine& engine, FailureModel* failures)
     : fleet_(fleet), engine_(engine), owner_(fleet.nodes(), kNoAllocation), kind_pass_(engine.register_kind("sched-pass")) {
   unallocated_in_region_.assign(fleet.regions(), 0);
+  gang_gpus_.assign(fleet.regions() * std::max<size_t>(1, fleet.accelerators().size()), 0);
   for (uint32_t n = 0; n < fleet.nodes(); ++n) {
     unallocated_.insert(unallocated_.end(), n);
     ++unallocated_in_region_[fleet.region_of(ref(NodeId{n})).value()];
@@ -27,6 +28,19 @@ void GangScheduler::mark_taken(uint32_t n) {
 
 void GangScheduler::mark_free(uint32_t n) {
   if (unallocated_.insert(n).second) ++unallocated_in_region_[fleet_.region_of(ref(NodeId{n})).value()];
+}
+
+void GangScheduler::count_gang(NodeId n, int sign) {
+  const ComponentRef c = ref(n);
+  const size_t naccs = std::max<size_t>(1, fleet_.accelerators().size());
+  uint64_t& held = gang_gpus_[fleet_.region_of(c).value() * naccs + fleet_.accelerator_of(c)];
+  const uint64_t gpus = fleet_.gpus_per_node(fleet_.datacenter_of(c));
+  held = sign > 0 ? held + gpus : held - std::min(held, gpus);
+}
+
+uint64_t GangScheduler::gang_gpus(RegionId r, uint32_t acc) const {
+  const size_t i = r.value() * std::max<size_t>(1, fleet_.accelerators().size()) + acc;
+  return i < gang_gpus_.size() ? gang_gpus_[i] : 0;
 }
 
 bool GangScheduler::is_free(NodeId n) const {
@@ -166,6 +180,7 @@ void GangScheduler::take(AllocationId id, std::vector<NodeId> nodes, std::vector
   for (NodeId n : nodes) {
     owner_[n.value()] = id;
     mark_taken(n.value());
+    count_gang(n, +1);
   }
   for (NodeId n : spares) {
     owner_[n.value()] = id;
@@ -184,6 +199,7 @@ void GangScheduler::free_nodes(AllocationId id) {
   for (NodeId n : a.nodes) {
     owner_[n.value()] = kNoAllocation;
     mark_free(n.value());
+    count_gang(n, -1);
   }
   for (NodeId n : a.spares) {
     owner_[n.value()] = kNoAllocation;
@@ -342,7 +358,11 @@ std::optional<NodeId> GangScheduler::replace(AllocationId id, NodeId failed) {
       const NodeId cand{n};
       if (!is_free(cand) || fleet_.accelerator_of(ref(cand)) != acc) continue;
       auto it = std::lower_bound(a.nodes.begin(), a.nodes.end(), failed);
-      if (it != a.nodes.end() && *it == failed) a.nodes.erase(it);
+      if (it != a.nodes.end() && *it == failed) {
+        a.nodes.erase(it);
+        count_gang(failed, -1);
+      }
+      count_gang(cand, +1);
       owner_[failed.value()] = kNoAllocation;
       mark_free(failed.value());
       mark_taken(n);
@@ -362,6 +382,8 @@ void GangScheduler::swap_with_spare(AllocationId id, NodeId failed, NodeId spare
     throw std::logic_error("GangScheduler::swap_with_spare: nodes do not belong to the allocation");
   a.nodes.erase(f);
   a.spares.erase(s);
+  count_gang(failed, -1);
+  count_gang(spare, +1);
   a.nodes.insert(std::lower_bound(a.nodes.begin(), a.nodes.end(), spare), spare);
   a.spares.insert(std::lower_bound(a.spares.begin(), a.spares.end(), failed), failed);
 }
@@ -372,6 +394,7 @@ void GangScheduler::give_back(AllocationId id, NodeId node) {
     auto it = std::lower_bound(v->begin(), v->end(), node);
     if (it != v->end() && *it == node) {
       v->erase(it);
+      if (v == &a.nodes) count_gang(node, -1);
       owner_[node.value()] = kNoAllocation;
       mark_free(node.value());
       --allocated_nodes_;

@@ -110,6 +110,9 @@ class GangScheduler {
   bool is_free(NodeId n) const;
   size_t queued() const { return queue_.size(); }
   uint64_t allocated_nodes() const { return allocated_nodes_; }
+  /// GPUs of gang nodes (not spares) held by allocations in (region, accelerator index of the fleet):
+  /// the busy GPUs of the cost model. Kept up to date on every take and free, O(1) to read.
+  uint64_t gang_gpus(RegionId r, uint32_t acc) const;
   uint64_t preemptions() const { return preemptions_; }
   uint64_t backfilled() const { return backfilled_; }
   /// Requests a pass at this instant (coalesced).
@@ -133,6 +136,8 @@ class GangScheduler {
   std::vector<uint64_t> unallocated_in_region_;
   void mark_taken(uint32_t n);
   void mark_free(uint32_t n);
+  void count_gang(NodeId n, int sign);  // gang_gpus_ bookkeeping
+  std::vector<uint64_t> gang_gpus_;     // per (region, accelerator)
   std::vector<AllocationId> queue_;  // sorted by (priority desc, seq)
   std::vector<std::pair<AllocationId, std::vector<NodeId>>> starting_;
   uint64_t seq_ = 0;

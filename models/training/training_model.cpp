@@ -1159,6 +1159,7 @@ const StepBreakdown& TrainingModel::nominal_step(size_t job) const { return impl
 uint64_t TrainingModel::steps_per_checkpoint(size_t job) const { return impl_->jobs.at(job).a.K; }
 Duration TrainingModel::step_duration(size_t job) const { return Duration::ns(impl_->jobs.at(job).a.T); }
 uint32_t TrainingModel::active_dp(size_t job) const { return impl_->jobs.at(job).dp_active; }
+AllocationId TrainingModel::allocation(size_t job) const { return impl_->jobs.at(job).alloc; }
 uint64_t TrainingModel::events_scheduled() const { return impl_->scheduled; }
 
 }  // namespace fleetsim

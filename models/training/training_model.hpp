@@ -116,6 +116,9 @@ class TrainingModel {
   uint64_t steps_per_checkpoint(size_t job) const;
   Duration step_duration(size_t job) const;
   uint32_t active_dp(size_t job) const;
+  /// The job's allocation in the scheduler (kNoAllocation before its first submission): which nodes
+  /// it holds, for the cost model.
+  AllocationId allocation(size_t job) const;
   uint64_t events_scheduled() const;
 
  private:

@@ -2,6 +2,7 @@
 #include "models/world/load_scenario.hpp"
 
 #include "models/world/load_catalog.hpp"
+#include "models/world/load_cost.hpp"
 #include "models/world/load_failures.hpp"
 #include "models/world/load_fleet.hpp"
 #include "models/world/load_inference.hpp"
@@ -86,7 +87,7 @@ Scenario load_scenario_text(std::string_view text, const std::string& source, co
   // Top-level keys, in the order the schema documents them.
   root.reject_unknown_keys(
       {"name", "description", "seed", "start", "horizon", "sample_interval", "catalog", "fleet", "network",
-       "failures", "training", "inference"});
+       "failures", "training", "inference", "cost"});
   s.run = read_run(root, options);
   s.catalog = load_catalog(root.section("catalog"));
   s.fleet = load_fleet(root.section("fleet"), s.catalog, s.run);
@@ -94,6 +95,7 @@ Scenario load_scenario_text(std::string_view text, const std::string& source, co
   s.failures = load_failures(root.section("failures"), s.fleet, s.run);
   if (root.has("training")) s.training = load_training(root.at("training"), s.catalog, s.fleet, s.run);
   if (root.has("inference")) s.inference = load_inference(root.at("inference"), s.catalog, s.fleet, s.run);
+  if (root.has("cost")) s.cost = load_cost(root.at("cost"), s.catalog, s.fleet, s.run);
   diags.throw_if_any();
   s.hash = fnv1a64(doc.dump());
   return s;

@@ -6,6 +6,7 @@
 //   fmt::print("{} runs for {}", s.run.name, s.run.horizon);
 #pragma once
 
+#include "models/cost/cost_spec.hpp"
 #include "models/failures/failure_spec.hpp"
 #include "models/hardware/catalog.hpp"
 #include "models/hardware/fleet_spec.hpp"
@@ -40,6 +41,7 @@ struct Scenario {
   FailureSpec failures;
   TrainingSpec training;       ///< no jobs when the scenario has no "training"
   InferenceSpec inference;     ///< no services when the scenario has no "inference"
+  CostSpec cost;               ///< enabled only when the scenario has a "cost" section
   nlohmann::json resolved;     ///< the effective document with every default filled in
   uint64_t hash = 0;           ///< FNV-1a 64 of the effective document (compact dump, sorted keys)
 };

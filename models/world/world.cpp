@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/world/world.hpp"
 
+#include "models/cost/cost_model.hpp"
 #include "models/failures/failure_model.hpp"
 #include "models/hardware/fleet.hpp"
 #include "models/hardware/fleet_lifecycle.hpp"
@@ -15,7 +16,9 @@
 #include "models/world/scheduler_broker.hpp"
 #include "models/training/training_model.hpp"
 
+#include <algorithm>
 #include <optional>
+#include <set>
 
 namespace fleetsim {
 
@@ -76,6 +79,7 @@ struct World::Models {
   SchedulerBroker broker;                   // autoscaling borrows training capacity through it
   std::optional<InferenceModel> inference;  // only when the scenario has services
   std::optional<TrainingModel> training;    // only when the scenario has jobs
+  std::optional<CostModel> cost;            // only when the scenario has a "cost" section
 
   Models(const Scenario& s, Engine& engine, const RngStreams& streams, Recorder& recorder)
       : fleet(Fleet::build(s.fleet)),
@@ -103,6 +107,78 @@ struct World::Models {
       failures.on_event.connect([this](const FailureEvent& e) { inference->on_failure_event(e); });
       lifecycle.on_change.connect([this](const CapacityChange& c) { inference->on_fleet_change(c.what); });
     }
+    if (s.cost.enabled) connect_cost(s, engine, recorder);
+  }
+
+  // The cost model hears busy GPUs from the scheduler, who holds them from the workloads, and outage
+  // windows from the failure model (docs/cost.md).
+  void connect_cost(const Scenario& s, Engine& engine, Recorder& recorder) {
+    cost.emplace(s.cost, fleet, engine, recorder, s.run.sample_interval, s.run.start_unix_ns);
+    cost->set_busy([this](RegionId r, uint32_t acc) { return scheduler.gang_gpus(r, acc); });
+    struct Held {
+      uint32_t consumer;
+      RegionId region;
+      uint32_t acc;
+      uint64_t gpus;
+    };
+    std::vector<Held> services;  // dedicated replicas: fixed for the run
+    const auto& accs = fleet.accelerators();
+    for (const auto& svc : s.inference.services) {
+      const uint32_t c = cost->add_consumer("inference", svc.name);
+      const auto a = std::find(accs.begin(), accs.end(), svc.replica.accelerator);
+      for (const auto& reg : svc.regions)
+        if (const auto id = fleet.find_region(reg.region); id && a != accs.end())
+          services.push_back({c, *id, static_cast<uint32_t>(a - accs.begin()), uint64_t{reg.replicas} * svc.replica.gpus()});
+    }
+    const uint32_t first_job = training ? cost->add_consumer("training", s.training.jobs.front().name) : 0;
+    for (size_t j = 1; training && j < s.training.jobs.size(); ++j) cost->add_consumer("training", s.training.jobs[j].name);
+    cost->set_usage([this, services, first_job](std::vector<CostModel::Use>& out) {
+      for (const Held& h : services) out.push_back({h.consumer, h.region, h.acc, h.gpus});
+      for (size_t j = 0; training && j < training->jobs(); ++j) {
+        const AllocationId id = training->allocation(j);
+        if (id == kNoAllocation) continue;
+        const auto& a = scheduler.allocation(id);
+        if (a.nodes.empty() || (a.state != GangScheduler::State::Running && a.state != GangScheduler::State::Preempting)) continue;
+        const ComponentRef n = ref(a.nodes.front());
+        const uint64_t gpn = fleet.gpus_per_node(fleet.datacenter_of(n));
+        out.push_back({first_job + static_cast<uint32_t>(j), fleet.region_of(n), fleet.accelerator_of(n),
+                       (a.nodes.size() + a.spares.size()) * gpn});
+      }
+    });
+    failures.on_event.connect([this](const FailureEvent& e) {
+      if (e.kind == FailureEvent::Kind::OutageStart || e.kind == FailureEvent::Kind::OutageEnd)
+        cost->outage(fleet.region_of(e.component), e.kind == FailureEvent::Kind::OutageStart);
+    });
+  }
+
+  // What the workloads report for the unit economics of the cost model.
+  CostInputs cost_inputs(const Scenario& s) const {
+    CostInputs in;
+    for (size_t i = 0; inference && i < inference->services(); ++i) {
+      const auto& st = inference->stats(i);
+      CostInputs::Service sv{st.name, st.counters.prompt_tokens, st.counters.output_tokens, st.counters.failed,
+                             st.counters.late, 0, 0};
+      for (const auto& w : st.outages) {
+        sv.outage_failed += w.failed;
+        sv.outage_late += w.late;
+      }
+      in.services.push_back(std::move(sv));
+    }
+    std::set<std::string, std::less<>> outage_causes;
+    for (const auto& o : s.failures.outages) {
+      outage_causes.insert(o.cause);
+      outage_causes.insert(o.name);
+    }
+    for (size_t j = 0; training && j < training->jobs(); ++j) {
+      const JobStats& st = training->stats(j);
+      const double gpus = static_cast<double>(s.training.jobs[j].gpus());
+      CostInputs::Job job{s.training.jobs[j].name, gpus, (st.lost_s + st.down_s) * gpus, 0, training->tokens_committed(j),
+                          st.done};
+      for (const auto& [cause, loss] : st.by_cause)
+        if (outage_causes.count(cause)) job.outage_lost_gpu_s += (loss.lost_s + loss.down_s) * gpus;
+      in.jobs.push_back(std::move(job));
+    }
+    return in;
   }
 
   // Inference replicas are dedicated capacity: the scheduler is told their nodes are taken, so
@@ -150,6 +226,7 @@ void World::start() {
   models_->failures.start();
   if (models_->training) models_->training->start();
   if (models_->inference) models_->inference->start();
+  if (models_->cost) models_->cost->start();
 }
 
 void World::write_summary() {
@@ -173,6 +250,7 @@ void World::write_summary() {
   }
   if (models_->training) models_->training->write_summary();
   if (models_->inference) models_->inference->write_summary();
+  if (models_->cost) models_->cost->write_summary(models_->cost_inputs(scenario_));
 }
 
 }  // namespace fleetsim

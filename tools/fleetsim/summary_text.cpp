@@ -62,6 +62,24 @@ std::string format_run_summary(const Scenario& scenario, const SimulationResult&
       out += fmt::format("  inference   {}: TTFT p50 {} s, p99 {} s; end-to-end p50 {} s\n", name,
                          figure(service, P("/ttft_s/p50")), figure(service, P("/ttft_s/p99")),
                          figure(service, P("/e2e_s/p50")));
+  if (s.contains(P("/cost"))) {
+    const auto money = [&](const char* ptr) {
+      if (!s.contains(P(ptr)) || !s.at(P(ptr)).is_number()) return std::string("-");
+      const double v = s.at(P(ptr)).get<double>();  // three significant digits, for reading
+      if (v >= 1e9) return fmt::format("${:.3g} billion", v / 1e9);
+      if (v >= 1e6) return fmt::format("${:.3g} million", v / 1e6);
+      return fmt::format("${:.2f}", v);
+    };
+    out += fmt::format("  cost        {} total, {} MWh, {} per useful GPU-hour, {} per million tokens\n",
+                       money("/cost/total_usd"), figure(s, P("/cost/energy_mwh")), money("/cost/usd_per_useful_gpu_hour"),
+                       money("/cost/usd_per_million_tokens/overall"));
+    if (s.contains(P("/cost/commitment"))) {
+      const std::string when = figure(s, P("/cost/commitment/projected_exhaustion"));
+      out += fmt::format("  commitment  {} spent against a plan of {}; exhausted {} at this rate\n",
+                         money("/cost/commitment/spent_usd"), money("/cost/commitment/plan_to_date_usd"),
+                         when == "null" ? std::string("never") : when.substr(0, 10));
+    }
+  }
   out += fmt::format("  engine      {} events in {:.2f} s wall, fingerprint {:016x}\n", result.events, result.wall_s,
                      result.fingerprint);
   out += fmt::format("  outputs     {}/ ({})\n", dir, fmt::join(output_files(dir), ", "));
