@@ -6,8 +6,9 @@ Usage: mpi_matches_local.py FLEETSIM MPIEXEC SOURCE_DIR
 
 Runs one small sweep three ways (-j 1, -j 2, mpirun -np 2) and compares every file: runs.csv,
 cells.csv, sweep.json and each run's outputs, except manifest.json (wall time, host, command line).
-MPI stays on this machine: shared memory and loopback only (btl self,vader; pml ob1), oversubscribed
-so two ranks start on any core count, --allow-run-as-root when root (CI containers are).
+MPI stays on this machine: local launch only (plm isolated: no ssh), shared memory and loopback
+(btl self,vader; pml ob1), oversubscribed so two ranks start on any core count, and
+--allow-run-as-root when root (CI containers are).
 """
 import filecmp
 import os
@@ -49,7 +50,7 @@ with tempfile.TemporaryDirectory(prefix="fleetsim-sweep-mpi-") as tmp:
     sweep([fleetsim], j1, ["-j", "1", "--quiet"])
     sweep([fleetsim], j2, ["-j", "2", "--quiet"])
     same(j1, j2, "-j 2 vs -j 1")
-    env = dict(os.environ, OMPI_MCA_btl="self,vader", OMPI_MCA_pml="ob1",
+    env = dict(os.environ, OMPI_MCA_plm="isolated", OMPI_MCA_btl="self,vader", OMPI_MCA_pml="ob1",
                OMPI_MCA_btl_vader_single_copy_mechanism="none")
     launcher = [mpiexec, "-np", "2", "--oversubscribe", "--bind-to", "none"]
     if os.geteuid() == 0:

@@ -81,7 +81,7 @@ TEST_CASE("sweep: values valid alone but not together are caught per cell", "[sw
        parse_param(R"(/failures/outages=[],[{"region":"us-east-1","from":"2025-10-02T12:00:00Z","duration":"2h"}])")},
       seed);
   REQUIRE(problems.size() == 1);
-  CHECK_THAT(problems[0], Catch::StartsWith("cell 3 (/horizon=1d /failures/outages=[{") &&
+  CHECK_THAT(problems[0], Catch::StartsWith("error: cell 3 (/horizon=1d /failures/outages=[{") &&
                               Catch::Contains("/failures/outages/0/from"));
 }
 

@@ -34,7 +34,10 @@ void add_lines(std::vector<std::string>& out, std::set<std::string>& seen, const
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
-    std::string line = prefix + text.substr(start, end - start);
+    std::string line = text.substr(start, end - start);
+    // "error: FILE: /pointer: ..." becomes "error: --param /p=v: FILE: /pointer: ...".
+    constexpr std::string_view kError = "error: ";
+    line = line.starts_with(kError) ? std::string(kError) + prefix + line.substr(kError.size()) : prefix + line;
     if (end > start && seen.insert(line).second) out.push_back(std::move(line));
     start = end + 1;
   }
