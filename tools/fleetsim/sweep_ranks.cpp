@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -55,7 +56,11 @@ Ranks::Ranks() {
 }
 
 Ranks::~Ranks() {
-  if (initialized_) MPI_Finalize();
+  if (!initialized_) return;
+  // Leaving by an exception: the other ranks may wait in a broadcast or a receive for this one, and
+  // would hang; MPI_Abort ends the whole job instead, with the exit code of an internal error.
+  if (std::uncaught_exceptions() > 0) MPI_Abort(MPI_COMM_WORLD, 70);
+  MPI_Finalize();
 }
 
 bool Ranks::built_with_mpi() { return true; }
