@@ -74,3 +74,12 @@ TEST_CASE("sweep: run directories sort in run order", "[sweep][plan]") {
   CHECK(run_directory_name(7, 1001) == "0007");
   CHECK(run_directory_name(12345, 20000) == "12345");
 }
+
+TEST_CASE("sweep: a /seed parameter gives each cell its own replication seeds", "[sweep][plan]") {
+  const Plan plan = make_plan({parse_param("/seed=1,2")}, 2, 42, {1, 2});
+  CHECK(plan.runs[0].seed == 1);
+  CHECK(plan.runs[1].seed == replication_seed(1, 1));
+  CHECK(plan.runs[2].seed == 2);
+  CHECK(plan.runs[3].seed == replication_seed(2, 1));
+  CHECK_THROWS_AS(make_plan({parse_param("/seed=1,2")}, 2, 42, {1}), std::invalid_argument);
+}

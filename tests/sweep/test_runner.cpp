@@ -71,6 +71,18 @@ TEST_CASE("sweep: a --param value of the wrong type is an error naming pointer a
   CHECK(seed == 7);
 }
 
+TEST_CASE("sweep: check_sweep finds each cell's seed, and refuses /seed with --seed", "[sweep][runner]") {
+  uint64_t seed = 0;
+  std::vector<uint64_t> cell_seeds;
+  CHECK(check_sweep(kSmall, {}, {parse_param("/seed=3,4"), parse_param("/horizon=2d,3d")}, seed, &cell_seeds).empty());
+  CHECK(seed == 7);
+  CHECK(cell_seeds == std::vector<uint64_t>{3, 3, 4, 4});
+  LoadOptions with_seed;
+  with_seed.seed = 5;
+  CHECK_THAT(join(check_sweep(kSmall, with_seed, {parse_param("/seed=3,4")}, seed)),
+             Catch::Contains("--param /seed: has no effect together with --seed"));
+}
+
 TEST_CASE("sweep: values valid alone but not together are caught per cell", "[sweep][runner]") {
   // An outage on day 2 is fine with the 3-day horizon; a 1-day horizon is fine without outages; the
   // cell with both puts the outage outside the run.

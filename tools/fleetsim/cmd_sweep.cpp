@@ -136,9 +136,10 @@ int cmd_sweep(const Args& args) {
 
   // Every cell must load before anything runs.
   uint64_t base_seed = 0;
+  std::vector<uint64_t> cell_seeds;
   std::string scenario_name;
   try {
-    const auto problems = sweep::check_sweep(scenario_path, spec.base, params, base_seed);
+    const auto problems = sweep::check_sweep(scenario_path, spec.base, params, base_seed, &cell_seeds);
     if (!problems.empty()) {
       for (const auto& p : problems) say(fmt::format("{}\n", p));
       say("fleetsim sweep: nothing was run\n");
@@ -152,7 +153,7 @@ int cmd_sweep(const Args& args) {
     say(fmt::format("{}\n", e.what()));
     return exit_code::data_error;
   }
-  spec.plan = sweep::make_plan(params, repeat, base_seed);
+  spec.plan = sweep::make_plan(params, repeat, base_seed, cell_seeds);
   if (vm.count("list")) {
     if (root) fmt::print("{}", sweep::format_plan(spec.plan));
     return exit_code::ok;

@@ -86,17 +86,20 @@ uint64_t replication_seed(uint64_t base, size_t replication) {
   return splitmix64(state) >> 1;
 }
 
-Plan make_plan(std::vector<Param> params, size_t repeat, uint64_t base_seed) {
+Plan make_plan(std::vector<Param> params, size_t repeat, uint64_t base_seed, std::vector<uint64_t> cell_seeds) {
   if (repeat == 0) throw std::invalid_argument("--repeat must be at least 1");
   Plan plan;
   plan.params = std::move(params);
   plan.repeat = repeat;
   plan.base_seed = base_seed;
   for (const auto& p : plan.params) plan.cells *= p.values.size();
+  if (cell_seeds.empty()) cell_seeds.assign(plan.cells, base_seed);
+  if (cell_seeds.size() != plan.cells) throw std::invalid_argument("make_plan: one seed per cell expected");
+  plan.cell_seeds = std::move(cell_seeds);
   plan.runs.reserve(plan.cells * repeat);
   for (size_t c = 0; c < plan.cells; ++c)
     for (size_t r = 0; r < repeat; ++r)
-      plan.runs.push_back(PlannedRun{plan.runs.size(), c, r, replication_seed(base_seed, r)});
+      plan.runs.push_back(PlannedRun{plan.runs.size(), c, r, replication_seed(plan.cell_seeds[c], r)});
   return plan;
 }
 

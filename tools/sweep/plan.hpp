@@ -9,10 +9,11 @@
 // Numbering: cells in the order of nested loops over the parameters, the first --param outermost
 // (OMNeT++'s order); replications innermost. Run i is cell i / repeat, replication i % repeat.
 //
-// Seeds: replication 0 runs with the scenario's seed (after --seed and --set), so a one-replication
-// sweep reproduces `fleetsim run`; replication r >= 1 runs with replication_seed(seed, r), a SplitMix64
-// hash of the pair. Every cell uses the same seed for the same replication (common random numbers: a
-// difference between cells is the parameters', not the dice's), unless /seed is itself a parameter.
+// Seeds: replication 0 runs with the cell's scenario seed (after --seed, --set and the cell's values),
+// so a one-replication sweep reproduces `fleetsim run`; replication r >= 1 runs with
+// replication_seed(seed, r), a SplitMix64 hash of the pair. Every cell uses the same seed for the same
+// replication (common random numbers: a difference between cells is the parameters', not the dice's),
+// unless /seed is itself a parameter, which gives each cell its own seeds.
 #pragma once
 
 #include "models/world/load_scenario.hpp"
@@ -45,7 +46,8 @@ struct PlannedRun {
 struct Plan {
   std::vector<Param> params;
   size_t repeat = 1;
-  uint64_t base_seed = 0;
+  uint64_t base_seed = 0;              ///< the scenario's seed without any --param
+  std::vector<uint64_t> cell_seeds;    ///< each cell's scenario seed (differs only if /seed is a --param)
   size_t cells = 1;
   std::vector<PlannedRun> runs;
 
@@ -61,7 +63,9 @@ struct Plan {
 /// Always below 2^63: scenario seeds are JSON integers read as int64.
 uint64_t replication_seed(uint64_t base, size_t replication);
 
-Plan make_plan(std::vector<Param> params, size_t repeat, uint64_t base_seed);
+/// `cell_seeds`: each cell's scenario seed (check_sweep finds them); empty: base_seed for every cell.
+Plan make_plan(std::vector<Param> params, size_t repeat, uint64_t base_seed,
+               std::vector<uint64_t> cell_seeds = {});
 
 /// "run 3: cell 1 (/a=2), replication 0, seed 42" lines for --list.
 std::string format_plan(const Plan& plan);

@@ -94,7 +94,8 @@ SweepReport make_report(const SweepSpec& spec, std::vector<RunOutcome> outcomes,
   cells = cells_header.text + '\n';
   nlohmann::json cells_json = nlohmann::json::array();
   for (size_t c = 0; c < plan.cells; ++c) {
-    nlohmann::json cell = {{"cell", c}, {"label", plan.cell_label(c)}, {"params", nlohmann::json::object()}};
+    nlohmann::json cell = {{"cell", c}, {"label", plan.cell_label(c)}, {"params", nlohmann::json::object()},
+                           {"seed", plan.cell_seeds.at(c)}};
     for (const auto& ov : plan.cell_overrides(c)) cell["params"][ov.pointer] = ov.value;
     size_t ok_runs = 0;
     for (size_t k = 0; k < outcomes.size(); ++k)

@@ -46,7 +46,8 @@ void add_lines(std::vector<std::string>& out, std::set<std::string>& seen, const
 }  // namespace
 
 std::vector<std::string> check_sweep(const std::string& scenario_path, const LoadOptions& base,
-                                     const std::vector<Param>& params, uint64_t& base_seed) {
+                                     const std::vector<Param>& params, uint64_t& base_seed,
+                                     std::vector<uint64_t>* cell_seeds) {
   const Scenario scenario = load_scenario(scenario_path, base);  // throws for a broken base scenario
   base_seed = scenario.run.seed;
   std::vector<std::string> problems;
@@ -68,6 +69,12 @@ std::vector<std::string> check_sweep(const std::string& scenario_path, const Loa
     }
   }
   if (!pointers_ok) return problems;
+  // --seed wins over the scenario's "seed" (load_scenario), so it would silently cancel a /seed sweep.
+  for (const auto& p : params)
+    if (p.pointer == "/seed" && base.seed)
+      problems.push_back("error: --param /seed: has no effect together with --seed, which sets every run's seed; "
+                         "leave out one of them");
+  if (!problems.empty()) return problems;
   // Each value alone first: an error then names the one value that causes it.
   for (const auto& p : params) {
     for (const auto& v : p.values) {
@@ -83,15 +90,17 @@ std::vector<std::string> check_sweep(const std::string& scenario_path, const Loa
   if (!problems.empty()) return problems;
   // Then every combination: values valid alone can clash (more GPUs asked than a smaller fleet has).
   Plan cells = make_plan(params, 1, base_seed);
+  std::vector<uint64_t> seeds(cells.cells, base_seed);
   for (size_t c = 0; c < cells.cells; ++c) {
     LoadOptions cell = base;
     for (auto& o : cells.cell_overrides(c)) cell.overrides.push_back(std::move(o));
     try {
-      (void)load_scenario(scenario_path, cell);
+      seeds[c] = load_scenario(scenario_path, cell).run.seed;
     } catch (const std::exception& e) {
       add_lines(problems, seen, fmt::format("cell {} ({}): ", c, cells.cell_label(c)), e.what());
     }
   }
+  if (cell_seeds && problems.empty()) *cell_seeds = std::move(seeds);
   return problems;
 }
 

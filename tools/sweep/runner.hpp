@@ -48,9 +48,11 @@ struct RunOutcome {
 /// value the scenario has (after defaults are filled in). Returns every problem, each naming the
 /// --param, the pointer and the value; empty when the sweep can run. Throws InputError when the
 /// scenario file cannot be read and ScenarioError when it is invalid without any parameter.
-/// `base_seed` receives the scenario's seed after --seed and --set.
+/// `base_seed` receives the scenario's seed after --seed and --set, and `cell_seeds` (when given and
+/// there are no problems) each cell's seed, which differs from it only when /seed is a --param.
 std::vector<std::string> check_sweep(const std::string& scenario_path, const LoadOptions& base,
-                                     const std::vector<Param>& params, uint64_t& base_seed);
+                                     const std::vector<Param>& params, uint64_t& base_seed,
+                                     std::vector<uint64_t>* cell_seeds = nullptr);
 
 /// Loads and simulates one run into its directory. Never throws: a failure becomes an outcome with
 /// the exit code `fleetsim run` documents (65, 66, 70, 73, 74; 130 when interrupted).
