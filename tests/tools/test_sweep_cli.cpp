@@ -75,6 +75,8 @@ TEST_CASE("cli: sweep rejects a bad --param before running anything", "[cli][swe
   CHECK(cli(fmt::format("sweep {} --param horizon=2d", kSmall), tmp).code == 2);
   CHECK(cli(fmt::format("sweep {} --repeat 0", kSmall), tmp).code == 2);
   CHECK(cli(fmt::format("sweep {} -j 0", kSmall), tmp).code == 2);
+  CHECK(cli(fmt::format("sweep {} --repeat -1", kSmall), tmp).code == 2);
+  CHECK(cli(fmt::format("sweep {} --param /seed=1,2,3,4,5,6,7,8,9,10 --repeat 1000001", kSmall), tmp).code == 2);
   CHECK(cli("sweep tests/data/no-such.json --list", tmp).code == 66);
 }
 

@@ -115,8 +115,8 @@ int cmd_sweep(const Args& args) {
         "MPI (configure with -DFLEETSIM_MPI=ON)\n");
     return exit_code::usage;
   }
-  if (jobs == 0) {
-    say("error: fleetsim sweep: -j expects at least 1\n");
+  if (jobs == 0 || jobs > 4096) {
+    say("error: fleetsim sweep: -j expects 1 to 4096\n");
     return exit_code::usage;
   }
 

@@ -87,7 +87,17 @@ uint64_t replication_seed(uint64_t base, size_t replication) {
 }
 
 Plan make_plan(std::vector<Param> params, size_t repeat, uint64_t base_seed, std::vector<uint64_t> cell_seeds) {
-  if (repeat == 0) throw std::invalid_argument("--repeat must be at least 1");
+  // A cap far above any real sweep: it turns a typo (or "-1", which the option parser wraps to 2^64-1)
+  // into a message instead of an allocation failure.
+  constexpr size_t kMaxRuns = 10'000'000;
+  if (repeat == 0 || repeat > kMaxRuns)
+    throw std::invalid_argument(fmt::format("--repeat expects 1 to {}, got {}", kMaxRuns, repeat));
+  size_t runs = repeat;
+  for (const auto& p : params) {
+    if (runs > kMaxRuns / p.values.size())
+      throw std::invalid_argument(fmt::format("the sweep has more than {} runs", kMaxRuns));
+    runs *= p.values.size();
+  }
   Plan plan;
   plan.params = std::move(params);
   plan.repeat = repeat;
