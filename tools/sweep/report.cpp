@@ -93,19 +93,20 @@ SweepReport make_report(const SweepSpec& spec, std::vector<RunOutcome> outcomes,
   for (const char* c : {"metric", "n", "mean", "stddev", "ci95_low", "ci95_high"}) cells_header.add(c);
   cells = cells_header.text + '\n';
   nlohmann::json cells_json = nlohmann::json::array();
+  std::vector<std::vector<size_t>> of_cell(plan.cells);  // outcome positions per cell
+  for (size_t k = 0; k < outcomes.size(); ++k) of_cell.at(plan.runs.at(outcomes[k].index).cell).push_back(k);
   for (size_t c = 0; c < plan.cells; ++c) {
     nlohmann::json cell = {{"cell", c}, {"label", plan.cell_label(c)}, {"params", nlohmann::json::object()},
                            {"seed", plan.cell_seeds.at(c)}};
     for (const auto& ov : plan.cell_overrides(c)) cell["params"][ov.pointer] = ov.value;
     size_t ok_runs = 0;
-    for (size_t k = 0; k < outcomes.size(); ++k)
-      if (plan.runs[outcomes[k].index].cell == c && outcomes[k].status == RunStatus::Ok) ++ok_runs;
+    for (size_t k : of_cell[c])
+      if (outcomes[k].status == RunStatus::Ok) ++ok_runs;
     cell["runs_ok"] = ok_runs;
     nlohmann::json metrics = nlohmann::json::object();
     for (const auto& name : report.metric_names) {
       std::vector<double> xs;
-      for (size_t k = 0; k < outcomes.size(); ++k) {
-        if (plan.runs[outcomes[k].index].cell != c) continue;
+      for (size_t k : of_cell[c]) {
         auto it = values[k].find(name);
         if (it != values[k].end()) xs.push_back(it->second.get<double>());
       }
