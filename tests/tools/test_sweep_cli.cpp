@@ -1,40 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // `fleetsim sweep` and `fleetsim compare` as a user meets them: exit codes, messages, output files.
-#include "tests/support/files.hpp"
+#include "tests/support/cli.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include <sys/wait.h>
-
-#include <cstdlib>
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 namespace fs = std::filesystem;
 using fleetsim::test::TempDir;
 const auto& read_file = fleetsim::test::read_all;
+const auto& cli = fleetsim::test::run_fleetsim;
 
 namespace {
-
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-// Runs `fleetsim ARGS` from the project root with stdout and stderr captured.
-Result cli(const std::string& args, const TempDir& tmp) {
-  const auto out = tmp.path / "stdout.txt", err = tmp.path / "stderr.txt";
-  const std::string cmd = fmt::format("cd '{}' && '{}' {} >'{}' 2>'{}'", FLEETSIM_SOURCE_DIR, FLEETSIM_EXE, args,
-                                      out.string(), err.string());
-  const int status = std::system(cmd.c_str());
-  Result r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
-}
 
 size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 
