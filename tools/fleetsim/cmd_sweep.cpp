@@ -197,9 +197,10 @@ int cmd_sweep(const Args& args) {
     }
     if (code == exit_code::ok) {
       if (!quiet)
-        fmt::print("sweep {}: {} runs ({} cells x {} replications): {} ok, {} failed, {} not run\noutputs: {} "
+        fmt::print("sweep {}: {} run{} ({} cell{} x {} replication{}): {} ok, {} failed, {} not run\noutputs: {} "
                    "(runs.csv, cells.csv, sweep.json, runs/)\n",
-                   scenario_name, spec.plan.runs.size(), spec.plan.cells, spec.plan.repeat, report.ok,
+                   scenario_name, spec.plan.runs.size(), spec.plan.runs.size() == 1 ? "" : "s", spec.plan.cells,
+                   spec.plan.cells == 1 ? "" : "s", spec.plan.repeat, spec.plan.repeat == 1 ? "" : "s", report.ok,
                    report.failed, report.not_run, spec.directory.string());
       code = report.not_run > 0 ? exit_code::interrupted : report.failed > 0 ? exit_code::runs_failed : exit_code::ok;
     }
