@@ -19,6 +19,8 @@ Usage: fleetsim <command> [options]
 Commands:
   run SCENARIO        simulate a scenario and write its outputs to a directory
   validate SCENARIO.. check scenarios without simulating; every error with its JSON pointer
+  sweep SCENARIO      run a parameter sweep with replications (runs.csv, cells.csv with 95% intervals)
+  compare BASE NEW    compare two runs or sweeps metric by metric; exit 1 outside --rel-tol
   schema              print the scenario JSON Schema (draft-07)
   version             print the version
 
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "run") return cli::cmd_run(rest);
     if (command == "validate") return cli::cmd_validate(rest);
+    if (command == "sweep") return cli::cmd_sweep(rest);
+    if (command == "compare") return cli::cmd_compare(rest);
     if (command == "schema") return cli::cmd_schema(rest);
     if (command == "version" || command == "--version") return cli::cmd_version(rest);
     if (command == "help" || command == "--help" || command == "-h") {

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tools/sweep/metrics.hpp"
+
+namespace fleetsim::sweep {
+
+namespace {
+
+// RFC 6901 escaping of one reference token: "~" -> "~0", "/" -> "~1".
+std::string escape_token(std::string_view token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+void walk(const nlohmann::json& node, const std::string& pointer, Metrics& out) {
+  if (node.is_object()) {
+    for (auto it = node.begin(); it != node.end(); ++it) walk(it.value(), pointer + "/" + escape_token(it.key()), out);
+  } else if (node.is_array()) {
+    for (size_t i = 0; i < node.size(); ++i) walk(node[i], pointer + "/" + std::to_string(i), out);
+  } else if (node.is_number() && pointer != "/seed") {
+    out.push_back(Metric{pointer, node});
+  }
+}
+
+}  // namespace
+
+Metrics numeric_leaves(const nlohmann::json& doc) {
+  Metrics out;
+  walk(doc, "", out);
+  return out;
+}
+
+std::string normalize_selector(std::string_view selector) {
+  std::string s(selector);
+  if (s.empty() || s.front() != '/') s.insert(s.begin(), '/');
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+bool selected(std::string_view name, const std::vector<std::string>& selectors) {
+  if (selectors.empty()) return true;
+  for (const auto& raw : selectors) {
+    const std::string sel = normalize_selector(raw);
+    if (name == sel) return true;
+    if (sel == "/" || (name.size() > sel.size() && name.starts_with(sel) && name[sel.size()] == '/')) return true;
+  }
+  return false;
+}
+
+Metrics select(const Metrics& all, const std::vector<std::string>& selectors) {
+  Metrics out;
+  for (const auto& m : all)
+    if (selected(m.name, selectors)) out.push_back(m);
+  return out;
+}
+
+}  // namespace fleetsim::sweep
