@@ -19,6 +19,7 @@ Usage: fleetsim <command> [options]
 Commands:
   run SCENARIO        simulate a scenario and write its outputs to a directory
   validate SCENARIO.. check scenarios without simulating; every error with its JSON pointer
+  report RUN_DIR      write report.html (charts and summary) from a run's files
   schema              print the scenario JSON Schema (draft-07)
   version             print the version
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "run") return cli::cmd_run(rest);
     if (command == "validate") return cli::cmd_validate(rest);
+    if (command == "report") return cli::cmd_report(rest);
     if (command == "schema") return cli::cmd_schema(rest);
     if (command == "version" || command == "--version") return cli::cmd_version(rest);
     if (command == "help" || command == "--help" || command == "-h") {
