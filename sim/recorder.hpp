@@ -68,7 +68,7 @@ struct RecorderOptions {
   bool keep_in_memory = false;
   /// Write trace.json (in memory without a directory), with this window; see trace().
   bool trace = false;
-  TraceWindow trace_window;
+  TraceWindow trace_window = {};
 };
 
 /// Refers to a declared table.

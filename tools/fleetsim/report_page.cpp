@@ -81,7 +81,7 @@ function fmtNum(v) {
   if (a >= 1e9) return +(v / 1e9).toPrecision(3) + "B";
   if (a >= 1e6) return +(v / 1e6).toPrecision(3) + "M";
   if (a >= 1e4) return +(v / 1e3).toPrecision(3) + "k";
-  return +v.toPrecision(3) + "";
+  return Number.isInteger(v) ? String(v) : +v.toPrecision(3) + "";
 }
 function fmtPct(v) { return v === null || !isFinite(v) ? "–" : +(100 * v).toPrecision(4) + "%"; }
 function fmtUsd(v) { return v === null || !isFinite(v) ? "–" : "$" + fmtNum(v); }
@@ -150,7 +150,11 @@ function lineChart(section, series, opt) {
   }
   if (ymin === undefined) { ymin = 0; ymax = 1; }
   if (opt.zero && ymin > 0) ymin = 0;
-  if (ymax <= ymin) { ymax = ymin + (Math.abs(ymin) || 1) * 0.1; ymin -= (Math.abs(ymin) || 1) * 0.1; }
+  // A flat series: open the range downwards when the top is fixed (shares: 100% stays the top).
+  if (ymax <= ymin) {
+    const pad = (Math.abs(ymin) || 1) * 0.1;
+    if (opt.ymax !== undefined) ymin = ymax - pad; else { ymax = ymin + pad; ymin -= pad; }
+  }
   const svg = el("svg", {viewBox: "0 0 " + W + " " + H, role: "img"});
   const sy = axes(svg, ymin, ymax, opt.yfmt);
   series.forEach((sr, k) => {
