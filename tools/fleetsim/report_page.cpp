@@ -183,6 +183,7 @@ function lineChart(section, series, opt) {
   body.appendChild(svg);
   legend(body, series);
   section.dataset.points = String(points);
+  section.dataset.series = String(series.length);
   return points;
 }
 
