@@ -96,7 +96,8 @@ function timeTicks() {
   for (let s = 0; s <= SPAN + 1e-9; s += step) out.push(s);
   return out;
 }
-function sx(s) { return M.l + (W - M.l - M.r) * s / SPAN; }
+function sxw(s, w) { return M.l + (w - M.l - M.r) * s / SPAN; }
+function sx(s) { return sxw(s, W); }
 function axes(svg, ymin, ymax, yfmt) {
   const sy = v => H - M.b - (H - M.t - M.b) * (v - ymin) / (ymax - ymin || 1);
   const step = niceStep(ymax - ymin, 5);
@@ -218,15 +219,15 @@ const charts = {
   },
   slo(sec, c) { lineChart(sec, c.series, {yfmt: fmtPct, ymax: 1, step: true}); },
   timeline(sec, c) {
-    const body = sec.querySelector(".body"), laneH = 44, lanes = c.lanes.slice();
+    const body = sec.querySelector(".body"), laneH = 44, lanes = c.lanes.slice(), WT = 1400, sx = s => sxw(s, WT);
     if (c.interrupts.length) lanes.push({name: "training", interrupts: c.interrupts});
-    const h = M.t + lanes.length * laneH + M.b, svg = el("svg", {viewBox: "0 0 " + W + " " + h, role: "img"});
+    const h = M.t + lanes.length * laneH + M.b, svg = el("svg", {viewBox: "0 0 " + WT + " " + h, role: "img"});
     let maxF = 1, points = 0;
     for (const l of c.lanes) for (const f of l.failures) maxF = Math.max(maxF, f[1]);
     const bw = Math.max(1.5, sx(c.bucket_s) - sx(0));
     lanes.forEach((l, i) => {
       const y0 = M.t + i * laneH, y1 = y0 + laneH - 6;
-      el("line", {x1: M.l, x2: W - M.r, y1: y1, y2: y1, class: "grid"}, svg);
+      el("line", {x1: M.l, x2: WT - M.r, y1: y1, y2: y1, class: "grid"}, svg);
       const label = el("text", {x: M.l - 6, y: y0 + laneH / 2, "text-anchor": "end"}, svg);
       label.textContent = l.name.length > 10 ? l.name.slice(0, 9) + "…" : l.name;
       el("title", {}, label).textContent = l.name;
@@ -251,7 +252,7 @@ const charts = {
       el("line", {x1: sx(s), x2: sx(s), y1: h - M.b, y2: h - M.b + 4, class: "axis"}, svg);
       el("text", {x: sx(s), y: h - M.b + 16, "text-anchor": "middle"}, svg).textContent = fmtTime(s);
     }
-    el("line", {x1: M.l, x2: W - M.r, y1: h - M.b, y2: h - M.b, class: "axis"}, svg);
+    el("line", {x1: M.l, x2: WT - M.r, y1: h - M.b, y2: h - M.b, class: "axis"}, svg);
     body.appendChild(svg);
     const cls = Object.entries(c.by_class || {}).map(([k, v]) => k + " " + v).join(", ");
     legend(body, [{name: "failures" + (cls ? " (" + cls + ")" : ""), color: "#2563eb"}, {name: "outage", color: "#f59e0b"}, {name: "training interruption", color: "#dc2626"}]);
