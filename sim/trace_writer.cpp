@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace fleetsim {
@@ -113,7 +114,7 @@ TrackId TraceWriter::track(uint32_t pid, std::string_view name) {
 CounterId TraceWriter::counter_track(uint32_t pid, std::string_view name) {
   check_open();
   if (pid == 0 || pid > next_tid_.size()) throw std::out_of_range("TraceWriter::counter_track: unknown pid");
-  counters_.push_back(Counter{pid, std::string(name), {}, std::nullopt, {}, SimTime::zero(), false});
+  counters_.push_back(Counter{pid, std::string(name), {}, {}, std::nullopt, {}, SimTime::zero(), false});
   return CounterId{static_cast<uint32_t>(counters_.size() - 1)};
 }
 
@@ -196,57 +197,89 @@ void TraceWriter::instant(TrackId id, SimTime t, std::string_view name, std::str
   emit_end_event();
 }
 
-void TraceWriter::write_counter(Counter& c, SimTime t, const std::string& args) {
+void TraceWriter::write_counter(Counter& c, SimTime t, const std::vector<double>& values) {
   emit_begin("C", c.pid, 0, c.name);
   emit_ts("ts", t.ticks());
-  buffer_ += ",\"args\":";
-  buffer_ += args;
+  buffer_ += ",\"args\":{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) buffer_ += ',';
+    append_json_string(buffer_, c.keys[i]);
+    buffer_ += ':';
+    append_json_double(buffer_, values[i]);
+  }
+  buffer_ += '}';
   emit_end_event();
-  c.last_args = args;
+  c.last = values;
   c.last_t = t;
 }
+
+namespace {
+// Equal as a counter shows them: NaN (written as null) equals NaN.
+bool same_values(const std::vector<double>& a, std::span<const CounterValue> b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i].second && !(std::isnan(a[i]) && std::isnan(b[i].second))) return false;
+  }
+  return true;
+}
+bool same_values(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i] && !(std::isnan(a[i]) && std::isnan(b[i]))) return false;
+  }
+  return true;
+}
+void assign_values(std::vector<double>& out, std::span<const CounterValue> values) {
+  out.resize(values.size());
+  for (size_t i = 0; i < values.size(); ++i) out[i] = values[i].second;
+}
+}  // namespace
 
 void TraceWriter::counter(CounterId id, SimTime t, std::span<const CounterValue> values) {
   check_open();
   Counter& c = counters_.at(id.index);
   if (t > window_.to) return;
-  scratch_ = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) scratch_ += ',';
-    append_json_string(scratch_, values[i].first);
-    scratch_ += ':';
-    append_json_double(scratch_, values[i].second);
+  // Series names rarely change; when they do, everything before counts as a different sample.
+  bool same_keys = c.keys.size() == values.size();
+  for (size_t i = 0; same_keys && i < values.size(); ++i) same_keys = c.keys[i] == values[i].first;
+  if (!same_keys) {
+    if (c.has_held && c.held_t < t && window_.contains(c.held_t)) write_counter(c, c.held_t, c.held);
+    c.has_held = false;
+    c.keys.assign(values.size(), std::string());
+    for (size_t i = 0; i < values.size(); ++i) c.keys[i].assign(values[i].first);
+    c.last.clear();
+    c.last_t.reset();
   }
-  scratch_ += '}';
   if (t < window_.from) {  // remembered, written at `from` once the window opens
-    c.held_args = scratch_;
+    assign_values(c.held, values);
     c.held_t = window_.from;
-    c.held = true;
+    c.has_held = true;
     return;
   }
   // A sample held from before the window (or a min-interval one) that is older than this one.
-  if (c.held && c.held_t < t && c.held_args != c.last_args &&
+  if (c.has_held && c.held_t < t && (!c.last_t || !same_values(c.last, c.held)) &&
       (!c.last_t || c.held_t >= *c.last_t + window_.min_counter_interval)) {
-    write_counter(c, c.held_t, c.held_args);
+    write_counter(c, c.held_t, c.held);
   }
-  c.held = false;
-  if (scratch_ == c.last_args) return;
+  c.has_held = false;
+  if (c.last_t && same_values(c.last, values)) return;
   if (c.last_t && t < *c.last_t + window_.min_counter_interval) {
-    c.held_args = scratch_;
+    assign_values(c.held, values);
     c.held_t = t;
-    c.held = true;
+    c.has_held = true;
     return;
   }
-  write_counter(c, t, scratch_);
+  assign_values(scratch_values_, values);
+  write_counter(c, t, scratch_values_);
 }
 
 void TraceWriter::finish(SimTime end, std::string_view other_data_json) {
   check_open();
   for (size_t i = 0; i < tracks_.size(); ++i) end_all(TrackId{static_cast<uint32_t>(i)}, end);
   for (auto& c : counters_) {
-    if (c.held && c.held_args != c.last_args && window_.contains(c.held_t) && c.held_t <= end)
-      write_counter(c, c.held_t, c.held_args);
-    c.held = false;
+    if (c.has_held && (!c.last_t || !same_values(c.last, c.held)) && window_.contains(c.held_t) && c.held_t <= end)
+      write_counter(c, c.held_t, c.held);
+    c.has_held = false;
   }
   buffer_ += "\n],\"displayTimeUnit\":\"ns\",\"otherData\":";
   buffer_ += other_data_json.empty() ? std::string_view("{}") : other_data_json;

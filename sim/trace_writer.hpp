@@ -125,28 +125,30 @@ class TraceWriter {
     std::vector<OpenSlice> open;
     size_t depth = 0;  // open.size() in use; entries beyond are kept for their string capacity
   };
+  // Values are compared as numbers and formatted only when written: most samples repeat the last.
   struct Counter {
     uint32_t pid;
     std::string name;
-    std::string last_args;           // args text last written ("" before any)
-    std::optional<SimTime> last_t;   // when last written
-    std::string held_args;           // a sample held back (min interval or before the window)
+    std::vector<std::string> keys;   // the series names of the last sample
+    std::vector<double> last;        // values last written
+    std::optional<SimTime> last_t;   // when last written (nullopt: never)
+    std::vector<double> held;        // a sample held back (min interval or before the window)
     SimTime held_t;
-    bool held = false;
+    bool has_held = false;
   };
 
   void emit_begin(std::string_view ph, uint32_t pid, uint32_t tid, std::string_view name);
   void emit_ts(std::string_view key, int64_t ns);
   void emit_end_event();
   void write_slice(const Track& tr, const OpenSlice& s, SimTime end);
-  void write_counter(Counter& c, SimTime t, const std::string& args);
+  void write_counter(Counter& c, SimTime t, const std::vector<double>& values);
   void maybe_flush();
   void check_open() const;
 
   std::unique_ptr<AtomicFile> file_;
   TraceWindow window_;
   std::string buffer_;
-  std::string scratch_;
+  std::vector<double> scratch_values_;
   std::vector<Track> tracks_;
   std::vector<Counter> counters_;
   std::vector<uint32_t> next_tid_;  // per pid
