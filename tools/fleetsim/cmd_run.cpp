@@ -118,7 +118,7 @@ int cmd_run(const Args& args) {
   po::variables_map vm;
   if (auto code = parse_command_line(args, "run", "fleetsim run scenarios/quickstart.json -o out/q --until 7d",
                                      "Simulates a scenario and writes its outputs (summary.json, utilization.csv, "
-                                     "events.jsonl, resolved.json, manifest.json) to a directory.",
+                                     "events.jsonl, resolved.json, manifest.json, trace.json, report.html) to a directory.",
                                      options, positional, vm))
     return *code;
   const bool quiet = vm.count("quiet") > 0;
