@@ -77,6 +77,7 @@ def main():
         check(len(text) < 1_000_000, "report.html stays under 1 MB (%d bytes)" % len(text))
 
         profile = os.path.join(tmp, "profile")
+        has_cost = os.path.exists(os.path.join(run, "cost.csv"))
         sections, _ = rendered_sections(chromium, page, profile)
         for chart in CHARTS:
             s = sections.get(chart)
@@ -84,15 +85,28 @@ def main():
             if s is None:
                 continue
             check("data-error" not in s, chart + ": drew without a script error (%s)" % s.get("data-error"))
-            if chart == "cost":
+            if chart == "cost" and not has_cost:
                 check(s.get("data-points") == "0" and s.get("data-empty") == "no cost model in this run",
                       "cost: says 'no cost model in this run' (%s)" % s)
             else:
                 check(int(s.get("data-points", "0")) > 0, chart + ": drew data (%s)" % s)
 
+        # Without a cost model's table: the cost chart says so.
+        run_nocost = os.path.join(tmp, "without-cost")
+        shutil.copytree(run, run_nocost)
+        if has_cost:
+            os.remove(os.path.join(run_nocost, "cost.csv"))
+        r = subprocess.run([fleetsim, "report", run_nocost, "-q"], capture_output=True, text=True)
+        check(r.returncode == 0, "fleetsim report exits 0 (%d: %s)" % (r.returncode, r.stderr))
+        sections, _ = rendered_sections(chromium, os.path.join(run_nocost, "report.html"), profile)
+        cost = sections.get("cost", {})
+        check(cost.get("data-points") == "0" and cost.get("data-empty") == "no cost model in this run",
+              "cost: says 'no cost model in this run' without cost.csv (%s)" % cost)
+        usable_series = sections.get("utilization", {}).get("data-series", "0")
+
         # With a cost model's table (hand-made fixture): spend against plan, and busy GPUs join utilization.
         run_cost = os.path.join(tmp, "with-cost")
-        shutil.copytree(run, run_cost)
+        shutil.copytree(run_nocost, run_cost)
         os.remove(os.path.join(run_cost, "report.html"))
         shutil.copy(os.path.join(source, "tests", "data", "report", "cost.csv"), run_cost)
         r = subprocess.run([fleetsim, "report", run_cost], capture_output=True, text=True)
@@ -104,7 +118,8 @@ def main():
         # 7,768,382.4 + 9,231,268.8 + 3,884,198.4 summed; the fleet-wide plan counted once.
         check("spent $20.9M, plan $24.8M (under by $3.92M)" in dom, "cost: end-of-run spend and plan figures")
         util = sections.get("utilization", {})
-        check(util.get("data-series") == "6", "utilization: 3 usable + 3 busy series (%s)" % util)
+        check(usable_series == "3" and util.get("data-series") == "6",
+              "utilization: 3 usable series, and 3 busy ones with cost.csv (%s, %s)" % (usable_series, util))
 
         # Not a run directory: exit 66 (EX_NOINPUT), no page written.
         empty = os.path.join(tmp, "empty")

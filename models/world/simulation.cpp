@@ -63,6 +63,10 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
     recorder.trace_metadata()["scenario"] = scenario.run.name;
     recorder.trace_metadata()["trace_level"] = trace_level_name(options.trace_level);
     recorder.trace_metadata()["start"] = format_utc_ns(scenario.run.start_unix_ns);
+    if (options.trace_from > SimTime::zero())
+      recorder.trace_metadata()["trace_from"] = format_duration(options.trace_from.since_epoch());
+    if (options.trace_to < SimTime::max())
+      recorder.trace_metadata()["trace_to"] = format_duration(options.trace_to.since_epoch());
   }
   // Connected before the World exists, so it sees every event and row from the first.
   TraceTranslator tracer(recorder, options.trace_level);

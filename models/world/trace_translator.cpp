@@ -66,8 +66,9 @@ const std::vector<std::string_view> kUtilizationColumns = {"time_ns", "region", 
 const std::vector<std::string_view> kInferenceColumns = {
     "time_ns", "service", "region", "replicas_up", "replicas_extra", "late", "failed", "ttft_p99_s", "e2e_p99_s",
     "arrived", "completed"};
-const std::vector<std::string_view> kCostColumns = {"time_ns", "region", "accelerator", "power_kw", "cumulative_usd",
-                                                    "gpus_busy", "gpus_idle", "gpus_failed"};
+const std::vector<std::string_view> kCostColumns = {"time_ns",     "region",     "accelerator", "power_kw",
+                                                    "cumulative_usd", "gpus_busy", "gpus_idle", "gpus_failed",
+                                                    "fleet_cumulative_usd", "commitment_plan_usd"};
 
 }  // namespace
 
@@ -89,6 +90,8 @@ struct TraceTranslator::Impl {
   TraceLevel level;
   Connection on_event, on_row;
   uint32_t training_pid = 0;
+  uint32_t fleet_pid = 0;
+  CounterId fleet_spend;
   std::unordered_map<std::string, TrackId> jobs;
   std::unordered_map<std::string, Region> regions;
   std::vector<TableMap> tables;  // by TableId
@@ -341,6 +344,15 @@ struct TraceTranslator::Impl {
           w.counter(counter(r, "GPUs paid", acc), t,
                     {{"busy", number_at(cells, c[5])}, {"idle", number_at(cells, c[6])},
                      {"failed", number_at(cells, c[7])}});
+        // Fleet-wide spend against the commitment's plan: the same in every row of an instant, so the
+        // counter's repeat check writes it once per instant.
+        if (c[8] != kNoColumn) {
+          if (fleet_pid == 0) fleet_pid = w.process("fleet", 2);
+          if (!fleet_spend.valid()) fleet_spend = w.counter_track(fleet_pid, "spend vs commitment USD");
+          const double plan = c[9] != kNoColumn ? number_at(cells, c[9]) : std::nan("");
+          if (std::isnan(plan)) w.counter(fleet_spend, t, {{"spent", number_at(cells, c[8])}});
+          else w.counter(fleet_spend, t, {{"spent", number_at(cells, c[8])}, {"plan", plan}});
+        }
         break;
       }
       default: break;

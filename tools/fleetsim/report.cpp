@@ -115,11 +115,14 @@ json cost_chart(const fs::path& dir, int64_t span) {
   CsvReader c(dir / "cost.csv");
   if (!c.ok()) return empty_chart("no cost model in this run");
   if (!c.has({"time_ns", "cumulative_usd"})) return empty_chart("cost.csv has no cumulative_usd column");
-  const size_t t = c.column("time_ns"), cum = c.column("cumulative_usd"), plan = c.column("commitment_plan_usd");
-  // Per instant: spend summed over (region, accelerator) rows. The plan is fleet-wide when every row
-  // of an instant carries the same value (counted once), a per-row share otherwise (summed).
+  const size_t t = c.column("time_ns"), cum = c.column("cumulative_usd"), plan = c.column("commitment_plan_usd"),
+               fleet = c.column("fleet_cumulative_usd");
+  // Per instant: the fleet's spend (fleet_cumulative_usd, the same in every row of an instant, when
+  // the table has it; else cumulative_usd summed over the (region, accelerator) rows). The plan is
+  // fleet-wide when every row of an instant carries the same value (counted once; the cost model
+  // writes it so), a per-row share otherwise (summed).
   struct At {
-    double spend = 0, plan_sum = 0, plan_first = NAN;
+    double spend = 0, fleet_spend = NAN, plan_sum = 0, plan_first = NAN;
     bool plan_same = true, any_plan = false;
   };
   std::map<int64_t, At> at;
@@ -127,6 +130,7 @@ json cost_chart(const fs::path& dir, int64_t span) {
     At& a = at[c.integer(t)];
     const double s = c.number(cum);
     if (std::isfinite(s)) a.spend += s;
+    if (fleet != CsvReader::npos && std::isnan(a.fleet_spend)) a.fleet_spend = c.number(fleet);
     if (plan != CsvReader::npos) {
       const double p = c.number(plan);
       if (!std::isfinite(p)) continue;
@@ -139,7 +143,7 @@ json cost_chart(const fs::path& dir, int64_t span) {
   if (at.empty()) return empty_chart("cost.csv has no rows");
   std::vector<Point> spend, planned;
   for (const auto& [time, a] : at) {
-    spend.push_back({time, a.spend});
+    spend.push_back({time, std::isfinite(a.fleet_spend) ? a.fleet_spend : a.spend});
     if (a.any_plan) planned.push_back({time, a.plan_same ? a.plan_first : a.plan_sum});
   }
   json series = json::array();
@@ -216,25 +220,29 @@ json timeline_chart(const fs::path& dir, int64_t span) {
     const bool intr = line.find("\"kind\":\"training_interrupt\"") != std::string::npos;
     if (!fail && !outage && !intr) continue;
     const json e = json::parse(line, nullptr, false);
-    if (e.is_discarded() || !e.contains("time_ns")) continue;
-    const int64_t t = e["time_ns"].get<int64_t>();
-    const std::string kind = e.value("kind", "");
-    const std::string path = e.value("path", "");
-    if (kind == "failure") {
-      ++lanes[region_of(path)].failures[t / width];
-      ++by_class[e.value("class", "other")];
-    } else if (kind == "outage_start") {
-      lanes[region_of(path)].open[e.value("outage", path)] = {
-          t, e.value("outage_kind", "") + " outage: " + e.value("cause", "") + " (" + path + ")"};
-    } else if (kind == "outage_end") {
-      Lane& l = lanes[region_of(path)];
-      auto it = l.open.find(e.value("outage", path));
-      if (it != l.open.end()) {
-        l.outages.push_back(json::array({it->second.first / 1'000'000'000, t / 1'000'000'000, it->second.second}));
-        l.open.erase(it);
+    if (e.is_discarded() || !e.contains("time_ns") || !e["time_ns"].is_number_integer()) continue;
+    try {
+      const int64_t t = e["time_ns"].get<int64_t>();
+      const std::string kind = e.value("kind", "");
+      const std::string path = e.value("path", "");
+      if (kind == "failure") {
+        ++lanes[region_of(path)].failures[t / width];
+        ++by_class[e.value("class", "other")];
+      } else if (kind == "outage_start") {
+        lanes[region_of(path)].open[e.value("outage", path)] = {
+            t, e.value("outage_kind", "") + " outage: " + e.value("cause", "") + " (" + path + ")"};
+      } else if (kind == "outage_end") {
+        Lane& l = lanes[region_of(path)];
+        auto it = l.open.find(e.value("outage", path));
+        if (it != l.open.end()) {
+          l.outages.push_back(json::array({it->second.first / 1'000'000'000, t / 1'000'000'000, it->second.second}));
+          l.open.erase(it);
+        }
+      } else if (kind == "training_interrupt") {
+        interrupts.push_back(json::array({t / 1'000'000'000, e.value("job", "") + ": " + e.value("cause", "")}));
       }
-    } else if (kind == "training_interrupt") {
-      interrupts.push_back(json::array({t / 1'000'000'000, e.value("job", "") + ": " + e.value("cause", "")}));
+    } catch (const json::exception&) {
+      continue;  // a field of an unexpected type (another tool's line): not drawn
     }
   }
   json out_lanes = json::array();
@@ -260,7 +268,10 @@ std::string build_report_data(const fs::path& dir) {
   const json summary = json::parse(text.str(), nullptr, false);
   if (summary.is_discarded() || !summary.is_object())
     throw ReportInputError(fmt::format("{}: summary.json is not a JSON object", (dir / "summary.json").string()));
-  const int64_t span = summary.value("simulated_until_ns", int64_t{0});
+  if (!summary.contains("simulated_until_ns") || !summary["simulated_until_ns"].is_number_integer())
+    throw ReportInputError(fmt::format("{}: summary.json has no integer \"simulated_until_ns\"",
+                                       (dir / "summary.json").string()));
+  const int64_t span = summary["simulated_until_ns"].get<int64_t>();
   json data;
   data["summary"] = summary;
   data["span_s"] = span / 1'000'000'000;

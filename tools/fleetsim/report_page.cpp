@@ -299,7 +299,7 @@ function summaryTable(sec) {
     const walk = (o, prefix, depth) => {
       for (const [k, v] of Object.entries(o)) {
         if (v !== null && typeof v === "object") { if (depth < 2) walk(v, prefix + k + " / ", depth + 1); }
-        else add(prefix + k, typeof v === "number" ? (k.endsWith("_usd") ? fmtUsd(v) : fmtNum(v)) : String(v));
+        else add(prefix + k, typeof v === "number" ? (k === "usd" || k.endsWith("_usd") ? fmtUsd(v) : fmtNum(v)) : String(v));
       }
     };
     walk(cost, "", 0);
