@@ -46,10 +46,37 @@ const Cell* RecordedEvent::find(std::string_view key) const {
   return nullptr;
 }
 
+std::string_view PublishedEvent::text(std::string_view key) const {
+  const Cell* c = find(key);
+  if (!c) return {};
+  if (const auto* s = std::get_if<std::string>(c)) return *s;
+  return {};
+}
+
+std::optional<double> PublishedEvent::number(std::string_view key) const {
+  const Cell* c = find(key);
+  if (!c) return std::nullopt;
+  if (const auto* i = std::get_if<int64_t>(c)) return static_cast<double>(*i);
+  if (const auto* d = std::get_if<double>(c)) return *d;
+  return std::nullopt;
+}
+
+const Cell* PublishedEvent::find(std::string_view key) const {
+  for (const auto& [k, v] : fields) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
 Recorder::Recorder(RecorderOptions options) : options_(std::move(options)) {
   keep_ = options_.directory.empty() || options_.keep_in_memory;
   if (!options_.directory.empty()) {
     events_ = std::make_unique<JsonlWriter>(options_.directory / "events.jsonl");
+  }
+  if (options_.trace) {
+    trace_ = options_.directory.empty()
+                 ? std::make_unique<TraceWriter>(options_.trace_window)
+                 : std::make_unique<TraceWriter>(options_.directory / "trace.json", options_.trace_window);
   }
 }
 
@@ -59,8 +86,16 @@ void Recorder::abandon() noexcept {
   if (finished_) return;
   abandoned_ = true;
   if (events_) events_->discard();
+  if (trace_) trace_->discard();
   for (auto& t : tables_) {
     if (t.writer) t.writer->discard();
+  }
+}
+
+void Recorder::rethrow_listener_error() {
+  if (listener_error_) {
+    auto e = std::exchange(listener_error_, nullptr);
+    std::rethrow_exception(e);
   }
 }
 
@@ -109,6 +144,8 @@ void Recorder::write_row(TableId id, std::span<const CellView> cells) {
     throw std::invalid_argument(fmt::format("row for table \"{}\" has {} fields, the table has {} columns", t.name,
                                             cells.size(), t.columns.size()));
   }
+  rethrow_listener_error();
+  on_row.emit(id, cells);
   if (t.writer) t.writer->write_row(cells);
   if (keep_) {
     std::vector<Cell> r;
@@ -121,6 +158,9 @@ void Recorder::write_row(TableId id, std::span<const CellView> cells) {
 Recorder::EventBuilder Recorder::event(SimTime t, std::string_view kind) {
   check_open("event");
   if (event_open_) throw std::logic_error("Recorder::event while another event builder is alive");
+  rethrow_listener_error();
+  tap_size_ = 0;
+  tap_time_ = t;
   std::string& out = events_ ? events_->begin_line() : (scratch_.clear(), scratch_);
   event_open_ = true;
   open_kind_.assign(kind);
@@ -144,6 +184,19 @@ void Recorder::close_event(JsonObjectWriter& obj) noexcept {
   event_open_ = false;
 }
 
+// Called from the builder's destructor, which must not throw: a listener's exception waits in
+// listener_error_ for the next call into the recorder.
+void Recorder::publish_event() noexcept {
+  if (on_event.empty()) return;
+  try {
+    const PublishedEvent ev{tap_time_, open_kind_,
+                            std::span<const std::pair<std::string, Cell>>(tap_fields_.data(), tap_size_)};
+    on_event.emit(ev);
+  } catch (...) {
+    if (!listener_error_) listener_error_ = std::current_exception();
+  }
+}
+
 void Recorder::abort_event() noexcept {
   if (events_) events_->discard_line();
   if (keep_ && !memory_events_.empty()) memory_events_.pop_back();
@@ -160,6 +213,7 @@ Recorder::EventBuilder::~EventBuilder() {
   if (std::uncaught_exceptions() > uncaught_at_start_) {
     rec_->abort_event();
   } else {
+    rec_->publish_event();  // before close_event: open_kind_ is still this event's
     rec_->close_event(obj_);
   }
 }
@@ -173,6 +227,17 @@ Recorder::EventBuilder& Recorder::EventBuilder::field(std::string_view key, Cell
     case CellView::Type::String: obj_.field(key, value.as_string()); break;
   }
   if (rec_->keep_) rec_->memory_events_.back().fields.emplace_back(std::string(key), to_cell(value));
+  if (!rec_->on_event.empty()) {
+    auto& tap = rec_->tap_fields_;
+    if (rec_->tap_size_ == tap.size()) tap.emplace_back();
+    auto& [k, v] = tap[rec_->tap_size_++];
+    k.assign(key);
+    if (value.type() == CellView::Type::String && std::holds_alternative<std::string>(v)) {
+      std::get<std::string>(v).assign(value.as_string());  // reuses the string's capacity
+    } else {
+      v = to_cell(value);
+    }
+  }
   return *this;
 }
 
@@ -229,11 +294,22 @@ std::string Recorder::summary_text(const RunInfo& info) const {
 void Recorder::finish(const RunInfo& info) {
   check_open("finish");
   if (event_open_) throw std::logic_error("Recorder::finish while an event builder is alive");
+  rethrow_listener_error();
   std::string text = summary_text(info);
+  if (trace_) {
+    nlohmann::json other = trace_metadata_;
+    other["seed"] = info.seed;
+    other["scenario_hash"] = info.scenario_hash;
+    other["version"] = info.version;
+    other["complete"] = info.complete;
+    other["simulated_until"] = format_duration(info.simulated_until.since_epoch());
+    trace_->finish(info.simulated_until, other.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
   if (events_) events_->commit();
   for (auto& t : tables_) {
     if (t.writer) t.writer->commit();
   }
+  if (trace_) trace_->commit();
   // Last: its presence says every other file is complete.
   if (!options_.directory.empty()) write_file_atomically(options_.directory / "summary.json", text);
   final_summary_ = std::move(text);

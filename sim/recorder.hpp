@@ -27,19 +27,25 @@
 // The directory must exist (the CLI creates it after its overwrite checks). Not thread-safe: one
 // recorder per simulation, used from the engine's thread.
 //
-// A Chrome/Perfetto trace writer (STYLE.md 2.3) will be one more writer owned here like the events
-// file: opened in the constructor when enabled by an option, fed through a builder, committed in
-// finish() before summary.json.
+// trace.json (sim/trace_writer.hpp, STYLE.md 2.3) is one more writer owned here: opened in the
+// constructor when RecorderOptions::trace is set, fed by whoever listens to on_event / on_row (the
+// recorder itself knows nothing of what a trace should show), finished and committed in finish()
+// before summary.json. A listener that throws from on_event (say, the trace's disk filled up) does
+// not unwind the model that published: the error is kept and rethrown by the next call into the
+// recorder, at the latest by finish().
 #pragma once
 
 #include "sim/csv_writer.hpp"
 #include "sim/jsonl_writer.hpp"
+#include "sim/signal.hpp"
 #include "sim/time.hpp"
+#include "sim/trace_writer.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <array>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -60,6 +66,9 @@ struct RecorderOptions {
   /// Also keep rows and events in memory when writing files (tests comparing both). Memory grows
   /// with every row and event, so the CLI leaves this off.
   bool keep_in_memory = false;
+  /// Write trace.json (in memory without a directory), with this window; see trace().
+  bool trace = false;
+  TraceWindow trace_window = {};
 };
 
 /// Refers to a declared table.
@@ -81,6 +90,18 @@ struct RecordedEvent {
   std::string json;                                  // the exact line of events.jsonl (no LF)
   /// The value of a field, or nullptr if the event has none of that name.
   const Cell* find(std::string_view key) const;
+};
+
+/// An event as its listeners see it (Recorder::on_event), valid during the call only.
+struct PublishedEvent {
+  SimTime time;
+  std::string_view kind;
+  std::span<const std::pair<std::string, Cell>> fields;  // in publication order, without time/kind
+  const Cell* find(std::string_view key) const;
+  /// The text of a string field, empty if absent or not text.
+  std::string_view text(std::string_view key) const;
+  /// A numeric field (integer or double) as double; nullopt if absent or not a number.
+  std::optional<double> number(std::string_view key) const;
 };
 
 /// What the run reached, for summary.json. Filled in by the CLI from the engine and the scenario.
@@ -128,6 +149,18 @@ class Recorder {
   /// temporary). One builder at a time (std::logic_error otherwise). If an exception leaves the
   /// builder's scope, the partial event is dropped.
   EventBuilder event(SimTime t, std::string_view kind);
+
+  // ---- listeners and the trace ----
+
+  /// Every event, once complete. Connecting makes each event copy its fields (only then).
+  Signal<const PublishedEvent&> on_event;
+  /// Every row, with the table it goes to (cells valid during the call only).
+  Signal<TableId, std::span<const CellView>> on_row;
+  /// The trace writer, or nullptr when RecorderOptions::trace is off.
+  TraceWriter* trace() { return trace_.get(); }
+  const TraceWriter* trace() const { return trace_.get(); }
+  /// Extra keys for the trace's otherData (besides the run fields finish() adds).
+  nlohmann::json& trace_metadata() { return trace_metadata_; }
 
   // ---- summary ----
 
@@ -177,6 +210,8 @@ class Recorder {
   void check_open(const char* what) const;
   void close_event(JsonObjectWriter& obj) noexcept;
   void abort_event() noexcept;
+  void publish_event() noexcept;
+  void rethrow_listener_error();
 
   RecorderOptions options_;
   bool keep_ = false;
@@ -192,6 +227,13 @@ class Recorder {
   uint64_t events_published_ = 0;
   nlohmann::json summary_ = nlohmann::json::object();
   std::string final_summary_;
+  std::unique_ptr<TraceWriter> trace_;
+  nlohmann::json trace_metadata_ = nlohmann::json::object();
+  // The event being built, for on_event: entries beyond tap_size_ are kept for their capacity.
+  std::vector<std::pair<std::string, Cell>> tap_fields_;
+  size_t tap_size_ = 0;
+  SimTime tap_time_;
+  std::exception_ptr listener_error_;
 };
 
 /// Adds fields to an event line; see Recorder::event. Keys are written in call order after time_ns,

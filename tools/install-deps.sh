@@ -7,4 +7,5 @@ apt-get install -y -q --no-install-recommends \
   ca-certificates cmake ninja-build g++ make \
   libboost-graph-dev libboost-program-options-dev libeigen3-dev nlohmann-json3-dev libfmt-dev catch2 \
   python3 python3-jsonschema \
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin \
+  chromium

@@ -35,6 +35,18 @@ std::string utc_now() {
   return format_utc_ns(ns / 1'000'000'000 * 1'000'000'000);
 }
 
+// The trace's window, and its counters' thinning: at most about kCounterPointsPerWindow points per
+// counter over the window, so a 7-year hourly run does not write 61,000 points per counter.
+constexpr int64_t kCounterPointsPerWindow = 4000;
+TraceWindow trace_window(const SimulationOptions& o, SimTime horizon) {
+  TraceWindow w;
+  w.from = o.trace_from;
+  w.to = o.trace_to;
+  const SimTime end = std::min(w.to, horizon);
+  if (end > w.from) w.min_counter_interval = Duration::ns((end - w.from).ticks() / kCounterPointsPerWindow);
+  return w;
+}
+
 }  // namespace
 
 SimulationResult simulate(const Scenario& scenario, const SimulationOptions& options) {
@@ -42,11 +54,25 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
   const std::string started_at = utc_now();
   Engine engine;
   RngStreams streams(scenario.run.seed);
-  Recorder recorder(RecorderOptions{.directory = options.directory, .keep_in_memory = false});
+  const SimTime horizon = SimTime::zero() + scenario.run.horizon;
+  Recorder recorder(RecorderOptions{.directory = options.directory,
+                                    .keep_in_memory = false,
+                                    .trace = options.trace_level != TraceLevel::None,
+                                    .trace_window = trace_window(options, horizon)});
+  if (recorder.trace()) {
+    recorder.trace_metadata()["scenario"] = scenario.run.name;
+    recorder.trace_metadata()["trace_level"] = trace_level_name(options.trace_level);
+    recorder.trace_metadata()["start"] = format_utc_ns(scenario.run.start_unix_ns);
+    if (options.trace_from > SimTime::zero())
+      recorder.trace_metadata()["trace_from"] = format_duration(options.trace_from.since_epoch());
+    if (options.trace_to < SimTime::max())
+      recorder.trace_metadata()["trace_to"] = format_duration(options.trace_to.since_epoch());
+  }
+  // Connected before the World exists, so it sees every event and row from the first.
+  TraceTranslator tracer(recorder, options.trace_level);
   World world(scenario, engine, streams, recorder);
   world.start();
 
-  const SimTime horizon = SimTime::zero() + scenario.run.horizon;
   Progress progress(options.progress, SimTime::zero(), horizon);
   bool interrupted = false;
   engine.set_periodic_hook(kHookEveryEvents, [&] {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "models/world/scenario.hpp"
+#include "models/world/trace_translator.hpp"
 #include "sim/progress.hpp"
 
 #include <atomic>
@@ -22,6 +23,10 @@ struct SimulationOptions {
   ProgressMode progress = ProgressMode::Never;
   const std::atomic<bool>* interrupt = nullptr;  ///< set (by a SIGINT handler) to stop at the next check
   std::string command_line;              ///< for manifest.json
+  /// trace.json: what it shows (None: no file) and the window of simulated time it covers.
+  TraceLevel trace_level = TraceLevel::None;
+  SimTime trace_from = SimTime::zero();
+  SimTime trace_to = SimTime::max();
 };
 
 struct SimulationResult {

@@ -7,6 +7,7 @@
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"
 #include "tools/fleetsim/options.hpp"
+#include "tools/fleetsim/report.hpp"
 #include "tools/fleetsim/summary_text.hpp"
 
 #include <fmt/format.h>
@@ -60,6 +61,30 @@ std::optional<int> prepare_output(const fs::path& dir, bool force) {
   return std::nullopt;
 }
 
+// --trace-level, --trace-from, --trace-to into the simulation options; an exit code on bad values.
+std::optional<int> parse_trace_options(const std::string& level, const std::string& from, const std::string& to,
+                                       SimulationOptions& sim) {
+  const auto parsed = parse_trace_level(level);
+  if (!parsed) {
+    fmt::print(stderr, "error: fleetsim run: --trace-level expects none, summary, jobs or all, got \"{}\"\n", level);
+    return exit_code::usage;
+  }
+  sim.trace_level = *parsed;
+  try {
+    if (!from.empty()) sim.trace_from = SimTime::zero() + parse_duration(from);
+    if (!to.empty()) sim.trace_to = SimTime::zero() + parse_duration(to);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: fleetsim run: --trace-from/--trace-to expect a time such as 19d or 36h: {}\n",
+               e.what());
+    return exit_code::usage;
+  }
+  if (sim.trace_to < sim.trace_from) {
+    fmt::print(stderr, "error: fleetsim run: --trace-to ({}) is before --trace-from ({})\n", to, from);
+    return exit_code::usage;
+  }
+  return std::nullopt;
+}
+
 std::string join_command_line(const Args& args) {
   std::string s = "fleetsim run";
   for (const auto& a : args) s += " " + a;
@@ -72,6 +97,7 @@ int cmd_run(const Args& args) {
   po::options_description options("Options");
   std::string scenario_path, out_dir, until, progress = "auto";
   std::vector<std::string> sets;
+  std::string trace_level = "jobs", trace_from, trace_to;
   uint64_t seed = 0;
   options.add_options()
       ("scenario", po::value(&scenario_path)->required(), "scenario file (JSON)")
@@ -81,13 +107,18 @@ int cmd_run(const Args& args) {
       ("set", po::value(&sets)->composing(), "override a scenario value: --set /json/pointer=value (repeatable)")
       ("force", "overwrite the outputs of a previous run in a non-empty output directory")
       ("quiet,q", "print only errors")
-      ("progress", po::value(&progress), "progress line on stderr: auto (when a terminal), always, never");
+      ("progress", po::value(&progress), "progress line on stderr: auto (when a terminal), always, never")
+      ("trace-level", po::value(&trace_level), "trace.json: none, summary (outages, counters), jobs (+ job and "
+       "service states, failures; default), all (+ repairs, stragglers, checkpoints, latency counters)")
+      ("trace-from", po::value(&trace_from), "trace only from this simulated time on, e.g. 19d")
+      ("trace-to", po::value(&trace_to), "trace only up to this simulated time, e.g. 21d")
+      ("no-report", "do not write report.html (`fleetsim report DIR` writes it later)");
   po::positional_options_description positional;
   positional.add("scenario", 1);
   po::variables_map vm;
   if (auto code = parse_command_line(args, "run", "fleetsim run scenarios/quickstart.json -o out/q --until 7d",
                                      "Simulates a scenario and writes its outputs (summary.json, utilization.csv, "
-                                     "events.jsonl, resolved.json, manifest.json) to a directory.",
+                                     "events.jsonl, resolved.json, manifest.json, trace.json, report.html) to a directory.",
                                      options, positional, vm))
     return *code;
   const bool quiet = vm.count("quiet") > 0;
@@ -104,6 +135,7 @@ int cmd_run(const Args& args) {
     return exit_code::usage;
   }
   if (quiet) sim.progress = ProgressMode::Never;
+  if (auto code = parse_trace_options(trace_level, trace_from, trace_to, sim)) return *code;
   try {
     for (const auto& s : sets) load.overrides.push_back(parse_override(s));
   } catch (const std::invalid_argument& e) {
@@ -140,6 +172,17 @@ int cmd_run(const Args& args) {
     return exit_code::software;
   }
   std::signal(SIGINT, SIG_DFL);
+  if (!vm.count("no-report")) {
+    try {
+      write_report(dir);
+    } catch (const OutputError& e) {
+      fmt::print(stderr, "error: {}\n", e.what());
+      return e.kind() == OutputError::Kind::Create ? exit_code::cant_create : exit_code::io_error;
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "error: report.html: {}\n", e.what());
+      return exit_code::software;
+    }
+  }
   if (!quiet) fmt::print("{}", format_run_summary(scenario, result, dir.string()));
   return result.complete ? exit_code::ok : exit_code::interrupted;
 }

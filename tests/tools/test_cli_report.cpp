@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+// The trace and report options of `fleetsim run` and the `fleetsim report` command: bad values,
+// what is written by default and on request, determinism, exit codes. (Rendering in a browser is
+// tests/report_check.py.)
+#include "tests/support/files.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+using fleetsim::test::read_all;
+using fleetsim::test::TempDir;
+using json = nlohmann::json;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string err;
+};
+
+Result run_fleetsim(const std::string& args, const TempDir& tmp) {
+  const auto err = tmp.path / "stderr.txt";
+  const std::string cmd =
+      fmt::format("cd '{}' && '{}' {} >/dev/null 2>'{}'", FLEETSIM_SOURCE_DIR, FLEETSIM_EXE, args, err.string());
+  const int status = std::system(cmd.c_str());
+  return Result{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_all(err)};
+}
+
+// Failures only: no training, no inference, no cost model.
+const char* const kSmall = R"({"name": "small", "seed": 3, "start": "2025-10-01T00:00:00Z", "horizon": "20d",
+  "fleet": {"regions": [{"name": "us-east-1", "zones": [{"name": "az1", "datacenters": [
+    {"name": "dc1", "instance": "p5.48xlarge", "nodes": 64}]}]}]},
+  "failures": {"presets": ["llama3-405b"]}})";
+
+// The data the page carries (the JSON inside <script id="data">).
+json report_data(const std::string& page) {
+  const std::string open = "<script type=\"application/json\" id=\"data\">";
+  const size_t a = page.find(open);
+  const size_t b = page.find("</script>", a);
+  REQUIRE(a != std::string::npos);
+  REQUIRE(b != std::string::npos);
+  return json::parse(page.substr(a + open.size(), b - a - open.size()));
+}
+
+}  // namespace
+
+TEST_CASE("cli report: bad trace options are usage errors", "[cli]") {
+  TempDir tmp("clireport");
+  std::ofstream(tmp.path / "s.json") << kSmall;
+  const std::string s = (tmp.path / "s.json").string();
+  const std::string out = (tmp.path / "out").string();
+  auto r = run_fleetsim(fmt::format("run {} -o {} --trace-level verbose", s, out), tmp);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--trace-level expects none, summary, jobs or all, got \"verbose\""));
+  r = run_fleetsim(fmt::format("run {} -o {} --trace-from soon", s, out), tmp);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--trace-from/--trace-to expect a time"));
+  r = run_fleetsim(fmt::format("run {} -o {} --trace-from 2d --trace-to 1d", s, out), tmp);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("before --trace-from"));
+  CHECK_FALSE(fs::exists(tmp.path / "out" / "summary.json"));
+}
+
+TEST_CASE("cli report: a run writes trace.json and report.html by default, byte-identical on rerun", "[cli]") {
+  TempDir tmp("clireport");
+  std::ofstream(tmp.path / "s.json") << kSmall;
+  const std::string s = (tmp.path / "s.json").string();
+  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q", s, (tmp.path / "a").string()), tmp).code == 0);
+  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q", s, (tmp.path / "b").string()), tmp).code == 0);
+  for (const char* f : {"trace.json", "report.html"}) {
+    INFO(f);
+    REQUIRE(fs::exists(tmp.path / "a" / f));
+    CHECK(read_all(tmp.path / "a" / f) == read_all(tmp.path / "b" / f));
+  }
+  const json trace = json::parse(read_all(tmp.path / "a" / "trace.json"));
+  CHECK(trace["otherData"]["trace_level"] == "jobs");
+  CHECK(trace["otherData"]["scenario"] == "small");
+
+  // The page says what the run lacks instead of drawing empty charts.
+  const json data = report_data(read_all(tmp.path / "a" / "report.html"));
+  CHECK(data["charts"]["cost"]["empty"] == "no cost model in this run");
+  CHECK(data["charts"]["training"]["empty"] == "no training jobs in this run");
+  CHECK(data["charts"]["latency"]["empty"] == "no inference services in this run");
+  CHECK(data["charts"]["utilization"]["usable"].size() == 1);  // one (region, accelerator)
+  CHECK(data["charts"]["timeline"]["lanes"].size() == 1);
+  CHECK(data["summary"]["scenario"]["name"] == "small");
+}
+
+TEST_CASE("cli report: --trace-level none and --no-report write neither; --force removes old ones", "[cli]") {
+  TempDir tmp("clireport");
+  std::ofstream(tmp.path / "s.json") << kSmall;
+  const std::string s = (tmp.path / "s.json").string();
+  const std::string out = (tmp.path / "out").string();
+  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q", s, out), tmp).code == 0);
+  REQUIRE(fs::exists(tmp.path / "out" / "trace.json"));
+  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q --force --trace-level none --no-report", s, out), tmp).code == 0);
+  CHECK(fs::exists(tmp.path / "out" / "summary.json"));
+  CHECK_FALSE(fs::exists(tmp.path / "out" / "trace.json"));
+  CHECK_FALSE(fs::exists(tmp.path / "out" / "report.html"));
+}
+
+TEST_CASE("cli report: fleetsim report rebuilds the page, and refuses a directory that is not a run", "[cli]") {
+  TempDir tmp("clireport");
+  std::ofstream(tmp.path / "s.json") << kSmall;
+  const std::string out = (tmp.path / "out").string();
+  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q --no-report", (tmp.path / "s.json").string(), out), tmp).code == 0);
+  REQUIRE(run_fleetsim(fmt::format("report {} -q", out), tmp).code == 0);
+  CHECK(fs::exists(tmp.path / "out" / "report.html"));
+  const fs::path elsewhere = tmp.path / "page.html";
+  REQUIRE(run_fleetsim(fmt::format("report {} -o {} -q", out, elsewhere.string()), tmp).code == 0);
+  CHECK(read_all(elsewhere) == read_all(tmp.path / "out" / "report.html"));
+
+  fs::create_directories(tmp.path / "empty");
+  const auto r = run_fleetsim(fmt::format("report {}", (tmp.path / "empty").string()), tmp);
+  CHECK(r.code == 66);
+  CHECK_THAT(r.err, Catch::Contains("no summary.json"));
+  CHECK_FALSE(fs::exists(tmp.path / "empty" / "report.html"));
+  CHECK(run_fleetsim("report", tmp).code == 2);  // no directory given
+}

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: Apache-2.0
+// The data behind report.html, read from a run directory's files (docs/report.md).
+#include "tools/fleetsim/report.hpp"
+
+#include "sim/atomic_file.hpp"
+#include "tools/fleetsim/csv_read.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fleetsim::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+struct Point {
+  int64_t t_ns;
+  double v;
+};
+
+enum class Keep { MinMax, Last };
+
+// At most two points per bucket (min and max, in time order) for levels, one (the last) for running
+// totals. Series already short enough are kept whole.
+std::vector<Point> downsample(const std::vector<Point>& pts, int64_t span_ns, Keep keep) {
+  if (pts.size() <= static_cast<size_t>(2 * kReportBuckets) || span_ns <= 0) return pts;
+  const int64_t width = std::max<int64_t>(1, span_ns / kReportBuckets);
+  std::vector<Point> out;
+  size_t i = 0;
+  while (i < pts.size()) {
+    const int64_t bucket = pts[i].t_ns / width;
+    size_t lo = i, hi = i, last = i;
+    for (; i < pts.size() && pts[i].t_ns / width == bucket; ++i) {
+      if (pts[i].v < pts[lo].v) lo = i;
+      if (pts[i].v > pts[hi].v) hi = i;
+      last = i;
+    }
+    if (keep == Keep::Last) {
+      out.push_back(pts[last]);
+    } else {
+      out.push_back(pts[std::min(lo, hi)]);
+      if (lo != hi) out.push_back(pts[std::max(lo, hi)]);
+    }
+  }
+  return out;
+}
+
+// Five significant digits: what a chart can show, at a third of the text.
+json round5(double v) {
+  if (!std::isfinite(v)) return nullptr;
+  return std::stod(fmt::format("{:.5g}", v));
+}
+
+json series_json(const std::string& name, const std::vector<Point>& pts, int64_t span_ns, Keep keep) {
+  json t = json::array(), v = json::array();
+  for (const auto& p : downsample(pts, span_ns, keep)) {
+    t.push_back(p.t_ns / 1'000'000'000);  // whole seconds are plenty for a chart
+    v.push_back(round5(p.v));
+  }
+  return json{{"name", name}, {"t", std::move(t)}, {"v", std::move(v)}};
+}
+
+using SeriesMap = std::map<std::string, std::vector<Point>>;  // sorted: stable legend order
+
+json series_list(const SeriesMap& m, int64_t span_ns, Keep keep) {
+  json out = json::array();
+  for (const auto& [name, pts] : m) out.push_back(series_json(name, pts, span_ns, keep));
+  return out;
+}
+
+json empty_chart(std::string reason) { return json{{"empty", std::move(reason)}}; }
+
+json utilization_chart(const fs::path& dir, int64_t span) {
+  CsvReader r(dir / "utilization.csv");
+  if (!r.ok() || !r.has({"time_ns", "region", "accelerator", "gpus_installed", "gpus_usable"}))
+    return empty_chart("no utilization.csv in this run");
+  const size_t t = r.column("time_ns"), reg = r.column("region"), acc = r.column("accelerator"),
+               inst = r.column("gpus_installed"), use = r.column("gpus_usable");
+  SeriesMap usable;
+  while (r.next()) {
+    const double installed = r.number(inst);
+    if (!(installed > 0)) continue;
+    usable[std::string(r.text(reg)) + " " + std::string(r.text(acc))].push_back(
+        {r.integer(t), r.number(use) / installed});
+  }
+  // Busy GPUs come from the cost model's table, when the run has one.
+  SeriesMap busy;
+  CsvReader c(dir / "cost.csv");
+  if (c.ok() && c.has({"time_ns", "region", "accelerator", "gpus_busy", "gpus_paid"})) {
+    const size_t ct = c.column("time_ns"), creg = c.column("region"), cacc = c.column("accelerator"),
+                 cbusy = c.column("gpus_busy"), cpaid = c.column("gpus_paid");
+    while (c.next()) {
+      const double paid = c.number(cpaid);
+      if (!(paid > 0)) continue;
+      busy[std::string(c.text(creg)) + " " + std::string(c.text(cacc)) + " busy"].push_back(
+          {c.integer(ct), c.number(cbusy) / paid});
+    }
+  }
+  if (usable.empty() && busy.empty()) return empty_chart("utilization.csv has no rows");
+  return json{{"usable", series_list(usable, span, Keep::MinMax)}, {"busy", series_list(busy, span, Keep::MinMax)}};
+}
+
+json cost_chart(const fs::path& dir, int64_t span) {
+  CsvReader c(dir / "cost.csv");
+  if (!c.ok()) return empty_chart("no cost model in this run");
+  if (!c.has({"time_ns", "cumulative_usd"})) return empty_chart("cost.csv has no cumulative_usd column");
+  const size_t t = c.column("time_ns"), cum = c.column("cumulative_usd"), plan = c.column("commitment_plan_usd"),
+               fleet = c.column("fleet_cumulative_usd");
+  // Per instant: the fleet's spend (fleet_cumulative_usd, the same in every row of an instant, when
+  // the table has it; else cumulative_usd summed over the (region, accelerator) rows). The plan is
+  // fleet-wide when every row of an instant carries the same value (counted once; the cost model
+  // writes it so), a per-row share otherwise (summed).
+  struct At {
+    double spend = 0, fleet_spend = NAN, plan_sum = 0, plan_first = NAN;
+    bool plan_same = true, any_plan = false;
+  };
+  std::map<int64_t, At> at;
+  while (c.next()) {
+    At& a = at[c.integer(t)];
+    const double s = c.number(cum);
+    if (std::isfinite(s)) a.spend += s;
+    if (fleet != CsvReader::npos && std::isnan(a.fleet_spend)) a.fleet_spend = c.number(fleet);
+    if (plan != CsvReader::npos) {
+      const double p = c.number(plan);
+      if (!std::isfinite(p)) continue;
+      if (!a.any_plan) a.plan_first = p;
+      else if (p != a.plan_first) a.plan_same = false;
+      a.any_plan = true;
+      a.plan_sum += p;
+    }
+  }
+  if (at.empty()) return empty_chart("cost.csv has no rows");
+  std::vector<Point> spend, planned;
+  for (const auto& [time, a] : at) {
+    spend.push_back({time, std::isfinite(a.fleet_spend) ? a.fleet_spend : a.spend});
+    if (a.any_plan) planned.push_back({time, a.plan_same ? a.plan_first : a.plan_sum});
+  }
+  json series = json::array();
+  series.push_back(series_json("cumulative spend", spend, span, Keep::Last));
+  if (!planned.empty()) series.push_back(series_json("commitment plan", planned, span, Keep::Last));
+  return json{{"series", std::move(series)}};
+}
+
+json training_chart(const fs::path& dir, int64_t span, const json& summary) {
+  CsvReader r(dir / "training.csv");
+  if (!r.ok()) return empty_chart("no training jobs in this run");
+  if (!r.has({"time_ns", "job", "tokens_committed"})) return empty_chart("training.csv lacks tokens_committed");
+  const size_t t = r.column("time_ns"), job = r.column("job"), tok = r.column("tokens_committed");
+  SeriesMap m;
+  while (r.next()) m[std::string(r.text(job))].push_back({r.integer(t), r.number(tok)});
+  if (m.empty()) return empty_chart("training.csv has no rows");
+  json series = series_list(m, span, Keep::Last);
+  for (auto& s : series) {
+    const json* target = nullptr;
+    const auto jobs = summary.find("training");
+    if (jobs != summary.end() && jobs->contains("jobs") && (*jobs)["jobs"].contains(s["name"].get<std::string>()))
+      target = &(*jobs)["jobs"][s["name"].get<std::string>()];
+    if (target && target->contains("tokens_target") && (*target)["tokens_target"].is_number())
+      s["target"] = (*target)["tokens_target"];
+  }
+  return json{{"series", std::move(series)}};
+}
+
+// Latency (p99 TTFT and end-to-end) and SLO attainment per interval, per (service, region).
+std::pair<json, json> inference_charts(const fs::path& dir, int64_t span) {
+  CsvReader r(dir / "inference.csv");
+  if (!r.ok()) return {empty_chart("no inference services in this run"), empty_chart("no inference services in this run")};
+  if (!r.has({"time_ns", "service", "region", "ttft_p99_s", "e2e_p99_s", "completed", "late", "failed"}))
+    return {empty_chart("inference.csv lacks latency columns"), empty_chart("inference.csv lacks SLO columns")};
+  const size_t t = r.column("time_ns"), svc = r.column("service"), reg = r.column("region"),
+               ttft = r.column("ttft_p99_s"), e2e = r.column("e2e_p99_s"), done = r.column("completed"),
+               late = r.column("late"), failed = r.column("failed");
+  SeriesMap latency, slo;
+  while (r.next()) {
+    const std::string key = std::string(r.text(svc)) + " " + std::string(r.text(reg));
+    const int64_t time = r.integer(t);
+    const double a = r.number(ttft), b = r.number(e2e);
+    if (std::isfinite(a)) latency[key + " TTFT p99"].push_back({time, a});
+    if (std::isfinite(b)) latency[key + " E2E p99"].push_back({time, b});
+    // The inference model's definition (docs/inference.md): (completed - late) / (completed + failed).
+    const double c = r.number(done), l = r.number(late), f = r.number(failed);
+    if (c + f > 0) slo[key].push_back({time, (c - l) / (c + f)});
+  }
+  json lat = latency.empty() ? empty_chart("inference.csv has no latency samples")
+                             : json{{"series", series_list(latency, span, Keep::MinMax)}};
+  json att = slo.empty() ? empty_chart("no requests were served") : json{{"series", series_list(slo, span, Keep::MinMax)}};
+  return {lat, att};
+}
+
+// Outages as bars, failures counted per bucket, training interrupts as marks; one lane per region.
+json timeline_chart(const fs::path& dir, int64_t span) {
+  std::ifstream in(dir / "events.jsonl", std::ios::binary);
+  if (!in) return empty_chart("no events.jsonl in this run");
+  const int64_t width = std::max<int64_t>(1, span / kReportBuckets);
+  struct Lane {
+    std::map<int64_t, int> failures;  // bucket -> count
+    json outages = json::array();
+    std::map<std::string, std::pair<int64_t, json>> open;  // outage name -> start, label
+  };
+  std::map<std::string, Lane> lanes;
+  json interrupts = json::array();
+  std::map<std::string, int> by_class;
+  std::string line;
+  auto region_of = [](const std::string& path) { return path.substr(0, path.find('/')); };
+  while (std::getline(in, line)) {
+    // Only the kinds drawn here are parsed; the rest (repairs, checkpoints ...) are skipped unread.
+    const bool fail = line.find("\"kind\":\"failure\"") != std::string::npos;
+    const bool outage = line.find("\"kind\":\"outage_") != std::string::npos;
+    const bool intr = line.find("\"kind\":\"training_interrupt\"") != std::string::npos;
+    if (!fail && !outage && !intr) continue;
+    const json e = json::parse(line, nullptr, false);
+    if (e.is_discarded() || !e.contains("time_ns") || !e["time_ns"].is_number_integer()) continue;
+    try {
+      const int64_t t = e["time_ns"].get<int64_t>();
+      const std::string kind = e.value("kind", "");
+      const std::string path = e.value("path", "");
+      if (kind == "failure") {
+        ++lanes[region_of(path)].failures[t / width];
+        ++by_class[e.value("class", "other")];
+      } else if (kind == "outage_start") {
+        lanes[region_of(path)].open[e.value("outage", path)] = {
+            t, e.value("outage_kind", "") + " outage: " + e.value("cause", "") + " (" + path + ")"};
+      } else if (kind == "outage_end") {
+        Lane& l = lanes[region_of(path)];
+        auto it = l.open.find(e.value("outage", path));
+        if (it != l.open.end()) {
+          l.outages.push_back(json::array({it->second.first / 1'000'000'000, t / 1'000'000'000, it->second.second}));
+          l.open.erase(it);
+        }
+      } else if (kind == "training_interrupt") {
+        interrupts.push_back(json::array({t / 1'000'000'000, e.value("job", "") + ": " + e.value("cause", "")}));
+      }
+    } catch (const json::exception&) {
+      continue;  // a field of an unexpected type (another tool's line): not drawn
+    }
+  }
+  json out_lanes = json::array();
+  for (auto& [name, l] : lanes) {
+    for (auto& [oname, o] : l.open)  // still open when the run ended
+      l.outages.push_back(json::array({o.first / 1'000'000'000, span / 1'000'000'000, o.second}));
+    json f = json::array();
+    for (const auto& [b, n] : l.failures) f.push_back(json::array({b * width / 1'000'000'000, n}));
+    out_lanes.push_back(json{{"name", name}, {"outages", l.outages}, {"failures", f}});
+  }
+  if (out_lanes.empty() && interrupts.empty()) return empty_chart("no failures, outages or interruptions in this run");
+  return json{{"lanes", out_lanes}, {"interrupts", interrupts}, {"bucket_s", width / 1'000'000'000.0},
+              {"by_class", by_class}};
+}
+
+}  // namespace
+
+std::string build_report_data(const fs::path& dir) {
+  std::ifstream sin(dir / "summary.json", std::ios::binary);
+  if (!sin) throw ReportInputError(fmt::format("{}: no summary.json (not the directory of a finished run)", dir.string()));
+  std::stringstream text;
+  text << sin.rdbuf();
+  const json summary = json::parse(text.str(), nullptr, false);
+  if (summary.is_discarded() || !summary.is_object())
+    throw ReportInputError(fmt::format("{}: summary.json is not a JSON object", (dir / "summary.json").string()));
+  if (!summary.contains("simulated_until_ns") || !summary["simulated_until_ns"].is_number_integer())
+    throw ReportInputError(fmt::format("{}: summary.json has no integer \"simulated_until_ns\"",
+                                       (dir / "summary.json").string()));
+  const int64_t span = summary["simulated_until_ns"].get<int64_t>();
+  json data;
+  data["summary"] = summary;
+  data["span_s"] = span / 1'000'000'000;
+  data["charts"]["utilization"] = utilization_chart(dir, span);
+  data["charts"]["cost"] = cost_chart(dir, span);
+  data["charts"]["training"] = training_chart(dir, span, summary);
+  auto [latency, slo] = inference_charts(dir, span);
+  data["charts"]["latency"] = std::move(latency);
+  data["charts"]["slo"] = std::move(slo);
+  data["charts"]["timeline"] = timeline_chart(dir, span);
+  return data.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void write_report(const fs::path& run_dir, const fs::path& out) {
+  const std::string page = render_report_page(build_report_data(run_dir));
+  write_file_atomically(out.empty() ? run_dir / "report.html" : out, page);
+}
+
+}  // namespace fleetsim::cli
