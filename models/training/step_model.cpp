@@ -81,9 +81,10 @@ uint32_t microbatches(const TrainingJobSpec& job, uint32_t dp) {
 namespace {
 
 CommGroup group(uint32_t ranks, bool scale_up, const PlacementShape& where, bool spans_placement,
-                const std::vector<uint32_t>* gpus = nullptr) {
+                const std::vector<uint32_t>* gpus = nullptr, const std::vector<uint32_t>* all = nullptr) {
   CommGroup g;
   if (gpus != nullptr && gpus->size() == ranks) g.gpus = *gpus;
+  if (all != nullptr && ranks > 0 && !all->empty() && all->size() % ranks == 0) g.concurrent_gpus = *all;
   g.ranks = ranks;
   g.scale_up = scale_up;
   g.network_factor = where.network_factor;
@@ -141,18 +142,20 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
     b.tp_s = n * comm.seconds(Collective::AllReduce, act, tp_g);
   }
   if (p.pp > 1) {
-    const CommGroup pp_g = group(2, 2ull * p.tp * p.cp <= hw.scale_up_gpus, where, false, &where.pp_pair_gpus);
+    const CommGroup pp_g = group(2, 2ull * p.tp * p.cp <= hw.scale_up_gpus, where, false, &where.pp_pair_gpus,
+                                     &where.pp_pairs_all_gpus);
     b.pp_s = 2.0 * m * p.virtual_stages * comm.seconds(Collective::SendRecv, act / p.tp, pp_g);
   }
   const ParamSplit ps = params_per_gpu(job);
   const uint32_t dp_ranks = dp * p.cp;
   if (dp_ranks > 1) {
-    const CommGroup dp_g = group(dp_ranks, gpus <= hw.scale_up_gpus, where, true, &where.dp_gpus);
+    const CommGroup dp_g = group(dp_ranks, gpus <= hw.scale_up_gpus, where, true, &where.dp_gpus, &where.dp_all_gpus);
     const double zero3 = p.zero_stage >= 3 ? 1.5 : 1.0;
     b.dp_s = zero3 * comm.seconds(Collective::AllReduce, ps.dense * 2.0, dp_g);
     if (ps.expert > 0 && dp_ranks / p.ep > 1) {
       CommGroup ex_g = dp_g;
       ex_g.ranks = dp_ranks / p.ep;
+      ex_g.concurrent_gpus = {};  // the expert groups are not laid out here
       b.dp_s += zero3 * comm.seconds(Collective::AllReduce, ps.expert * 2.0, ex_g);
     }
   }

@@ -296,7 +296,8 @@ struct TrainingModel::Impl {
       AlphaBetaCommCost ab(j.spec.hardware);
       PlacementShape guess;
       guess.nodes = r.nodes;
-      const StepBreakdown b = step_breakdown(j.spec, j.spec.parallel.dp, guess, comm != nullptr ? *comm : ab);
+      // Alpha-beta: before placement there are no GPUs to cost on a fabric.
+      const StepBreakdown b = step_breakdown(j.spec, j.spec.parallel.dp, guess, ab);
       r.expected_runtime = bounded_seconds(j.spec.total_tokens / b.tokens_per_s / 0.9);
     }
     r.on_start = [this, i](AllocationId id, std::span<const NodeId>) { on_started(i, id); };
@@ -386,13 +387,19 @@ struct TrainingModel::Impl {
     if (!nodes.empty()) {
       const uint32_t gpn = j.spec.hardware.gpus_per_node;
       const IndexRange g0 = fleet.range(ref(nodes.front()), Level::Gpu);
-      for (uint32_t k = 0; k < j.spec.parallel.tp && k < g0.size(); ++k) j.shape.tp_gpus.push_back(g0.begin + k);
+      // TP ranks are consecutive GPUs: a TP group wider than a node (TP8 on 4-GPU GB200 nodes) spans
+      // the first nodes of the stage.
+      for (size_t n = 0; n < nodes.size() && j.shape.tp_gpus.size() < j.spec.parallel.tp; ++n) {
+        const IndexRange gn = fleet.range(ref(nodes[n]), Level::Gpu);
+        for (uint32_t k = gn.begin; k < gn.end && j.shape.tp_gpus.size() < j.spec.parallel.tp; ++k) j.shape.tp_gpus.push_back(k);
+      }
       const size_t stage_nodes = std::max<size_t>(1, (size_t{j.spec.parallel.tp} * j.spec.parallel.cp + gpn - 1) / gpn);
       if (j.spec.parallel.pp > 1 && stage_nodes < nodes.size()) {
         j.shape.pp_pair_gpus = {g0.begin, fleet.range(ref(nodes[stage_nodes]), Level::Gpu).begin};
       }
       for (size_t r = 0; r * j.replica_nodes < nodes.size(); ++r)
         j.shape.dp_gpus.push_back(fleet.range(ref(nodes[r * j.replica_nodes]), Level::Gpu).begin);
+      all_groups(j, nodes, stage_nodes);
     }
     j.counts.nodes = nodes.size();
     j.counts.gpus = nodes.size() * j.spec.hardware.gpus_per_node;
@@ -400,6 +407,34 @@ struct TrainingModel::Impl {
     j.counts.datacenters = dcs;
     j.counts.zones = zones;
     j.counts.regions = regions;
+  }
+
+  /// Every DP group (GPU k of node i of every replica, for each position (i, k) in a replica) and every
+  /// pipeline pair (GPU k of stage s and of stage s + 1 of a replica), for a CommCost that costs the
+  /// groups that run at the same time together. Only for replicas of whole nodes holding the full
+  /// layout (tp * pp * cp a multiple of the node's GPUs); otherwise left empty.
+  void all_groups(Job& j, const std::vector<NodeId>& nodes, size_t stage_nodes) {
+    j.shape.dp_all_gpus.clear();
+    j.shape.pp_pairs_all_gpus.clear();
+    const uint32_t gpn = j.spec.hardware.gpus_per_node;
+    const uint64_t replica_gpus = uint64_t{j.spec.parallel.tp} * j.spec.parallel.pp * j.spec.parallel.cp;
+    if (gpn == 0 || replica_gpus != uint64_t{j.replica_nodes} * gpn || nodes.size() % j.replica_nodes != 0) return;
+    const size_t replicas = nodes.size() / j.replica_nodes;
+    auto gpu = [&](size_t node, uint32_t k) { return fleet.range(ref(nodes[node]), Level::Gpu).begin + k; };
+    j.shape.dp_all_gpus.reserve(nodes.size() * gpn);
+    for (size_t i = 0; i < j.replica_nodes; ++i)
+      for (uint32_t k = 0; k < gpn; ++k)
+        for (size_t r = 0; r < replicas; ++r) j.shape.dp_all_gpus.push_back(gpu(r * j.replica_nodes + i, k));
+    if (j.spec.parallel.pp > 1 && stage_nodes * j.spec.parallel.pp == j.replica_nodes) {
+      for (size_t r = 0; r < replicas; ++r)
+        for (size_t s = 0; s + 1 < j.spec.parallel.pp; ++s)
+          for (size_t i = 0; i < stage_nodes; ++i)
+            for (uint32_t k = 0; k < gpn; ++k) {
+              const size_t base = r * j.replica_nodes + s * stage_nodes + i;
+              j.shape.pp_pairs_all_gpus.push_back(gpu(base, k));
+              j.shape.pp_pairs_all_gpus.push_back(gpu(base + stage_nodes, k));
+            }
+    }
   }
 
   double network_factor(const Job& j) const {
@@ -691,12 +726,12 @@ struct TrainingModel::Impl {
   }
 
   /// Changes the pace of a running job (straggler, network) from the next step boundary on.
-  void repace(Job& j) {
+  void repace(Job& j, bool recost = false) {
     if (j.state != JobState::Running) return;
     const double slow = slowest(j);
     const double netf = network_factor(j);
-    if (slow == j.slowdown && netf == j.netf) return;
-    if (netf != j.netf) j.step = compute_step(j);
+    if (!recost && slow == j.slowdown && netf == j.netf) return;
+    if (recost || netf != j.netf) j.step = compute_step(j);
     j.slowdown = slow;
     const int64_t T = std::max(Duration::ns(1), Duration::from_seconds(j.step.step_s * j.slowdown)).ticks();
     if (T == j.a.T) return;
@@ -805,15 +840,16 @@ struct TrainingModel::Impl {
   /// After a link or switch failure (the router has seen it): a running job whose placement it splits
   /// is interrupted like a failure inside the placement. Recovering and waiting jobs are not running:
   /// resume() asks the probe before they run again. One probe per running job.
-  void check_split(const FailureEvent& e) {
+  void check_split(const FailureEvent& e) { check_split(class_name(e.cls), fleet.path(e.component)); }
+  void check_split(std::string_view cls, std::string_view path) {
     for (Job& j : jobs) {
       if (j.state != JobState::Running || placement_connected(j)) continue;
       constexpr std::string_view cause = "network partition";
       rec.event(now(), "training_interrupt")
           .field("job", j.spec.name)
           .field("cause", cause)
-          .field("class", class_name(e.cls))
-          .field("path", fleet.path(e.component))
+          .field("class", cls)
+          .field("path", path)
           .field("state", job_state_name(j.state));
       ++j.failures_seen;
       stop(j, cause, false);
@@ -1147,6 +1183,15 @@ TrainingModel::TrainingModel(const TrainingSpec& spec, Fleet& fleet, Engine& eng
     : impl_(std::make_unique<Impl>(spec, fleet, engine, recorder, scheduler, failures, failure_spec, comm)) {}
 TrainingModel::~TrainingModel() = default;
 void TrainingModel::set_placement_probe(PlacementProbe* probe) { impl_->probe = probe; }
+
+void TrainingModel::on_fabric_change() {
+  Impl& m = *impl_;
+  if (m.probe != nullptr) {
+    m.check_split("fabric", "network");
+    m.check_whole();
+  }
+  for (auto& j : m.jobs) m.repace(j, true);
+}
 void TrainingModel::start() { impl_->start(); }
 void TrainingModel::write_summary() { impl_->write_summary(); }
 size_t TrainingModel::jobs() const { return impl_->jobs.size(); }
