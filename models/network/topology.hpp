@@ -164,6 +164,11 @@ struct NetworkSpec {
   std::vector<ClusterSpec> clusters;
   std::vector<SiteSpec> sites;
   std::vector<WanLinkSpec> wan_links;
+};
+
+/// What a run does on the fabric besides its shape (kept out of NetworkSpec, which is built with
+/// positional braces in many places): its link failures and how collectives are costed.
+struct NetworkRunOptions {
   std::vector<LinkFailureSpec> link_failures;
   CollectiveCosting collective_costing = CollectiveCosting::Aggregate;
 };

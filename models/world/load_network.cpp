@@ -304,12 +304,20 @@ NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalo
       if (ok) spec.wan_links.push_back(std::move(l));
     }
   }
+  return spec;
+}
+
+NetworkRunOptions load_network_run(const Reader& net, const NetworkSpec& spec) {
+  NetworkRunOptions o;
+  if (!net.is_object()) return o;  // load_network reported it
+  std::set<std::string> cluster_names;
+  for (const ClusterSpec& c : spec.clusters) cluster_names.insert(c.name);
   if (const auto rf = net.opt("link_failures"))
-    for (const Reader& f : rf->items()) spec.link_failures.push_back(read_link_failure(f, cluster_names));
-  spec.collective_costing = net.choice_or<CollectiveCosting>(
+    for (const Reader& f : rf->items()) o.link_failures.push_back(read_link_failure(f, cluster_names));
+  o.collective_costing = net.choice_or<CollectiveCosting>(
       "collective_costing", {{"aggregate", CollectiveCosting::Aggregate}, {"flows", CollectiveCosting::Flows}},
       CollectiveCosting::Aggregate);
-  return spec;
+  return o;
 }
 
 }  // namespace fleetsim

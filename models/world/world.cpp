@@ -45,13 +45,13 @@ struct Fabric {
         map(fleet, topo, s.network),
         placement_check(fleet, map, router),
         placement_probe(placement_check),
-        link_failures(topo, flows, engine, &recorder, s.network.link_failures, s.run.seed) {
+        link_failures(topo, flows, engine, &recorder, s.network_run.link_failures, s.run.seed) {
     // Collectives of training jobs are costed on this fabric; groups it does not map fall back to the
     // alpha-beta model of the first job's hardware.
     if (!s.training.jobs.empty()) {
       fallback = std::make_unique<AlphaBetaCommCost>(s.training.jobs.front().hardware);
       comm = std::make_unique<NetworkCommCost>(router, map, nominal_capacity(topo), kCollectiveAlpha, *fallback,
-                                               s.network.collective_costing);
+                                               s.network_run.collective_costing);
     }
     // Sets failed at 0s are down now, before any job is placed and costed; later ones are events.
     link_failures.start();
