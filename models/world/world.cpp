@@ -72,8 +72,7 @@ struct Fabric {
         for (int r = 0; r < NetworkCommCost::kReasons; ++r)
           if (comm->fallbacks(c, r) > 0) by[std::string(name)][std::string(NetworkCommCost::kReasonNames[r])] = comm->fallbacks(c, r);
       network["collectives_by_fallback"] = std::move(by);
-      network["collective_costs_computed"] = comm->computed();
-      network["collective_costing_wall_s"] = comm->compute_wall_s();
+      network["collective_costs_computed"] = comm->computed();  // cache misses: costs computed on the fabric
     }
     if (!link_failures.empty()) link_failures.write_summary(network);
   }
