@@ -3,8 +3,8 @@
 // LinkFailureSpec in topology.hpp): leaf-spine, spine-core and WAN links, which the fleet's failure
 // classes do not reach (its `link` class is a GPU's access link, its `switch` a rack's ToR).
 //
-//   FabricFailures ff(topo, flows, engine, &recorder, spec.link_failures, /*default seed*/ run.seed);
-//   ff.on_change = [&](bool repaired) { training.on_fabric_change(); };  // after each batch
+//   FabricFailures ff(topo, flows, engine, &recorder, scenario.network_run.link_failures, scenario.run.seed);
+//   ff.on_change = [&](bool repaired) { training.on_fabric_change(); };  // after each batch (models/world)
 //   ff.start();   // a set at 0s is applied at once (before any job is placed); the rest are events
 //
 // Two kinds of spec:

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 using namespace fleetsim;
 using namespace fleetsim::test;
@@ -137,4 +138,41 @@ TEST_CASE("fabric failures: an mtbf process fails links at the renewal rate", "[
   CHECK(std::abs(failures - expected) < 4 * std::sqrt(expected));
   const double unavailability = down_integral / (256.0 * T.seconds());
   CHECK(unavailability == Approx(10.0 / 110.0).epsilon(0.1));
+}
+
+TEST_CASE("fabric failures: WAN links and a cluster's uplinks; failing the only WAN link splits the sites",
+          "[network][failures]") {
+  ClusterSpec a = tor_cluster(8, 8, 2);
+  a.name = "a";
+  a.site = "us-east-1";
+  a.wan_uplink_bytes_per_s = kPort;
+  ClusterSpec b = a;
+  b.name = "b";
+  b.site = "eu-west-1";
+  NetworkSpec spec;
+  spec.clusters = {a, b};
+  spec.sites = {{"us-east-1", ""}, {"eu-west-1", ""}};
+  spec.wan_links = {{"us-east-1", "eu-west-1", 10e9, Duration::ms(38), 1}};
+  Fabric f(spec);
+  LinkFailureSpec wan;
+  wan.kinds = {LinkKind::Wan};
+  wan.count = 1000;
+  const auto all = eligible_links(f.topo, wan);
+  const uint32_t uplinks = f.topo.report().links_per_kind[static_cast<size_t>(LinkKind::Wan)];
+  CHECK(all.size() == uplinks);
+  wan.cluster = "a";
+  const auto of_a = eligible_links(f.topo, wan);
+  // Cluster a's uplinks to its router, not b's, not the router-router link.
+  CHECK(of_a.size() == (uplinks - 1) / 2);
+  // The router-router link alone (in neither cluster): down, the two sites no longer reach each other.
+  std::vector<uint32_t> inter;
+  std::set_difference(all.begin(), all.end(), of_a.begin(), of_a.end(), std::back_inserter(inter));
+  wan.cluster = "b";
+  const auto of_b = eligible_links(f.topo, wan);
+  std::vector<uint32_t> only;
+  std::set_difference(inter.begin(), inter.end(), of_b.begin(), of_b.end(), std::back_inserter(only));
+  REQUIRE(only.size() == 1);
+  CHECK(f.router.reachable(f.gpu(0), f.topo.endpoint(1, 0)));
+  f.flows.set_link_up(only[0], false);
+  CHECK_FALSE(f.router.reachable(f.gpu(0), f.topo.endpoint(1, 0)));
 }
