@@ -192,7 +192,11 @@ void World::write_summary() {
   summary["scenario"]["start"] = format_utc_ns(scenario_.run.start_unix_ns);
   summary["scenario"]["horizon"] = format_duration(scenario_.run.horizon);
   models_->failures.write_summary();
-  if (models_->fabric) models_->fabric->write_summary(summary["network"]);
+  if (models_->fabric) {
+    nlohmann::json network = nlohmann::json::object();
+    models_->fabric->write_summary(network);
+    if (!network.empty()) summary["network"] = std::move(network);
+  }
   if (models_->training) models_->training->write_summary();
   if (models_->inference) models_->inference->write_summary();
 }
