@@ -195,7 +195,7 @@ void World::write_summary() {
   if (models_->fabric) {
     nlohmann::json network = nlohmann::json::object();
     models_->fabric->write_summary(network);
-    if (!network.empty()) summary["network"] = std::move(network);
+    if (!network.empty()) summary["network"].update(network);  // next to anything else under /network
   }
   if (models_->training) models_->training->write_summary();
   if (models_->inference) models_->inference->write_summary();
