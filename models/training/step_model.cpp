@@ -155,18 +155,24 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
     if (ps.expert > 0 && dp_ranks / p.ep > 1) {
       CommGroup ex_g = dp_g;
       ex_g.ranks = dp_ranks / p.ep;
-      ex_g.concurrent_gpus = {};  // the expert groups are not laid out here
+      ex_g.gpus = {};
+      ex_g.concurrent_gpus = {};
+      if (where.expert_dp_gpus.size() == ex_g.ranks) ex_g.gpus = where.expert_dp_gpus;
+      if (!where.expert_dp_all_gpus.empty() && where.expert_dp_all_gpus.size() % ex_g.ranks == 0)
+        ex_g.concurrent_gpus = where.expert_dp_all_gpus;
       b.dp_s += zero3 * comm.seconds(Collective::AllReduce, ps.expert * 2.0, ex_g);
     }
   }
   if (p.ep > 1 && job.model.moe()) {
-    CommGroup ep_g = group(p.ep, uint64_t{p.ep} * p.tp * p.pp * p.cp <= hw.scale_up_gpus, where, false);
+    CommGroup ep_g = group(p.ep, uint64_t{p.ep} * p.tp * p.pp * p.cp <= hw.scale_up_gpus, where, false, &where.ep_gpus,
+                           &where.ep_all_gpus);
     ep_g.racks = where.racks > 1 ? 2u : 1u;
     const double n = 4.0 * layers_per_rank * m;
     b.ep_s = n * comm.seconds(Collective::AllToAll, act * job.model.top_k / p.tp, ep_g);
   }
   if (p.cp > 1) {
-    const CommGroup cp_g = group(p.cp, uint64_t{p.tp} * p.cp <= hw.scale_up_gpus, where, false);
+    const CommGroup cp_g = group(p.cp, uint64_t{p.tp} * p.cp <= hw.scale_up_gpus, where, false, &where.cp_gpus,
+                                 &where.cp_all_gpus);
     const double n = 2.0 * layers_per_rank * m;
     b.cp_s = n * comm.seconds(Collective::AllGather, 2.0 * act / p.tp, cp_g);
   }

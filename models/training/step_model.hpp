@@ -88,9 +88,11 @@ struct PlacementShape {
   /// Optional: fleet GPU indices of one representative group of each kind on the placement, passed
   /// on as CommGroup::gpus so that a network model can cost the flows on the real topology.
   std::vector<uint32_t> tp_gpus, pp_pair_gpus, dp_gpus;
-  /// Optional: every pipeline pair and every DP group of the placement, group after group (passed on
-  /// as CommGroup::concurrent_gpus).
-  std::vector<uint32_t> pp_pairs_all_gpus, dp_all_gpus;
+  /// Optional: representative context-parallel, expert-parallel and expert-data-parallel groups.
+  std::vector<uint32_t> cp_gpus, ep_gpus, expert_dp_gpus;
+  /// Optional: every group of each kind on the placement, group after group (passed on as
+  /// CommGroup::concurrent_gpus).
+  std::vector<uint32_t> pp_pairs_all_gpus, dp_all_gpus, cp_all_gpus, ep_all_gpus, expert_dp_all_gpus;
 };
 
 /// Model FLOPs per token (forward + backward, no recomputation) by the job's formula.

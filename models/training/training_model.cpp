@@ -399,7 +399,7 @@ struct TrainingModel::Impl {
       }
       for (size_t r = 0; r * j.replica_nodes < nodes.size(); ++r)
         j.shape.dp_gpus.push_back(fleet.range(ref(nodes[r * j.replica_nodes]), Level::Gpu).begin);
-      all_groups(j, nodes, stage_nodes);
+      layout_groups(j, nodes, stage_nodes);
     }
     j.counts.nodes = nodes.size();
     j.counts.gpus = nodes.size() * j.spec.hardware.gpus_per_node;
@@ -409,31 +409,69 @@ struct TrainingModel::Impl {
     j.counts.regions = regions;
   }
 
-  /// Every DP group (GPU k of node i of every replica, for each position (i, k) in a replica) and every
-  /// pipeline pair (GPU k of stage s and of stage s + 1 of a replica), for a CommCost that costs the
-  /// groups that run at the same time together. Only for replicas of whole nodes holding the full
-  /// layout (tp * pp * cp a multiple of the node's GPUs); otherwise left empty.
-  void all_groups(Job& j, const std::vector<NodeId>& nodes, size_t stage_nodes) {
-    j.shape.dp_all_gpus.clear();
-    j.shape.pp_pairs_all_gpus.clear();
+  /// The job's communication groups on its placement, for a CommCost that costs flows on the real
+  /// topology. Layout (as the scheduler places it): a replica is `replica_nodes` consecutive nodes
+  /// holding its `pp` stages in order, `stage_nodes` nodes each; inside a stage the GPU at local index
+  /// c * tp + t is TP rank t of CP rank c (TP fastest, as Megatron orders tp-cp-ep-dp-pp). So:
+  ///   DP group (s, t):   GPU (r, s, c * tp + t) for every replica r and CP rank c (dp * cp ranks: the
+  ///                      gradient all-reduce spans DP x CP)
+  ///   CP group (r, s, t): GPU (r, s, c * tp + t) for c < cp
+  ///   EP group:          ep consecutive replicas at one (s, c, t): experts are spread over DP ranks
+  ///   expert DP group:   the replicas r = e (mod ep), every CP rank, at one (s, t): dp * cp / ep ranks
+  ///   pipeline pairs:    GPU (r, s, l) and (r, s + 1, l) for every local index l < tp * cp
+  /// The representative groups (dp_gpus, cp_gpus, ...) are the ones of replica 0, stage 0, TP rank 0;
+  /// the *_all_gpus lists hold every group, one after the other. Left empty when the placement does
+  /// not have this regular shape (then the CommCost falls back for those groups).
+  void layout_groups(Job& j, const std::vector<NodeId>& nodes, size_t stage_nodes) {
+    PlacementShape& sh = j.shape;
+    for (auto* v : {&sh.dp_all_gpus, &sh.pp_pairs_all_gpus, &sh.cp_gpus, &sh.cp_all_gpus, &sh.ep_gpus, &sh.ep_all_gpus,
+                    &sh.expert_dp_gpus, &sh.expert_dp_all_gpus})
+      v->clear();
+    const Parallelism& p = j.spec.parallel;
     const uint32_t gpn = j.spec.hardware.gpus_per_node;
-    const uint64_t replica_gpus = uint64_t{j.spec.parallel.tp} * j.spec.parallel.pp * j.spec.parallel.cp;
-    if (gpn == 0 || replica_gpus != uint64_t{j.replica_nodes} * gpn || nodes.size() % j.replica_nodes != 0) return;
+    const uint64_t stage_gpus = uint64_t{p.tp} * p.cp;
+    if (gpn == 0 || stage_nodes * p.pp != j.replica_nodes || stage_gpus > uint64_t{stage_nodes} * gpn ||
+        nodes.size() % j.replica_nodes != 0)
+      return;
     const size_t replicas = nodes.size() / j.replica_nodes;
-    auto gpu = [&](size_t node, uint32_t k) { return fleet.range(ref(nodes[node]), Level::Gpu).begin + k; };
-    j.shape.dp_all_gpus.reserve(nodes.size() * gpn);
-    for (size_t i = 0; i < j.replica_nodes; ++i)
-      for (uint32_t k = 0; k < gpn; ++k)
-        for (size_t r = 0; r < replicas; ++r) j.shape.dp_all_gpus.push_back(gpu(r * j.replica_nodes + i, k));
-    if (j.spec.parallel.pp > 1 && stage_nodes * j.spec.parallel.pp == j.replica_nodes) {
+    auto gpu = [&](size_t r, size_t s, uint64_t l) {
+      return fleet.range(ref(nodes[r * j.replica_nodes + s * stage_nodes + l / gpn]), Level::Gpu).begin +
+             static_cast<uint32_t>(l % gpn);
+    };
+    sh.dp_gpus.clear();
+    for (size_t r = 0; r < replicas; ++r)
+      for (uint32_t c = 0; c < p.cp; ++c) sh.dp_gpus.push_back(gpu(r, 0, uint64_t{c} * p.tp));
+    for (size_t s = 0; s < p.pp; ++s)
+      for (uint32_t t = 0; t < p.tp; ++t)
+        for (size_t r = 0; r < replicas; ++r)
+          for (uint32_t c = 0; c < p.cp; ++c) sh.dp_all_gpus.push_back(gpu(r, s, uint64_t{c} * p.tp + t));
+    if (p.pp > 1)
       for (size_t r = 0; r < replicas; ++r)
-        for (size_t s = 0; s + 1 < j.spec.parallel.pp; ++s)
-          for (size_t i = 0; i < stage_nodes; ++i)
-            for (uint32_t k = 0; k < gpn; ++k) {
-              const size_t base = r * j.replica_nodes + s * stage_nodes + i;
-              j.shape.pp_pairs_all_gpus.push_back(gpu(base, k));
-              j.shape.pp_pairs_all_gpus.push_back(gpu(base + stage_nodes, k));
-            }
+        for (size_t s = 0; s + 1 < p.pp; ++s)
+          for (uint64_t l = 0; l < stage_gpus; ++l) {
+            sh.pp_pairs_all_gpus.push_back(gpu(r, s, l));
+            sh.pp_pairs_all_gpus.push_back(gpu(r, s + 1, l));
+          }
+    if (p.cp > 1) {
+      for (uint32_t c = 0; c < p.cp; ++c) sh.cp_gpus.push_back(gpu(0, 0, uint64_t{c} * p.tp));
+      for (size_t r = 0; r < replicas; ++r)
+        for (size_t s = 0; s < p.pp; ++s)
+          for (uint32_t t = 0; t < p.tp; ++t)
+            for (uint32_t c = 0; c < p.cp; ++c) sh.cp_all_gpus.push_back(gpu(r, s, uint64_t{c} * p.tp + t));
+    }
+    if (p.ep > 1 && replicas % p.ep == 0) {
+      for (uint32_t e = 0; e < p.ep; ++e) sh.ep_gpus.push_back(gpu(e, 0, 0));
+      for (size_t b = 0; b < replicas / p.ep; ++b)
+        for (size_t s = 0; s < p.pp; ++s)
+          for (uint64_t l = 0; l < stage_gpus; ++l)
+            for (uint32_t e = 0; e < p.ep; ++e) sh.ep_all_gpus.push_back(gpu(b * p.ep + e, s, l));
+      for (size_t r = 0; r < replicas; r += p.ep)
+        for (uint32_t c = 0; c < p.cp; ++c) sh.expert_dp_gpus.push_back(gpu(r, 0, uint64_t{c} * p.tp));
+      for (size_t s = 0; s < p.pp; ++s)
+        for (uint32_t t = 0; t < p.tp; ++t)
+          for (uint32_t e = 0; e < p.ep; ++e)
+            for (size_t r = e; r < replicas; r += p.ep)
+              for (uint32_t c = 0; c < p.cp; ++c) sh.expert_dp_all_gpus.push_back(gpu(r, s, uint64_t{c} * p.tp + t));
     }
   }
 

@@ -210,3 +210,37 @@ TEST_CASE("network comm cost: fallbacks are counted per collective kind and reas
   CHECK(net.fallback_answers() == 2);
   CHECK(NetworkCommCost::kReasonNames[0] == "no_gpu_list");
 }
+
+TEST_CASE("network comm cost: CP, EP and expert-DP groups of an MoE job are mapped, none falls back",
+          "[training][network]") {
+  // TP4 x CP2 per node, 16 DP replicas (one node each), 8 experts over EP4: the step model asks for
+  // TP, DP (over DP x CP = 32 ranks), expert DP (32 / 4 = 8 ranks), EP (4 ranks) and CP (2 ranks).
+  for (const CollectiveCosting costing : {CollectiveCosting::Aggregate, CollectiveCosting::Flows}) {
+    Net n;
+    TrainingJobSpec j = fleetsim::test::small_job(16, 1e12);
+    j.parallel.tp = 4;
+    j.parallel.cp = 2;
+    j.parallel.ep = 4;
+    j.model.experts = 8;
+    j.model.top_k = 2;
+    j.model.active_parameters = 0.4e9;
+    REQUIRE(validate_job(j).empty());
+    AlphaBetaCommCost ab(j.hardware);
+    NetworkCommCost net(n.router, n.map, nominal_capacity(n.topo), Duration::us(5), ab, costing);
+    TrainingSpec spec;
+    spec.jobs.push_back(j);
+    Engine engine;
+    Recorder rec;
+    GangScheduler sched(n.fleet, engine);
+    TrainingModel training(spec, n.fleet, engine, rec, sched, nullptr, nullptr, &net);
+    training.start();
+    engine.run(SimTime::zero() + Duration::hours(1));
+    REQUIRE(training.state(0) == JobState::Running);
+    CHECK(net.fallback_answers() == 0);
+    CHECK(net.computed() == 5);  // TP, DP, expert DP, EP, CP
+    const StepBreakdown& b = training.nominal_step(0);
+    CHECK(b.ep_s > 0);
+    CHECK(b.cp_s > 0);
+    CHECK(b.dp_s > 0);
+  }
+}
