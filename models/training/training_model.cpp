@@ -497,8 +497,8 @@ struct TrainingModel::Impl {
   StepBreakdown compute_step(Job& j) {
     update_shape(j);
     j.netf = network_factor(j);
-    PlacementShape where = j.shape;
-    where.network_factor = j.netf;
+    j.shape.network_factor = j.netf;
+    const PlacementShape& where = j.shape;  // no copy: the group lists are as large as the job
     if (j.dp_active == j.spec.parallel.dp) return step_breakdown(j.spec, j.dp_active, where, comm_of(j));
     // Elastic shrink keeps the micro-batches per replica: the global batch shrinks with DP.
     TrainingJobSpec s = j.spec;
