@@ -4,6 +4,7 @@
 #include <boost/graph/connected_components.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <numeric>
 
 namespace fleetsim {
@@ -44,7 +45,51 @@ bool Router::set_link_up(uint32_t link, bool up) {
   link_up_[link] = up ? 1 : 0;
   links_down_ += up ? -1u : 1u;
   ++generation_;
+  keep_distances(link, up);
   return true;
+}
+
+// One link changed. A cached distance table (BFS hop counts to switch s over usable switch-to-switch
+// links) is still exact when:
+//   - the link does not join two switches that are up (access, NVLink, or an end down): it is not in
+//     the switch graph, before or after;
+//   - repair: the ends' distances differ by at most one (or both are unreachable): an edge between
+//     two BFS layers at most one apart shortens no path;
+//   - failure: the ends are at the same distance (the link was on no shortest path), or the farther
+//     end x still has a usable link to a switch at d(x) - 1 (every shortest path that used the link
+//     can turn there at the same length, so no distance changes).
+// Otherwise the table is recomputed on next use. In a Clos almost every single-link change keeps
+// almost every table, so a link failing or returning costs O(switches x degree), not a BFS per
+// attachment switch (this was 89% of a run with random fabric link failures).
+void Router::keep_distances(uint32_t link, bool up) {
+  const EdgeIndex e = link * 2;
+  const VertexId a = src_[e], b = dst_[e];
+  const uint32_t sa = switch_index_[a], sb = switch_index_[b];
+  const bool in_switch_graph = sa != UINT32_MAX && sb != UINT32_MAX && vertex_up(a) && vertex_up(b);
+  for (uint32_t s = 0; s < switches_.size(); ++s) {
+    if (dist_gen_[s] != generation_ - 1) continue;
+    bool keep = !in_switch_graph;
+    if (!keep) {
+      const std::vector<uint8_t>& d = dist_[s];
+      const int da = d[sa], db = d[sb];
+      if (up) {
+        keep = (da == kInf && db == kInf) || (da != kInf && db != kInf && std::abs(da - db) <= 1);
+      } else if (da == db) {
+        keep = true;
+      } else if (da != kInf && db != kInf) {
+        const VertexId x = da > db ? a : b;
+        const int want = std::max(da, db) - 1;
+        for (const Out& o : out(x)) {
+          const uint32_t si = switch_index_[o.to];
+          if (si != UINT32_MAX && d[si] == want && usable(o.e)) {
+            keep = true;
+            break;
+          }
+        }
+      }
+    }
+    if (keep) dist_gen_[s] = generation_;
+  }
 }
 
 bool Router::set_vertex_up(VertexId v, bool up) {

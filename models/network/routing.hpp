@@ -115,6 +115,8 @@ class Router {
   uint32_t cost_to(VertexId u, VertexId dst, const std::vector<Attachment>& att) const;
   static uint32_t link_cost(LinkKind k) { return k == LinkKind::NvLink ? 1 : 2; }
   void update_components();
+  /// After one link change: carries forward the distance tables it cannot have changed.
+  void keep_distances(uint32_t link, bool up);
 
   const Topology* t_;
   std::vector<uint32_t> out_begin_;

@@ -137,10 +137,40 @@ struct WanLinkSpec {
   uint32_t count = 1;        ///< parallel links (each its own ECMP path)
 };
 
+/// Fabric-internal link failures of a run (scenario key "network.link_failures"; applied by
+/// FabricFailures, models/network/fabric_failures.hpp). Either a set failed together (`fraction` or
+/// `count` of the eligible links, chosen by `seed`, down at `at` for `duration`) or a random process
+/// (`mtbf` > 0: every eligible link fails after an exponential time of mean `mtbf` and is back `repair`
+/// later).
+struct LinkFailureSpec {
+  /// Link kinds that may fail: leaf_spine, spine_core, wan (access links are the fleet's `link` class).
+  std::vector<LinkKind> kinds{LinkKind::LeafSpine, LinkKind::SpineCore};
+  std::string cluster;                   ///< only this cluster's links; empty: every cluster and the WAN
+  double fraction = 0;                   ///< of the eligible links: round(fraction * eligible) fail
+  uint32_t count = 0;                    ///< or exactly this many (a spec gives one of fraction, count, mtbf)
+  Duration at = Duration::zero();        ///< when the set fails
+  Duration duration = Duration::max();   ///< how long it stays down; max: to the end of the run
+  Duration mtbf = Duration::zero();      ///< > 0: a random process per link instead of a set
+  Duration repair = Duration::hours(4);  ///< the process's time to repair (fixed)
+  std::optional<uint64_t> seed;          ///< the choice of links and failure times; default: the run's seed
+};
+
+/// How the training model's collectives are costed on the fabric (scenario key
+/// "network.collective_costing"): one representative group per collective (aggregate), or every flow
+/// of every group that runs at the same time (flows), so that ECMP collisions between groups show.
+enum class CollectiveCosting : uint8_t { Aggregate, Flows };
+
 struct NetworkSpec {
   std::vector<ClusterSpec> clusters;
   std::vector<SiteSpec> sites;
   std::vector<WanLinkSpec> wan_links;
+};
+
+/// What a run does on the fabric besides its shape (kept out of NetworkSpec, which is built with
+/// positional braces in many places): its link failures and how collectives are costed.
+struct NetworkRunOptions {
+  std::vector<LinkFailureSpec> link_failures;
+  CollectiveCosting collective_costing = CollectiveCosting::Aggregate;
 };
 
 // ---- what was built ----

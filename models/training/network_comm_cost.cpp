@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/training/network_comm_cost.hpp"
 
+#include <chrono>
+
 namespace fleetsim {
 
 std::vector<double> nominal_capacity(const Topology& topo) {
@@ -10,31 +12,36 @@ std::vector<double> nominal_capacity(const Topology& topo) {
 }
 
 NetworkCommCost::NetworkCommCost(Router& router, const FleetNetworkMap& map, std::vector<double> capacity, Duration alpha,
-                                 const CommCost& fallback)
-    : router_(router), map_(map), capacity_(std::move(capacity)), alpha_(alpha), fallback_(fallback) {}
+                                 const CommCost& fallback, CollectiveCosting costing)
+    : router_(router), map_(map), capacity_(std::move(capacity)), alpha_(alpha), fallback_(fallback), costing_(costing) {}
+
+double NetworkCommCost::fallback(Collective c, double bytes, const CommGroup& g, int reason) const {
+  ++fallback_answers_;
+  ++fallbacks_[static_cast<size_t>(c)][reason];
+  return fallback_.seconds(c, bytes, g);
+}
 
 double NetworkCommCost::seconds(Collective c, double bytes, const CommGroup& g) const {
-  if (g.gpus.empty() || g.gpus.size() != g.ranks || bytes <= 0 || (g.ranks < 2)) {
-    ++fallback_answers_;
-    return fallback_.seconds(c, bytes, g);
-  }
+  if (g.ranks < 2 || bytes <= 0) return fallback(c, bytes, g, 1);
+  if (g.gpus.empty() || g.gpus.size() != g.ranks) return fallback(c, bytes, g, 0);
   if (router_.generation() != generation_) {
     cache_.clear();
     generation_ = router_.generation();
   }
-  auto key = std::make_tuple(static_cast<int>(c), bytes, std::vector<uint32_t>(g.gpus.begin(), g.gpus.end()));
+  // Flows: every concurrent group together (when the step model laid them out), else the one group.
+  const bool all = costing_ == CollectiveCosting::Flows && g.concurrent_gpus.size() > g.ranks &&
+                   g.concurrent_gpus.size() % g.ranks == 0;
+  const std::span<const uint32_t> members = all ? g.concurrent_gpus : g.gpus;
+  auto key = std::make_tuple(static_cast<int>(c), bytes, std::vector<uint32_t>(members.begin(), members.end()));
   if (auto it = cache_.find(key); it != cache_.end()) {
     ++network_answers_;
-    return it->second;
+    return it->second / std::max(1e-9, g.network_factor);
   }
   std::vector<GpuId> gpus;
-  gpus.reserve(g.gpus.size());
-  for (uint32_t x : g.gpus) gpus.emplace_back(x);
+  gpus.reserve(members.size());
+  for (uint32_t x : members) gpus.emplace_back(x);
   const auto placement = map_.placement(gpus);
-  if (!placement) {
-    ++fallback_answers_;
-    return fallback_.seconds(c, bytes, g);
-  }
+  if (!placement) return fallback(c, bytes, g, 2);
   CollectiveSpec spec;
   spec.bytes = bytes;
   spec.alpha = alpha_;
@@ -45,16 +52,25 @@ double NetworkCommCost::seconds(Collective c, double bytes, const CommGroup& g) 
     case Collective::AllToAll: spec.op = CollectiveOp::AllToAll; break;
     case Collective::SendRecv: spec.op = CollectiveOp::PointToPoint; break;
   }
-  const CollectiveCost cost = estimate_collective(router_, capacity_, *placement, spec);
-  if (!cost.connected) {
-    ++fallback_answers_;
-    return fallback_.seconds(c, bytes, g);  // a partition: the job will not run there anyway
+  const auto t0 = std::chrono::steady_clock::now();
+  CollectiveCost cost;
+  if (all) {
+    std::vector<std::vector<VertexId>> groups;
+    groups.reserve(members.size() / g.ranks);
+    for (size_t i = 0; i < placement->size(); i += g.ranks)
+      groups.emplace_back(placement->begin() + static_cast<std::ptrdiff_t>(i),
+                          placement->begin() + static_cast<std::ptrdiff_t>(i + g.ranks));
+    cost = estimate_concurrent(router_, capacity_, groups, spec);
+  } else {
+    cost = estimate_collective(router_, capacity_, *placement, spec);
   }
-  // Scale by the fleet's network factor (degraded-network outages are fleet state, not topology).
-  const double s = cost.time.seconds() / std::max(1e-9, g.network_factor);
-  cache_.emplace(std::move(key), s);
+  ++computed_;
+  compute_wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!cost.connected) return fallback(c, bytes, g, 3);  // a partition: the job will not run there anyway
+  cache_.emplace(std::move(key), cost.time.seconds());
   ++network_answers_;
-  return s;
+  // Scale by the fleet's network factor (degraded-network outages are fleet state, not topology).
+  return cost.time.seconds() / std::max(1e-9, g.network_factor);
 }
 
 }  // namespace fleetsim

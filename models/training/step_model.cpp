@@ -81,9 +81,10 @@ uint32_t microbatches(const TrainingJobSpec& job, uint32_t dp) {
 namespace {
 
 CommGroup group(uint32_t ranks, bool scale_up, const PlacementShape& where, bool spans_placement,
-                const std::vector<uint32_t>* gpus = nullptr) {
+                const std::vector<uint32_t>* gpus = nullptr, const std::vector<uint32_t>* all = nullptr) {
   CommGroup g;
   if (gpus != nullptr && gpus->size() == ranks) g.gpus = *gpus;
+  if (all != nullptr && ranks > 0 && !all->empty() && all->size() % ranks == 0) g.concurrent_gpus = *all;
   g.ranks = ranks;
   g.scale_up = scale_up;
   g.network_factor = where.network_factor;
@@ -141,29 +142,37 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
     b.tp_s = n * comm.seconds(Collective::AllReduce, act, tp_g);
   }
   if (p.pp > 1) {
-    const CommGroup pp_g = group(2, 2ull * p.tp * p.cp <= hw.scale_up_gpus, where, false, &where.pp_pair_gpus);
+    const CommGroup pp_g = group(2, 2ull * p.tp * p.cp <= hw.scale_up_gpus, where, false, &where.pp_pair_gpus,
+                                     &where.pp_pairs_all_gpus);
     b.pp_s = 2.0 * m * p.virtual_stages * comm.seconds(Collective::SendRecv, act / p.tp, pp_g);
   }
   const ParamSplit ps = params_per_gpu(job);
   const uint32_t dp_ranks = dp * p.cp;
   if (dp_ranks > 1) {
-    const CommGroup dp_g = group(dp_ranks, gpus <= hw.scale_up_gpus, where, true, &where.dp_gpus);
+    const CommGroup dp_g = group(dp_ranks, gpus <= hw.scale_up_gpus, where, true, &where.dp_gpus, &where.dp_all_gpus);
     const double zero3 = p.zero_stage >= 3 ? 1.5 : 1.0;
     b.dp_s = zero3 * comm.seconds(Collective::AllReduce, ps.dense * 2.0, dp_g);
     if (ps.expert > 0 && dp_ranks / p.ep > 1) {
       CommGroup ex_g = dp_g;
       ex_g.ranks = dp_ranks / p.ep;
+      ex_g.gpus = {};
+      ex_g.concurrent_gpus = {};
+      if (where.expert_dp_gpus.size() == ex_g.ranks) ex_g.gpus = where.expert_dp_gpus;
+      if (!where.expert_dp_all_gpus.empty() && where.expert_dp_all_gpus.size() % ex_g.ranks == 0)
+        ex_g.concurrent_gpus = where.expert_dp_all_gpus;
       b.dp_s += zero3 * comm.seconds(Collective::AllReduce, ps.expert * 2.0, ex_g);
     }
   }
   if (p.ep > 1 && job.model.moe()) {
-    CommGroup ep_g = group(p.ep, uint64_t{p.ep} * p.tp * p.pp * p.cp <= hw.scale_up_gpus, where, false);
+    CommGroup ep_g = group(p.ep, uint64_t{p.ep} * p.tp * p.pp * p.cp <= hw.scale_up_gpus, where, false, &where.ep_gpus,
+                           &where.ep_all_gpus);
     ep_g.racks = where.racks > 1 ? 2u : 1u;
     const double n = 4.0 * layers_per_rank * m;
     b.ep_s = n * comm.seconds(Collective::AllToAll, act * job.model.top_k / p.tp, ep_g);
   }
   if (p.cp > 1) {
-    const CommGroup cp_g = group(p.cp, uint64_t{p.tp} * p.cp <= hw.scale_up_gpus, where, false);
+    const CommGroup cp_g = group(p.cp, uint64_t{p.tp} * p.cp <= hw.scale_up_gpus, where, false, &where.cp_gpus,
+                                 &where.cp_all_gpus);
     const double n = 2.0 * layers_per_rank * m;
     b.cp_s = n * comm.seconds(Collective::AllGather, 2.0 * act / p.tp, cp_g);
   }

@@ -49,6 +49,10 @@ struct CommGroup {
   /// GPU indices (fleet order) of one representative group on the placement, for a network model
   /// that costs flows on the actual topology; may be empty.
   std::span<const uint32_t> gpus;
+  /// Every group of this kind that runs at the same time as this one (all DP groups, all pipeline
+  /// pairs), `ranks` GPUs each, one group after the other; may be empty. A network model costing every
+  /// flow (network.collective_costing "flows") puts them on the fabric together.
+  std::span<const uint32_t> concurrent_gpus;
 };
 
 /// Costs one collective in seconds. The interface the network model's collectives implement
@@ -84,6 +88,11 @@ struct PlacementShape {
   /// Optional: fleet GPU indices of one representative group of each kind on the placement, passed
   /// on as CommGroup::gpus so that a network model can cost the flows on the real topology.
   std::vector<uint32_t> tp_gpus, pp_pair_gpus, dp_gpus;
+  /// Optional: representative context-parallel, expert-parallel and expert-data-parallel groups.
+  std::vector<uint32_t> cp_gpus, ep_gpus, expert_dp_gpus;
+  /// Optional: every group of each kind on the placement, group after group (passed on as
+  /// CommGroup::concurrent_gpus).
+  std::vector<uint32_t> pp_pairs_all_gpus, dp_all_gpus, cp_all_gpus, ep_all_gpus, expert_dp_all_gpus;
 };
 
 /// Model FLOPs per token (forward + backward, no recomputation) by the job's formula.

@@ -296,7 +296,8 @@ struct TrainingModel::Impl {
       AlphaBetaCommCost ab(j.spec.hardware);
       PlacementShape guess;
       guess.nodes = r.nodes;
-      const StepBreakdown b = step_breakdown(j.spec, j.spec.parallel.dp, guess, comm != nullptr ? *comm : ab);
+      // Alpha-beta: before placement there are no GPUs to cost on a fabric.
+      const StepBreakdown b = step_breakdown(j.spec, j.spec.parallel.dp, guess, ab);
       r.expected_runtime = bounded_seconds(j.spec.total_tokens / b.tokens_per_s / 0.9);
     }
     r.on_start = [this, i](AllocationId id, std::span<const NodeId>) { on_started(i, id); };
@@ -386,13 +387,19 @@ struct TrainingModel::Impl {
     if (!nodes.empty()) {
       const uint32_t gpn = j.spec.hardware.gpus_per_node;
       const IndexRange g0 = fleet.range(ref(nodes.front()), Level::Gpu);
-      for (uint32_t k = 0; k < j.spec.parallel.tp && k < g0.size(); ++k) j.shape.tp_gpus.push_back(g0.begin + k);
+      // TP ranks are consecutive GPUs: a TP group wider than a node (TP8 on 4-GPU GB200 nodes) spans
+      // the first nodes of the stage.
+      for (size_t n = 0; n < nodes.size() && j.shape.tp_gpus.size() < j.spec.parallel.tp; ++n) {
+        const IndexRange gn = fleet.range(ref(nodes[n]), Level::Gpu);
+        for (uint32_t k = gn.begin; k < gn.end && j.shape.tp_gpus.size() < j.spec.parallel.tp; ++k) j.shape.tp_gpus.push_back(k);
+      }
       const size_t stage_nodes = std::max<size_t>(1, (size_t{j.spec.parallel.tp} * j.spec.parallel.cp + gpn - 1) / gpn);
       if (j.spec.parallel.pp > 1 && stage_nodes < nodes.size()) {
         j.shape.pp_pair_gpus = {g0.begin, fleet.range(ref(nodes[stage_nodes]), Level::Gpu).begin};
       }
       for (size_t r = 0; r * j.replica_nodes < nodes.size(); ++r)
         j.shape.dp_gpus.push_back(fleet.range(ref(nodes[r * j.replica_nodes]), Level::Gpu).begin);
+      layout_groups(j, nodes, stage_nodes);
     }
     j.counts.nodes = nodes.size();
     j.counts.gpus = nodes.size() * j.spec.hardware.gpus_per_node;
@@ -400,6 +407,72 @@ struct TrainingModel::Impl {
     j.counts.datacenters = dcs;
     j.counts.zones = zones;
     j.counts.regions = regions;
+  }
+
+  /// The job's communication groups on its placement, for a CommCost that costs flows on the real
+  /// topology. Layout (as the scheduler places it): a replica is `replica_nodes` consecutive nodes
+  /// holding its `pp` stages in order, `stage_nodes` nodes each; inside a stage the GPU at local index
+  /// c * tp + t is TP rank t of CP rank c (TP fastest, as Megatron orders tp-cp-ep-dp-pp). So:
+  ///   DP group (s, t):   GPU (r, s, c * tp + t) for every replica r and CP rank c (dp * cp ranks: the
+  ///                      gradient all-reduce spans DP x CP)
+  ///   CP group (r, s, t): GPU (r, s, c * tp + t) for c < cp
+  ///   EP group:          ep consecutive replicas at one (s, c, t): experts are spread over DP ranks
+  ///   expert DP group:   the replicas r = e (mod ep), every CP rank, at one (s, t): dp * cp / ep ranks
+  ///   pipeline pairs:    GPU (r, s, l) and (r, s + 1, l) for every local index l < tp * cp
+  /// The representative groups (dp_gpus, cp_gpus, ...) are the ones of replica 0, stage 0, TP rank 0;
+  /// the *_all_gpus lists hold every group, one after the other. Left empty when the placement does
+  /// not have this regular shape (then the CommCost falls back for those groups).
+  void layout_groups(Job& j, const std::vector<NodeId>& nodes, size_t stage_nodes) {
+    PlacementShape& sh = j.shape;
+    for (auto* v : {&sh.dp_all_gpus, &sh.pp_pairs_all_gpus, &sh.cp_gpus, &sh.cp_all_gpus, &sh.ep_gpus, &sh.ep_all_gpus,
+                    &sh.expert_dp_gpus, &sh.expert_dp_all_gpus})
+      v->clear();
+    const Parallelism& p = j.spec.parallel;
+    const uint32_t gpn = j.spec.hardware.gpus_per_node;
+    const uint64_t stage_gpus = uint64_t{p.tp} * p.cp;
+    if (gpn == 0 || stage_nodes * p.pp != j.replica_nodes || stage_gpus > uint64_t{stage_nodes} * gpn ||
+        nodes.size() % j.replica_nodes != 0)
+      return;
+    const size_t replicas = nodes.size() / j.replica_nodes;
+    auto gpu = [&](size_t r, size_t s, uint64_t l) {
+      return fleet.range(ref(nodes[r * j.replica_nodes + s * stage_nodes + l / gpn]), Level::Gpu).begin +
+             static_cast<uint32_t>(l % gpn);
+    };
+    sh.dp_gpus.clear();
+    for (size_t r = 0; r < replicas; ++r)
+      for (uint32_t c = 0; c < p.cp; ++c) sh.dp_gpus.push_back(gpu(r, 0, uint64_t{c} * p.tp));
+    for (size_t s = 0; s < p.pp; ++s)
+      for (uint32_t t = 0; t < p.tp; ++t)
+        for (size_t r = 0; r < replicas; ++r)
+          for (uint32_t c = 0; c < p.cp; ++c) sh.dp_all_gpus.push_back(gpu(r, s, uint64_t{c} * p.tp + t));
+    if (p.pp > 1)
+      for (size_t r = 0; r < replicas; ++r)
+        for (size_t s = 0; s + 1 < p.pp; ++s)
+          for (uint64_t l = 0; l < stage_gpus; ++l) {
+            sh.pp_pairs_all_gpus.push_back(gpu(r, s, l));
+            sh.pp_pairs_all_gpus.push_back(gpu(r, s + 1, l));
+          }
+    if (p.cp > 1) {
+      for (uint32_t c = 0; c < p.cp; ++c) sh.cp_gpus.push_back(gpu(0, 0, uint64_t{c} * p.tp));
+      for (size_t r = 0; r < replicas; ++r)
+        for (size_t s = 0; s < p.pp; ++s)
+          for (uint32_t t = 0; t < p.tp; ++t)
+            for (uint32_t c = 0; c < p.cp; ++c) sh.cp_all_gpus.push_back(gpu(r, s, uint64_t{c} * p.tp + t));
+    }
+    if (p.ep > 1 && replicas % p.ep == 0) {
+      for (uint32_t e = 0; e < p.ep; ++e) sh.ep_gpus.push_back(gpu(e, 0, 0));
+      for (size_t b = 0; b < replicas / p.ep; ++b)
+        for (size_t s = 0; s < p.pp; ++s)
+          for (uint64_t l = 0; l < stage_gpus; ++l)
+            for (uint32_t e = 0; e < p.ep; ++e) sh.ep_all_gpus.push_back(gpu(b * p.ep + e, s, l));
+      for (size_t r = 0; r < replicas; r += p.ep)
+        for (uint32_t c = 0; c < p.cp; ++c) sh.expert_dp_gpus.push_back(gpu(r, 0, uint64_t{c} * p.tp));
+      for (size_t s = 0; s < p.pp; ++s)
+        for (uint32_t t = 0; t < p.tp; ++t)
+          for (uint32_t e = 0; e < p.ep; ++e)
+            for (size_t r = e; r < replicas; r += p.ep)
+              for (uint32_t c = 0; c < p.cp; ++c) sh.expert_dp_all_gpus.push_back(gpu(r, s, uint64_t{c} * p.tp + t));
+    }
   }
 
   double network_factor(const Job& j) const {
@@ -424,8 +497,8 @@ struct TrainingModel::Impl {
   StepBreakdown compute_step(Job& j) {
     update_shape(j);
     j.netf = network_factor(j);
-    PlacementShape where = j.shape;
-    where.network_factor = j.netf;
+    j.shape.network_factor = j.netf;
+    const PlacementShape& where = j.shape;  // no copy: the group lists are as large as the job
     if (j.dp_active == j.spec.parallel.dp) return step_breakdown(j.spec, j.dp_active, where, comm_of(j));
     // Elastic shrink keeps the micro-batches per replica: the global batch shrinks with DP.
     TrainingJobSpec s = j.spec;
@@ -691,12 +764,12 @@ struct TrainingModel::Impl {
   }
 
   /// Changes the pace of a running job (straggler, network) from the next step boundary on.
-  void repace(Job& j) {
+  void repace(Job& j, bool recost = false) {
     if (j.state != JobState::Running) return;
     const double slow = slowest(j);
     const double netf = network_factor(j);
-    if (slow == j.slowdown && netf == j.netf) return;
-    if (netf != j.netf) j.step = compute_step(j);
+    if (!recost && slow == j.slowdown && netf == j.netf) return;
+    if (recost || netf != j.netf) j.step = compute_step(j);
     j.slowdown = slow;
     const int64_t T = std::max(Duration::ns(1), Duration::from_seconds(j.step.step_s * j.slowdown)).ticks();
     if (T == j.a.T) return;
@@ -805,15 +878,16 @@ struct TrainingModel::Impl {
   /// After a link or switch failure (the router has seen it): a running job whose placement it splits
   /// is interrupted like a failure inside the placement. Recovering and waiting jobs are not running:
   /// resume() asks the probe before they run again. One probe per running job.
-  void check_split(const FailureEvent& e) {
+  void check_split(const FailureEvent& e) { check_split(class_name(e.cls), fleet.path(e.component)); }
+  void check_split(std::string_view cls, std::string_view path) {
     for (Job& j : jobs) {
       if (j.state != JobState::Running || placement_connected(j)) continue;
       constexpr std::string_view cause = "network partition";
       rec.event(now(), "training_interrupt")
           .field("job", j.spec.name)
           .field("cause", cause)
-          .field("class", class_name(e.cls))
-          .field("path", fleet.path(e.component))
+          .field("class", cls)
+          .field("path", path)
           .field("state", job_state_name(j.state));
       ++j.failures_seen;
       stop(j, cause, false);
@@ -1147,6 +1221,15 @@ TrainingModel::TrainingModel(const TrainingSpec& spec, Fleet& fleet, Engine& eng
     : impl_(std::make_unique<Impl>(spec, fleet, engine, recorder, scheduler, failures, failure_spec, comm)) {}
 TrainingModel::~TrainingModel() = default;
 void TrainingModel::set_placement_probe(PlacementProbe* probe) { impl_->probe = probe; }
+
+void TrainingModel::on_fabric_change() {
+  Impl& m = *impl_;
+  if (m.probe != nullptr) {
+    m.check_split("fabric", "network");
+    m.check_whole();
+  }
+  for (auto& j : m.jobs) m.repace(j, true);
+}
 void TrainingModel::start() { impl_->start(); }
 void TrainingModel::write_summary() { impl_->write_summary(); }
 size_t TrainingModel::jobs() const { return impl_->jobs.size(); }

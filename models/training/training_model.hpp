@@ -97,6 +97,12 @@ class TrainingModel {
   /// about to (re)start on a split placement waits too.
   void set_placement_probe(PlacementProbe* probe);
 
+  /// The fabric changed outside the fleet's components (fabric links failed or came back, models/
+  /// network/fabric_failures.hpp), after the router has seen it: with a probe, running jobs whose
+  /// placement is split are interrupted ("network partition") and split jobs that are whole again
+  /// resume; running jobs re-cost their step (the CommCost sees the new fabric) from the next step on.
+  void on_fabric_change();
+
   void start();
   /// Writes recorder.summary()["training"] as of engine.now().
   void write_summary();

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -120,12 +121,66 @@ void read_scale_out(const Reader& so, ScaleOutSpec& s) {
     s.hosts_per_rail_group = static_cast<uint32_t>(so.at("hosts_per_rail_group").integer(1, 1'000'000));
 }
 
+// One entry of "link_failures": a set (fraction or count, at, for) or a process (mtbf, repair).
+LinkFailureSpec read_link_failure(const Reader& f, const std::set<std::string>& clusters) {
+  f.reject_unknown_keys({"tiers", "cluster", "fraction", "count", "at", "for", "mtbf", "repair", "seed"});
+  LinkFailureSpec lf;
+  if (const auto rt = f.opt("tiers")) {
+    if (rt->is_array() && rt->size() == 0) rt->expected("at least one of \"leaf_spine\", \"spine_core\", \"wan\"");
+    lf.kinds.clear();
+    for (const Reader& t : rt->items()) {
+      if (t.is_string() && (t.string() == "access" || t.string() == "nvlink")) {
+        t.error(fmt::format("{} links are not fabric-internal: a GPU's access link fails with the fleet's \"link\" "
+                            "failure class; expected \"leaf_spine\", \"spine_core\" or \"wan\"",
+                            quote(t.string())));
+        continue;
+      }
+      const LinkKind k = t.choice<LinkKind>(
+          {{"leaf_spine", LinkKind::LeafSpine}, {"spine_core", LinkKind::SpineCore}, {"wan", LinkKind::Wan}});
+      if (t.valid() && std::find(lf.kinds.begin(), lf.kinds.end(), k) == lf.kinds.end()) lf.kinds.push_back(k);
+    }
+  }
+  if (f.has("cluster")) {
+    const Reader rc = f.at("cluster");
+    lf.cluster = rc.non_empty_string();
+    if (rc.valid() && !lf.cluster.empty() && !clusters.count(lf.cluster)) {
+      rc.error(fmt::format("unknown cluster {}{}", quote(lf.cluster),
+                           did_you_mean(lf.cluster, std::vector<std::string>(clusters.begin(), clusters.end()))));
+    }
+  }
+  const int given = int(f.has("fraction")) + int(f.has("count")) + int(f.has("mtbf"));
+  if (given != 1) {
+    f.error("give exactly one of \"fraction\" (of the eligible links, failed together), \"count\" (that many "
+            "links) or \"mtbf\" (every link fails at random)");
+    return lf;
+  }
+  if (f.has("fraction")) {
+    const Reader r = f.at("fraction");
+    lf.fraction = r.fraction();
+    if (r.valid() && lf.fraction <= 0) r.expected("a fraction of the links in (0, 1], such as 0.01 or \"1%\"");
+  }
+  if (f.has("count")) lf.count = static_cast<uint32_t>(f.at("count").integer(1, UINT32_MAX));
+  if (f.has("mtbf")) {
+    lf.mtbf = f.at("mtbf").positive_duration();
+    for (const char* k : {"at", "for"})
+      if (f.has(k)) f.at(k).error(fmt::format("\"{}\" belongs to a set of failed links (fraction or count), not to an \"mtbf\" process", k));
+    lf.repair = f.duration_or("repair", lf.repair, Bound::Positive);
+  } else {
+    if (f.has("repair"))
+      f.at("repair").error("\"repair\" belongs to an \"mtbf\" process; a set of failed links comes back after \"for\"");
+    lf.at = f.duration_or("at", Duration::zero());
+    if (f.has("for")) lf.duration = f.at("for").positive_duration();
+  }
+  if (f.has("seed")) lf.seed = static_cast<uint64_t>(f.at("seed").integer(0, INT64_MAX));
+  return lf;
+}
+
 }  // namespace
 
 NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalog& catalog) {
   NetworkSpec spec;
   if (!net.is_object()) return spec;
-  net.reject_unknown_keys({"clusters", "sites", "wan"});
+  net.reject_unknown_keys({"clusters", "sites", "wan", "link_failures", "collective_costing"});
 
   SiteTable sites;
   for (const auto& r : fleet.regions) {
@@ -209,7 +264,8 @@ NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalo
         ClusterSpec alone = cl;
         if (alone.site.empty()) alone.wan_uplink_bytes_per_s = 0;  // reported above
         try {
-          NetworkSpec probe{{alone}, {}, {}};
+          NetworkSpec probe;
+          probe.clusters.push_back(alone);
           if (!alone.site.empty()) probe.sites.push_back(SiteSpec{alone.site, ""});
           build_topology(probe);
         } catch (const TopologyError& e) {
@@ -249,6 +305,19 @@ NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalo
     }
   }
   return spec;
+}
+
+NetworkRunOptions load_network_run(const Reader& net, const NetworkSpec& spec) {
+  NetworkRunOptions o;
+  if (!net.is_object()) return o;  // load_network reported it
+  std::set<std::string> cluster_names;
+  for (const ClusterSpec& c : spec.clusters) cluster_names.insert(c.name);
+  if (const auto rf = net.opt("link_failures"))
+    for (const Reader& f : rf->items()) o.link_failures.push_back(read_link_failure(f, cluster_names));
+  o.collective_costing = net.choice_or<CollectiveCosting>(
+      "collective_costing", {{"aggregate", CollectiveCosting::Aggregate}, {"flows", CollectiveCosting::Flows}},
+      CollectiveCosting::Aggregate);
+  return o;
 }
 
 }  // namespace fleetsim

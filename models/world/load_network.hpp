@@ -38,4 +38,12 @@ namespace fleetsim {
 /// The "network" section (an object; {} or absent: no network, an empty NetworkSpec).
 NetworkSpec load_network(const Reader& network_section, const FleetSpec& fleet, const Catalog& catalog);
 
+/// The run options of the same section: "link_failures" (a list of sets or processes, LinkFailureSpec)
+/// and "collective_costing" ("aggregate" or "flows"). `spec` is what load_network returned (for
+/// cluster names).
+///   "link_failures": [{"fraction": 0.01, "at": "0s", "tiers": ["leaf_spine", "spine_core"]},
+///                     {"mtbf": "50000h", "repair": "4h", "tiers": ["wan"]}],
+///   "collective_costing": "flows"
+NetworkRunOptions load_network_run(const Reader& network_section, const NetworkSpec& spec);
+
 }  // namespace fleetsim

@@ -38,6 +38,7 @@ struct Scenario {
   Catalog catalog;             ///< built-in catalogs with the scenario's overrides applied
   FleetSpec fleet;
   NetworkSpec network;         ///< no clusters when the scenario has no "network"
+  NetworkRunOptions network_run;  ///< network.link_failures and network.collective_costing
   FailureSpec failures;
   TrainingSpec training;       ///< no jobs when the scenario has no "training"
   InferenceSpec inference;     ///< no services when the scenario has no "inference"

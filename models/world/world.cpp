@@ -6,6 +6,7 @@
 #include "models/hardware/fleet.hpp"
 #include "models/hardware/fleet_lifecycle.hpp"
 #include "models/inference/inference_model.hpp"
+#include "models/network/fabric_failures.hpp"
 #include "models/network/fleet_map.hpp"
 #include "models/network/placement_check.hpp"
 #include "models/network/flow_model.hpp"
@@ -38,6 +39,7 @@ struct Fabric {
   PlacementProbeOf<NetworkPlacementCheck> placement_probe;
   std::unique_ptr<AlphaBetaCommCost> fallback;
   std::unique_ptr<NetworkCommCost> comm;
+  FabricFailures link_failures;  // network.link_failures: leaf-spine, spine-core, WAN links
 
   Fabric(const Scenario& s, const Fleet& fleet, Engine& engine, Recorder& recorder)
       : topo(build_topology(s.network)),
@@ -45,13 +47,37 @@ struct Fabric {
         flows(topo, router, engine, &recorder, FlowModelOptions{.sample_interval = s.run.sample_interval}),
         map(fleet, topo, s.network),
         placement_check(fleet, map, router),
-        placement_probe(placement_check) {
+        placement_probe(placement_check),
+        link_failures(topo, flows, engine, &recorder, s.network_run.link_failures, s.run.seed) {
     // Collectives of training jobs are costed on this fabric; groups it does not map fall back to the
     // alpha-beta model of the first job's hardware.
     if (!s.training.jobs.empty()) {
       fallback = std::make_unique<AlphaBetaCommCost>(s.training.jobs.front().hardware);
-      comm = std::make_unique<NetworkCommCost>(router, map, nominal_capacity(topo), kCollectiveAlpha, *fallback);
+      comm = std::make_unique<NetworkCommCost>(router, map, nominal_capacity(topo), kCollectiveAlpha, *fallback,
+                                               s.network_run.collective_costing);
     }
+    // Sets failed at 0s are down now, before any job is placed and costed; later ones are events.
+    link_failures.start();
+  }
+
+  void write_summary(nlohmann::json& network) const {
+    if (comm) {
+      // How many collective costs the fabric answered, and how many fell back to alpha-beta, per
+      // collective kind and reason: a study that meant to compare fabrics should see no fallbacks.
+      network["collectives_costed_on_fabric"] = comm->network_answers();
+      network["collectives_costed_by_fallback"] = comm->fallback_answers();
+      nlohmann::json by = nlohmann::json::object();
+      constexpr std::array<std::pair<Collective, std::string_view>, 5> kinds{
+          {{Collective::AllReduce, "all_reduce"}, {Collective::AllGather, "all_gather"},
+           {Collective::ReduceScatter, "reduce_scatter"}, {Collective::AllToAll, "all_to_all"},
+           {Collective::SendRecv, "send_recv"}}};
+      for (const auto& [c, name] : kinds)
+        for (int r = 0; r < NetworkCommCost::kReasons; ++r)
+          if (comm->fallbacks(c, r) > 0) by[std::string(name)][std::string(NetworkCommCost::kReasonNames[r])] = comm->fallbacks(c, r);
+      network["collectives_by_fallback"] = std::move(by);
+      network["collective_costs_computed"] = comm->computed();  // cache misses: costs computed on the fabric
+    }
+    if (!link_failures.empty()) link_failures.write_summary(network);
   }
 
   // Per-hop software latency of a collective step (NCCL-like), an assumption: no published figure
@@ -99,6 +125,7 @@ struct World::Models {
     // The fabric's listener (connected above) updates the router before the training model, which
     // connects in start(), asks whether each running job's placement is still connected.
     if (training && fabric) training->set_placement_probe(&fabric->placement_probe);
+    if (training && fabric) fabric->link_failures.on_change = [this](bool) { training->on_fabric_change(); };
     if (!s.inference.services.empty()) {
       InferenceOptions opt;
       opt.epoch_unix_ns = s.run.start_unix_ns;
@@ -242,11 +269,10 @@ void World::write_summary() {
   summary["scenario"]["start"] = format_utc_ns(scenario_.run.start_unix_ns);
   summary["scenario"]["horizon"] = format_duration(scenario_.run.horizon);
   models_->failures.write_summary();
-  if (models_->fabric && models_->fabric->comm) {
-    // How many collective costs the fabric answered, and how many fell back to alpha-beta (groups
-    // it does not map): a study that meant to compare fabrics should see no fallbacks.
-    summary["network"]["collectives_costed_on_fabric"] = models_->fabric->comm->network_answers();
-    summary["network"]["collectives_costed_by_fallback"] = models_->fabric->comm->fallback_answers();
+  if (models_->fabric) {
+    nlohmann::json network = nlohmann::json::object();
+    models_->fabric->write_summary(network);
+    if (!network.empty()) summary["network"].update(network);  // next to anything else under /network
   }
   if (models_->training) models_->training->write_summary();
   if (models_->inference) models_->inference->write_summary();

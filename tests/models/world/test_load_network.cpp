@@ -101,3 +101,43 @@ TEST_CASE("network loader: bad specs are rejected with pointers", "[network][loa
   CHECK(l.errors[3].pointer == "/network/wan/0/between/1");
   CHECK_THAT(l.errors[3].message, Catch::Contains("unknown region or zone \"eu-west-9\" (did you mean \"eu-west-1\"?)"));
 }
+
+TEST_CASE("network loader: link failures and collective costing", "[network][loader]") {
+  Diagnostics diags("test.json");
+  const nlohmann::json doc = parse_json_text(R"({"network": {
+      "clusters": [{"name": "train", "gpus": 1024, "scale_out": {"design": "fat_tree", "switch_radix": 16}}],
+      "link_failures": [{"fraction": "1%"},
+                        {"count": 3, "tiers": ["spine_core", "wan"], "at": "2h", "for": "30min", "seed": 9, "cluster": "train"},
+                        {"mtbf": "50000h", "tiers": ["leaf_spine"]}],
+      "collective_costing": "flows"}})", diags);
+  nlohmann::json resolved = doc;
+  const Reader root = Reader::root(doc, diags, &resolved);
+  const NetworkSpec spec = load_network(root.section("network"), {}, Catalog{});
+  const NetworkRunOptions o = load_network_run(root.section("network"), spec);
+  REQUIRE(diags.sorted().empty());
+  REQUIRE(o.link_failures.size() == 3);
+  CHECK(o.collective_costing == CollectiveCosting::Flows);
+  const LinkFailureSpec& a = o.link_failures[0];
+  CHECK(a.fraction == Approx(0.01));
+  CHECK(a.kinds == std::vector<LinkKind>{LinkKind::LeafSpine, LinkKind::SpineCore});
+  CHECK(a.at == Duration::zero());
+  CHECK(a.duration == Duration::max());
+  CHECK_FALSE(a.seed.has_value());
+  const LinkFailureSpec& b = o.link_failures[1];
+  CHECK(b.count == 3);
+  CHECK(b.kinds == std::vector<LinkKind>{LinkKind::SpineCore, LinkKind::Wan});
+  CHECK(b.at == Duration::hours(2));
+  CHECK(b.duration == Duration::minutes(30));
+  CHECK(b.seed == 9u);
+  CHECK(b.cluster == "train");
+  const LinkFailureSpec& c = o.link_failures[2];
+  CHECK(c.mtbf == Duration::hours(50000));
+  CHECK(c.repair == Duration::hours(4));
+  // Absent: aggregate, written into resolved.json.
+  Diagnostics d2("test.json");
+  const nlohmann::json doc2 = parse_json_text(R"({"network": {"clusters": []}})", d2);
+  nlohmann::json resolved2 = doc2;
+  const Reader root2 = Reader::root(doc2, d2, &resolved2);
+  CHECK(load_network_run(root2.section("network"), NetworkSpec{}).collective_costing == CollectiveCosting::Aggregate);
+  CHECK(resolved2["network"]["collective_costing"] == "aggregate");
+}
