@@ -14,6 +14,7 @@ int cmd_run(const Args& args);
 int cmd_validate(const Args& args);
 int cmd_schema(const Args& args);
 int cmd_version(const Args& args);
+int cmd_validation(const Args& args);
 
 /// The program name and version line, e.g. "fleetsim 0.1.0".
 std::string version_line();

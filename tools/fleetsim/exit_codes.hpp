@@ -5,6 +5,7 @@
 
 namespace fleetsim::exit_code {
 inline constexpr int ok = 0;
+inline constexpr int validation_failed = 1;  // `fleetsim validation`: a figure left its tolerance
 inline constexpr int usage = 2;          // bad command line
 inline constexpr int data_error = 65;    // EX_DATAERR: invalid scenario (syntax, schema or semantics)
 inline constexpr int no_input = 66;      // EX_NOINPUT: scenario missing or unreadable

@@ -21,6 +21,7 @@ Commands:
   validate SCENARIO.. check scenarios without simulating; every error with its JSON pointer
   schema              print the scenario JSON Schema (draft-07)
   version             print the version
+  validation DIR      run the validation scenarios and write the scoreboard (docs/validation.md)
 
 Run `fleetsim <command> --help` for a command's options. Exit codes are listed in README.md.
 )";
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     if (command == "run") return cli::cmd_run(rest);
     if (command == "validate") return cli::cmd_validate(rest);
     if (command == "schema") return cli::cmd_schema(rest);
+    if (command == "validation") return cli::cmd_validation(rest);
     if (command == "version" || command == "--version") return cli::cmd_version(rest);
     if (command == "help" || command == "--help" || command == "-h") {
       fmt::print("{}", kUsage);
