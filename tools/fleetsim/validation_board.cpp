@@ -196,6 +196,10 @@ std::string number(double v) {
   if (a != 0 && (a < 1e-3 || a >= 1e15)) return fmt::format("{:.4g}", v);
   const int digits = a == 0 ? 0 : std::max(0, 3 - static_cast<int>(std::floor(std::log10(a))));
   std::string s = fmt::format("{:.{}f}", v, digits);
+  if (s.find('.') != std::string::npos) {  // 419.0 -> 419, 15.00 -> 15
+    s.erase(s.find_last_not_of('0') + 1);
+    if (s.back() == '.') s.pop_back();
+  }
   const size_t dot = s.find('.');
   size_t int_end = dot == std::string::npos ? s.size() : dot;
   const size_t start = (s[0] == '-') ? 1 : 0;
@@ -316,7 +320,8 @@ std::string render_markdown(const std::vector<Outcome>& outcomes, const std::str
     std::string value = with_unit(number(o.value), c.unit);
     if (o.values.size() > 1) {
       const auto [lo, hi] = std::minmax_element(o.values.begin(), o.values.end());
-      value += fmt::format(" (mean of {} seeds, {}-{})", o.values.size(), number(*lo), number(*hi));
+      value += *lo == *hi ? fmt::format(" (same in {} seeds)", o.values.size())
+                          : fmt::format(" (mean of {} seeds, {} to {})", o.values.size(), number(*lo), number(*hi));
     }
     const std::string error = (c.expected != 0 && std::isfinite(o.value))
                                   ? fmt::format("{:+.1f}%", (o.value - c.expected) / std::fabs(c.expected) * 100)
