@@ -86,9 +86,14 @@ std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangReque
     const auto it = std::find(accs.begin(), accs.end(), r.accelerator);
     if (it == accs.end()) return std::nullopt;
     const auto acc = static_cast<uint32_t>(it - accs.begin());
+    // GPUs per node of this accelerator's datacenters, not of the region's first datacenter: a region
+    // with 8-GPU H100 hosts before 4-GPU GB200 hosts would otherwise ask for twice the GB200 GPUs.
     const IndexRange dcs = fleet_.range(rid, Level::Datacenter);
-    if (dcs.size() == 0) return std::nullopt;
-    if (fleet_.usable_gpus(rid, acc) < uint64_t{count} * fleet_.gpus_per_node(DatacenterId{dcs.begin})) return std::nullopt;
+    uint32_t gpn = 0;
+    for (uint32_t d = dcs.begin; d < dcs.end; ++d)
+      if (accelerator_ok(r, d)) gpn = gpn == 0 ? fleet_.gpus_per_node(DatacenterId{d}) : std::min(gpn, fleet_.gpus_per_node(DatacenterId{d}));
+    if (gpn == 0) return std::nullopt;
+    if (fleet_.usable_gpus(rid, acc) < uint64_t{count} * gpn) return std::nullopt;
   }
   struct Cand {
     uint32_t dc;
