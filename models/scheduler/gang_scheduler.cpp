@@ -252,6 +252,7 @@ void GangScheduler::pass() {
   std::optional<AllocationId> head;
   SimTime shadow = SimTime::max();
   int64_t extra = 0;
+  bool reserved = false;  // shadow and extra computed for the head
   const std::vector<AllocationId> order = queue_;
   for (AllocationId id : order) {
     Allocation& a = allocs_[id];
@@ -266,11 +267,21 @@ void GangScheduler::pass() {
         continue;
       }
       head = id;
+      if (a.request.may_preempt) try_preempt_for(id);
+      continue;
+    }
+    if (!nodes) continue;
+    if (!reserved) {
       // The head's reservation: when expected ends free enough nodes (counted over matching holders).
+      // Computed only once a later request could backfill: it scans every unallocated node, and a head
+      // that waits for capacity would otherwise pay that scan on every pass (every failure and repair).
+      reserved = true;
+      const Allocation& h = allocs_[*head];
+      const uint32_t head_need = h.request.nodes + h.request.spare_nodes;
       std::vector<std::pair<SimTime, uint64_t>> ends;
       for (const Allocation& o : allocs_)
         if ((o.state == State::Running || o.state == State::Preempting) &&
-            (a.request.accelerator.empty() || o.request.accelerator == a.request.accelerator))
+            (h.request.accelerator.empty() || o.request.accelerator == h.request.accelerator))
           ends.emplace_back(o.expected_end, o.nodes.size() + o.spares.size());
       std::sort(ends.begin(), ends.end());
       uint64_t avail = 0;
@@ -278,16 +289,13 @@ void GangScheduler::pass() {
       extra = static_cast<int64_t>(avail);
       for (const auto& [t, k] : ends) {
         avail += k;
-        if (avail >= need) {
+        if (avail >= head_need) {
           shadow = t;
-          extra = static_cast<int64_t>(avail) - need;
+          extra = static_cast<int64_t>(avail) - head_need;
           break;
         }
       }
-      if (a.request.may_preempt) try_preempt_for(id);
-      continue;
     }
-    if (!nodes) continue;
     const bool ends_in_time = a.request.expected_runtime != Duration::max() && shadow != SimTime::max() &&
                               (shadow - now) >= a.request.expected_runtime;
     if (!ends_in_time && static_cast<int64_t>(need) > extra) continue;
