@@ -16,8 +16,17 @@ GangScheduler::GangScheduler(Fleet& fleet, Engine& engine, FailureModel* failure
   }
   if (failures != nullptr) {
     failures->on_event.connect([this](const FailureEvent& e) {
+      if (e.kind == FailureEvent::Kind::OutageEnd) freed_ += kManyNodes;
+      if (e.kind == FailureEvent::Kind::Repair) {
+        // A repair below the node frees at most its node; a rack, datacenter, zone or region repair
+        // frees an unknown number.
+        const bool one_node = e.cls == ComponentClass::Gpu || e.cls == ComponentClass::Hbm || e.cls == ComponentClass::Link ||
+                              e.cls == ComponentClass::Node || e.cls == ComponentClass::Nic ||
+                              e.cls == ComponentClass::Software;
+        freed_ += one_node ? 1 : kManyNodes;
+      }
       if (queue_.empty()) return;
-      if (e.kind == FailureEvent::Kind::Repair || e.kind == FailureEvent::Kind::OutageEnd) request_pass();
+      if (e.kind == FailureEvent::Kind::Repair || e.kind == FailureEvent::Kind::OutageEnd) schedule_pass();
     });
   }
 }
@@ -27,6 +36,7 @@ void GangScheduler::mark_taken(uint32_t n) {
 }
 
 void GangScheduler::mark_free(uint32_t n) {
+  ++freed_;
   if (unallocated_.insert(n).second) ++unallocated_in_region_[fleet_.region_of(ref(NodeId{n})).value()];
 }
 
@@ -56,6 +66,11 @@ bool GangScheduler::accelerator_ok(const GangRequest& r, uint32_t dc) const {
 }
 
 void GangScheduler::request_pass() {
+  freed_ += kManyNodes;  // the caller does not say what changed: search for everything again
+  schedule_pass();
+}
+
+void GangScheduler::schedule_pass() {
   if (engine_.pending(pass_event_)) return;
   pass_event_ = engine_.schedule_in(Duration::zero(), Phase::Control, [this] { pass(); }, kind_pass_);
 }
@@ -73,7 +88,7 @@ AllocationId GangScheduler::submit(GangRequest request) {
     if (allocs_[x].request.priority != allocs_[y].request.priority) return allocs_[x].request.priority > allocs_[y].request.priority;
     return allocs_[x].seq < allocs_[y].seq;
   });
-  request_pass();
+  schedule_pass();
   return id;
 }
 
@@ -94,15 +109,30 @@ AllocationId GangScheduler::claim(RegionId region, uint64_t gpus, int priority,
 
 std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangRequest& r, uint32_t region, uint32_t count) const {
   const RegionId rid{region};
-  if (unallocated_in_region_[region] < count) return std::nullopt;  // O(1): cannot fit whatever the health
+  last_shortfall_ = 1;  // the conservative answer for the exits that do not count
+  if (unallocated_in_region_[region] < count) {  // O(1): cannot fit whatever the health
+    last_shortfall_ = count - unallocated_in_region_[region];
+    return std::nullopt;
+  }
   if (!r.accelerator.empty()) {
     const auto& accs = fleet_.accelerators();
     const auto it = std::find(accs.begin(), accs.end(), r.accelerator);
+    last_shortfall_ = kManyNodes;  // no such accelerator here: only new capacity could change that
     if (it == accs.end()) return std::nullopt;
     const auto acc = static_cast<uint32_t>(it - accs.begin());
+    // GPUs per node of this accelerator's datacenters, not of the region's first datacenter: a region
+    // with 8-GPU H100 hosts before 4-GPU GB200 hosts would otherwise ask for twice the GB200 GPUs.
     const IndexRange dcs = fleet_.range(rid, Level::Datacenter);
-    if (dcs.size() == 0) return std::nullopt;
-    if (fleet_.usable_gpus(rid, acc) < uint64_t{count} * fleet_.gpus_per_node(DatacenterId{dcs.begin})) return std::nullopt;
+    uint32_t gpn = 0;
+    for (uint32_t d = dcs.begin; d < dcs.end; ++d)
+      if (accelerator_ok(r, d)) gpn = gpn == 0 ? fleet_.gpus_per_node(DatacenterId{d}) : std::min(gpn, fleet_.gpus_per_node(DatacenterId{d}));
+    if (gpn == 0) return std::nullopt;
+    const uint64_t usable_nodes = fleet_.usable_gpus(rid, acc) / gpn;
+    if (usable_nodes < count) {
+      last_shortfall_ = count - usable_nodes;
+      return std::nullopt;
+    }
+    last_shortfall_ = 1;
   }
   struct Cand {
     uint32_t dc;
@@ -144,7 +174,10 @@ std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangReque
     order.push_back(&c);
     total += c.nodes.size();
   }
-  if (total < count) return std::nullopt;
+  if (total < count) {
+    last_shortfall_ = count - total;
+    return std::nullopt;
+  }
   std::stable_sort(order.begin(), order.end(), [](const Cand* a, const Cand* b) { return a->nodes.size() > b->nodes.size(); });
   const uint32_t rep = std::max(1u, r.replica_nodes);
   for (bool whole : {true, false}) {
@@ -168,10 +201,13 @@ std::optional<std::vector<NodeId>> GangScheduler::find_nodes(const GangRequest& 
     if (exclude && *exclude == *r.region) return std::nullopt;
     return find_in_region(r, r.region->value(), count);
   }
+  uint64_t shortfall = UINT64_MAX;
   for (uint32_t g = 0; g < fleet_.regions(); ++g) {
     if (exclude && exclude->value() == g) continue;
     if (auto n = find_in_region(r, g, count)) return n;
+    shortfall = std::min(shortfall, last_shortfall_);
   }
+  last_shortfall_ = shortfall == UINT64_MAX ? 1 : shortfall;
   return std::nullopt;
 }
 
@@ -263,11 +299,19 @@ void GangScheduler::pass() {
   std::optional<AllocationId> head;
   SimTime shadow = SimTime::max();
   int64_t extra = 0;
+  bool reserved = false;  // shadow and extra computed for the head
   const std::vector<AllocationId> order = queue_;
   for (AllocationId id : order) {
     Allocation& a = allocs_[id];
     const uint32_t need = a.request.nodes + a.request.spare_nodes;
-    auto nodes = find_nodes(a.request, need, a.request.exclude_region);
+    std::optional<std::vector<NodeId>> nodes;
+    if (freed_ - a.freed_mark >= a.shortfall) {
+      nodes = find_nodes(a.request, need, a.request.exclude_region);
+      if (!nodes) {
+        a.freed_mark = freed_;
+        a.shortfall = std::max<uint64_t>(1, last_shortfall_);
+      }
+    }
     if (!head) {
       if (nodes) {
         std::vector<NodeId> gang(nodes->begin(), nodes->begin() + a.request.nodes);
@@ -277,11 +321,21 @@ void GangScheduler::pass() {
         continue;
       }
       head = id;
+      if (a.request.may_preempt) try_preempt_for(id);
+      continue;
+    }
+    if (!nodes) continue;
+    if (!reserved) {
       // The head's reservation: when expected ends free enough nodes (counted over matching holders).
+      // Computed only once a later request could backfill: it scans every unallocated node, and a head
+      // that waits for capacity would otherwise pay that scan on every pass (every failure and repair).
+      reserved = true;
+      const Allocation& h = allocs_[*head];
+      const uint32_t head_need = h.request.nodes + h.request.spare_nodes;
       std::vector<std::pair<SimTime, uint64_t>> ends;
       for (const Allocation& o : allocs_)
         if ((o.state == State::Running || o.state == State::Preempting) &&
-            (a.request.accelerator.empty() || o.request.accelerator == a.request.accelerator))
+            (h.request.accelerator.empty() || o.request.accelerator == h.request.accelerator))
           ends.emplace_back(o.expected_end, o.nodes.size() + o.spares.size());
       std::sort(ends.begin(), ends.end());
       uint64_t avail = 0;
@@ -289,16 +343,13 @@ void GangScheduler::pass() {
       extra = static_cast<int64_t>(avail);
       for (const auto& [t, k] : ends) {
         avail += k;
-        if (avail >= need) {
+        if (avail >= head_need) {
           shadow = t;
-          extra = static_cast<int64_t>(avail) - need;
+          extra = static_cast<int64_t>(avail) - head_need;
           break;
         }
       }
-      if (a.request.may_preempt) try_preempt_for(id);
-      continue;
     }
-    if (!nodes) continue;
     const bool ends_in_time = a.request.expected_runtime != Duration::max() && shadow != SimTime::max() &&
                               (shadow - now) >= a.request.expected_runtime;
     if (!ends_in_time && static_cast<int64_t>(need) > extra) continue;
@@ -334,6 +385,7 @@ void GangScheduler::release(AllocationId id, bool requeue) {
   std::erase(queue_, id);
   if (requeue) {
     a.state = State::Queued;
+    a.shortfall = 0;
     a.expected_end = SimTime::max();
     queue_.push_back(id);
     std::stable_sort(queue_.begin(), queue_.end(), [this](AllocationId x, AllocationId y) {
@@ -343,7 +395,7 @@ void GangScheduler::release(AllocationId id, bool requeue) {
   } else {
     a.state = State::Released;
   }
-  request_pass();
+  schedule_pass();
 }
 
 std::optional<NodeId> GangScheduler::replace(AllocationId id, NodeId failed) {
@@ -398,7 +450,7 @@ void GangScheduler::give_back(AllocationId id, NodeId node) {
       owner_[node.value()] = kNoAllocation;
       mark_free(node.value());
       --allocated_nodes_;
-      if (!queue_.empty()) request_pass();
+      if (!queue_.empty()) schedule_pass();
       return;
     }
   }
@@ -414,7 +466,7 @@ bool GangScheduler::move(AllocationId id, std::optional<RegionId> exclude) {
   std::vector<NodeId> gang(nodes->begin(), nodes->begin() + r.nodes);
   std::vector<NodeId> spares(nodes->begin() + r.nodes, nodes->end());
   take(id, std::move(gang), std::move(spares));
-  if (!queue_.empty()) request_pass();
+  if (!queue_.empty()) schedule_pass();
   return true;
 }
 

@@ -77,6 +77,10 @@ class GangScheduler {
     SimTime expected_end = SimTime::max();
     uint64_t seq = 0;
     uint32_t region = 0;
+    /// While queued: the last search found `shortfall` too few free nodes when `freed_` was
+    /// `freed_mark`; no search can succeed before that many nodes may have become free again.
+    uint64_t freed_mark = 0;
+    uint64_t shortfall = 0;
   };
 
   /// `failures` (optional): repairs and outage ends trigger a pass while requests wait.
@@ -115,14 +119,22 @@ class GangScheduler {
   uint64_t gang_gpus(RegionId r, uint32_t acc) const;
   uint64_t preemptions() const { return preemptions_; }
   uint64_t backfilled() const { return backfilled_; }
-  /// Requests a pass at this instant (coalesced).
+  /// Requests a pass at this instant (coalesced). Every queued request is searched for again: the
+  /// caller does not say what changed (capacity installed, a job resized).
   void request_pass();
 
  private:
   void pass();
+  void schedule_pass();  ///< request_pass without invalidating the queued requests' shortfalls
   std::optional<std::vector<NodeId>> find_nodes(const GangRequest& r, uint32_t count, std::optional<RegionId> exclude,
                                                 std::span<const NodeId> avoid = {}) const;
   std::optional<std::vector<NodeId>> find_in_region(const GangRequest& r, uint32_t region, uint32_t count) const;
+  /// Nodes that may have become free so far (releases, repairs; unbounded events add kManyNodes). A
+  /// queued request is searched for again only once `freed_` has grown by its last shortfall: on a
+  /// fleet of 100,000 hosts a search is a scan, and passes follow every repair.
+  static constexpr uint64_t kManyNodes = uint64_t{1} << 40;
+  uint64_t freed_ = 0;
+  mutable uint64_t last_shortfall_ = 0;  ///< set by find_in_region/find_nodes when they fail
   void take(AllocationId id, std::vector<NodeId> nodes, std::vector<NodeId> spares);
   void free_nodes(AllocationId id);
   bool try_preempt_for(AllocationId id);

@@ -152,6 +152,10 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
     const CommGroup dp_g = group(dp_ranks, gpus <= hw.scale_up_gpus, where, true, &where.dp_gpus, &where.dp_all_gpus);
     const double zero3 = p.zero_stage >= 3 ? 1.5 : 1.0;
     b.dp_s = zero3 * comm.seconds(Collective::AllReduce, ps.dense * 2.0, dp_g);
+    if (b.dp_s > 0) {
+      const double n = dp_ranks;
+      b.dp_bus_bytes_per_s = 2.0 * (n - 1) / n * ps.dense * 2.0 * zero3 / b.dp_s;
+    }
     if (ps.expert > 0 && dp_ranks / p.ep > 1) {
       CommGroup ex_g = dp_g;
       ex_g.ranks = dp_ranks / p.ep;

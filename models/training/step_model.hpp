@@ -114,6 +114,9 @@ struct StepBreakdown {
   double bubble_s = 0;
   double bubble_fraction = 0;
   double tp_s = 0, pp_s = 0, dp_s = 0, ep_s = 0, cp_s = 0;  ///< full communication times
+  /// Bus bandwidth of the dense gradient all-reduce, as nccl-tests defines it (bytes/s):
+  /// 2(n-1)/n * bytes / time. Comparable with a published all_reduce_perf busbw; 0 without DP.
+  double dp_bus_bytes_per_s = 0;
   double exposed_comm_s = 0;
   double step_s = 0;           ///< at slowdown 1
   double tokens_per_s = 0;

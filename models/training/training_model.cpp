@@ -1170,6 +1170,9 @@ struct TrainingModel::Impl {
         o["pipeline_bubble_fraction"] = j.nominal.bubble_fraction;
         o["compute_s"] = j.nominal.compute_s;
         o["exposed_comm_s"] = j.nominal.exposed_comm_s;
+        o["comm_s"] = {{"tp", j.nominal.tp_s}, {"pp", j.nominal.pp_s}, {"dp", j.nominal.dp_s},
+                       {"ep", j.nominal.ep_s}, {"cp", j.nominal.cp_s}};
+        if (j.nominal.dp_bus_bytes_per_s > 0) o["dp_bus_bandwidth_bytes_per_s"] = j.nominal.dp_bus_bytes_per_s;
         const double gpus = double(j.spec.gpus());
         o["mfu_effective"] = elapsed > 0 ? tk * model_flops_per_token(j.spec) / (elapsed * gpus * j.spec.hardware.peak_flop_per_s) : 0.0;
         o["goodput"] = elapsed > 0 ? tk / (elapsed * j.nominal.tokens_per_s) : 0.0;

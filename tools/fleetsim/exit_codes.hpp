@@ -8,6 +8,7 @@ inline constexpr int ok = 0;
 inline constexpr int runs_failed = 1;    // sweep: one or more runs failed (each recorded in runs.csv)
 inline constexpr int compare_outside = 1;  // compare: a metric outside the tolerance (GNU diff's "different")
 inline constexpr int compare_trouble = 2;  // compare: the comparison could not be made (GNU diff's "trouble")
+inline constexpr int validation_failed = 1;  // `fleetsim validation`: a figure left its tolerance
 inline constexpr int usage = 2;          // bad command line
 inline constexpr int data_error = 65;    // EX_DATAERR: invalid scenario (syntax, schema or semantics)
 inline constexpr int no_input = 66;      // EX_NOINPUT: scenario missing or unreadable

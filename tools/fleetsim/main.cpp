@@ -24,6 +24,7 @@ Commands:
   report RUN_DIR      write report.html (charts and summary) from a run's files
   schema              print the scenario JSON Schema (draft-07)
   version             print the version
+  validation DIR      run the validation scenarios and write the scoreboard (docs/validation.md)
 
 Run `fleetsim <command> --help` for a command's options. Exit codes are listed in README.md.
 )";
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     if (command == "compare") return cli::cmd_compare(rest);
     if (command == "report") return cli::cmd_report(rest);
     if (command == "schema") return cli::cmd_schema(rest);
+    if (command == "validation") return cli::cmd_validation(rest);
     if (command == "version" || command == "--version") return cli::cmd_version(rest);
     if (command == "help" || command == "--help" || command == "-h") {
       fmt::print("{}", kUsage);

@@ -180,3 +180,27 @@ TEST_CASE("scheduler: a TP group wider than a node is placed inside one scale-up
   // Every unit of 4 consecutive hosts lies in one rack (one NVLink domain).
   for (size_t k = 0; k < got.size(); k += 4) CHECK(s.fleet.rack_of(got[k]) == s.fleet.rack_of(got[k + 3]));
 }
+
+TEST_CASE("scheduler: a gang of 4-GPU hosts is placed after a datacenter of 8-GPU hosts in its region",
+          "[training][scheduler]") {
+  // Regression: the quick capacity check used the GPUs per node of the region's first datacenter (8),
+  // so 6 GB200 hosts (24 GPUs) looked like 48 GPUs and never fit in a datacenter of 8 such hosts.
+  FleetSpec fs = fleetsim::test::h100_fleet(2);
+  DatacenterSpec gb;
+  gb.name = "gb";
+  gb.instance = "p6e-gb200.36xlarge";
+  gb.accelerator = "GB200";
+  gb.gpus_per_node = 4;
+  gb.nodes_per_rack = 8;
+  gb.nodes = 8;
+  fs.regions[0].zones[0].datacenters.push_back(gb);
+  Sched s(fs);
+  std::vector<NodeId> got;
+  GangRequest r = req("gb200-job", 6);
+  r.accelerator = "GB200";
+  r.on_start = [&](AllocationId, std::span<const NodeId> n) { got.assign(n.begin(), n.end()); };
+  s.sched.submit(std::move(r));
+  s.settle();
+  REQUIRE(got.size() == 6);
+  CHECK(got.front() == NodeId{2});  // the first GB200 host, after the 2 H100 hosts
+}

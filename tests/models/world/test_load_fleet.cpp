@@ -29,7 +29,8 @@ TEST_CASE("catalog: built-in figures are read in SI units", "[catalog]") {
   CHECK_FALSE(cat.instance("p6e-gb200.36xlarge").price_usd_per_s.has_value());
   CHECK(cat.instance("p6e-gb200.36xlarge").nodes_per_rack == 18);
   CHECK(cat.accelerator_names() == std::vector<std::string>{"B200", "GB200", "GB300", "H100", "H200", "Trainium2"});
-  CHECK(cat.instances.size() == 5);
+  CHECK(cat.instances.size() == 6);
+  CHECK(cat.instance("p6e-gb300.36xlarge").accelerator == "GB300");
   CHECK(cat.find_accelerator("H800") == nullptr);
   CHECK_THROWS_AS(cat.accelerator("H800"), std::out_of_range);
 }
@@ -122,7 +123,7 @@ TEST_CASE("fleet: ramps and retirements become timed datacenters", "[fleet][load
   const auto& az6 = l.fleet.regions[0].zones[1].datacenters;
   REQUIRE(az6.size() == 1);
   CHECK(az6[0].name == "gb300");
-  CHECK(az6[0].instance.empty());
+  CHECK(az6[0].instance == "p6e-gb300.36xlarge");  // the catalog's GB300 host
   CHECK(az6[0].nodes_per_rack == 18);  // 72-GPU scale-up domain / 4 GPUs per node
   CHECK(az6[0].nodes == 36);
   CHECK(az6[0].install_at == SimTime::zero() + Duration::days(3));
@@ -131,12 +132,16 @@ TEST_CASE("fleet: ramps and retirements become timed datacenters", "[fleet][load
 }
 
 TEST_CASE("fleet: bad specs are rejected with pointer errors", "[fleet][loader][errors]") {
-  const auto l = load_parts(R"({"fleet": {"regions": [
+  // B300 is added by the scenario's catalog without an instance type that carries it.
+  const auto l = load_parts(R"({"catalog": {"accelerators": {"B300": {"bf16_dense": "2.5 PFLOPS",
+      "fp8_dense": "5 PFLOPS", "hbm_capacity": "288 GB", "hbm_bandwidth": "8 TB/s", "scale_up_domain": 8,
+      "scale_up_bandwidth": "900 GB/s", "power_idle": "110 W", "power_tdp": "1100 W"}}},
+    "fleet": {"regions": [
       {"name": "us-east-1", "zones": [{"name": "a", "datacenters": [
         {"name": "dc1", "instance": "p5.48xlrge", "racks": 2},
         {"name": "dc1", "accelerator": "H100", "racks": -3},
         {"name": "dc/3", "instance": "p5.48xlarge", "racks": 1, "nodes": 2},
-        {"name": "dc4", "accelerator": "GB300", "gpus": 72}]}]}],
+        {"name": "dc4", "accelerator": "B300", "gpus": 72}]}]}],
     "ramps": [{"at": "2026-03-01", "region": "us-esat-1", "add_gpus": 100, "accelerator": "GB200"}],
     "retirements": [{"at": "1d", "region": "us-east-1", "datacenter": "dc9"}],
     "racks": 3}})");
@@ -153,7 +158,7 @@ TEST_CASE("fleet: bad specs are rejected with pointer errors", "[fleet][loader][
                         "/fleet/regions/0/zones/0/datacenters/2: give only one of \"racks\", \"nodes\", \"gpus\"",
                         "/fleet/regions/0/zones/0/datacenters/2/name: expected a name without '/' (names join into "
                         "paths such as us-east-1/use1-az4/dc1), got \"dc/3\"",
-                        "/fleet/regions/0/zones/0/datacenters/3: no instance type in the catalog carries \"GB300\": "
+                        "/fleet/regions/0/zones/0/datacenters/3: no instance type in the catalog carries \"B300\": "
                         "give \"gpus_per_node\" (or \"instance\")",
                         "/fleet/retirements/0/datacenter: unknown datacenter \"dc9\" in region \"us-east-1\" (did you "
                         "mean \"dc1\"?)"});
