@@ -198,6 +198,9 @@ std::pair<json, json> inference_charts(const fs::path& dir, int64_t span) {
   return {lat, att};
 }
 
+// Up to this many training interruptions are marked one by one; more are counted per time bucket.
+constexpr size_t kMaxInterruptMarks = 2000;
+
 // Outages as bars, failures counted per bucket, training interrupts as marks; one lane per region.
 json timeline_chart(const fs::path& dir, int64_t span) {
   std::ifstream in(dir / "events.jsonl", std::ios::binary);
@@ -210,6 +213,9 @@ json timeline_chart(const fs::path& dir, int64_t span) {
   };
   std::map<std::string, Lane> lanes;
   json interrupts = json::array();
+  // Interruptions per (bucket, job), for runs with too many to mark one by one (a 7-year run at
+  // Llama 3 rates has over 100k): one mark per bucket and job keeps the page small.
+  std::map<std::pair<int64_t, std::string>, int> interrupts_bucketed;
   std::map<std::string, int> by_class;
   std::string line;
   auto region_of = [](const std::string& path) { return path.substr(0, path.find('/')); };
@@ -239,11 +245,19 @@ json timeline_chart(const fs::path& dir, int64_t span) {
           l.open.erase(it);
         }
       } else if (kind == "training_interrupt") {
-        interrupts.push_back(json::array({t / 1'000'000'000, e.value("job", "") + ": " + e.value("cause", "")}));
+        ++interrupts_bucketed[{t / width, e.value("job", "")}];
+        if (interrupts.size() <= kMaxInterruptMarks)
+          interrupts.push_back(json::array({t / 1'000'000'000, e.value("job", "") + ": " + e.value("cause", "")}));
       }
     } catch (const json::exception&) {
       continue;  // a field of an unexpected type (another tool's line): not drawn
     }
+  }
+  if (interrupts.size() > kMaxInterruptMarks) {
+    interrupts = json::array();
+    for (const auto& [key, n] : interrupts_bucketed)
+      interrupts.push_back(json::array({key.first * width / 1'000'000'000,
+                                        fmt::format("{}: {} interruption{}", key.second, n, n == 1 ? "" : "s")}));
   }
   json out_lanes = json::array();
   for (auto& [name, l] : lanes) {
