@@ -6,4 +6,5 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
   ca-certificates cmake ninja-build g++ make \
   libboost-graph-dev libboost-program-options-dev libeigen3-dev nlohmann-json3-dev libfmt-dev catch2 \
-  python3 python3-jsonschema
+  python3 python3-jsonschema \
+  clang-14 libclang-rt-14-dev  # libFuzzer and its sanitizer runtimes: the `fuzz` preset, docs/fuzzing.md
