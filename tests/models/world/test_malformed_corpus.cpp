@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The malformed-scenario corpus (tests/data/malformed/, docs/robustness.md): every file is a mistake a
 // user could make, listed in expectations.json with the exit code, the JSON pointer and a part of the
-// message the user must read. Each file goes through the loader exactly as `fleetsim run` reads it
+// message the user must read ("only": true when it must be the sole error). Each file goes through the loader exactly as `fleetsim run` reads it
 // (with its --set overrides); the CLI itself is checked on a sample in tests/tools/.
 #include "models/world/diagnostics.hpp"
 #include "models/world/load_scenario.hpp"
@@ -69,5 +69,7 @@ TEST_CASE("malformed corpus: every file is rejected with its pointer and message
     }
     INFO("got:\n" << got);
     CHECK(found);
+    // "only": the mistake is reported once, without follow-on errors (cases where there were some).
+    if (e.value("only", false)) CHECK(errors.size() == 1);
   }
 }
