@@ -8,4 +8,5 @@ apt-get install -y -q --no-install-recommends \
   libboost-graph-dev libboost-program-options-dev libeigen3-dev nlohmann-json3-dev libfmt-dev catch2 \
   python3 python3-jsonschema \
   libopenmpi-dev openmpi-bin \
-  chromium
+  chromium \
+  clang-14 libclang-rt-14-dev  # libFuzzer and its sanitizer runtimes: the `fuzz` preset, docs/fuzzing.md

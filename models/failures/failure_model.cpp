@@ -573,7 +573,10 @@ void FailureModel::sample() {
   const uint32_t naccs = static_cast<uint32_t>(std::max<size_t>(1, accs.size()));
   for (const auto& [r, a] : sample_groups_) {
     const RegionId rid{r};
-    const auto cnt = [&](Level l, Health h) { return static_cast<int64_t>(fleet_.count(rid, a, l, h)); };
+    // acc, not a: clang before 16 cannot capture a structured binding (P1091), and the fuzz preset is clang 14.
+    const auto cnt = [this, rid, acc = a](Level l, Health h) {
+      return static_cast<int64_t>(fleet_.count(rid, acc, l, h));
+    };
     const auto installed = static_cast<int64_t>(fleet_.installed_gpus(rid, a));
     const auto usable = static_cast<int64_t>(fleet_.usable_gpus(rid, a));
     const int64_t failed = cnt(Level::Gpu, Health::Failed);

@@ -48,12 +48,15 @@ RunSpec read_run(const Reader& root, const LoadOptions& options) {
   run.seed = static_cast<uint64_t>(root.integer_or("seed", 0, INT64_MAX, 1));
   if (options.seed) run.seed = *options.seed;
   if (!root.has("start")) root.write_default("start", std::string(kDefaultStart));
+  const size_t errors_before_start = root.diagnostics().size();
   run.start_unix_ns = root.has("start") ? root.at("start").utc_ns() : parse_utc_ns(kDefaultStart);
+  const bool bad_start = root.diagnostics().size() != errors_before_start;
   const size_t errors_before = root.diagnostics().size();
   run.horizon = root.at("horizon").positive_duration();
   // A bad horizon is reported once; checking instants against its fallback would add one misleading
   // "outside the run" error per outage and ramp, so later checks see an unbounded run instead.
-  if (root.diagnostics().size() != errors_before) run.horizon = kUnboundedHorizon;
+  // The same for a bad start: instants would be measured from 1970 and all fall outside the run.
+  if (root.diagnostics().size() != errors_before || bad_start) run.horizon = kUnboundedHorizon;
   run.sample_interval = root.duration_or("sample_interval", kDefaultSampleInterval, Bound::Positive);
   return run;
 }

@@ -180,8 +180,17 @@ TrainingSpec load_training(const Reader& t, const Catalog& catalog, const FleetS
     job.flops_formula = j.choice_or<FlopsFormula>(
         "flops_formula", {{"6N+attention", FlopsFormula::SixNPlusAttention}, {"megatron", FlopsFormula::Megatron}},
         FlopsFormula::SixNPlusAttention);
-    job.kernel_efficiency = j.fraction_or("kernel_efficiency", job.kernel_efficiency);
-    if (j.has("kernel_efficiency") && job.kernel_efficiency <= 0) j.at("kernel_efficiency").expected("a fraction above 0");
+    // One error per mistake: 1.5 used to be reported three times (not a fraction, not above 0, and the
+    // step model's (0, 1] check on the 0 it fell back to). A value already reported keeps the default.
+    const double default_efficiency = job.kernel_efficiency;
+    const size_t errors_before = j.diagnostics().size();
+    job.kernel_efficiency = j.fraction_or("kernel_efficiency", default_efficiency);
+    if (j.diagnostics().size() != errors_before) {
+      job.kernel_efficiency = default_efficiency;
+    } else if (j.has("kernel_efficiency") && job.kernel_efficiency <= 0) {
+      j.at("kernel_efficiency").expected("a fraction above 0");
+      job.kernel_efficiency = default_efficiency;
+    }
     job.activation_coefficient = j.number_or("activation_coefficient", job.activation_coefficient);
     const std::string acc = j.at("accelerator").non_empty_string();
     uint64_t fleet_gpus = 0;

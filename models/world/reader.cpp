@@ -152,6 +152,18 @@ Json parse_json_text(std::string_view text, Diagnostics& diags) {
   } catch (const Json::parse_error& e) {
     diags.error("", without_exception_id(e.what()));
     diags.throw_if_any();
+  } catch (const Json::out_of_range& e) {
+    // A number beyond double's range (1e400) is out_of_range 406, not a parse_error; it used to escape
+    // as an internal error (found by fuzz_scenario). It names no position, but the callback's stack
+    // holds the pointer of the value being read.
+    std::string where;
+    // Ancestors carry their child's token; in an array the pending scalar has not been counted yet.
+    for (size_t i = 0; i < stack.size(); ++i) {
+      const bool pending = i + 1 == stack.size() && !stack[i].object;
+      where += "/" + (pending ? std::to_string(stack[i].next_index) : stack[i].token);
+    }
+    diags.error(where, without_exception_id(e.what()) + " (a JSON number must fit a double, up to about 1.8e308)");
+    diags.throw_if_any();
   }
   if (duplicates) diags.throw_if_any();
   return doc;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace fleetsim {
@@ -74,15 +75,41 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
   world.start();
 
   Progress progress(options.progress, SimTime::zero(), horizon);
-  bool interrupted = false;
-  engine.set_periodic_hook(kHookEveryEvents, [&] {
+  // Why the run stopped early, set by the hook; it only counts if the engine did stop (reason Stopped):
+  // the hook also runs once after the last event, when a flag set then must not mark a finished run.
+  std::string early_stop;
+  uint64_t every = kHookEveryEvents;
+  bool rearm = false;  // stopped only to re-arm the hook so that it fires exactly at max_events
+  const auto hook = [&] {
     progress.poll(engine.now(), engine.events_executed());
+    const uint64_t done = engine.events_executed();
     if (options.interrupt && options.interrupt->load(std::memory_order_relaxed)) {
-      interrupted = true;
-      engine.stop();
+      early_stop = "interrupted";
+    } else if (options.max_events > 0 && done >= options.max_events) {
+      early_stop = "max_events";
+    } else if (options.max_wall_s > 0 &&
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count() >=
+                   options.max_wall_s) {
+      early_stop = "max_wall";
+    } else if (options.max_events > 0 && options.max_events - done < every) {
+      rearm = true;
+    } else {
+      return;
     }
-  });
-  const RunResult run = engine.run(horizon);
+    engine.stop();
+  };
+  RunResult run;
+  for (;;) {
+    if (options.max_events > 0)
+      every = std::clamp<uint64_t>(options.max_events - std::min(options.max_events, engine.events_executed()), 1,
+                                   kHookEveryEvents);
+    engine.set_periodic_hook(every, [h = &hook] { (*h)(); });  // one pointer: EventFn stores 48 bytes inline
+    rearm = false;
+    run = engine.run(horizon);
+    if (!(run.reason == StopReason::Stopped && rearm && early_stop.empty())) break;
+  }
+  if (run.reason != StopReason::Stopped) early_stop.clear();
+  const bool interrupted = !early_stop.empty();
   progress.finish(engine.now(), engine.events_executed());
   world.write_summary();
 
@@ -100,7 +127,7 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
   info.fingerprint = result.fingerprint;
   info.seed = scenario.run.seed;
   info.scenario_hash = hex64(scenario.hash);
-  info.stop_reason = interrupted                             ? "interrupted"
+  info.stop_reason = interrupted                             ? early_stop
                      : run.reason == StopReason::Horizon     ? "horizon"
                      : run.reason == StopReason::Empty       ? "empty"
                                                              : "stopped";
@@ -124,6 +151,7 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
     };
     write_file_atomically(options.directory / "manifest.json", manifest.dump(2) + "\n");
   }
+  result.stop_reason = info.stop_reason;
   recorder.finish(info);
   result.summary_text = recorder.final_summary();
   result.summary = nlohmann::json::parse(result.summary_text);

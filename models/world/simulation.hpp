@@ -27,10 +27,16 @@ struct SimulationOptions {
   TraceLevel trace_level = TraceLevel::None;
   SimTime trace_from = SimTime::zero();
   SimTime trace_to = SimTime::max();
+  /// Limits (`fleetsim run --max-events/--max-wall`): the run stops after exactly this many events, or
+  /// at the first check after this much wall time (checked every 65,536 events), and writes its
+  /// outputs with "complete": false and stop_reason "max_events" / "max_wall". 0: no limit.
+  uint64_t max_events = 0;
+  double max_wall_s = 0;
 };
 
 struct SimulationResult {
-  bool complete = true;          ///< false if interrupted before the horizon
+  bool complete = true;          ///< false if interrupted or stopped by a limit before the horizon
+  std::string stop_reason;       ///< "horizon", "empty", "interrupted", "max_events", "max_wall"
   SimTime reached;
   uint64_t events = 0;
   uint64_t fingerprint = 0;

@@ -4,6 +4,7 @@
 #include "models/world/load_scenario.hpp"
 #include "models/world/simulation.hpp"
 #include "sim/atomic_file.hpp"
+#include "sim/time.hpp"
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"
 #include "tools/fleetsim/options.hpp"
@@ -12,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <filesystem>
@@ -24,7 +26,11 @@ namespace {
 namespace fs = std::filesystem;
 
 std::atomic<bool> g_interrupt{false};
-extern "C" void on_sigint(int) { g_interrupt.store(true); }
+std::atomic<int> g_signal{0};  // which signal stopped the run: SIGINT exits 130, SIGTERM 143
+extern "C" void on_sigint(int sig) {
+  g_signal.store(sig);
+  g_interrupt.store(true);
+}
 
 // Files a run writes, besides <table>.csv: --force removes a previous run's so no stale file mixes
 // with the new ones. Nothing else in the directory is touched.
@@ -99,6 +105,8 @@ int cmd_run(const Args& args) {
   std::vector<std::string> sets;
   std::string trace_level = "jobs", trace_from, trace_to;
   uint64_t seed = 0;
+  int64_t max_events = 0;  // signed: Program_options reads "-5" into an unsigned as 2^64 - 5
+  std::string max_wall;
   options.add_options()
       ("scenario", po::value(&scenario_path)->required(), "scenario file (JSON)")
       ("output,o", po::value(&out_dir), "output directory (default: out/<scenario name>)")
@@ -113,6 +121,8 @@ int cmd_run(const Args& args) {
       ("trace-from", po::value(&trace_from), "trace only from this simulated time on, e.g. 19d")
       ("trace-to", po::value(&trace_to), "trace only up to this simulated time, e.g. 21d")
       ("no-report", "do not write report.html (`fleetsim report DIR` writes it later)");
+      ("max-events", po::value(&max_events), "stop after this many events; outputs say \"complete\": false (exit 75)")
+      ("max-wall", po::value(&max_wall), "stop after this much wall-clock time, e.g. 10min; \"complete\": false (exit 75)");
   po::positional_options_description positional;
   positional.add("scenario", 1);
   po::variables_map vm;
@@ -136,6 +146,24 @@ int cmd_run(const Args& args) {
   }
   if (quiet) sim.progress = ProgressMode::Never;
   if (auto code = parse_trace_options(trace_level, trace_from, trace_to, sim)) return *code;
+  sim.max_events = static_cast<uint64_t>(std::max<int64_t>(0, max_events));
+  if (vm.count("max-events") && max_events <= 0) {
+    fmt::print(stderr, "error: fleetsim run: --max-events expects a positive number of events\n");
+    return exit_code::usage;
+  }
+  if (vm.count("max-wall")) {
+    try {
+      sim.max_wall_s = parse_duration(max_wall).seconds();
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "error: fleetsim run: --max-wall: {}\n", e.what());
+      return exit_code::usage;
+    }
+    if (sim.max_wall_s <= 0) {
+      fmt::print(stderr, "error: fleetsim run: --max-wall expects a positive duration such as 10min, got \"{}\"\n",
+                 max_wall);
+      return exit_code::usage;
+    }
+  }
   try {
     for (const auto& s : sets) load.overrides.push_back(parse_override(s));
   } catch (const std::invalid_argument& e) {
@@ -161,6 +189,7 @@ int cmd_run(const Args& args) {
   sim.command_line = join_command_line(args);
 
   std::signal(SIGINT, on_sigint);
+  std::signal(SIGTERM, on_sigint);
   SimulationResult result;
   try {
     result = simulate(scenario, sim);
@@ -172,6 +201,7 @@ int cmd_run(const Args& args) {
     return exit_code::software;
   }
   std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   if (!vm.count("no-report")) {
     try {
       write_report(dir);
@@ -184,7 +214,10 @@ int cmd_run(const Args& args) {
     }
   }
   if (!quiet) fmt::print("{}", format_run_summary(scenario, result, dir.string()));
-  return result.complete ? exit_code::ok : exit_code::interrupted;
+  if (result.complete) return exit_code::ok;
+  if (result.stop_reason == "interrupted")
+    return g_signal.load() == SIGTERM ? exit_code::terminated : exit_code::interrupted;
+  return exit_code::limit_reached;
 }
 
 }  // namespace fleetsim::cli

@@ -57,7 +57,9 @@ int cmd_validate(const Args& args) {
         report["errors"].push_back({{"pointer", d.pointer}, {"message", d.message}});
       if (format == "text") fmt::print(stderr, "{}\n", e.what());
     }
-    if (format == "json") fmt::print("{}\n", report.dump());
+    // replace: a syntax error quotes the bytes it read, which need not be UTF-8 (found by fuzzing).
+    if (format == "json")
+      fmt::print("{}\n", report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return worst;
 }

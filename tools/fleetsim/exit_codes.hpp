@@ -15,5 +15,7 @@ inline constexpr int no_input = 66;      // EX_NOINPUT: scenario missing or unre
 inline constexpr int software = 70;      // EX_SOFTWARE: simulation error or internal bug
 inline constexpr int cant_create = 73;   // EX_CANTCREAT: output directory cannot be created or is not empty
 inline constexpr int io_error = 74;      // EX_IOERR: writing an output failed
+inline constexpr int limit_reached = 75; // EX_TEMPFAIL: --max-events/--max-wall stopped the run; "complete": false
 inline constexpr int interrupted = 130;  // SIGINT: outputs written with "complete": false
+inline constexpr int terminated = 143;   // SIGTERM (128 + 15): outputs written with "complete": false
 }  // namespace fleetsim::exit_code

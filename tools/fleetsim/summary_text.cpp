@@ -43,8 +43,13 @@ std::string format_run_summary(const Scenario& scenario, const SimulationResult&
   using P = nlohmann::json::json_pointer;
   const auto& s = result.summary;
   std::string out;
-  out += fmt::format("fleetsim: {} ({})\n", scenario.run.name,
-                     result.complete ? "complete" : "INTERRUPTED: outputs cover the simulated time reached");
+  std::string status = "complete";
+  if (!result.complete) {
+    const std::string limit = result.stop_reason == "max_events" ? "--max-events" : "--max-wall";
+    status = result.stop_reason == "interrupted" ? "INTERRUPTED" : "STOPPED by " + limit;
+    status += ": outputs cover the simulated time reached";
+  }
+  out += fmt::format("fleetsim: {} ({})\n", scenario.run.name, status);
   out += fmt::format("  simulated   {} of {} from {}, seed {}\n", format_duration(result.reached.since_epoch()),
                      format_duration(scenario.run.horizon), format_utc_ns(scenario.run.start_unix_ns),
                      scenario.run.seed);

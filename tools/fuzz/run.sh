@@ -1,0 +1,25 @@
+#!/bin/sh
+# Builds the libFuzzer targets (the `fuzz` preset: clang 14, ASan+UBSan) and runs each for SECONDS on
+# the seed corpus: scenarios/ and tests/data/malformed/ for fuzz_scenario, tools/fuzz/units_seeds/ for
+# fuzz_units. Stops at the first finding and exits non-zero, leaving crash-*/oom-*/timeout-* in
+# WORKDIR. New corpus entries go to WORKDIR, never into the tree. docs/fuzzing.md.
+#
+#   tools/fuzz/run.sh 30                       # CI smoke run: 30 s per target
+#   tools/fuzz/run.sh 600 /tmp/fleetsim-fuzz   # the documented 10-minute run
+set -eu
+cd "$(dirname "$0")/../.."
+seconds=${1:-30}
+work=${2:-$(mktemp -d /tmp/fleetsim-fuzz.XXXXXX)}
+mkdir -p "$work/scenario" "$work/units"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz
+root=$(pwd)
+cd "$work"
+# -rss_limit_mb: the loader refuses fleets and network clusters whose state would not fit (docs/robustness.md);
+# anything needing more than 2 GB to load is a finding. -timeout: 10 s for one input is a hang.
+"$root/build/fuzz/fuzz_scenario" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  -dict="$root/tools/fuzz/scenario.dict" -print_final_stats=1 \
+  scenario "$root/scenarios" "$root/tests/data/malformed"
+"$root/build/fuzz/fuzz_units" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+  units "$root/tools/fuzz/units_seeds"
+echo "fuzz: no findings in ${seconds} s per target; corpus in $work"
