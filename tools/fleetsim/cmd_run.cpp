@@ -117,10 +117,10 @@ int cmd_run(const Args& args) {
       ("quiet,q", "print only errors")
       ("progress", po::value(&progress), "progress line on stderr: auto (when a terminal), always, never")
       ("trace-level", po::value(&trace_level), "trace.json: none, summary (outages, counters), jobs (+ job and "
-       "service states, failures; default), all (+ repairs, stragglers, checkpoints, latency counters)")
+       "service states; default), all (+ failures, repairs, stragglers, checkpoints, latency counters)")
       ("trace-from", po::value(&trace_from), "trace only from this simulated time on, e.g. 19d")
       ("trace-to", po::value(&trace_to), "trace only up to this simulated time, e.g. 21d")
-      ("no-report", "do not write report.html (`fleetsim report DIR` writes it later)");
+      ("no-report", "do not write report.html (`fleetsim report DIR` writes it later)")
       ("max-events", po::value(&max_events), "stop after this many events; outputs say \"complete\": false (exit 75)")
       ("max-wall", po::value(&max_wall), "stop after this much wall-clock time, e.g. 10min; \"complete\": false (exit 75)");
   po::positional_options_description positional;
