@@ -104,6 +104,20 @@ uint32_t CostModel::add_consumer(std::string kind, std::string name) {
 void CostModel::outage(RegionId region, bool begins) {
   int& d = outage_depth_.at(region.value());
   d = std::max(0, d + (begins ? 1 : -1));
+  changed();
+}
+
+void CostModel::changed() {
+  if (!started_ || !last_) return;
+  const SimTime now = engine_.now();
+  if (now > *last_) bill(now);
+  if (refresh_pending_) return;
+  refresh_pending_ = true;
+  // Sample is the last phase of an instant: the refresh sees every change made at it.
+  engine_.schedule_at(now, Phase::Sample, [this] {
+    refresh_pending_ = false;
+    refresh_state();
+  }, kind_sample_);
 }
 
 void CostModel::start() {
@@ -113,26 +127,30 @@ void CostModel::start() {
 }
 
 void CostModel::sample() {
-  accrue_and_row(engine_.now());
+  const SimTime now = engine_.now();
+  if (last_ && now > *last_) bill(now);
+  refresh_state();
+  write_rows(now);
   engine_.schedule_in(interval_, Phase::Sample, [this] { sample(); }, kind_sample_);
 }
 
 void CostModel::finish() {
-  if (last_ && engine_.now() > *last_) accrue_and_row(engine_.now());
+  if (!last_ || engine_.now() <= *last_) return;
+  bill(engine_.now());
+  refresh_state();
+  write_rows(engine_.now());
 }
 
-void CostModel::accrue_and_row(SimTime now) {
-  ++samples_;
+void CostModel::bill(SimTime now) {
   const double t1 = seconds(now);
   const double t0 = last_ ? seconds(*last_) : t1;
   const double dt = t1 - t0;
+  last_ = now;
   const bool billed = spec_.energy.billed_separately;
   const CommitmentSpec& c = spec_.commitment;
-
-  // 1. Bill the interval [t0, t1) at the state of the previous sample.
   double interval_total = 0;
-  std::vector<double>& row_amounts = row_scratch_;
-  row_amounts.assign(groups_.size() * 5, 0.0);
+  std::vector<double>& row_amounts = row_amounts_;
+  row_amounts.resize(groups_.size() * 5, 0.0);
   for (size_t i = 0; i < groups_.size() && dt > 0; ++i) {
     Group& g = groups_[i];
     const double per_gpu = gpu_cost_usd(g.on_demand, g.rule, t0, t1);  // USD of one GPU over the interval
@@ -163,11 +181,11 @@ void CostModel::accrue_and_row(SimTime now) {
       outage_idle_usd_ += idle_usd;
       outage_failed_usd_ += failed_usd;
     }
-    row_amounts[i * 5 + 0] = joules / kJoulesPerKwh;
-    row_amounts[i * 5 + 1] = e_usd;
-    row_amounts[i * 5 + 2] = compute;
-    row_amounts[i * 5 + 3] = total;
-    row_amounts[i * 5 + 4] = carbon;
+    row_amounts[i * 5 + 0] += joules / kJoulesPerKwh;
+    row_amounts[i * 5 + 1] += e_usd;
+    row_amounts[i * 5 + 2] += compute;
+    row_amounts[i * 5 + 3] += total;
+    row_amounts[i * 5 + 4] += carbon;
   }
   // Consumers pay for the GPUs they held, at their group's price (and busy power when billed).
   for (const Use& u : uses_) {
@@ -192,30 +210,41 @@ void CostModel::accrue_and_row(SimTime now) {
     if (!commit_crossed_s_ && before < c.amount_usd && commit_spent_ >= c.amount_usd && counted > 0)
       commit_crossed_s_ = std::max(t0, c.start_s) + inside * (c.amount_usd - before) / counted;
   }
+}
 
-  // 2. The state now, for the row and the next interval.
+void CostModel::refresh_state() {
   for (size_t r = 0; r < outage_depth_.size(); ++r) outage_at_sample_[r] = outage_depth_[r] > 0 ? 1 : 0;
-  double fleet_cumulative = 0;
-  for (const Group& g : groups_) fleet_cumulative += g.cumulative_usd;
-  const double plan = c.enabled ? plan_usd(c, t1) : 0.0;
-  for (size_t i = 0; i < groups_.size(); ++i) {
-    Group& g = groups_[i];
+  for (Group& g : groups_) {
     g.paid = fleet_.installed_gpus(g.region, g.acc);
     const uint64_t usable = std::min<uint64_t>(g.paid, fleet_.usable_gpus(g.region, g.acc));
     g.state.busy = std::min<uint64_t>(busy_ ? busy_(g.region, g.acc) : 0, usable);
     g.state.idle = usable - g.state.busy;
     g.state.unusable = g.paid - usable;
-    const double power_kw = group_it_power_w(g.power, g.state, spec_.energy.busy_utilization) * g.site.pue / 1000;
-    const double rate_h = gpu_rate_at(g.on_demand, g.rule, t1) * kSecondsPerHour;
-    const double* a = &row_amounts[i * 5];
-    recorder_.row(table_, now, g.region_name, g.acc_name, g.paid, g.state.busy, g.state.idle, g.state.unusable, power_kw,
-                  a[0], a[1], a[2], a[3], g.cumulative_usd, c.enabled ? CellView(plan) : CellView::null(),
-                  fleet_cumulative, g.site.carbon_kg_per_j ? CellView(a[4]) : CellView::null(), rate_h);
   }
   uses_next_.clear();
   if (usage_) usage_(uses_next_);
   std::swap(uses_, uses_next_);
-  last_ = now;
+  if (!last_) last_ = engine_.now();
+}
+
+// One row per group: the state now and the amounts billed since the previous row.
+void CostModel::write_rows(SimTime now) {
+  ++samples_;
+  const CommitmentSpec& c = spec_.commitment;
+  row_amounts_.resize(groups_.size() * 5, 0.0);
+  double fleet_cumulative = 0;
+  for (const Group& g : groups_) fleet_cumulative += g.cumulative_usd;
+  const double plan = c.enabled ? plan_usd(c, seconds(now)) : 0.0;
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    const Group& g = groups_[i];
+    const double power_kw = group_it_power_w(g.power, g.state, spec_.energy.busy_utilization) * g.site.pue / 1000;
+    const double rate_h = gpu_rate_at(g.on_demand, g.rule, seconds(now)) * kSecondsPerHour;
+    const double* a = &row_amounts_[i * 5];
+    recorder_.row(table_, now, g.region_name, g.acc_name, g.paid, g.state.busy, g.state.idle, g.state.unusable, power_kw,
+                  a[0], a[1], a[2], a[3], g.cumulative_usd, c.enabled ? CellView(plan) : CellView::null(),
+                  fleet_cumulative, g.site.carbon_kg_per_j ? CellView(a[4]) : CellView::null(), rate_h);
+  }
+  std::fill(row_amounts_.begin(), row_amounts_.end(), 0.0);
 }
 
 void CostModel::write_summary(const CostInputs& in) {

@@ -82,6 +82,12 @@ class CostModel {
   /// A scheduled outage began (true) or ended in `region`: paid capacity idle or unusable meanwhile
   /// is counted as the outage's cost.
   void outage(RegionId region, bool begins);
+  /// Paid, usable, busy GPUs or a consumer's holding may change now (a failure, a repair, an install,
+  /// a gang placed or released). Bills the time since the last change at the state then, and re-reads
+  /// the state once, after every change of this instant (one Sample-phase event per changing instant).
+  /// Without these calls the model bills each sample interval at the state of its start, which misses
+  /// what happens between samples (a 14.5 h outage between daily samples cost nothing).
+  void changed();
 
   void start();
   /// Bills the interval from the last sample to now (a row at now) if there is one. Idempotent.
@@ -107,7 +113,7 @@ class CostModel {
     const PricingRule* rule = nullptr;
     AcceleratorPower power;
     EnergySite site;
-    GpuStates state;                    // at the last sample
+    GpuStates state;                    // since the last change
     uint64_t paid = 0;
     double cumulative_usd = 0;
   };
@@ -116,7 +122,11 @@ class CostModel {
     double usd = 0, gpu_s = 0;
   };
   void sample();
-  void accrue_and_row(SimTime now);
+  /// Bills [last change, now) at the state read then; amounts add up in row_amounts_ until the next row.
+  void bill(SimTime now);
+  /// Reads the state billed from now on: paid, usable, busy GPUs, outages, consumers' holdings.
+  void refresh_state();
+  void write_rows(SimTime now);
   double seconds(SimTime t) const { return static_cast<double>(t.ticks()) * 1e-9; }
   size_t group_index(RegionId r, uint32_t acc) const;
 
@@ -131,14 +141,15 @@ class CostModel {
   std::vector<Group> groups_;
   std::vector<size_t> group_of_;       // (region * accelerators + acc) -> group index or SIZE_MAX
   std::vector<Consumer> consumers_;
-  std::vector<Use> uses_, uses_next_;  // held at the last sample; reused buffers
+  std::vector<Use> uses_, uses_next_;  // held since the last change; reused buffers
   std::vector<int> outage_depth_;      // per region
-  std::vector<char> outage_at_sample_; // per region, at the last sample
-  std::vector<double> row_scratch_;    // interval amounts per group, reused
+  std::vector<char> outage_at_sample_; // per region, since the last change
+  std::vector<double> row_amounts_;    // per group: amounts since the last row (5 per group)
   TableId table_;
   EventKind kind_sample_;
   bool started_ = false;
-  std::optional<SimTime> last_;        // time of the last sample
+  std::optional<SimTime> last_;        // billed up to here
+  bool refresh_pending_ = false;       // a state refresh is scheduled at the current instant
   uint64_t samples_ = 0;
 
   double total_usd_ = 0, compute_usd_ = 0, energy_usd_ = 0, energy_j_ = 0, carbon_kg_ = 0;

@@ -41,6 +41,7 @@ void GangScheduler::mark_free(uint32_t n) {
 }
 
 void GangScheduler::count_gang(NodeId n, int sign) {
+  if (on_gang_change) on_gang_change();
   const ComponentRef c = ref(n);
   const size_t naccs = std::max<size_t>(1, fleet_.accelerators().size());
   uint64_t& held = gang_gpus_[fleet_.region_of(c).value() * naccs + fleet_.accelerator_of(c)];

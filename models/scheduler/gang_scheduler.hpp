@@ -117,6 +117,9 @@ class GangScheduler {
   /// GPUs of gang nodes (not spares) held by allocations in (region, accelerator index of the fleet):
   /// the busy GPUs of the cost model. Kept up to date on every take and free, O(1) to read.
   uint64_t gang_gpus(RegionId r, uint32_t acc) const;
+  /// Called before gang_gpus() changes (once per node taken or freed; may be empty). The cost model
+  /// bills the time before the change at the old count.
+  std::function<void()> on_gang_change;
   uint64_t preemptions() const { return preemptions_; }
   uint64_t backfilled() const { return backfilled_; }
   /// Requests a pass at this instant (coalesced). Every queued request is searched for again: the

@@ -172,10 +172,16 @@ struct World::Models {
                        (a.nodes.size() + a.spares.size()) * gpn});
       }
     });
+    // Every change of paid, usable or busy GPUs is billed from the instant it happens, not from the
+    // next sample (docs/cost.md).
     failures.on_event.connect([this](const FailureEvent& e) {
       if (e.kind == FailureEvent::Kind::OutageStart || e.kind == FailureEvent::Kind::OutageEnd)
         cost->outage(fleet.region_of(e.component), e.kind == FailureEvent::Kind::OutageStart);
+      else
+        cost->changed();
     });
+    lifecycle.on_change.connect([this](const CapacityChange&) { cost->changed(); });
+    scheduler.on_gang_change = [this] { cost->changed(); };
   }
 
   // What the workloads report for the unit economics of the cost model.

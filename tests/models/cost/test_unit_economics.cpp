@@ -56,3 +56,43 @@ TEST_CASE("unit economics: tokens, training runs, useful GPU-hours and outages b
   CHECK(s["outage"]["slo_penalty_usd"].get<double>() == Approx(0.7));
   CHECK(s["outage"]["total_usd"].get<double>() == Approx(128 + 128 + 0.7));
 }
+
+// The same outage and a failed node inside one daily sample interval: both are billed from the
+// instant they happen, not from the next sample. By hand, 4 nodes (32 H100) at $8/GPU-h, energy
+// included, 24 busy: node 3 fails at 1 h and is repaired at 5 h (8 GPUs unusable for 4 h, of which
+// the busy count keeps 24 of the 24 usable, so idle drops from 8 to 0); the region's outage runs
+// 2 h to 8.5 h, so paid idle during it is 8 GPUs x (8.5 - 5) h x $8 = $224 and paid failed
+// 8 x (5 - 2) x $8 = $192. With billing only at samples (every 24 h) all of this is invisible.
+TEST_CASE("cost: changes between samples are billed from the instant they happen", "[cost][economics]") {
+  const FleetSpec fs = fleetsim::test::h100_region(4);
+  Fleet fleet = Fleet::build(fs);
+  Engine engine;
+  Recorder rec;
+  CostSpec spec = fleetsim::test::round_cost_spec();
+  spec.energy.billed_separately = false;
+  CostModel cost(spec, fleet, engine, rec, Duration::hours(24), 0);
+  cost.set_busy([](RegionId, uint32_t) { return uint64_t{24}; });
+  cost.start();
+  const auto at = [](double h) { return SimTime::zero() + Duration::minutes(static_cast<int64_t>(h * 60)); };
+  engine.schedule_at(at(1), Phase::Failure, [&] {
+    fleet.set_health(ref(NodeId{3}), Health::Failed);
+    cost.changed();
+  });
+  engine.schedule_at(at(2), Phase::Failure, [&] { cost.outage(RegionId{0}, true); });
+  engine.schedule_at(at(5), Phase::Repair, [&] {
+    fleet.set_health(ref(NodeId{3}), Health::Healthy);
+    cost.changed();
+  });
+  engine.schedule_at(at(8.5), Phase::Failure, [&] { cost.outage(RegionId{0}, false); });
+  engine.run(at(24));
+  cost.write_summary({});
+  const auto& s = rec.summary()["cost"];
+  CHECK(s["gpu_hours"]["paid"].get<double>() == Approx(32 * 24));
+  CHECK(s["gpu_hours"]["failed"].get<double>() == Approx(8 * 4));
+  CHECK(s["gpu_hours"]["idle"].get<double>() == Approx(8 * 20));
+  CHECK(s["gpu_hours"]["busy"].get<double>() == Approx(24 * 24));
+  CHECK(s["outage"]["paid_failed_usd"].get<double>() == Approx(8 * 3 * 8));
+  CHECK(s["outage"]["paid_idle_usd"].get<double>() == Approx(8 * 3.5 * 8));
+  // One row per sample, as before: the changes add no rows.
+  CHECK(rec.rows(*rec.find_table("cost")).size() == 2);
+}
