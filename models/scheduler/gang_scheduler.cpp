@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace fleetsim {
 
@@ -93,11 +94,20 @@ AllocationId GangScheduler::submit(GangRequest request) {
 }
 
 AllocationId GangScheduler::claim(RegionId region, uint64_t gpus, int priority,
-                                  std::function<void(AllocationId, std::span<const NodeId>)> on_start, std::string name) {
+                                  std::function<void(AllocationId, std::span<const NodeId>)> on_start, std::string name,
+                                  std::string accelerator) {
   GangRequest r;
   r.name = std::move(name);
+  r.accelerator = std::move(accelerator);
+  // GPUs per node of the hosts the claim may land on, not of the region's first datacenter: in a
+  // region with 8-GPU H100 hosts before 4-GPU GB200 hosts, 16 GB200 GPUs are 4 hosts, not 2.
   const IndexRange dcs = fleet_.range(region, Level::Datacenter);
-  const uint32_t gpn = dcs.size() > 0 ? fleet_.gpus_per_node(DatacenterId{dcs.begin}) : 1;
+  uint32_t gpn = 0;
+  for (uint32_t d = dcs.begin; d < dcs.end; ++d)
+    if (accelerator_ok(r, d)) gpn = gpn == 0 ? fleet_.gpus_per_node(DatacenterId{d}) : std::min(gpn, fleet_.gpus_per_node(DatacenterId{d}));
+  if (gpn == 0)
+    throw std::invalid_argument("GangScheduler::claim: region " + std::to_string(region.value()) + " has no host of accelerator '" +
+                                r.accelerator + "'");
   r.nodes = static_cast<uint32_t>((gpus + gpn - 1) / gpn);
   r.region = region;
   r.priority = priority;
@@ -105,6 +115,18 @@ AllocationId GangScheduler::claim(RegionId region, uint64_t gpus, int priority,
   r.may_preempt = true;
   r.on_start = std::move(on_start);
   return submit(std::move(r));
+}
+
+uint64_t GangScheduler::count_free(RegionId region, std::string_view accelerator, uint64_t limit) const {
+  uint64_t n = 0;
+  const IndexRange dcs = fleet_.range(region, Level::Datacenter);
+  for (uint32_t d = dcs.begin; d < dcs.end && n < limit; ++d) {
+    if (fleet_.accelerators()[fleet_.accelerator_of(ref(DatacenterId{d}))] != accelerator) continue;
+    const IndexRange nodes = fleet_.range(ref(DatacenterId{d}), Level::Node);
+    for (auto u = unallocated_.lower_bound(nodes.begin); u != unallocated_.end() && *u < nodes.end && n < limit; ++u)
+      n += is_free(NodeId{*u}) ? 1 : 0;
+  }
+  return n;
 }
 
 std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangRequest& r, uint32_t region, uint32_t count) const {
