@@ -155,6 +155,10 @@ class GangScheduler {
   std::vector<AllocationId> owner_;  // per node
   std::set<uint32_t> unallocated_;   // nodes no allocation holds, for fast replacement searches
   std::vector<uint64_t> unallocated_in_region_;
+  std::vector<uint64_t> unallocated_in_dc_;
+  /// Free nodes (is_free) of a usable, launch-allowed datacenter: O(racks) plus the nodes of racks
+  /// with something down, not O(hosts).
+  size_t free_in_dc(uint32_t dc) const;
   void mark_taken(uint32_t n);
   void mark_free(uint32_t n);
   void count_gang(NodeId n, int sign);  // gang_gpus_ bookkeeping
