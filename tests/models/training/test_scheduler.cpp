@@ -261,3 +261,17 @@ TEST_CASE("scheduler: a claim of an accelerator the region lacks is refused", "[
   CHECK_THROWS_AS(s.sched.claim(RegionId{0}, 8, 10, nullptr, "b200", "B200"), std::invalid_argument);
   CHECK(s.sched.queued() == 0);
 }
+
+TEST_CASE("scheduler: best fit counts only healthy unallocated hosts of each datacenter", "[training][scheduler]") {
+  // Free hosts are counted per rack from the fleet's up counts; a rack with a failed GPU is looked at
+  // host by host. dc1 (8 hosts) has 3 healthy ones left, dc2 has 4: dc1 is the best fit for 3.
+  Sched s(two_dcs());
+  for (uint32_t n = 0; n < 5; ++n) s.fleet.set_health(ref(GpuId{n * 8 + 1}), Health::Failed);
+  std::vector<NodeId> got;
+  GangRequest r = req("a", 3);
+  r.on_start = [&](AllocationId, std::span<const NodeId> n) { got.assign(n.begin(), n.end()); };
+  s.sched.submit(std::move(r));
+  s.settle();
+  REQUIRE(got.size() == 3);
+  CHECK(got == std::vector<NodeId>{NodeId{5}, NodeId{6}, NodeId{7}});
+}
