@@ -3,17 +3,22 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace fleetsim {
 
 GangScheduler::GangScheduler(Fleet& fleet, Engine& engine, FailureModel* failures)
     : fleet_(fleet), engine_(engine), owner_(fleet.nodes(), kNoAllocation), kind_pass_(engine.register_kind("sched-pass")) {
   unallocated_in_region_.assign(fleet.regions(), 0);
+  // Datacenters are numbered region by region: the last region's range ends at their count.
+  unallocated_in_dc_.assign(fleet.regions() == 0 ? 0 : fleet.range(RegionId{fleet.regions() - 1}, Level::Datacenter).end, 0);
   gang_gpus_.assign(fleet.regions() * std::max<size_t>(1, fleet.accelerators().size()), 0);
   for (uint32_t n = 0; n < fleet.nodes(); ++n) {
     unallocated_.insert(unallocated_.end(), n);
     ++unallocated_in_region_[fleet.region_of(ref(NodeId{n})).value()];
   }
+  for (uint32_t d = 0; d < unallocated_in_dc_.size(); ++d)
+    unallocated_in_dc_[d] = fleet.range(ref(DatacenterId{d}), Level::Node).size();
   if (failures != nullptr) {
     failures->on_event.connect([this](const FailureEvent& e) {
       if (e.kind == FailureEvent::Kind::OutageEnd) freed_ += kManyNodes;
@@ -32,12 +37,20 @@ GangScheduler::GangScheduler(Fleet& fleet, Engine& engine, FailureModel* failure
 }
 
 void GangScheduler::mark_taken(uint32_t n) {
-  if (unallocated_.erase(n) != 0) --unallocated_in_region_[fleet_.region_of(ref(NodeId{n})).value()];
+  if (unallocated_.erase(n) != 0) {
+    const ComponentRef c = ref(NodeId{n});
+    --unallocated_in_region_[fleet_.region_of(c).value()];
+    --unallocated_in_dc_[fleet_.datacenter_of(c).value()];
+  }
 }
 
 void GangScheduler::mark_free(uint32_t n) {
   ++freed_;
-  if (unallocated_.insert(n).second) ++unallocated_in_region_[fleet_.region_of(ref(NodeId{n})).value()];
+  if (unallocated_.insert(n).second) {
+    const ComponentRef c = ref(NodeId{n});
+    ++unallocated_in_region_[fleet_.region_of(c).value()];
+    ++unallocated_in_dc_[fleet_.datacenter_of(c).value()];
+  }
 }
 
 void GangScheduler::count_gang(NodeId n, int sign) {
@@ -94,11 +107,20 @@ AllocationId GangScheduler::submit(GangRequest request) {
 }
 
 AllocationId GangScheduler::claim(RegionId region, uint64_t gpus, int priority,
-                                  std::function<void(AllocationId, std::span<const NodeId>)> on_start, std::string name) {
+                                  std::function<void(AllocationId, std::span<const NodeId>)> on_start, std::string name,
+                                  std::string accelerator) {
   GangRequest r;
   r.name = std::move(name);
+  r.accelerator = std::move(accelerator);
+  // GPUs per node of the hosts the claim may land on, not of the region's first datacenter: in a
+  // region with 8-GPU H100 hosts before 4-GPU GB200 hosts, 16 GB200 GPUs are 4 hosts, not 2.
   const IndexRange dcs = fleet_.range(region, Level::Datacenter);
-  const uint32_t gpn = dcs.size() > 0 ? fleet_.gpus_per_node(DatacenterId{dcs.begin}) : 1;
+  uint32_t gpn = 0;
+  for (uint32_t d = dcs.begin; d < dcs.end; ++d)
+    if (accelerator_ok(r, d)) gpn = gpn == 0 ? fleet_.gpus_per_node(DatacenterId{d}) : std::min(gpn, fleet_.gpus_per_node(DatacenterId{d}));
+  if (gpn == 0)
+    throw std::invalid_argument("GangScheduler::claim: region " + std::to_string(region.value()) + " has no host of accelerator '" +
+                                r.accelerator + "'");
   r.nodes = static_cast<uint32_t>((gpus + gpn - 1) / gpn);
   r.region = region;
   r.priority = priority;
@@ -106,6 +128,18 @@ AllocationId GangScheduler::claim(RegionId region, uint64_t gpus, int priority,
   r.may_preempt = true;
   r.on_start = std::move(on_start);
   return submit(std::move(r));
+}
+
+uint64_t GangScheduler::count_free(RegionId region, std::string_view accelerator, uint64_t limit) const {
+  uint64_t n = 0;
+  const IndexRange dcs = fleet_.range(region, Level::Datacenter);
+  for (uint32_t d = dcs.begin; d < dcs.end && n < limit; ++d) {
+    if (fleet_.accelerators()[fleet_.accelerator_of(ref(DatacenterId{d}))] != accelerator) continue;
+    const IndexRange nodes = fleet_.range(ref(DatacenterId{d}), Level::Node);
+    for (auto u = unallocated_.lower_bound(nodes.begin); u != unallocated_.end() && *u < nodes.end && n < limit; ++u)
+      n += is_free(NodeId{*u}) ? 1 : 0;
+  }
+  return n;
 }
 
 std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangRequest& r, uint32_t region, uint32_t count) const {
@@ -135,9 +169,13 @@ std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangReque
     }
     last_shortfall_ = 1;
   }
+  // Candidate datacenters and their free nodes. Nodes are taken in index order inside a datacenter.
+  // With unit == 1 only the count is computed here (free_in_dc: O(racks), not O(hosts)); the nodes of
+  // the chosen datacenters are listed afterwards, the first `take` of them (O(take)).
   struct Cand {
     uint32_t dc;
-    std::vector<NodeId> nodes;
+    size_t free;
+    std::vector<NodeId> nodes;  // unit > 1 only
   };
   std::vector<Cand> cands;
   const IndexRange dcs = fleet_.range(rid, Level::Datacenter);
@@ -146,12 +184,9 @@ std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangReque
     if (!accelerator_ok(r, d)) continue;
     const ComponentRef dref = ref(DatacenterId{d});
     if (!fleet_.usable(dref) || !fleet_.launch_allowed(dref)) continue;
-    Cand c{d, {}};
+    Cand c{d, 0, {}};
+    if (unit == 1) c.free = free_in_dc(d);
     const IndexRange nodes = fleet_.range(dref, Level::Node);
-    if (unit == 1) {
-      for (auto u = unallocated_.lower_bound(nodes.begin); u != unallocated_.end() && *u < nodes.end; ++u)
-        if (is_free(NodeId{*u})) c.nodes.push_back(NodeId{*u});
-    }
     for (uint32_t n = nodes.begin; unit > 1 && n < nodes.end;) {
       const IndexRange dom = fleet_.scale_up_domain(NodeId{n});
       std::vector<NodeId> f;
@@ -161,32 +196,51 @@ std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangReque
       c.nodes.insert(c.nodes.end(), f.begin(), f.end());
       n = std::max(dom.end, n + 1);
     }
-    if (!c.nodes.empty()) cands.push_back(std::move(c));
+    if (unit > 1) c.free = c.nodes.size();
+    if (c.free > 0) cands.push_back(std::move(c));
   }
+  // The first `k` free nodes of a candidate, appended to `out`.
+  const auto pick = [&](const Cand& c, size_t k, std::vector<NodeId>& out) {
+    if (unit > 1) {
+      out.insert(out.end(), c.nodes.begin(), c.nodes.begin() + static_cast<std::ptrdiff_t>(k));
+      return;
+    }
+    const IndexRange nodes = fleet_.range(ref(DatacenterId{c.dc}), Level::Node);
+    for (auto u = unallocated_.lower_bound(nodes.begin); k > 0 && u != unallocated_.end() && *u < nodes.end; ++u)
+      if (is_free(NodeId{*u})) {
+        out.push_back(NodeId{*u});
+        --k;
+      }
+  };
   // Best fit: the datacenter with the fewest free nodes that holds the whole gang.
   const Cand* best = nullptr;
   for (const Cand& c : cands)
-    if (c.nodes.size() >= count && (best == nullptr || c.nodes.size() < best->nodes.size())) best = &c;
-  if (best != nullptr) return std::vector<NodeId>(best->nodes.begin(), best->nodes.begin() + count);
+    if (c.free >= count && (best == nullptr || c.free < best->free)) best = &c;
+  if (best != nullptr) {
+    std::vector<NodeId> out;
+    out.reserve(count);
+    pick(*best, count, out);
+    return out;
+  }
   // Else the fewest datacenters: largest first, whole replicas from each where possible.
   std::vector<const Cand*> order;
   size_t total = 0;
   for (const Cand& c : cands) {
     order.push_back(&c);
-    total += c.nodes.size();
+    total += c.free;
   }
   if (total < count) {
     last_shortfall_ = count - total;
     return std::nullopt;
   }
-  std::stable_sort(order.begin(), order.end(), [](const Cand* a, const Cand* b) { return a->nodes.size() > b->nodes.size(); });
+  std::stable_sort(order.begin(), order.end(), [](const Cand* a, const Cand* b) { return a->free > b->free; });
   const uint32_t rep = std::max(1u, r.replica_nodes);
   for (bool whole : {true, false}) {
     std::vector<NodeId> out;
     for (const Cand* c : order) {
-      size_t take = std::min<size_t>(c->nodes.size(), count - out.size());
+      size_t take = std::min<size_t>(c->free, count - out.size());
       if (whole && take < count - out.size()) take = take / rep * rep;
-      out.insert(out.end(), c->nodes.begin(), c->nodes.begin() + static_cast<std::ptrdiff_t>(take));
+      pick(*c, take, out);
       if (out.size() == count) {
         std::sort(out.begin(), out.end());
         return out;
@@ -194,6 +248,25 @@ std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangReque
     }
   }
   return std::nullopt;
+}
+
+size_t GangScheduler::free_in_dc(uint32_t dc) const {
+  // The caller checked the datacenter (and so its zone and region) usable and launch-allowed, so a
+  // node is free iff unallocated, its rack and itself up, and all its GPUs up. A rack whose up count
+  // is every GPU of its nodes has all of them up (a node adds its GPUs to the rack only while up):
+  // its unallocated nodes are all free. Only the other racks are looked at node by node.
+  const ComponentRef dref = ref(DatacenterId{dc});
+  const uint32_t gpn = fleet_.gpus_per_node(DatacenterId{dc});
+  size_t free = unallocated_in_dc_[dc];
+  const IndexRange racks = fleet_.range(dref, Level::Rack);
+  for (uint32_t k = racks.begin; k < racks.end; ++k) {
+    const ComponentRef rack = ref(RackId{k});
+    const IndexRange nodes = fleet_.range(rack, Level::Node);
+    if (fleet_.own_up(rack) && fleet_.usable_gpus(rack) == uint64_t{gpn} * nodes.size()) continue;
+    for (auto u = unallocated_.lower_bound(nodes.begin); u != unallocated_.end() && *u < nodes.end; ++u)
+      free -= is_free(NodeId{*u}) ? 0 : 1;
+  }
+  return free;
 }
 
 std::optional<std::vector<NodeId>> GangScheduler::find_nodes(const GangRequest& r, uint32_t count,
@@ -268,12 +341,19 @@ bool GangScheduler::try_preempt_for(AllocationId id) {
     if (allocs_[x].request.priority != allocs_[y].request.priority) return allocs_[x].request.priority < allocs_[y].request.priority;
     return allocs_[x].seq > allocs_[y].seq;
   });
-  // Count free nodes in scope.
+  // Free nodes in scope (the request's region, its accelerator's datacenters: free hosts of another
+  // accelerator do not make room for it), counted only as far as the need: past it no victim is chosen.
   uint64_t free = 0;
-  for (uint32_t n : unallocated_) {
-    if (!is_free(NodeId{n})) continue;
-    if (r.region && fleet_.region_of(ref(NodeId{n})) != *r.region) continue;
-    ++free;
+  const uint64_t limit = need - pending;
+  for (uint32_t g = 0; g < fleet_.regions() && free < limit; ++g) {
+    if (r.region && r.region->value() != g) continue;
+    const IndexRange dcs = fleet_.range(RegionId{g}, Level::Datacenter);
+    for (uint32_t d = dcs.begin; d < dcs.end && free < limit; ++d) {
+      if (!accelerator_ok(r, d)) continue;
+      const IndexRange nodes = fleet_.range(ref(DatacenterId{d}), Level::Node);
+      for (auto u = unallocated_.lower_bound(nodes.begin); u != unallocated_.end() && *u < nodes.end && free < limit; ++u)
+        free += is_free(NodeId{*u}) ? 1 : 0;
+    }
   }
   uint64_t have = free + pending;
   std::vector<AllocationId> chosen;

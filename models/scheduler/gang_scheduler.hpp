@@ -41,6 +41,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fleetsim {
@@ -90,9 +91,13 @@ class GangScheduler {
 
   AllocationId submit(GangRequest request);
   /// The preemption hook for inference: `gpus` GPUs (rounded up to nodes) in `region` at `priority`,
-  /// taking them from lower-priority preemptible holders if need be.
+  /// taking them from lower-priority preemptible holders if need be. `accelerator` (empty: any) pins
+  /// the claim to that accelerator's hosts and rounds with their GPUs per node; with any accelerator
+  /// the rounding uses the region's smallest host, so the claim holds at least `gpus` GPUs wherever
+  /// it lands. Throws std::invalid_argument if the region has no host of `accelerator`.
   AllocationId claim(RegionId region, uint64_t gpus, int priority,
-                     std::function<void(AllocationId, std::span<const NodeId>)> on_start, std::string name = "claim");
+                     std::function<void(AllocationId, std::span<const NodeId>)> on_start, std::string name = "claim",
+                     std::string accelerator = {});
   /// Gives the nodes back. requeue: the request waits in the queue again (a preempted job); else the
   /// allocation ends. Queued requests may be released too (cancelled).
   void release(AllocationId id, bool requeue = false);
@@ -112,6 +117,10 @@ class GangScheduler {
   /// The allocation holding `n`, or kNoAllocation.
   AllocationId owner(NodeId n) const { return owner_[n.value()]; }
   bool is_free(NodeId n) const;
+  /// Free nodes (is_free) in the datacenters of `region` whose accelerator is `accelerator`, counted
+  /// up to `limit`: the scan stops there, so asking "are there k free nodes?" costs O(k) on a mostly
+  /// free region (plus the allocated-but-skipped nodes are never visited: only unallocated ones are).
+  uint64_t count_free(RegionId region, std::string_view accelerator, uint64_t limit) const;
   size_t queued() const { return queue_.size(); }
   uint64_t allocated_nodes() const { return allocated_nodes_; }
   /// GPUs of gang nodes (not spares) held by allocations in (region, accelerator index of the fleet):
@@ -149,6 +158,10 @@ class GangScheduler {
   std::vector<AllocationId> owner_;  // per node
   std::set<uint32_t> unallocated_;   // nodes no allocation holds, for fast replacement searches
   std::vector<uint64_t> unallocated_in_region_;
+  std::vector<uint64_t> unallocated_in_dc_;
+  /// Free nodes (is_free) of a usable, launch-allowed datacenter: O(racks) plus the nodes of racks
+  /// with something down, not O(hosts).
+  size_t free_in_dc(uint32_t dc) const;
   void mark_taken(uint32_t n);
   void mark_free(uint32_t n);
   void count_gang(NodeId n, int sign);  // gang_gpus_ bookkeeping

@@ -23,7 +23,11 @@ const SchedulerBroker::Pool* SchedulerBroker::find(RegionId region, std::string_
   return it == pools_.end() ? nullptr : &it->second;
 }
 
-uint64_t SchedulerBroker::obtainable_nodes(RegionId region, std::string_view accelerator, int priority) const {
+uint64_t SchedulerBroker::obtainable_nodes(RegionId region, std::string_view accelerator, int priority, uint64_t limit) const {
+  // Enough free nodes answers it (the usual case: autoscaling into idle capacity) without visiting
+  // every node of the region.
+  const uint64_t free = sched_.count_free(region, accelerator, limit);
+  if (free >= limit) return limit;
   uint64_t n = 0;
   const IndexRange dcs = fleet_.range(region, Level::Datacenter);
   for (uint32_t d = dcs.begin; d < dcs.end; ++d) {
@@ -44,59 +48,84 @@ uint64_t SchedulerBroker::obtainable_nodes(RegionId region, std::string_view acc
         n += fleet_.usable_gpus(ref(node)) == fleet_.gpus_per_node(DatacenterId{d}) ? 1 : 0;
     }
   }
-  return n;
+  return std::min(n, limit);
 }
 
 uint64_t SchedulerBroker::acquire(RegionId region, std::string_view accelerator, uint64_t gpus, int priority, SimTime now) {
   if (gpus == 0) return 0;
   Pool& p = pool(region, accelerator);
   if (p.gpus_per_node == 0) return 0;  // no such accelerator in the region
-  const uint64_t held = uint64_t{p.gpus_per_node} * p.claims.size();
+  const uint64_t held = uint64_t{p.gpus_per_node} * p.nodes;
   const uint64_t slack = held - std::min(held, p.lent);
   if (gpus <= slack) {
     p.lent += gpus;
     return gpus;
   }
   const uint64_t want_nodes = (gpus - slack + p.gpus_per_node - 1) / p.gpus_per_node;
-  uint64_t waiting = 0;  // our claims not started yet: they will take obtainable nodes first
-  for (const Claim& c : p.claims) waiting += c.started ? 0 : 1;
-  const uint64_t obtainable = obtainable_nodes(region, accelerator, priority);
-  const uint64_t take = std::min(want_nodes, obtainable - std::min(obtainable, waiting));
-  const Key key{region.value(), std::string(accelerator)};
-  for (uint64_t k = 0; k < take; ++k) {
+  // Our claims not started yet take obtainable nodes first.
+  const uint64_t obtainable = obtainable_nodes(region, accelerator, priority, want_nodes + p.waiting);
+  const uint64_t take = std::min(want_nodes, obtainable - std::min(obtainable, p.waiting));
+  if (take > 0) {
+    const Key key{region.value(), std::string(accelerator)};
     GangRequest r;
     r.name = "autoscale:" + std::string(accelerator);
-    r.nodes = 1;
+    r.nodes = static_cast<uint32_t>(take);
     r.accelerator = std::string(accelerator);
     r.region = region;
     r.priority = priority;
     r.preemptible = false;
     r.may_preempt = true;
-    r.on_start = [this, key, now](AllocationId id, std::span<const NodeId>) {
-      ++claims_started_;
+    r.on_start = [this, key, now](AllocationId id, std::span<const NodeId> nodes) {
+      claims_started_ += nodes.size();
       max_wait_ = std::max(max_wait_, sched_.allocation(id).started - now);
-      auto& claims = pools_.at(key).claims;
-      for (Claim& c : claims)
-        if (c.id == id) c.started = true;
+      Pool& pl = pools_.at(key);
+      for (Claim& c : pl.claims)
+        if (c.id == id && !c.started) {
+          c.started = true;
+          pl.waiting -= c.nodes;
+        }
+      trim(pl);  // lent GPUs released while it waited
     };
     const AllocationId id = sched_.submit(std::move(r));
-    p.claims.push_back(Claim{id, false});
-    ++claims_;
+    p.claims.push_back(Claim{id, static_cast<uint32_t>(take), false});
+    p.nodes += take;
+    p.waiting += take;
+    claims_ += take;
   }
   const uint64_t granted = std::min(gpus, slack + take * p.gpus_per_node);
   p.lent += granted;
   return granted;
 }
 
+void SchedulerBroker::trim(Pool& p) {
+  // Whole nodes no lent GPU needs go back, newest claim first: a started claim node by node (its last
+  // node ends it), a queued claim only when none of it is needed (it is trimmed once it starts).
+  while (!p.claims.empty() && uint64_t{p.gpus_per_node} * (p.nodes - 1) >= p.lent) {
+    Claim& c = p.claims.back();
+    const uint64_t surplus = (uint64_t{p.gpus_per_node} * p.nodes - p.lent) / p.gpus_per_node;
+    if (!c.started) {
+      if (surplus < c.nodes) break;
+      sched_.release(c.id, /*requeue=*/false);
+      p.nodes -= c.nodes;
+      p.waiting -= c.nodes;
+      p.claims.pop_back();
+      continue;
+    }
+    if (c.nodes == 1) {
+      sched_.release(c.id, /*requeue=*/false);
+      p.claims.pop_back();
+    } else {
+      sched_.give_back(c.id, sched_.allocation(c.id).nodes.back());
+      --c.nodes;
+    }
+    --p.nodes;
+  }
+}
+
 void SchedulerBroker::release(RegionId region, std::string_view accelerator, uint64_t gpus, SimTime) {
   Pool& p = pool(region, accelerator);
   p.lent -= std::min(p.lent, gpus);
-  // Give back whole nodes that no lent GPU needs, newest claim first (a queued one is cancelled).
-  while (!p.claims.empty() && uint64_t{p.gpus_per_node} * (p.claims.size() - 1) >= p.lent) {
-    const AllocationId id = p.claims.back().id;
-    p.claims.pop_back();
-    sched_.release(id, /*requeue=*/false);
-  }
+  trim(p);
 }
 
 uint64_t SchedulerBroker::lent_gpus(RegionId region, std::string_view accelerator) const {
@@ -106,7 +135,7 @@ uint64_t SchedulerBroker::lent_gpus(RegionId region, std::string_view accelerato
 
 uint64_t SchedulerBroker::claimed_nodes(RegionId region, std::string_view accelerator) const {
   const Pool* p = find(region, accelerator);
-  return p ? p->claims.size() : 0;
+  return p ? p->nodes : 0;
 }
 
 }  // namespace fleetsim

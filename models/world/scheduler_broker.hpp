@@ -11,10 +11,11 @@
 //   - acquire(region, accelerator, gpus, priority) returns at once how many GPUs the service may count
 //     on: GPUs left over on nodes it already holds, plus whole nodes of `accelerator` in `region` that
 //     are free or held by RUNNING PREEMPTIBLE allocations below `priority` (or already being
-//     preempted), minus nodes its earlier claims still wait for. For every node it commits it submits
-//     a one-node, non-preemptible GangRequest at `priority` with may_preempt; the scheduler starts it
-//     at once (a free node) or after the lowest-priority holders checkpoint and release (a
-//     preemption). The inference model starts using the GPUs after its scale_up_delay, which stands
+//     preempted), minus nodes its earlier claims still wait for. For the nodes it commits in one call
+//     it submits ONE non-preemptible GangRequest of that many nodes at `priority` with may_preempt
+//     (one claim per scaling step: a claim per node made every search scan the region again, which
+//     was quadratic at 100,000 hosts); the scheduler starts it at once (free nodes) or after the
+//     lowest-priority holders checkpoint and release (a preemption). The inference model starts using the GPUs after its scale_up_delay, which stands
 //     for "preempt training + load weights": the broker assumes the preemption ends within that delay.
 //     max_claim_wait() reports the longest wait seen so a run can check it (a wait longer than the
 //     delay means the service counted GPUs a few minutes before the scheduler handed them over).
@@ -22,8 +23,9 @@
 //     blocking training (caveat: a higher-priority request queued at the same instant may take the
 //     free node first; the claim then waits for the next release, as any queued job would).
 //   - release(region, accelerator, gpus) returns GPUs; whole nodes no longer covering lent GPUs are
-//     released (newest claim first; a claim still queued is cancelled), and the scheduler's next pass
-//     restarts the requeued training jobs.
+//     given back, newest claim first, node by node (GangScheduler::give_back; a claim's last node
+//     ends it; a claim still queued is cancelled when none of it is needed, else trimmed when it
+//     starts), and the scheduler's next pass restarts the requeued training jobs.
 //   Counts, not GPU identities (as CapacityBroker says): a failure of a borrowed node is not mapped back
 //   to the inference replica on it.
 #pragma once
@@ -53,7 +55,8 @@ class SchedulerBroker final : public CapacityBroker {
   uint64_t lent_gpus(RegionId region, std::string_view accelerator) const;
   /// Nodes claimed (started or still waiting for a preemption) in (region, accelerator).
   uint64_t claimed_nodes(RegionId region, std::string_view accelerator) const;
-  /// Claims submitted so far / started by the scheduler so far.
+  /// Nodes claimed so far / nodes of claims the scheduler started so far (a claim holds every node
+  /// of one scaling step).
   uint64_t claims() const { return claims_; }
   uint64_t claims_started() const { return claims_started_; }
   /// Longest time from a claim's submission to its start (zero: every claim started at once).
@@ -62,18 +65,25 @@ class SchedulerBroker final : public CapacityBroker {
  private:
   struct Claim {
     AllocationId id = kNoAllocation;
+    uint32_t nodes = 0;  // nodes the claim holds (or will hold once started)
     bool started = false;
   };
   struct Pool {
     uint64_t lent = 0;            // GPUs the inference model counts on
     uint32_t gpus_per_node = 0;
-    std::vector<Claim> claims;    // one node each, oldest first
+    std::vector<Claim> claims;    // oldest first
+    uint64_t nodes = 0;           // sum of the claims' nodes
+    uint64_t waiting = 0;         // nodes of claims not started yet
   };
   using Key = std::pair<uint32_t, std::string>;
   Pool& pool(RegionId region, std::string_view accelerator);
   const Pool* find(RegionId region, std::string_view accelerator) const;
   /// Nodes of `accelerator` in `region` a claim at `priority` can get now or by preemption.
-  uint64_t obtainable_nodes(RegionId region, std::string_view accelerator, int priority) const;
+  /// Counted up to `limit` (the answer is min(limit, obtainable)): free nodes first, which on a
+  /// mostly free region answers in O(limit); the scan of every node only when free ones fall short.
+  uint64_t obtainable_nodes(RegionId region, std::string_view accelerator, int priority, uint64_t limit) const;
+  /// Gives back the nodes no lent GPU needs, newest claim first.
+  void trim(Pool& p);
 
   GangScheduler& sched_;
   const Fleet& fleet_;

@@ -204,3 +204,74 @@ TEST_CASE("scheduler: a gang of 4-GPU hosts is placed after a datacenter of 8-GP
   REQUIRE(got.size() == 6);
   CHECK(got.front() == NodeId{2});  // the first GB200 host, after the 2 H100 hosts
 }
+
+namespace {
+
+/// us-east-1-like region: 2 H100 hosts (8 GPUs, nodes 0-1) before 8 GB200 hosts (4 GPUs, nodes 2-9).
+FleetSpec h100_then_gb200() {
+  FleetSpec fs = fleetsim::test::h100_fleet(2);
+  DatacenterSpec gb;
+  gb.name = "gb";
+  gb.instance = "p6e-gb200.36xlarge";
+  gb.accelerator = "GB200";
+  gb.gpus_per_node = 4;
+  gb.nodes_per_rack = 8;
+  gb.nodes = 8;
+  fs.regions[0].zones[0].datacenters.push_back(gb);
+  return fs;
+}
+
+uint64_t gpus_of(const Fleet& fleet, std::span<const NodeId> nodes) {
+  uint64_t g = 0;
+  for (NodeId n : nodes) g += fleet.gpus_per_node(fleet.datacenter_of(ref(n)));
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("scheduler: a claim of GB200 GPUs counts GB200 hosts in a region whose first hosts are H100",
+          "[training][scheduler]") {
+  // Regression: claim() rounded GPUs to hosts with the region's first datacenter's GPUs per host (8),
+  // so 16 GB200 GPUs became 2 hosts (8 GPUs).
+  Sched s(h100_then_gb200());
+  std::vector<NodeId> got;
+  s.sched.claim(RegionId{0}, 16, 10, [&](AllocationId, std::span<const NodeId> n) { got.assign(n.begin(), n.end()); }, "gb", "GB200");
+  s.settle();
+  REQUIRE(got.size() == 4);
+  CHECK(got.front() == NodeId{2});
+  CHECK(gpus_of(s.fleet, got) == 16);
+  CHECK(s.sched.gang_gpus(RegionId{0}, s.fleet.accelerator_of(ref(NodeId{2}))) == 16);
+}
+
+TEST_CASE("scheduler: a claim of any accelerator holds at least the GPUs asked wherever it lands", "[training][scheduler]") {
+  Sched s(h100_then_gb200());
+  s.sched.submit(req("h100-job", 2));  // takes both H100 hosts (best fit: the smaller datacenter)
+  s.settle();
+  REQUIRE(s.sched.owner(NodeId{0}) != kNoAllocation);
+  std::vector<NodeId> got;
+  s.sched.claim(RegionId{0}, 16, 10, [&](AllocationId, std::span<const NodeId> n) { got.assign(n.begin(), n.end()); });
+  s.settle();
+  // Before the fix: 2 hosts (16 / 8 GPUs of the first datacenter) on GB200, 8 GPUs.
+  CHECK(gpus_of(s.fleet, got) >= 16);
+  CHECK(got.size() == 4);
+}
+
+TEST_CASE("scheduler: a claim of an accelerator the region lacks is refused", "[training][scheduler]") {
+  Sched s(h100_then_gb200());
+  CHECK_THROWS_AS(s.sched.claim(RegionId{0}, 8, 10, nullptr, "b200", "B200"), std::invalid_argument);
+  CHECK(s.sched.queued() == 0);
+}
+
+TEST_CASE("scheduler: best fit counts only healthy unallocated hosts of each datacenter", "[training][scheduler]") {
+  // Free hosts are counted per rack from the fleet's up counts; a rack with a failed GPU is looked at
+  // host by host. dc1 (8 hosts) has 3 healthy ones left, dc2 has 4: dc1 is the best fit for 3.
+  Sched s(two_dcs());
+  for (uint32_t n = 0; n < 5; ++n) s.fleet.set_health(ref(GpuId{n * 8 + 1}), Health::Failed);
+  std::vector<NodeId> got;
+  GangRequest r = req("a", 3);
+  r.on_start = [&](AllocationId, std::span<const NodeId> n) { got.assign(n.begin(), n.end()); };
+  s.sched.submit(std::move(r));
+  s.settle();
+  REQUIRE(got.size() == 3);
+  CHECK(got == std::vector<NodeId>{NodeId{5}, NodeId{6}, NodeId{7}});
+}

@@ -363,3 +363,30 @@ TEST_CASE("training: a failure during an asynchronous write falls back to the pr
     CHECK(st.lost_s == Approx(((ck2 + Duration::minutes(5)) - (ck1 + Duration::s(2))).seconds() - 2.0).margin(1e-6));
   }
 }
+
+TEST_CASE("training: hot spares change nothing while free hosts can stand in, and cut the wait when none can",
+          "[training]") {
+  // The quickstart finding (docs/training.md, "Hot spares"): a spare and a free host from the
+  // scheduler both cost detection + restart + restore, so with free hosts in the job's region the
+  // spares only add held hosts; they show when nothing else can replace a failed host.
+  FailureSpec fs = quiet();
+  fs.processes.push_back(node_process("n", 8 * 10 * 3600.0, 24 * 3600.0));  // 8 nodes: ~1 failure / 10 h
+  JobStats st[2][2];
+  for (int free_capacity = 0; free_capacity < 2; ++free_capacity)
+    for (int spares = 0; spares < 2; ++spares) {
+      TrainingJobSpec j = small_job(4, 1e15);
+      j.recovery.hot_spare_nodes = spares == 0 ? 0 : 2;
+      j.recovery.use_free_capacity = free_capacity == 1;
+      TrainingRun run(h100_fleet(8), fs, one(j), 3);
+      run.run_for(Duration::days(4));
+      st[free_capacity][spares] = run.training.stats(0);
+    }
+  // With free capacity: identical figures (the same failures reach the same gang hosts).
+  REQUIRE(st[1][0].interruptions >= 2);
+  CHECK(st[1][0].interruptions == st[1][1].interruptions);
+  CHECK(st[1][0].down_s == Approx(st[1][1].down_s));
+  CHECK(st[1][0].waiting_s == 0);
+  // Without it: no spare means waiting for the repair (24 h mean); spares avoid most of it.
+  CHECK(st[0][0].waiting_s > 3600);
+  CHECK(st[0][1].waiting_s < st[0][0].waiting_s);
+}

@@ -112,6 +112,29 @@ TEST_CASE("scheduler broker grants free nodes at once and rounds GPUs to whole n
   CHECK(rig.sched.allocated_nodes() == 0);
 }
 
+TEST_CASE("scheduler broker claims a scaling step's nodes in one request and gives them back one by one", "[broker]") {
+  // One request per scaling step (a request per node made every search scan the region again).
+  Rig rig;
+  CHECK(rig.broker.acquire(kR1, "H100", 24, 100, SimTime::zero()) == 24);
+  CHECK(rig.broker.claimed_nodes(kR1, "H100") == 3);
+  CHECK(rig.sched.queued() == 1);  // one request of 3 nodes, not 3 requests
+  rig.run_until(Duration::s(1));
+  CHECK(rig.sched.allocated_nodes() == 3);
+  CHECK(rig.broker.claims_started() == 3);
+  CHECK(rig.broker.acquire(kR1, "H100", 10, 100, rig.engine.now()) == 10);  // 34 GPUs: a 4th and 5th node
+  rig.run_until(Duration::s(2));
+  CHECK(rig.sched.allocated_nodes() == 5);
+  rig.broker.release(kR1, "H100", 10, rig.engine.now());  // 24 lent: the second request goes
+  CHECK(rig.broker.claimed_nodes(kR1, "H100") == 3);
+  CHECK(rig.sched.allocated_nodes() == 3);
+  rig.broker.release(kR1, "H100", 9, rig.engine.now());  // 15 lent: two nodes of the first request
+  CHECK(rig.broker.claimed_nodes(kR1, "H100") == 2);
+  CHECK(rig.sched.allocated_nodes() == 2);
+  rig.broker.release(kR1, "H100", 15, rig.engine.now());
+  CHECK(rig.broker.claimed_nodes(kR1, "H100") == 0);
+  CHECK(rig.sched.allocated_nodes() == 0);
+}
+
 TEST_CASE("scheduler broker grants nothing it cannot get and never queues a blocking claim", "[broker]") {
   Rig rig;
   rig.reserve_dedicated(6);  // every node non-preemptible
