@@ -8,6 +8,7 @@
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"
 #include "tools/fleetsim/options.hpp"
+#include "tools/fleetsim/output_dir.hpp"
 #include "tools/fleetsim/report.hpp"
 #include "tools/fleetsim/summary_text.hpp"
 
@@ -40,33 +41,6 @@ bool is_run_output(const fs::path& p) {
          name == "trace.json" || name == "report.html" || p.extension() == ".csv";
 }
 
-// Creates the directory or checks it may be written. Returns an exit code on failure.
-std::optional<int> prepare_output(const fs::path& dir, bool force) {
-  std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    if (!fs::is_directory(dir, ec)) {
-      fmt::print(stderr, "error: output path {} exists and is not a directory\n", dir.string());
-      return exit_code::cant_create;
-    }
-    if (!fs::is_empty(dir, ec)) {
-      if (!force) {
-        fmt::print(stderr, "error: output directory {} is not empty; use --force to overwrite, or -o to choose "
-                   "another\n", dir.string());
-        return exit_code::cant_create;
-      }
-      for (const auto& entry : fs::directory_iterator(dir, ec))
-        if (entry.is_regular_file() && is_run_output(entry.path())) fs::remove(entry.path(), ec);
-    }
-    return std::nullopt;
-  }
-  fs::create_directories(dir, ec);
-  if (ec) {
-    fmt::print(stderr, "error: cannot create output directory {}: {}\n", dir.string(), ec.message());
-    return exit_code::cant_create;
-  }
-  return std::nullopt;
-}
-
 // --trace-level, --trace-from, --trace-to into the simulation options; an exit code on bad values.
 std::optional<int> parse_trace_options(const std::string& level, const std::string& from, const std::string& to,
                                        SimulationOptions& sim) {
@@ -91,11 +65,6 @@ std::optional<int> parse_trace_options(const std::string& level, const std::stri
   return std::nullopt;
 }
 
-std::string join_command_line(const Args& args) {
-  std::string s = "fleetsim run";
-  for (const auto& a : args) s += " " + a;
-  return s;
-}
 
 }  // namespace
 
@@ -183,10 +152,13 @@ int cmd_run(const Args& args) {
   }
 
   const fs::path dir = out_dir.empty() ? fs::path("out") / scenario.run.name : fs::path(out_dir);
-  if (auto code = prepare_output(dir, vm.count("force") > 0)) return *code;
+  if (auto code = prepare_output_directory(dir, vm.count("force") > 0, "run", [](const fs::directory_entry& e) {
+        return e.is_regular_file() && is_run_output(e.path());
+      }))
+    return *code;
   sim.directory = dir;
   sim.interrupt = &g_interrupt;
-  sim.command_line = join_command_line(args);
+  sim.command_line = join_command_line("run", args);
 
   std::signal(SIGINT, on_sigint);
   std::signal(SIGTERM, on_sigint);

@@ -6,6 +6,7 @@
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"
 #include "tools/fleetsim/options.hpp"
+#include "tools/fleetsim/output_dir.hpp"
 #include "tools/fleetsim/sweep_ranks.hpp"
 #include "tools/sweep/plan.hpp"
 #include "tools/sweep/report.hpp"
@@ -31,37 +32,6 @@ extern "C" void on_sweep_sigint(int) { g_sweep_interrupt.store(true); }
 bool is_sweep_output(const fs::path& p) {
   const std::string name = p.filename().string();
   return name == "runs.csv" || name == "cells.csv" || name == "sweep.json" || name == "runs";
-}
-
-std::optional<int> prepare_sweep_output(const fs::path& dir, bool force) {
-  std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    if (!fs::is_directory(dir, ec)) {
-      fmt::print(stderr, "error: output path {} exists and is not a directory\n", dir.string());
-      return exit_code::cant_create;
-    }
-    if (!fs::is_empty(dir, ec)) {
-      if (!force) {
-        fmt::print(stderr, "error: output directory {} is not empty; use --force to replace a previous sweep's "
-                   "outputs, or -o to choose another\n", dir.string());
-        return exit_code::cant_create;
-      }
-      for (const auto& entry : fs::directory_iterator(dir, ec))
-        if (is_sweep_output(entry.path())) fs::remove_all(entry.path(), ec);
-    }
-  }
-  fs::create_directories(dir / "runs", ec);
-  if (ec) {
-    fmt::print(stderr, "error: cannot create output directory {}: {}\n", dir.string(), ec.message());
-    return exit_code::cant_create;
-  }
-  return std::nullopt;
-}
-
-std::string join_command_line(const Args& args) {
-  std::string s = "fleetsim sweep";
-  for (const auto& a : args) s += " " + a;
-  return s;
 }
 
 }  // namespace
@@ -160,10 +130,16 @@ int cmd_sweep(const Args& args) {
   }
 
   spec.directory = out_dir.empty() ? fs::path("out") / (scenario_name + "-sweep") : fs::path(out_dir);
-  spec.command_line = join_command_line(args);
+  spec.command_line = join_command_line("sweep", args);
   int prepared = exit_code::ok;
   if (root) {
-    if (auto code = prepare_sweep_output(spec.directory, vm.count("force") > 0)) prepared = *code;
+    if (auto code = prepare_output_directory(spec.directory, vm.count("force") > 0, "sweep",
+                                             [](const fs::directory_entry& e) { return is_sweep_output(e.path()); }))
+      prepared = *code;
+    else if (std::error_code ec; !fs::create_directories(spec.directory / "runs", ec) && ec) {
+      fmt::print(stderr, "error: cannot create {}: {}\n", (spec.directory / "runs").string(), ec.message());
+      prepared = exit_code::cant_create;
+    }
   }
   prepared = ranks.broadcast(prepared);  // the others wait until the directory exists
   if (prepared != exit_code::ok) return prepared;
