@@ -6,6 +6,7 @@
 #
 #   tools/fuzz/run.sh 30                       # CI smoke run: 30 s per target
 #   tools/fuzz/run.sh 600 /tmp/fleetsim-fuzz   # the documented 10-minute run
+#   FLEETSIM_FUZZ_SEED=1 tools/fuzz/run.sh 30  # reproducible (CI); 0 or unset: a new random seed each run
 set -eu
 cd "$(dirname "$0")/../.."
 seconds=${1:-30}
@@ -14,12 +15,13 @@ mkdir -p "$work/scenario" "$work/units"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 root=$(pwd)
+fuzz_seed=${FLEETSIM_FUZZ_SEED:-0}
 cd "$work"
 # -rss_limit_mb: the loader refuses fleets and network clusters whose state would not fit (docs/robustness.md);
 # anything needing more than 2 GB to load is a finding. -timeout: 10 s for one input is a hang.
-"$root/build/fuzz/fuzz_scenario" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+"$root/build/fuzz/fuzz_scenario" -seed="$fuzz_seed" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
   -dict="$root/tools/fuzz/scenario.dict" -print_final_stats=1 \
   scenario "$root/scenarios" "$root/tests/data/malformed"
-"$root/build/fuzz/fuzz_units" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+"$root/build/fuzz/fuzz_units" -seed="$fuzz_seed" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
   units "$root/tools/fuzz/units_seeds"
 echo "fuzz: no findings in ${seconds} s per target; corpus in $work"
