@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The fleetsim command line as a user meets it: exit codes, messages, output directories, and
 // determinism of whole runs (byte-identical files).
+#include "tests/support/cli.hpp"
 #include "tests/support/files.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,24 +21,8 @@ const auto& slurp = fleetsim::test::read_all;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-
-
-// Runs `fleetsim ARGS` from the project root with stdout and stderr captured.
-Result run_cli(const std::string& args, const TempDir& tmp) {
-  const auto out = tmp.path / "stdout.txt", err = tmp.path / "stderr.txt";
-  const std::string cmd = fmt::format("cd '{}' && '{}' {} >'{}' 2>'{}'", FLEETSIM_SOURCE_DIR, FLEETSIM_EXE, args,
-                                      out.string(), err.string());
-  const int status = std::system(cmd.c_str());
-  Result r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+fleetsim::test::CliResult run_cli(const std::string& args, const TempDir& tmp) {
+  return fleetsim::test::run_fleetsim(args, tmp);
 }
 
 void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }

@@ -2,6 +2,7 @@
 // `fleetsim validation`: a figure inside its tolerance passes, one outside fails (exit 1), a declared
 // known miss that starts to pass fails, --check catches a stale page, and a bad validation block is a
 // data error naming its JSON pointer.
+#include "tests/support/cli.hpp"
 #include "tests/support/files.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,17 +19,8 @@ using fleetsim::test::TempDir;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-Result run_cli(const std::string& args, const TempDir& tmp) {
-  const auto out = tmp.path / "stdout.txt", err = tmp.path / "stderr.txt";
-  const std::string cmd = fmt::format("cd '{}' && '{}' {} >'{}' 2>'{}'", FLEETSIM_SOURCE_DIR, FLEETSIM_EXE, args,
-                                      out.string(), err.string());
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, fleetsim::test::read_all(out), fleetsim::test::read_all(err)};
+fleetsim::test::CliResult run_cli(const std::string& args, const TempDir& tmp) {
+  return fleetsim::test::run_fleetsim(args, tmp);
 }
 
 // A 64-node fleet with no failures: 0 failures in 1 day, 512 GPUs. `checks` is the JSON array.
