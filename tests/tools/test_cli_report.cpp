@@ -126,3 +126,40 @@ TEST_CASE("cli report: fleetsim report rebuilds the page, and refuses a director
   CHECK_FALSE(fs::exists(tmp.path / "empty" / "report.html"));
   CHECK(run_fleetsim("report", tmp).code == 2);  // no directory given
 }
+
+// Training interruptions on the timeline: marked one by one up to 2,000, counted per time bucket and
+// job beyond (a 7-year run has over 100,000; one mark each made the 38B flagship's page 4.9 MB).
+TEST_CASE("cli report: many training interruptions are counted per bucket, a few are marked one by one", "[cli]") {
+  TempDir tmp("clireport");
+  std::ofstream(tmp.path / "s.json") << kSmall;
+  const fs::path out = tmp.path / "out";
+  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q --no-report", (tmp.path / "s.json").string(), out.string()), tmp)
+              .code == 0);
+  const std::string events = read_all(out / "events.jsonl");
+  const int64_t span_ns = int64_t{20} * 86400 * 1'000'000'000;
+  const auto interrupts = [&](int n) {
+    std::ofstream f(out / "events.jsonl", std::ios::trunc);
+    f << events;
+    for (int i = 0; i < n; ++i)
+      f << fmt::format(R"({{"time_ns":{},"time":"x","kind":"training_interrupt","job":"big","cause":"Faulty GPU"}})",
+                       span_ns / n * i)
+        << "\n";
+    f.close();
+    REQUIRE(run_fleetsim(fmt::format("report {} -q", out.string()), tmp).code == 0);
+    return report_data(read_all(out / "report.html"))["charts"]["timeline"]["interrupts"];
+  };
+
+  const json few = interrupts(100);
+  REQUIRE(few.size() == 100);
+  CHECK(few[7][1] == "big: Faulty GPU");
+
+  const json many = interrupts(3000);
+  CHECK(many.size() <= 400);  // at most one mark per time bucket for the one job
+  int counted = 0;
+  for (const auto& m : many) {
+    const std::string label = m[1];
+    REQUIRE(label.rfind("big: ", 0) == 0);
+    counted += std::stoi(label.substr(5));
+  }
+  CHECK(counted == 3000);
+}
