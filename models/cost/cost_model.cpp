@@ -264,8 +264,9 @@ void CostModel::write_summary(const CostInputs& in) {
   s["paid_idle_usd"] = paid_idle_usd_;
   s["paid_failed_usd"] = paid_failed_usd_;
 
-  // Useful GPU-hours: busy minus what training lost (work rolled back, time down while holding GPUs).
-  double lost_gpu_s = 0, outage_lost_usd = 0, lost_usd = 0;
+  // Useful GPU-hours: busy minus what training lost (work rolled back, time down while holding GPUs),
+  // less the dark part of that down time, which is not in the busy GPU-hours.
+  double lost_busy_gpu_s = 0, outage_lost_usd = 0, lost_usd = 0;
   auto& jobs = s["training"];
   jobs = nlohmann::json::object();
   for (const auto& j : in.jobs) {
@@ -274,7 +275,7 @@ void CostModel::write_summary(const CostInputs& in) {
     const double usd = it != consumers_.end() ? it->usd : 0.0;
     const double gpu_s = it != consumers_.end() ? it->gpu_s : 0.0;
     const double usd_per_gpu_s = gpu_s > 0 ? usd / gpu_s : 0.0;
-    lost_gpu_s += j.lost_gpu_s;
+    lost_busy_gpu_s += std::max(0.0, j.lost_gpu_s - j.dark_gpu_s);
     lost_usd += j.lost_gpu_s * usd_per_gpu_s;
     outage_lost_usd += j.outage_lost_gpu_s * usd_per_gpu_s;
     jobs[j.name] = {{"usd", usd},
@@ -283,7 +284,7 @@ void CostModel::write_summary(const CostInputs& in) {
                     {"usd_per_million_tokens", per_million(usd, j.tokens)},
                     {"done", j.done}};
   }
-  const double useful_gpu_h = std::max(0.0, busy_gpu_s_ - lost_gpu_s) * hours;
+  const double useful_gpu_h = std::max(0.0, busy_gpu_s_ - lost_busy_gpu_s) * hours;
   s["useful_gpu_hours"] = useful_gpu_h;
   s["usd_per_useful_gpu_hour"] = useful_gpu_h > 0 ? total_usd_ / useful_gpu_h : 0.0;
   s["lost_work_usd"] = lost_usd;

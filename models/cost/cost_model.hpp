@@ -48,9 +48,14 @@ struct CostInputs {
     std::string name;
     double gpus = 0;               ///< GPUs of the gang
     double lost_gpu_s = 0;         ///< GPU-seconds of work rolled back plus time down, all causes
-    double outage_lost_gpu_s = 0;  ///< the part caused by scheduled outages
+    /// Lost to scheduled outages (rolled back and down), less its dark part: the outage's cost on top
+    /// of its paid_failed capacity.
+    double outage_lost_gpu_s = 0;
     double tokens = 0;             ///< tokens trained (durable) by the end
     bool done = false;
+    /// The part of lost_gpu_s spent down with GPUs under a full outage: paid but unusable, so out of
+    /// the busy GPU-hours and in the outage's paid_failed already.
+    double dark_gpu_s = 0;
   };
   std::vector<Service> services;
   std::vector<Job> jobs;

@@ -539,8 +539,9 @@ void GangScheduler::give_back(AllocationId id, NodeId node) {
 
 bool GangScheduler::move(AllocationId id, std::optional<RegionId> exclude) {
   Allocation& a = allocs_.at(id);
-  GangRequest r = a.request;
-  if (exclude) r.region.reset();
+  // A request pinned to a region ("only this region") stays in it: find_nodes finds nothing when the
+  // region to leave is the pinned one.
+  const GangRequest r = a.request;
   auto nodes = find_nodes(r, r.nodes + r.spare_nodes, exclude);
   if (!nodes) return false;
   free_nodes(id);

@@ -109,7 +109,8 @@ class GangScheduler {
   /// Removes `node` from the allocation (it becomes free).
   void give_back(AllocationId id, NodeId node);
   /// Places the request's gang elsewhere now if possible, in place of the current nodes (a move away
-  /// from an outage); the old nodes are freed. Returns false (nothing changes) if nothing fits.
+  /// from an outage) outside `exclude`; the old nodes are freed. A request pinned to a region never
+  /// leaves it (GangRequest::region). Returns false (nothing changes) if nothing fits.
   bool move(AllocationId id, std::optional<RegionId> exclude);
   void set_expected_end(AllocationId id, SimTime t);
 

@@ -195,8 +195,9 @@ struct TrainingModel::Impl {
     SimTime down_since;
     std::string cause;
     bool planned = false;  // the current stop is planned (preemption, regrow): no failure counted
-    bool outage_stop = false;
     SimTime wait_since;
+    double dark = 0;       // share of the gang's hosts under a full outage (dark_fraction), as of dark_mark
+    SimTime dark_mark;     // dark time is accrued up to here
     bool shrunk = false;
     bool partitioned = false;  // the probe found the placement split: no restart until it is whole
     std::map<uint32_t, uint32_t> bad;  // node -> open faults
@@ -313,6 +314,7 @@ struct TrainingModel::Impl {
     j.shape_dirty = true;
     j.bad.clear();
     j.partitioned = false;  // a new placement: resume() asks the probe
+    j.dark = 0;             // ... on usable hosts
     if (!j.st.started) {
       j.st.started = true;
       j.st.first_start = now();
@@ -341,6 +343,7 @@ struct TrainingModel::Impl {
     j.state = JobState::Queued;
     j.bad.clear();
     j.partitioned = false;
+    j.dark = 0;
     sched.release(j.alloc, true);
   }
 
@@ -554,12 +557,12 @@ struct TrainingModel::Impl {
       j.wait_since = now();
       return;
     }
+    accrue_dark(j);
     const double down = (now() - j.down_since).seconds();
     j.st.down_s += down;
     j.st.by_cause[j.cause].down_s += down;
     j.state = JobState::Running;
     j.planned = false;
-    j.outage_stop = false;
     j.step = compute_step(j);
     if (!j.have_nominal && j.dp_active == j.spec.parallel.dp) {
       j.nominal = j.step;
@@ -687,9 +690,10 @@ struct TrainingModel::Impl {
   }
 
   /// Ends the current run at now(): rolls back to the last durable checkpoint (or, planned, takes
-  /// one now), accounts time, and moves to Recovering under `cause`.
-  void stop(Job& j, std::string_view cause, bool planned) {
+  /// one now), accounts time, and moves to Recovering under `cause` (`outage`: a scheduled outage's).
+  void stop(Job& j, std::string_view cause, bool planned, bool outage = false) {
     const SimTime t = now();
+    accrue_dark(j);  // under the cause that ends here
     engine.cancel(j.ev);
     j.ev = {};
     if (j.state == JobState::Running) {
@@ -735,6 +739,7 @@ struct TrainingModel::Impl {
       ++j.st.interruptions;
       ++j.st.by_cause[j.cause].interruptions;
     }
+    if (outage) j.st.by_cause[j.cause].outage = true;
     j.state = JobState::Recovering;
   }
 
@@ -892,7 +897,7 @@ struct TrainingModel::Impl {
       ++j.failures_seen;
       stop(j, cause, false);
       j.partitioned = true;
-      recover(j, std::nullopt);  // asks the probe again (spares may not have changed the placement)
+      recover(j);  // asks the probe again (spares may not have changed the placement)
     }
   }
 
@@ -903,7 +908,7 @@ struct TrainingModel::Impl {
       if (!j.partitioned || j.state != JobState::Waiting) continue;
       if (placement_connected(j)) {
         j.partitioned = false;
-        recover(j, std::nullopt);
+        recover(j);
       }
     }
   }
@@ -929,6 +934,7 @@ struct TrainingModel::Impl {
     affected(e.component, scratch);
     if (scratch.empty()) return;
     const bool outage = e.kind == K::OutageStart || e.kind == K::OutageEnd;
+    if (outage) update_dark(scratch);  // the fleet has changed: shares of hosts in the dark from now
     if (stops_job(e)) {
       std::vector<size_t> hit;
       for (const auto& [ji, n] : scratch) {
@@ -941,6 +947,19 @@ struct TrainingModel::Impl {
       hit.erase(std::unique(hit.begin(), hit.end()), hit.end());
       for (size_t ji : hit) {
         Job& j = jobs[ji];
+        const bool move = outage && j.spec.recovery.outage == RecoveryPolicy::OutagePolicy::Move;
+        // A job pinned to a region moves only inside it (hosts under the outage are not free, so a
+        // region outage leaves it paused); any other job leaves the outage's region.
+        const std::optional<RegionId> away =
+            j.spec.region.empty() ? std::optional<RegionId>(fleet.region_of(e.component)) : std::nullopt;
+        if (j.state == JobState::Waiting) {
+          // Not running, so nothing to interrupt: without this, every failure drawn on the dark hosts
+          // of a job paused by an outage counted as another interruption and took the outage's down
+          // time. The fault joins what the job waits for, its down time stays with the cause that
+          // stopped it, and an outage may still move it.
+          recover(j, move, away);
+          continue;
+        }
         const std::string cause = outage ? fmt::format("outage: {}", e.cause) : std::string(e.cause);
         rec.event(now(), "training_interrupt")
             .field("job", j.spec.name)
@@ -949,9 +968,8 @@ struct TrainingModel::Impl {
             .field("path", fleet.path(e.component))
             .field("state", job_state_name(j.state));
         if (!outage) ++j.failures_seen;
-        stop(j, cause, false);
-        j.outage_stop = outage;
-        recover(j, outage ? std::optional<RegionId>(fleet.region_of(e.component)) : std::nullopt);
+        stop(j, cause, false, outage);
+        recover(j, move, away);
       }
       return;
     }
@@ -969,7 +987,7 @@ struct TrainingModel::Impl {
     for (size_t ji : touched) {
       Job& j = jobs[ji];
       if (j.state == JobState::Waiting) {
-        recover(j, std::nullopt);
+        recover(j);
       } else if (j.state == JobState::Running && j.shrunk && gang_bad(j).empty()) {
         // Every replica is whole again: a planned restart at full DP.
         ++j.st.regrows;
@@ -1009,12 +1027,14 @@ struct TrainingModel::Impl {
   }
 
   /// Decides how a stopped job gets a whole gang again, and schedules its resume or makes it wait.
-  void recover(Job& j, std::optional<RegionId> outage_region) {
+  /// `move`: a full outage is over the job and its policy is to move, to free hosts outside `away`.
+  void recover(Job& j, bool move = false, std::optional<RegionId> away = std::nullopt) {
     const RecoveryPolicy& rp = j.spec.recovery;
     const bool was_waiting = j.state == JobState::Waiting;
     std::vector<NodeId> bad = gang_bad(j);
-    if (!bad.empty() && outage_region && j.outage_stop && rp.outage == RecoveryPolicy::OutagePolicy::Move) {
-      if (sched.move(j.alloc, outage_region)) {
+    if (!bad.empty() && move) {
+      if (sched.move(j.alloc, away)) {
+        refresh_dark(j);
         j.bad.clear();
         j.shape_dirty = true;
         ++j.st.moves;
@@ -1043,6 +1063,7 @@ struct TrainingModel::Impl {
           }
         }
       }
+      refresh_dark(j);  // a host swapped in for a dark one is not dark
       bad = gang_bad(j);
     }
     RecoveryPolicy::Mode mode = rp.mode == RecoveryPolicy::Mode::Spares ? rp.fallback : rp.mode;
@@ -1086,6 +1107,65 @@ struct TrainingModel::Impl {
     schedule_resume(j);
   }
 
+  // ---------------------------------------------------------------- dark time
+  // While a job is down with hosts under a full outage, their GPUs are paid for and unusable: the cost
+  // model bills them as the outage's paid_failed capacity and leaves them out of the busy GPUs, so
+  // that part of the down time (LossByCause::dark_s) is not lost work on top (docs/cost.md).
+
+  /// Share of the gang's hosts in a domain (datacenter, zone, region) under a full outage. O(hosts):
+  /// called at outage starts and ends, and at recoveries of a job that has dark hosts.
+  double dark_fraction(const Job& j) const {
+    const auto& nodes = alloc_of(j).nodes;
+    if (nodes.empty()) return 0;
+    size_t dark = 0;
+    uint32_t last_dc = UINT32_MAX;
+    bool dc_dark = false;
+    for (NodeId n : nodes) {
+      const DatacenterId dc = fleet.datacenter_of(ref(n));
+      if (dc.value() != last_dc) {
+        last_dc = dc.value();
+        const ComponentRef d = ref(dc);
+        dc_dark = fleet.outage_depth(d) > 0 || fleet.outage_depth(ref(fleet.zone_of(d))) > 0 ||
+                  fleet.outage_depth(ref(fleet.region_of(d))) > 0;
+      }
+      dark += dc_dark ? 1 : 0;
+    }
+    return double(dark) / double(nodes.size());
+  }
+
+  /// Adds the dark time since dark_mark (the job down, at share `dark`) to its current cause.
+  void accrue_dark(Job& j) {
+    const SimTime t = now();
+    if (j.dark > 0 && (j.state == JobState::Recovering || j.state == JobState::Waiting)) {
+      const double d = (t - j.dark_mark).seconds() * j.dark;
+      if (d > 0) {
+        j.st.dark_s += d;
+        j.st.by_cause[j.cause].dark_s += d;
+      }
+    }
+    j.dark_mark = t;
+  }
+
+  /// The job's hosts changed (a move, a spare): accrue at the old share, read the new one.
+  void refresh_dark(Job& j) {
+    if (j.dark <= 0) return;
+    accrue_dark(j);
+    j.dark = dark_fraction(j);
+  }
+
+  /// A full outage began or ended over these (job, host) pairs (the fleet has already changed).
+  void update_dark(const std::vector<std::pair<size_t, NodeId>>& where) {
+    size_t last = SIZE_MAX;
+    for (const auto& [ji, n] : where) {
+      if (ji == last) continue;
+      last = ji;
+      Job& j = jobs[ji];
+      if (j.state == JobState::Done || j.state == JobState::Queued || j.state == JobState::Pending) continue;
+      accrue_dark(j);
+      j.dark = dark_fraction(j);
+    }
+  }
+
   // ---------------------------------------------------------------- metrics
   double ettr(const Job& j) const {
     if (!j.st.started) return 0;
@@ -1100,6 +1180,19 @@ struct TrainingModel::Impl {
       stall = p.stall_cum;
     }
     return std::max(0.0, running - stall * 1e-9 - j.st.lost_s) / elapsed;
+  }
+
+  /// Checkpoints started up to now. Step mode counts each as it starts; segment mode counts those of a
+  /// run when it closes (a stop, a re-anchor, the end), so the open run's are evaluated here.
+  uint64_t checkpoints_now(const Job& j) const {
+    uint64_t n = j.st.checkpoints;
+    // Before a pending re-anchor (t <= a.t) the superseded anchor's checkpoints are counted already.
+    if (j.state == JobState::Running && !step_mode(j) && !(j.prev && now() <= j.a.t)) n += eval(j.a, now()).ckpts_started;
+    return n;
+  }
+  /// Checkpoint stall time up to now, a stall in progress included (as ettr() counts it).
+  double stall_s_now(const Job& j) const {
+    return double(j.state == JobState::Running ? position(j, now()).stall_cum : j.stall_cum) * 1e-9;
   }
 
   double tokens_now(const Job& j) const {
@@ -1183,20 +1276,22 @@ struct TrainingModel::Impl {
       if (j.st.done) o["finished_s"] = j.st.finished.seconds();
       o["ettr"] = e;
       o["interruptions"] = j.st.interruptions;
-      o["checkpoints"] = j.st.checkpoints;
+      o["checkpoints"] = checkpoints_now(j);
       if (j.interval != Duration::max() && j.interval > Duration::zero()) o["checkpoint_interval_s"] = j.interval.seconds();
       o["lost_s"] = j.st.lost_s;
       o["lost_tokens"] = j.st.lost_tokens;
       o["down_s"] = j.st.down_s;
       o["waiting_s"] = j.st.waiting_s;
-      o["checkpoint_stall_s"] = j.stall_cum * 1e-9;
+      o["dark_s"] = j.st.dark_s;
+      o["checkpoint_stall_s"] = stall_s_now(j);
       o["shrinks"] = j.st.shrinks;
       o["regrows"] = j.st.regrows;
       o["moves"] = j.st.moves;
       o["preemptions"] = j.st.preemptions;
       nlohmann::json bc = nlohmann::json::object();
       for (const auto& [cause, l] : j.st.by_cause) {
-        bc[cause] = {{"interruptions", l.interruptions}, {"lost_s", l.lost_s}, {"lost_tokens", l.lost_tokens}, {"down_s", l.down_s}};
+        bc[cause] = {{"interruptions", l.interruptions}, {"lost_s", l.lost_s}, {"lost_tokens", l.lost_tokens},
+                     {"down_s", l.down_s}, {"dark_s", l.dark_s}, {"outage", l.outage}};
       }
       o["by_cause"] = std::move(bc);
       js[j.spec.name] = std::move(o);
@@ -1240,6 +1335,8 @@ JobState TrainingModel::state(size_t job) const { return impl_->jobs.at(job).sta
 double TrainingModel::tokens_trained(size_t job) const { return impl_->tokens_now(impl_->jobs.at(job)); }
 double TrainingModel::tokens_committed(size_t job) const { return impl_->committed_now(impl_->jobs.at(job)); }
 const JobStats& TrainingModel::stats(size_t job) const { return impl_->jobs.at(job).st; }
+uint64_t TrainingModel::checkpoints(size_t job) const { return impl_->checkpoints_now(impl_->jobs.at(job)); }
+double TrainingModel::checkpoint_stall_s(size_t job) const { return impl_->stall_s_now(impl_->jobs.at(job)); }
 double TrainingModel::ettr(size_t job) const { return impl_->ettr(impl_->jobs.at(job)); }
 const StepBreakdown& TrainingModel::nominal_step(size_t job) const { return impl_->jobs.at(job).nominal; }
 uint64_t TrainingModel::steps_per_checkpoint(size_t job) const { return impl_->jobs.at(job).a.K; }

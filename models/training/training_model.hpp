@@ -17,8 +17,10 @@
 // checkpoint is lost, and the job restarts after detection + restart + restore once it has a whole
 // gang again: a hot spare, a free node (Spares), the repair (WaitRepair), or fewer DP replicas
 // (ElasticShrink, regrowing when the repair comes). A full outage of a domain under the job pauses it
-// or moves it (RecoveryPolicy::outage). Stragglers and network degradations change the pace at the
-// next step boundary: a synchronous job runs at the speed of its slowest GPU.
+// or moves it (RecoveryPolicy::outage; a job pinned to a region stays in it). A job already waiting is
+// not running, so nothing interrupts it again: a fault on its hosts joins what it waits for, and its
+// down time stays with the cause that stopped it. Stragglers and network degradations change the pace
+// at the next step boundary: a synchronous job runs at the speed of its slowest GPU.
 //
 // Running, in both fidelities: steps of T = step time x slowdown; every K steps a checkpoint stalls
 // the job C (blocking: the write time; async: the snapshot) and becomes durable W after it starts.
@@ -61,6 +63,11 @@ struct LossByCause {
   double lost_s = 0;       ///< training time rolled back
   double lost_tokens = 0;
   double down_s = 0;       ///< detection + restart + restore + waiting
+  /// The part of down_s during which the gang's hosts sat in a domain under a full outage, weighted by
+  /// the share of hosts there: GPUs paid for but unusable, which the cost model already counts as the
+  /// outage's paid_failed capacity (docs/cost.md), so not lost work on top.
+  double dark_s = 0;
+  bool outage = false;     ///< the cause is a scheduled outage (FailureSpec::outages), not a failure
 };
 
 struct JobStats {
@@ -73,6 +80,7 @@ struct JobStats {
   double lost_tokens = 0;
   double down_s = 0;
   double waiting_s = 0;        ///< part of down_s spent waiting for repair or an outage's end
+  double dark_s = 0;           ///< part of down_s with the gang under a full outage (LossByCause::dark_s)
   double queued_s = 0;
   std::map<std::string, LossByCause, std::less<>> by_cause;
 };
@@ -113,7 +121,13 @@ class TrainingModel {
   double tokens_trained(size_t job) const;
   /// Tokens of the last durable checkpoint as of now.
   double tokens_committed(size_t job) const;
+  /// Counters of closed runs; in segment mode `checkpoints` leaves out the run still open (see
+  /// checkpoints() for the figure as of now).
   const JobStats& stats(size_t job) const;
+  /// Checkpoints started and checkpoint stall time as of now, the same in both fidelities: segment
+  /// mode adds the run still open, evaluated in closed form.
+  uint64_t checkpoints(size_t job) const;
+  double checkpoint_stall_s(size_t job) const;
   /// Effective training time ratio as of now: (training time - lost) / (now - first start).
   double ettr(size_t job) const;
   /// The nominal step (full DP, no slowdown) on the first placement; zero-initialized before a start.

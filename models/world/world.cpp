@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <set>
 
 namespace fleetsim {
 
@@ -197,18 +196,15 @@ struct World::Models {
       }
       in.services.push_back(std::move(sv));
     }
-    std::set<std::string, std::less<>> outage_causes;
-    for (const auto& o : s.failures.outages) {
-      outage_causes.insert(o.cause);
-      outage_causes.insert(o.name);
-    }
     for (size_t j = 0; training && j < training->jobs(); ++j) {
       const JobStats& st = training->stats(j);
       const double gpus = static_cast<double>(s.training.jobs[j].gpus());
       CostInputs::Job job{s.training.jobs[j].name, gpus, (st.lost_s + st.down_s) * gpus, 0, training->tokens_committed(j),
-                          st.done};
+                          st.done, st.dark_s * gpus};
+      // The training model marks the causes that are scheduled outages; their dark part is in the
+      // outage's paid_failed capacity already.
       for (const auto& [cause, loss] : st.by_cause)
-        if (outage_causes.count(cause)) job.outage_lost_gpu_s += (loss.lost_s + loss.down_s) * gpus;
+        if (loss.outage) job.outage_lost_gpu_s += (loss.lost_s + loss.down_s - loss.dark_s) * gpus;
       in.jobs.push_back(std::move(job));
     }
     return in;

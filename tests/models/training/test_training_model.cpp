@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace fleetsim;
@@ -389,4 +390,179 @@ TEST_CASE("training: hot spares change nothing while free hosts can stand in, an
   // Without it: no spare means waiting for the repair (24 h mean); spares avoid most of it.
   CHECK(st[0][0].waiting_s > 3600);
   CHECK(st[0][1].waiting_s < st[0][0].waiting_s);
+}
+
+namespace {
+
+/// Two regions "r1" and "r2" of `nodes` 8-GPU H100 hosts each.
+FleetSpec two_regions(uint32_t nodes) {
+  FleetSpec fleet = h100_fleet(nodes);
+  FleetSpec other = h100_fleet(nodes);
+  other.regions[0].name = "r2";
+  fleet.regions.push_back(other.regions[0]);
+  return fleet;
+}
+
+OutageSpec region_outage(std::string region, SimTime from, Duration d) {
+  OutageSpec o = dc_outage(from, d);
+  o.name = region + "-down";
+  o.target = std::move(region);
+  return o;
+}
+
+bool placed_in(const TrainingRun& run, size_t job, std::string_view region) {
+  const auto& nodes = run.scheduler.allocation(run.training.allocation(job)).nodes;
+  return !nodes.empty() && std::all_of(nodes.begin(), nodes.end(), [&](NodeId n) {
+    return run.fleet.region_name(run.fleet.region_of(ref(n))) == region;
+  });
+}
+
+}  // namespace
+
+TEST_CASE("training: a job pinned to a region stays in it under the move policy", "[training]") {
+  // Issue 18, defect 7: "Only this region" held for placement but not for a move away from an outage.
+  TrainingJobSpec j = small_job(4, 1e15);
+  j.region = "r1";
+  j.recovery.outage = RecoveryPolicy::OutagePolicy::Move;
+  FailureSpec fs = quiet();
+  fs.outages.push_back(region_outage("r1", SimTime::zero() + Duration::hours(2), Duration::hours(5)));
+  TrainingRun run(two_regions(4), fs, one(j));
+  run.run_for(Duration::hours(3));
+  CHECK(run.training.stats(0).moves == 0);
+  CHECK(run.training.state(0) == JobState::Waiting);  // paused: r2 is not allowed
+  CHECK(placed_in(run, 0, "r1"));
+  run.engine.run(SimTime::zero() + Duration::hours(10));
+  CHECK(run.training.state(0) == JobState::Running);
+  CHECK(placed_in(run, 0, "r1"));
+  CHECK(run.training.stats(0).by_cause.at("outage: power").down_s == Approx(5 * 3600.0 + 300 + 60));
+}
+
+TEST_CASE("training: a pinned job moves inside its region away from a datacenter outage", "[training]") {
+  // r1 holds dc1 (4 hosts, where best fit puts the 4-host gang) and dc2 (6 hosts); r2 has 4 hosts.
+  FleetSpec fleet = two_regions(4);
+  DatacenterSpec dc2 = fleet.regions[0].zones[0].datacenters[0];
+  dc2.name = "dc2";
+  dc2.nodes = 6;
+  fleet.regions[0].zones[0].datacenters.push_back(dc2);
+  FailureSpec fs = quiet();
+  fs.outages.push_back(dc_outage(SimTime::zero() + Duration::hours(2), Duration::hours(5)));  // r1/z1/dc1
+  for (const bool pinned : {true, false}) {
+    TrainingJobSpec j = small_job(4, 1e15);
+    j.recovery.outage = RecoveryPolicy::OutagePolicy::Move;
+    if (pinned) j.region = "r1";
+    TrainingRun run(fleet, fs, one(j));
+    run.run_for(Duration::hours(3));
+    CHECK(run.training.stats(0).moves == 1);
+    CHECK(run.training.state(0) == JobState::Running);
+    // Pinned: to dc2 of its region; otherwise away from the outage's region, as before.
+    CHECK(placed_in(run, 0, pinned ? "r1" : "r2"));
+  }
+}
+
+TEST_CASE("training: a fault on a job paused by an outage does not interrupt it again", "[training]") {
+  // Issue 18, defect 2: the job is waiting, not running, so a fault on its dark hosts (here a
+  // datacenter outage inside the region's) joins what it waits for; it is not a second interruption,
+  // and the down time stays with the outage that stopped the job (docs/training.md).
+  TrainingJobSpec j = small_job(4, 1e15);
+  FailureSpec fs = quiet();
+  fs.outages.push_back(region_outage("r1", SimTime::zero() + Duration::hours(2), Duration::hours(12)));
+  OutageSpec inner = dc_outage(SimTime::zero() + Duration::hours(4), Duration::hours(2));
+  inner.cause = "cooling";
+  fs.outages.push_back(inner);
+  for (Fidelity f : {Fidelity::Step, Fidelity::Segment}) {
+    j.fidelity = f;
+    TrainingRun run(two_regions(4), fs, one(j));
+    run.run_for(Duration::hours(16));
+    const JobStats& st = run.training.stats(0);
+    CHECK(st.interruptions == 1);
+    CHECK(run.recorder.event_count("training_interrupt") == 1);
+    CHECK(st.by_cause.count("outage: cooling") == 0);
+    CHECK(st.by_cause.at("outage: power").down_s == Approx(12 * 3600.0 + 300 + 60));
+    CHECK(st.waiting_s == Approx(12 * 3600.0));
+    // The whole gang sat in the dark region for the 12 hours.
+    CHECK(st.dark_s == Approx(12 * 3600.0));
+    CHECK(st.by_cause.at("outage: power").dark_s == Approx(12 * 3600.0));
+    CHECK(st.by_cause.at("outage: power").outage);
+    CHECK(run.training.state(0) == JobState::Running);
+  }
+}
+
+TEST_CASE("training: dark time counts only the hosts under the outage and none after a move", "[training]") {
+  // A gang of 4 hosts over two datacenters (dc1 has 2, dc2 has 2: no datacenter holds it whole);
+  // an outage of dc1 darkens half the gang for its 3 hours while the job waits.
+  FleetSpec fleet = h100_fleet(2);
+  DatacenterSpec dc2 = fleet.regions[0].zones[0].datacenters[0];
+  dc2.name = "dc2";
+  fleet.regions[0].zones[0].datacenters.push_back(dc2);
+  TrainingJobSpec j = small_job(4, 1e15);
+  FailureSpec fs = quiet();
+  fs.outages.push_back(dc_outage(SimTime::zero() + Duration::hours(2), Duration::hours(3)));
+  TrainingRun run(fleet, fs, one(j));
+  run.run_for(Duration::hours(8));
+  CHECK(run.training.stats(0).interruptions == 1);
+  CHECK(run.training.stats(0).dark_s == Approx(0.5 * 3 * 3600.0));
+  // Moved at once to free hosts: down, but never dark.
+  TrainingJobSpec m = small_job(4, 1e15);
+  m.recovery.outage = RecoveryPolicy::OutagePolicy::Move;
+  FailureSpec rs = quiet();
+  rs.outages.push_back(region_outage("r1", SimTime::zero() + Duration::hours(2), Duration::hours(5)));
+  TrainingRun moved(two_regions(4), rs, one(m));
+  moved.run_for(Duration::hours(8));
+  CHECK(moved.training.stats(0).moves == 1);
+  CHECK(moved.training.stats(0).down_s > 0);
+  CHECK(moved.training.stats(0).dark_s == 0);
+}
+
+namespace {
+
+/// Checkpoints started before `end` and their stall time up to `end`, by hand: the run starts at t0,
+/// checkpoint i (from 1) starts after i*K steps of T and i-1 stalls of C.
+std::pair<uint64_t, double> checkpoints_by_hand(SimTime t0, SimTime end, Duration T, int64_t K, Duration C) {
+  uint64_t n = 0;
+  Duration stall = Duration::zero();
+  for (int64_t i = 1;; ++i) {
+    const SimTime start = t0 + T * (i * K) + C * (i - 1);
+    if (start >= end) break;
+    ++n;
+    stall += std::min(C, end - start);
+  }
+  return {n, stall.seconds()};
+}
+
+}  // namespace
+
+TEST_CASE("training: step and segment fidelities count the same checkpoints and stall up to the horizon",
+          "[training]") {
+  // Issue 20, defect 2: segment mode left the run still open at the horizon out of both counters.
+  TrainingJobSpec j = small_job(4, 1e15);
+  j.checkpoint.interval = Duration::minutes(20);
+  for (const bool interrupted : {false, true}) {
+    FailureSpec fs = quiet();
+    if (interrupted) fs.outages.push_back(dc_outage(SimTime::zero() + Duration::s(20000), Duration::hours(1)));
+    uint64_t n[2] = {0, 0};
+    double stall[2] = {0, 0};
+    for (int m = 0; m < 2; ++m) {
+      j.fidelity = m == 0 ? Fidelity::Step : Fidelity::Segment;
+      TrainingRun run(h100_fleet(4), fs, one(j));
+      run.run_for(Duration::days(1));
+      REQUIRE(run.training.state(0) == JobState::Running);
+      n[m] = run.training.checkpoints(0);
+      stall[m] = run.training.checkpoint_stall_s(0);
+      run.training.write_summary();
+      const auto& s = run.recorder.summary().at("training").at("jobs").at("small");
+      CHECK(s.at("checkpoints").get<uint64_t>() == n[m]);
+      CHECK(s.at("checkpoint_stall_s").get<double>() == stall[m]);
+      if (!interrupted) {
+        // One run from the launch to the horizon: the closed form by hand.
+        const auto [hn, hs] = checkpoints_by_hand(SimTime::zero() + j.recovery.restart, SimTime::zero() + Duration::days(1),
+                                                  run.training.step_duration(0),
+                                                  static_cast<int64_t>(run.training.steps_per_checkpoint(0)), Duration::s(60));
+        CHECK(n[m] == hn);
+        CHECK(stall[m] == Approx(hs).margin(1e-6));
+      }
+    }
+    CHECK(n[0] > 60);
+    CHECK(n[0] == n[1]);
+    CHECK(stall[0] == Approx(stall[1]).margin(1e-6));
+  }
 }
