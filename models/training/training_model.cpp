@@ -1337,6 +1337,10 @@ double TrainingModel::tokens_committed(size_t job) const { return impl_->committ
 const JobStats& TrainingModel::stats(size_t job) const { return impl_->jobs.at(job).st; }
 uint64_t TrainingModel::checkpoints(size_t job) const { return impl_->checkpoints_now(impl_->jobs.at(job)); }
 double TrainingModel::checkpoint_stall_s(size_t job) const { return impl_->stall_s_now(impl_->jobs.at(job)); }
+double TrainingModel::waiting_s(size_t job) const {
+  const auto& j = impl_->jobs.at(job);
+  return j.st.waiting_s + (j.state == JobState::Waiting ? (impl_->now() - j.wait_since).seconds() : 0.0);
+}
 double TrainingModel::ettr(size_t job) const { return impl_->ettr(impl_->jobs.at(job)); }
 const StepBreakdown& TrainingModel::nominal_step(size_t job) const { return impl_->jobs.at(job).nominal; }
 uint64_t TrainingModel::steps_per_checkpoint(size_t job) const { return impl_->jobs.at(job).a.K; }

@@ -128,6 +128,8 @@ class TrainingModel {
   /// mode adds the run still open, evaluated in closed form.
   uint64_t checkpoints(size_t job) const;
   double checkpoint_stall_s(size_t job) const;
+  /// Time spent waiting (JobStats::waiting_s) as of now, a wait still open included.
+  double waiting_s(size_t job) const;
   /// Effective training time ratio as of now: (training time - lost) / (now - first start).
   double ettr(size_t job) const;
   /// The nominal step (full DP, no slowdown) on the first placement; zero-initialized before a start.

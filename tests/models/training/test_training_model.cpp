@@ -373,6 +373,7 @@ TEST_CASE("training: hot spares change nothing while free hosts can stand in, an
   FailureSpec fs = quiet();
   fs.processes.push_back(node_process("n", 8 * 10 * 3600.0, 24 * 3600.0));  // 8 nodes: ~1 failure / 10 h
   JobStats st[2][2];
+  double waited[2][2] = {};  // as of the end, a wait still open included: one wait may last to the end
   for (int free_capacity = 0; free_capacity < 2; ++free_capacity)
     for (int spares = 0; spares < 2; ++spares) {
       TrainingJobSpec j = small_job(4, 1e15);
@@ -381,15 +382,16 @@ TEST_CASE("training: hot spares change nothing while free hosts can stand in, an
       TrainingRun run(h100_fleet(8), fs, one(j), 3);
       run.run_for(Duration::days(4));
       st[free_capacity][spares] = run.training.stats(0);
+      waited[free_capacity][spares] = run.training.waiting_s(0);
     }
   // With free capacity: identical figures (the same failures reach the same gang hosts).
   REQUIRE(st[1][0].interruptions >= 2);
   CHECK(st[1][0].interruptions == st[1][1].interruptions);
   CHECK(st[1][0].down_s == Approx(st[1][1].down_s));
-  CHECK(st[1][0].waiting_s == 0);
+  CHECK(waited[1][0] == 0);
   // Without it: no spare means waiting for the repair (24 h mean); spares avoid most of it.
-  CHECK(st[0][0].waiting_s > 3600);
-  CHECK(st[0][1].waiting_s < st[0][0].waiting_s);
+  CHECK(waited[0][0] > 3600);
+  CHECK(waited[0][1] < waited[0][0]);
 }
 
 namespace {
