@@ -275,3 +275,23 @@ TEST_CASE("scheduler: best fit counts only healthy unallocated hosts of each dat
   REQUIRE(got.size() == 3);
   CHECK(got == std::vector<NodeId>{NodeId{5}, NodeId{6}, NodeId{7}});
 }
+
+TEST_CASE("scheduler: a move never takes a request pinned to a region out of it", "[training][scheduler]") {
+  // Issue 18, defect 7: move() dropped the pin when told which region to leave.
+  FleetSpec fs = fleetsim::test::h100_fleet(4);
+  FleetSpec other = fleetsim::test::h100_fleet(4);
+  other.regions[0].name = "r2";
+  fs.regions.push_back(other.regions[0]);
+  Sched s(fs);  // r1: nodes 0-3, r2: nodes 4-7
+  GangRequest pinned = req("pinned", 2);
+  pinned.region = RegionId{0};
+  const AllocationId p = s.sched.submit(std::move(pinned));
+  const AllocationId f = s.sched.submit(req("free", 2));
+  s.settle();
+  const std::vector<NodeId> before = s.sched.allocation(p).nodes;
+  REQUIRE(before.size() == 2);
+  CHECK_FALSE(s.sched.move(p, RegionId{0}));  // the only region it may use is the one to leave
+  CHECK(s.sched.allocation(p).nodes == before);
+  CHECK(s.sched.move(f, RegionId{0}));        // an unpinned request leaves it
+  for (NodeId n : s.sched.allocation(f).nodes) CHECK(n.value() >= 4);
+}
