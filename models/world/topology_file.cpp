@@ -34,10 +34,10 @@ struct FileEdge {
 };
 using FileGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, FileNode, FileEdge>;
 
-void add_properties(boost::dynamic_properties& dp, FileGraph& g, bool dot) {
+void add_properties(boost::dynamic_properties& dp, FileGraph& g, bool dot, bool reading) {
   // DOT names a node by its id; GraphML by a "name" (or, as Gephi writes it, "label") attribute.
   dp.property(dot ? "node_id" : "name", boost::get(&FileNode::name, g));
-  if (!dot) dp.property("label", boost::get(&FileNode::label, g));
+  if (!dot && reading) dp.property("label", boost::get(&FileNode::label, g));
   dp.property("kind", boost::get(&FileNode::kind, g));
   dp.property("cluster", boost::get(&FileNode::cluster, g));
   dp.property("site", boost::get(&FileNode::site, g));
@@ -212,9 +212,8 @@ Topology TopologyImporter::build(const FileGraph& fg) {
     if (!by_name.emplace(name[v], v).second) fail(fmt::format("node \"{}\" is declared twice", name[v]));
   auto is_gpu_holder = [&](size_t v) { return kind[v] == VertexKind::Gpu || fg[v].kind == "host"; };
   for (size_t v : seq) {
-    if (is_gpu_holder(v)) {
+    if (is_gpu_holder(v) && cluster_placed[cluster_of[v]] == 0) {
       const uint32_t c = cluster_of[v];
-      if (cluster_placed[c] != 0) continue;
       cluster_placed[c] = 1;
       t_.cluster_gpu_begin_[c] = t_.vertices();
       uint32_t gi = 0;
@@ -229,9 +228,8 @@ Topology TopologyImporter::build(const FileGraph& fg) {
       }
       t_.cluster_gpus_[c] = gi;
       t_.report_.clusters[c].gpus = gi;
+      if (kind[v] == VertexKind::Gpu) continue;  // a host's NIC follows its cluster's GPUs
     }
-  }
-  for (size_t v : seq) {
     if (kind[v] == VertexKind::Gpu) continue;
     const FileNode& f = fg[v];
     if (f.plane < 0 || f.index < 0) fail(fmt::format("node \"{}\": plane and index must not be negative", name[v]));
@@ -353,7 +351,7 @@ void write_topology(const Topology& topo, TopologyFormat format, std::ostream& o
     boost::add_edge(r.source, r.target, std::move(f), fg);
   }
   boost::dynamic_properties dp;
-  add_properties(dp, fg, format == TopologyFormat::Dot);
+  add_properties(dp, fg, format == TopologyFormat::Dot, false);
   if (format == TopologyFormat::GraphMl) {
     boost::write_graphml(out, fg, dp, true);
   } else {
@@ -364,7 +362,7 @@ void write_topology(const Topology& topo, TopologyFormat format, std::ostream& o
 Topology read_topology(std::istream& in, TopologyFormat format, std::string_view source) {
   FileGraph fg;
   boost::dynamic_properties dp(boost::ignore_other_properties);
-  add_properties(dp, fg, format == TopologyFormat::Dot);
+  add_properties(dp, fg, format == TopologyFormat::Dot, true);
   try {
     if (format == TopologyFormat::GraphMl) {
       boost::read_graphml(in, fg, dp);
