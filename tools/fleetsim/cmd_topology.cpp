@@ -2,6 +2,7 @@
 // `fleetsim topology`: a scenario's network or a topology file (GraphML, DOT), summarised and written
 // to GraphML or DOT (models/world/topology_file.hpp), so a built-in fabric opens in Graphviz or Gephi
 // and a file is checked before a study uses it.
+#include "models/world/diagnostics.hpp"
 #include "models/world/load_scenario.hpp"
 #include "models/world/topology_file.hpp"
 #include "sim/atomic_file.hpp"
