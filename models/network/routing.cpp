@@ -38,6 +38,21 @@ Router::Router(const Topology& t) : t_(&t) {
   }
   dist_.resize(switches_.size());
   dist_gen_.assign(switches_.size(), UINT64_MAX);
+  sw_out_begin_.assign(V + 1, 0);
+  min_switch_link_cost_.assign(V, kInf);
+  for (VertexId v = 0; v < V; ++v) {
+    for (const Out& o : out(v)) {
+      if (!t.forwards(o.to)) continue;
+      sw_out_.push_back(o);
+      min_switch_link_cost_[v] = std::min(min_switch_link_cost_[v], cost_[o.e]);
+    }
+    sw_out_begin_[v + 1] = static_cast<uint32_t>(sw_out_.size());
+  }
+  // Sized for a few routes per endpoint (a ring's pairs times channels) without colliding much; a power
+  // of two so that a slot is a mask of the hash.
+  size_t slots = 1024;
+  while (slots < 4 * size_t{t.total_gpus()} && slots < (size_t{1} << 18)) slots *= 2;
+  cache_.resize(slots);
 }
 
 bool Router::set_link_up(uint32_t link, bool up) {
@@ -147,16 +162,67 @@ uint32_t Router::cost_to(VertexId u, VertexId dst, const std::vector<Attachment>
 }
 
 bool Router::route(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeIndex>& path) {
+  CacheSlot& slot = cache_[ecmp_mix(key ^ ecmp_mix((uint64_t{src} << 32) | dst)) & (cache_.size() - 1)];
+  if (slot.generation == generation_ && slot.key == key && slot.src == src && slot.dst == dst) {
+    ++cache_hits_;
+    path.assign(slot.path.begin(), slot.path.begin() + slot.hops);
+    return true;
+  }
+  ++cache_misses_;
+  if (!walk(src, dst, key, path)) return false;
+  if (path.size() <= kCachedHops) {
+    slot.key = key;
+    slot.generation = generation_;
+    slot.src = src;
+    slot.dst = dst;
+    slot.hops = static_cast<uint32_t>(path.size());
+    std::copy(path.begin(), path.end(), slot.path.begin());
+  }
+  return true;
+}
+
+bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeIndex>& path) {
   path.clear();
   if (src == dst) return true;
   if (!vertex_up(src) || !vertex_up(dst)) return false;
   attachments_of(dst, att_);
+  // The usable links into dst, in edge order (the order a scan of a vertex's out-links meets them).
+  into_dst_.clear();
+  for (const Out& o : out(dst))
+    if (usable(o.e ^ 1)) into_dst_.push_back(Out{o.to, o.e ^ 1});
+  std::sort(into_dst_.begin(), into_dst_.end(), [](const Out& a, const Out& b) { return a.e < b.e; });
   VertexId cur = src;
   uint32_t hop = 0;
   while (cur != dst) {
+    const uint64_t h = ecmp_mix((uint64_t{cur} << 8) | hop);
+    // Direct links from cur to dst: when the cheapest beats any route through another switch (which
+    // costs at least the cheapest switch link plus one), they are the only candidates.
+    uint32_t direct = UINT32_MAX, direct_count = 0;
+    for (const Out& d : into_dst_) {
+      if (d.to != cur) continue;
+      if (cost_[d.e] < direct) {
+        direct = cost_[d.e];
+        direct_count = 1;
+      } else if (cost_[d.e] == direct) {
+        ++direct_count;
+      }
+    }
+    if (direct_count > 0 && direct < uint32_t{min_switch_link_cost_[cur]} + 1) {
+      uint32_t pick = direct_count == 1 ? 0 : static_cast<uint32_t>(ecmp_mix(key ^ h) % direct_count);
+      for (const Out& d : into_dst_) {
+        if (d.to != cur || cost_[d.e] != direct) continue;
+        if (pick-- == 0) {
+          path.push_back(d.e);
+          break;
+        }
+      }
+      return true;
+    }
+    // Otherwise only forwarding vertices can be next hops, unless a direct link is among the ties.
+    const std::span<const Out> next = direct_count > 0 ? out(cur) : switch_out(cur);
     // The usable out-links whose far end is closest to dst; the key picks one.
     uint32_t best = UINT32_MAX, count = 0;
-    for (const Out& o : out(cur)) {
+    for (const Out& o : next) {
       if (!usable(o.e)) continue;
       const uint32_t c = cost_to(o.to, dst, att_);
       if (c == UINT32_MAX) continue;
@@ -172,8 +238,8 @@ bool Router::route(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInd
       path.clear();
       return false;
     }
-    uint32_t pick = count == 1 ? 0 : static_cast<uint32_t>(ecmp_mix(key ^ ecmp_mix((uint64_t{cur} << 8) | hop)) % count);
-    for (const Out& o : out(cur)) {
+    uint32_t pick = count == 1 ? 0 : static_cast<uint32_t>(ecmp_mix(key ^ h) % count);
+    for (const Out& o : next) {
       if (!usable(o.e)) continue;
       const uint32_t c = cost_to(o.to, dst, att_);
       if (c == UINT32_MAX || c + cost_[o.e] != best) continue;

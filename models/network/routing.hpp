@@ -21,7 +21,19 @@
 // flow's key picks one of them through a fixed 64-bit mixing function of (key, vertex) (SplitMix64's
 // finalizer: no std::hash, identical on every platform). That is per-hop ECMP as switches do it: every
 // equal-cost shortest path can be chosen, flows spread over them, and a flow's path is a pure function
-// of (topology state, key). O(path length x degree) per route, no O(V) work per flow.
+// of (topology state, key). No O(V) work per flow.
+//
+// Why a route's cost does not grow with switch radix: at a hop that has a usable link straight to the
+// destination, that link (cost 1 or 2) beats every way through another switch whenever it is cheaper
+// than the cheapest switch-to-switch link plus one more hop, so the candidates are just the direct links,
+// found among the destination's few links instead of among the switch's hundreds of ports; at any other
+// hop only the out-links to forwarding vertices can be next hops, so the links down to GPUs are skipped.
+// Both give exactly the candidates, in the order, that a scan of every out-link gives: the same path.
+//
+// Route cache: a ring all-reduce asks for the same (source, destination, key) 2(n-1) times. Routes are
+// kept in a direct-mapped table (one slot per hash of the triple, a later route overwrites a colliding
+// one; no allocation after the first route) tagged with the routing generation, so any link or switch
+// change invalidates every cached route at once. Paths longer than kCachedHops are not cached.
 //
 // Why generic rather than a fat-tree formula (up to the common ancestor and down): the same code then
 // serves leaf-spine, fat-tree, multi-plane, rail groups, WAN, and every degraded topology after
@@ -36,6 +48,7 @@
 
 #include "models/network/topology.hpp"
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -102,6 +115,9 @@ class Router {
 
   /// BFS runs since construction (a measure of cache effectiveness).
   uint64_t bfs_runs() const { return bfs_runs_; }
+  /// route() calls answered from the route cache, and calls that computed the route.
+  uint64_t route_cache_hits() const { return cache_hits_; }
+  uint64_t route_cache_misses() const { return cache_misses_; }
 
  private:
   static constexpr uint8_t kInf = 255;
@@ -115,6 +131,11 @@ class Router {
   uint32_t cost_to(VertexId u, VertexId dst, const std::vector<Attachment>& att) const;
   static uint32_t link_cost(LinkKind k) { return k == LinkKind::NvLink ? 1 : 2; }
   void update_components();
+  /// The route computed hop by hop (no cache).
+  bool walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeIndex>& path);
+  std::span<const Out> switch_out(VertexId v) const {
+    return {sw_out_.data() + sw_out_begin_[v], sw_out_.data() + sw_out_begin_[v + 1]};
+  }
   /// After one link change: carries forward the distance tables it cannot have changed.
   void keep_distances(uint32_t link, bool up);
 
@@ -135,6 +156,25 @@ class Router {
   std::vector<uint32_t> bfs_queue_;
   std::vector<Attachment> att_;
   uint64_t bfs_runs_ = 0;
+
+  // Out-links to forwarding vertices only, in the graph's order, and per vertex the cheapest of them.
+  std::vector<uint32_t> sw_out_begin_;
+  std::vector<Out> sw_out_;
+  std::vector<uint8_t> min_switch_link_cost_;
+  // The links into the destination of the route being walked: (far end, directed edge), edge order.
+  std::vector<Out> into_dst_;
+
+  // Route cache (see the top of this file).
+  static constexpr uint32_t kCachedHops = 14;
+  struct CacheSlot {
+    uint64_t key = 0;
+    uint64_t generation = UINT64_MAX;
+    VertexId src = 0, dst = 0;
+    uint32_t hops = 0;
+    std::array<EdgeIndex, kCachedHops> path{};
+  };
+  std::vector<CacheSlot> cache_;
+  uint64_t cache_hits_ = 0, cache_misses_ = 0;
 
   // Components per switch, valid when comp_gen_ == generation_ + 1.
   std::vector<int> comp_;

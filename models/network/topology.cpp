@@ -18,6 +18,7 @@ std::string_view vertex_kind_name(VertexKind k) {
     case VertexKind::Core: return "core";
     case VertexKind::NvSwitch: return "nvswitch";
     case VertexKind::WanRouter: return "wan";
+    case VertexKind::Storage: return "storage";
   }
   return "?";
 }

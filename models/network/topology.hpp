@@ -58,9 +58,11 @@ class TopologyError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-enum class VertexKind : uint8_t { Gpu = 0, Nic, Leaf, Spine, Core, NvSwitch, WanRouter };
-inline constexpr int kVertexKinds = 7;
-std::string_view vertex_kind_name(VertexKind k);  ///< "gpu", "nic", "leaf", "spine", "core", "nvswitch", "wan"
+/// Storage: an endpoint that is not a GPU (a storage server of an imported topology); it never forwards.
+enum class VertexKind : uint8_t { Gpu = 0, Nic, Leaf, Spine, Core, NvSwitch, WanRouter, Storage };
+inline constexpr int kVertexKinds = 8;
+/// "gpu", "nic", "leaf", "spine", "core", "nvswitch", "wan", "storage"
+std::string_view vertex_kind_name(VertexKind k);
 
 enum class LinkKind : uint8_t { NvLink = 0, Access, LeafSpine, SpineCore, Wan };
 inline constexpr int kLinkKinds = 5;
@@ -237,11 +239,12 @@ class Topology {
   /// The WAN router of a site.
   VertexId router(uint32_t site) const { return site_router_[site]; }
 
-  /// Vertices that forward traffic (everything but GPUs).
-  bool forwards(VertexId v) const { return g_[v].kind != VertexKind::Gpu; }
+  /// Vertices that forward traffic (everything but GPUs and storage endpoints).
+  bool forwards(VertexId v) const { return g_[v].kind != VertexKind::Gpu && g_[v].kind != VertexKind::Storage; }
 
   friend Topology build_topology(const NetworkSpec& spec);
   friend class TopologyBuilder;
+  friend class TopologyImporter;  ///< models/world/topology_file.cpp: GraphML and DOT files
 
  private:
   TopologyGraph g_;

@@ -25,6 +25,7 @@ Commands:
   schema              print the scenario JSON Schema (draft-07)
   version             print the version
   validation DIR      run the validation scenarios and write the scoreboard (docs/validation.md)
+  topology INPUT      summarise a scenario's network or a GraphML/DOT file; --write it as GraphML or DOT
 
 Run `fleetsim <command> --help` for a command's options. Exit codes are listed in README.md.
 )";
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
     if (command == "report") return cli::cmd_report(rest);
     if (command == "schema") return cli::cmd_schema(rest);
     if (command == "validation") return cli::cmd_validation(rest);
+    if (command == "topology") return cli::cmd_topology(rest);
     if (command == "version" || command == "--version") return cli::cmd_version(rest);
     if (command == "help" || command == "--help" || command == "-h") {
       fmt::print("{}", kUsage);
