@@ -85,7 +85,8 @@ constexpr size_t kMaxSlots = size_t{1} << QueueKey::kSlotBits;
 // O(n) cost is paid for by at least n/2 cancellations.
 constexpr size_t kCompactMin = 4096;
 // How many events ahead (at the current instant) the run loop prefetches callbacks.
-constexpr size_t kPrefetchDistance = 4;  // 2 to 8 measured alike on PHOLD
+// The queue keeps at least that many keys ahead in view (EventQueue::kAhead).
+constexpr size_t kPrefetchDistance = EventQueue::kAhead;  // 2 to 8 measured alike on PHOLD
 
 // One step of the fingerprint: mixes (time, phase, kind) into h with two multiply-xorshift rounds
 // (constants from SplitMix64 / MurmurHash3's finalizers). Every step is a bijection of h, and the order

@@ -40,8 +40,7 @@ class LengthSampler {
   double mean_ = 0, second_ = 0;
 };
 
-/// Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9,
-/// refined by one Halley step).
+/// Inverse of the standard normal CDF (Boost.Math's normal quantile); -inf / +inf at p <= 0 / p >= 1.
 double normal_quantile(double p);
 double normal_cdf(double x);
 

@@ -521,3 +521,66 @@ TEST_CASE("EventQueue matches a sorted reference under random monotone pushes", 
     REQUIRE(q.size() == ref.size());
   }
 }
+
+TEST_CASE("EventQueue keeps the next events in view when times are sparse", "[kernel]") {
+  // The engine prefetches the callback of the event 4 places ahead (peek_ahead); with one key per time
+  // the front once held a single small bucket, so the next events were often unknown and every such
+  // event waited on a cache miss (docs/PERFORMANCE.md, "Sparse event times").
+  using fleetsim::QueueKey;
+  fleetsim::EventQueue q;
+  Rng rng(7);
+  uint64_t seq = 0;
+  for (int i = 0; i < 20000; ++i) q.push(QueueKey{rng.uniform_int(uint64_t{1} << 40), QueueKey::pack(3, seq++, 0)});
+  size_t unseen = 0;
+  uint64_t now = 0;
+  for (int step = 0; step < 100000; ++step) {
+    const QueueKey* top = q.top_until(UINT64_MAX);
+    REQUIRE(top != nullptr);
+    REQUIRE(top->time >= now);
+    now = top->time;
+    q.pop();
+    if (q.peek_ahead(4) == nullptr) ++unseen;
+    q.push(QueueKey{now + rng.uniform_int(uint64_t{1} << 40), QueueKey::pack(3, seq++, 0)});
+  }
+  CHECK(unseen == 0);
+}
+
+TEST_CASE("EventQueue with a limit returns only keys up to it and accepts pushes down to now", "[kernel]") {
+  using fleetsim::QueueKey;
+  for (const uint64_t spread : {uint64_t{5}, uint64_t{100000}, uint64_t{1} << 36}) {
+    fleetsim::EventQueue q;
+    std::set<std::pair<uint64_t, uint64_t>> ref;
+    Rng rng(spread + 1);
+    uint64_t seq = 0;
+    uint64_t now = 0;
+    auto push = [&] {
+      const uint64_t t = now + (rng.bernoulli(0.1) ? 0 : rng.uniform_int(spread));
+      const QueueKey k{t, QueueKey::pack(static_cast<unsigned>(rng.uniform_int(uint64_t{6})), seq++, 0)};
+      q.push(k);
+      ref.emplace(k.time, k.order);
+    };
+    for (int i = 0; i < 3000; ++i) push();
+    for (int step = 0; step < 30000; ++step) {
+      if (rng.bernoulli(0.5) || ref.empty()) {
+        push();
+        continue;
+      }
+      // As the engine's run(horizon): a horizon somewhere ahead; when nothing is due, time moves to it
+      // without popping and later pushes may fall anywhere from there on.
+      const uint64_t limit = now + rng.uniform_int(spread);
+      const QueueKey* top = q.top_until(limit);
+      if (ref.begin()->first > limit) {
+        REQUIRE(top == nullptr);
+        now = limit;
+        continue;
+      }
+      REQUIRE(top != nullptr);
+      REQUIRE(top->time == ref.begin()->first);
+      REQUIRE(top->order == ref.begin()->second);
+      now = top->time;
+      q.pop();
+      ref.erase(ref.begin());
+    }
+    REQUIRE(q.size() == ref.size());
+  }
+}

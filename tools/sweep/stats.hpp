@@ -25,11 +25,11 @@ struct CellStats {
 
 CellStats summarize(std::span<const double> values);
 
-/// P(|T| <= t) for Student's t with `df` degrees of freedom (df >= 1): the closed forms for integer
-/// degrees of freedom, Abramowitz & Stegun 26.7.3 (odd df) and 26.7.4 (even df).
+/// P(|T| <= t) for Student's t with `df` degrees of freedom (df >= 1), by Boost.Math.
 double student_t_two_sided(double t, size_t df);
 
-/// The t with P(|T| <= t) = 0.95, i.e. the 0.975 quantile: 12.706 for df 1, 2.776 for df 4, -> 1.960.
+/// The t with P(|T| <= t) = 0.95, i.e. the 0.975 quantile: 12.706 for df 1, 2.776 for df 4, -> 1.960
+/// (Boost.Math's students_t quantile).
 double student_t_975(size_t df);
 
 }  // namespace fleetsim::sweep
