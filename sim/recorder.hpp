@@ -75,8 +75,8 @@ struct RecorderOptions {
   /// write_events false: no events.jsonl at all. write_event: the kinds that get a line (empty: all).
   /// write_table: the tables that get a <table>.csv (empty: all).
   bool write_events = true;
-  std::function<bool(std::string_view kind)> write_event;
-  std::function<bool(std::string_view table)> write_table;
+  std::function<bool(std::string_view kind)> write_event = nullptr;
+  std::function<bool(std::string_view table)> write_table = nullptr;
 };
 
 /// Refers to a declared table.

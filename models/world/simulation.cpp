@@ -59,10 +59,10 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
   Engine engine;
   RngStreams streams(scenario.run.seed);
   const SimTime horizon = SimTime::zero() + scenario.run.horizon;
-  RecorderOptions recorder_options{.directory = options.directory,
-                                   .keep_in_memory = false,
-                                   .trace = options.trace_level != TraceLevel::None,
-                                   .trace_window = trace_window(options, horizon)};
+  RecorderOptions recorder_options;
+  recorder_options.directory = options.directory;
+  recorder_options.trace = options.trace_level != TraceLevel::None;
+  recorder_options.trace_window = trace_window(options, horizon);
   recorder_options.write_events = options.event_level != EventLevel::None;
   if (options.event_level != EventLevel::All) {
     recorder_options.write_event = [level = options.event_level](std::string_view kind) {
