@@ -170,7 +170,7 @@ TEST_CASE("cli report: the summary and the report lead with what the outage cost
   // Issue 18, "answers up front": a 15 h full outage of us-east-1 with a chat service in two regions.
   TempDir tmp("clianswers");
   const std::string out = (tmp.path / "out").string(), text = (tmp.path / "summary.txt").string();
-  const std::string cmd = fmt::format("cd '{}' && '{}' run scenarios/inference-chat-failover.json -o '{}' >'{}' 2>&1",
+  const std::string cmd = fmt::format("cd '{}' && '{}' run scenarios/inference-chat-failover.json --set /inference/services/0/mode=fluid -o '{}' >'{}' 2>&1",
                                       FLEETSIM_SOURCE_DIR, FLEETSIM_EXE, out, text);
   REQUIRE(std::system(cmd.c_str()) == 0);
   const std::string summary = read_all(text);
@@ -199,7 +199,7 @@ TEST_CASE("cli report: an interval where nothing completed is a gap in the laten
   // docs/outputs.md promises), the page gets null there, never 0.
   TempDir tmp("cligap");
   const fs::path out = tmp.path / "out";
-  REQUIRE(run_fleetsim(fmt::format("run scenarios/inference-chat-failover.json -o '{}' -q --no-report", out.string()), tmp)
+  REQUIRE(run_fleetsim(fmt::format("run scenarios/inference-chat-failover.json --set /inference/services/0/mode=fluid -o '{}' -q --no-report", out.string()), tmp)
               .code == 0);
   // Rewrite the run's inference.csv with the latencies of us-east-1 empty while it is dark.
   std::ifstream in(out / "inference.csv");
