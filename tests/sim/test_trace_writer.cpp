@@ -88,7 +88,8 @@ TEST_CASE("trace writer: seven years of back-to-back slices do not overlap when 
   const auto problems = test::double_overlap_problems(doc);
   INFO((problems.empty() ? std::string("none") : problems.front()));
   CHECK(problems.empty());
-  CHECK(test::nesting_problems(doc).empty());
+  // (nesting_problems converts to ns through a double, which past 104 days is itself inexact: the
+  // double check above is the one that holds at this span.)
 }
 
 TEST_CASE("trace writer: the double-parsing check catches slices that overlap by a rounding", "[trace]") {
