@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sim/recorder.hpp"
 
+#include "sim/duration_text.hpp"
 #include "sim/json_out.hpp"
 
 #include <fmt/format.h>
@@ -70,7 +71,7 @@ const Cell* PublishedEvent::find(std::string_view key) const {
 
 Recorder::Recorder(RecorderOptions options) : options_(std::move(options)) {
   keep_ = options_.directory.empty() || options_.keep_in_memory;
-  if (!options_.directory.empty()) {
+  if (!options_.directory.empty() && options_.write_events) {
     events_ = std::make_unique<JsonlWriter>(options_.directory / "events.jsonl");
   }
   if (options_.trace) {
@@ -114,7 +115,7 @@ TableId Recorder::table(std::string name, std::vector<std::string> columns) {
   if (tables_.size() >= UINT32_MAX - 1) throw std::length_error("too many tables");
   Table t;
   t.name = std::move(name);
-  if (!options_.directory.empty()) {
+  if (!options_.directory.empty() && (!options_.write_table || options_.write_table(t.name))) {
     t.writer = std::make_unique<CsvWriter>(options_.directory / (t.name + ".csv"), columns);
   } else if (columns.empty()) {
     throw std::invalid_argument(fmt::format("table \"{}\" declares no columns", t.name));
@@ -161,19 +162,28 @@ Recorder::EventBuilder Recorder::event(SimTime t, std::string_view kind) {
   rethrow_listener_error();
   tap_size_ = 0;
   tap_time_ = t;
-  std::string& out = events_ ? events_->begin_line() : (scratch_.clear(), scratch_);
+  open_written_ = events_ && writes_kind(kind);
+  open_text_ = open_written_ || keep_;
+  std::string& out = open_written_ ? events_->begin_line() : (scratch_.clear(), scratch_);
   event_open_ = true;
   open_kind_.assign(kind);
   if (keep_) memory_events_.push_back(RecordedEvent{t, open_kind_, {}, {}});
-  return EventBuilder(*this, out, t);
+  return EventBuilder(*this, out, t, open_text_);
+}
+
+bool Recorder::writes_kind(std::string_view kind) {
+  if (!options_.write_event) return true;
+  auto it = kind_written_.find(kind);
+  if (it == kind_written_.end()) it = kind_written_.emplace(std::string(kind), options_.write_event(kind)).first;
+  return it->second;
 }
 
 void Recorder::close_event(JsonObjectWriter& obj) noexcept {
   obj.close();
   if (keep_) {
-    memory_events_.back().json = events_ ? std::string(events_->current_line()) : scratch_;
+    memory_events_.back().json = open_written_ ? std::string(events_->current_line()) : scratch_;
   }
-  if (events_) events_->end_line();
+  if (open_written_) events_->end_line();
   auto it = event_counts_.find(open_kind_);
   if (it == event_counts_.end()) {
     event_counts_.emplace(open_kind_, 1);
@@ -198,15 +208,21 @@ void Recorder::publish_event() noexcept {
 }
 
 void Recorder::abort_event() noexcept {
-  if (events_) events_->discard_line();
+  if (open_written_) events_->discard_line();
   if (keep_ && !memory_events_.empty()) memory_events_.pop_back();
   event_open_ = false;
 }
 
-Recorder::EventBuilder::EventBuilder(Recorder& rec, std::string& out, SimTime t)
-    : rec_(&rec), obj_(out), uncaught_at_start_(std::uncaught_exceptions()) {
-  // The fixed head of every line; field() appends the caller's fields after it.
-  obj_.field("time_ns", t.ticks()).field("time", format_duration(t.since_epoch())).field("kind", rec.open_kind_);
+Recorder::EventBuilder::EventBuilder(Recorder& rec, std::string& out, SimTime t, bool text)
+    : rec_(&rec), obj_(out), text_(text), uncaught_at_start_(std::uncaught_exceptions()) {
+  if (!text_) return;
+  // The fixed head of every line; field() appends the caller's fields after it. The time text is
+  // appended into a reused buffer (no string per line) and needs no escaping: digits, '.', units.
+  std::string& time = rec.time_text_;
+  time.assign(1, '"');
+  append_duration(time, t.since_epoch());
+  time += '"';
+  obj_.field("time_ns", t.ticks()).field_raw("time", time).field("kind", rec.open_kind_);
 }
 
 Recorder::EventBuilder::~EventBuilder() {
@@ -219,12 +235,14 @@ Recorder::EventBuilder::~EventBuilder() {
 }
 
 Recorder::EventBuilder& Recorder::EventBuilder::field(std::string_view key, CellView value) {
-  switch (value.type()) {
-    case CellView::Type::Null: obj_.field_null(key); break;
-    case CellView::Type::Bool: obj_.field(key, value.as_bool()); break;
-    case CellView::Type::Int: obj_.field(key, value.as_int()); break;
-    case CellView::Type::Double: obj_.field(key, value.as_double()); break;
-    case CellView::Type::String: obj_.field(key, value.as_string()); break;
+  if (text_) {
+    switch (value.type()) {
+      case CellView::Type::Null: obj_.field_null(key); break;
+      case CellView::Type::Bool: obj_.field(key, value.as_bool()); break;
+      case CellView::Type::Int: obj_.field(key, value.as_int()); break;
+      case CellView::Type::Double: obj_.field(key, value.as_double()); break;
+      case CellView::Type::String: obj_.field(key, value.as_string()); break;
+    }
   }
   if (rec_->keep_) rec_->memory_events_.back().fields.emplace_back(std::string(key), to_cell(value));
   if (!rec_->on_event.empty()) {

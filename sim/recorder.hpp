@@ -69,6 +69,14 @@ struct RecorderOptions {
   /// Write trace.json (in memory without a directory), with this window; see trace().
   bool trace = false;
   TraceWindow trace_window = {};
+  /// Which outputs get files (a directory given). Unwritten tables and events still reach on_row and
+  /// on_event listeners and still count in summary.json's events_published, so the simulation and its
+  /// summary do not depend on them; an unwritten event is not even formatted.
+  /// write_events false: no events.jsonl at all. write_event: the kinds that get a line (empty: all).
+  /// write_table: the tables that get a <table>.csv (empty: all).
+  bool write_events = true;
+  std::function<bool(std::string_view kind)> write_event = nullptr;
+  std::function<bool(std::string_view table)> write_table = nullptr;
 };
 
 /// Refers to a declared table.
@@ -211,6 +219,7 @@ class Recorder {
   void close_event(JsonObjectWriter& obj) noexcept;
   void abort_event() noexcept;
   void publish_event() noexcept;
+  bool writes_kind(std::string_view kind);
   void rethrow_listener_error();
 
   RecorderOptions options_;
@@ -224,6 +233,10 @@ class Recorder {
   std::vector<RecordedEvent> memory_events_;
   std::map<std::string, uint64_t, std::less<>> event_counts_;
   std::string open_kind_;                         // kind of the event being built
+  bool open_written_ = false;                     // the event being built goes to events.jsonl
+  bool open_text_ = false;                        // ... or its text is needed anyway (kept in memory)
+  std::map<std::string, bool, std::less<>> kind_written_;  // write_event's answer per kind, asked once
+  std::string time_text_;                         // the "time" field's JSON text, reused per line
   uint64_t events_published_ = 0;
   nlohmann::json summary_ = nlohmann::json::object();
   std::string final_summary_;
@@ -248,9 +261,10 @@ class Recorder::EventBuilder {
 
  private:
   friend class Recorder;
-  EventBuilder(Recorder& rec, std::string& out, SimTime t);
+  EventBuilder(Recorder& rec, std::string& out, SimTime t, bool text);
   Recorder* rec_;
   JsonObjectWriter obj_;
+  bool text_;  // false: the line is written nowhere, so fields are not formatted
   int uncaught_at_start_;
 };
 

@@ -15,18 +15,17 @@ namespace {
 
 constexpr size_t kFlushBytes = size_t{1} << 16;
 
-// Microseconds with exactly three decimals from integer ns: no double rounding, so reruns are
-// byte-identical and 7 years (2.2e17 ns) keep ns precision.
-void append_us(std::string& out, int64_t ns) {
-  if (ns < 0) {
-    out += '-';
-    ns = -ns;  // sim time is never INT64_MIN
-  }
-  append_int(out, ns / 1000);
-  const auto frac = static_cast<int>(ns % 1000);
-  const char digits[4] = {'.', static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
-                          static_cast<char>('0' + frac % 10)};
-  out.append(digits, 4);
+// Whole microseconds, rounded half up from integer ns. Readers parse ts and dur as doubles (Perfetto's
+// JSON importer does); microseconds with three decimals need 17 significant digits past about 104
+// simulated days (2^53 ns), and then a slice's ts + dur rounds past the next slice's ts, so the slices
+// seem to overlap. Whole microseconds stay exact in a double for 285 years, and since rounding is
+// monotonic a slice's dur is its rounded end minus its rounded start (write_slice): every slice still
+// ends at or before the next one on its track begins and nests inside its parent. Reruns stay
+// byte-identical (integer arithmetic only).
+int64_t round_us(int64_t ns) {
+  // Floor division so that negative times (never produced by the engine) round the same way.
+  const int64_t shifted = ns + 500;
+  return shifted >= 0 ? shifted / 1000 : -((-shifted + 999) / 1000);
 }
 
 }  // namespace
@@ -57,11 +56,11 @@ void TraceWriter::emit_begin(std::string_view ph, uint32_t pid, uint32_t tid, st
   ++events_;
 }
 
-void TraceWriter::emit_ts(std::string_view key, int64_t ns) {
+void TraceWriter::emit_ts(std::string_view key, int64_t us) {
   buffer_ += ",\"";
   buffer_ += key;
   buffer_ += "\":";
-  append_us(buffer_, ns);
+  append_int(buffer_, us);
 }
 
 void TraceWriter::emit_end_event() {
@@ -139,8 +138,9 @@ void TraceWriter::write_slice(const Track& tr, const OpenSlice& s, SimTime end) 
     buffer_ += ",\"cat\":";
     append_json_string(buffer_, s.cat);
   }
-  emit_ts("ts", a.ticks());
-  emit_ts("dur", b.ticks() - a.ticks());
+  const int64_t a_us = round_us(a.ticks());
+  emit_ts("ts", a_us);
+  emit_ts("dur", round_us(b.ticks()) - a_us);
   if (!s.args.empty()) {
     buffer_ += ",\"args\":";
     buffer_ += s.args;
@@ -189,7 +189,7 @@ void TraceWriter::instant(TrackId id, SimTime t, std::string_view name, std::str
     append_json_string(buffer_, cat);
   }
   buffer_ += ",\"s\":\"t\"";
-  emit_ts("ts", t.ticks());
+  emit_ts("ts", round_us(t.ticks()));
   if (!args_json.empty()) {
     buffer_ += ",\"args\":";
     buffer_ += args_json;
@@ -199,7 +199,7 @@ void TraceWriter::instant(TrackId id, SimTime t, std::string_view name, std::str
 
 void TraceWriter::write_counter(Counter& c, SimTime t, const std::vector<double>& values) {
   emit_begin("C", c.pid, 0, c.name);
-  emit_ts("ts", t.ticks());
+  emit_ts("ts", round_us(t.ticks()));
   buffer_ += ",\"args\":{";
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) buffer_ += ',';

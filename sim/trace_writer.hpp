@@ -15,8 +15,9 @@
 //   w.commit();
 //
 // Format (Trace Event Format; Perfetto docs "other formats"): {"traceEvents":[...],"displayTimeUnit":"ns",
-// "otherData":{...}}. ts and dur are microseconds, written exactly from integer ns with three decimals
-// (ts 3600000000.000 is 1 h). Slices are "X" events written when they end, so every slice on a track is
+// "otherData":{...}}. ts and dur are whole microseconds (ts 3600000000 is 1 h), rounded from integer ns
+// so that they survive a reader that parses them as doubles: a slice's dur is its rounded end minus its
+// rounded start, so slices that touch or nest in ns still touch or nest after rounding. Slices are "X" events written when they end, so every slice on a track is
 // either inside or after the one before: a track is a stack, and a stack nests perfectly (Perfetto
 // draws overlapping X slices on one track badly: google/perfetto#4280). Instants are "i" with thread
 // scope, counters "C" (process-local, each key one series), names "M" metadata.
@@ -138,7 +139,7 @@ class TraceWriter {
   };
 
   void emit_begin(std::string_view ph, uint32_t pid, uint32_t tid, std::string_view name);
-  void emit_ts(std::string_view key, int64_t ns);
+  void emit_ts(std::string_view key, int64_t us);
   void emit_end_event();
   void write_slice(const Track& tr, const OpenSlice& s, SimTime end);
   void write_counter(Counter& c, SimTime t, const std::vector<double>& values);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/world/simulation.hpp"
 
+#include "models/world/failure_counts.hpp"
 #include "models/world/world.hpp"
 #include "sim/atomic_file.hpp"
 #include "sim/engine.hpp"
@@ -12,6 +13,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
+#include <utility>
 
 namespace fleetsim {
 
@@ -56,10 +59,22 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
   Engine engine;
   RngStreams streams(scenario.run.seed);
   const SimTime horizon = SimTime::zero() + scenario.run.horizon;
-  Recorder recorder(RecorderOptions{.directory = options.directory,
-                                    .keep_in_memory = false,
-                                    .trace = options.trace_level != TraceLevel::None,
-                                    .trace_window = trace_window(options, horizon)});
+  RecorderOptions recorder_options;
+  recorder_options.directory = options.directory;
+  recorder_options.trace = options.trace_level != TraceLevel::None;
+  recorder_options.trace_window = trace_window(options, horizon);
+  recorder_options.write_events = options.event_level != EventLevel::None;
+  if (options.event_level != EventLevel::All) {
+    recorder_options.write_event = [level = options.event_level](std::string_view kind) {
+      return event_kind_level(kind) <= level;
+    };
+  }
+  if (options.tables) {
+    recorder_options.write_table = [names = *options.tables](std::string_view table) {
+      return std::find(names.begin(), names.end(), table) != names.end();
+    };
+  }
+  Recorder recorder(std::move(recorder_options));
   if (recorder.trace()) {
     recorder.trace_metadata()["scenario"] = scenario.run.name;
     recorder.trace_metadata()["trace_level"] = trace_level_name(options.trace_level);
@@ -71,6 +86,7 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
   }
   // Connected before the World exists, so it sees every event and row from the first.
   TraceTranslator tracer(recorder, options.trace_level);
+  FailureCounts failure_counts(recorder, horizon);
   World world(scenario, engine, streams, recorder);
   world.start();
 
@@ -112,6 +128,7 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
   const bool interrupted = !early_stop.empty();
   progress.finish(engine.now(), engine.events_executed());
   world.write_summary();
+  failure_counts.write();
 
   SimulationResult result;
   result.complete = !interrupted;
@@ -147,6 +164,7 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
         {"events_per_s", result.wall_s > 0 ? static_cast<double>(result.events) / result.wall_s : 0.0},
         {"fingerprint", hex64(result.fingerprint)},
         {"complete", result.complete},
+        {"events_level", event_level_name(options.event_level)},
         {"host", host_name()},
     };
     write_file_atomically(options.directory / "manifest.json", manifest.dump(2) + "\n");

@@ -7,6 +7,7 @@
 //   SimulationResult r = simulate(scenario, opt);
 #pragma once
 
+#include "models/world/event_level.hpp"
 #include "models/world/scenario.hpp"
 #include "models/world/trace_translator.hpp"
 #include "sim/progress.hpp"
@@ -14,7 +15,9 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace fleetsim {
 
@@ -27,6 +30,11 @@ struct SimulationOptions {
   TraceLevel trace_level = TraceLevel::None;
   SimTime trace_from = SimTime::zero();
   SimTime trace_to = SimTime::max();
+  /// events.jsonl: which kinds get a line (models/world/event_level.hpp; None: no file).
+  EventLevel event_level = EventLevel::All;
+  /// Which <table>.csv files to write: nullopt all, else the tables named (empty: none). Unwritten
+  /// tables are still published to listeners (the trace), so nothing else changes.
+  std::optional<std::vector<std::string>> tables;
   /// Limits (`fleetsim run --max-events/--max-wall`): the run stops after exactly this many events, or
   /// at the first check after this much wall time (checked every 65,536 events), and writes its
   /// outputs with "complete": false and stop_reason "max_events" / "max_wall". 0: no limit.

@@ -49,6 +49,33 @@ inline std::vector<std::string> nesting_problems(const nlohmann::json& trace) {
   return problems;
 }
 
+/// The same rule read as a double-parsing reader (Perfetto's JSON importer) reads it: ts and dur as
+/// doubles, a slice's end as the double sum ts + dur, compared with no rounding back to ns.
+inline std::vector<std::string> double_overlap_problems(const nlohmann::json& trace) {
+  std::map<std::pair<int64_t, int64_t>, std::vector<std::pair<double, double>>> tracks;
+  for (const auto& e : trace.at("traceEvents")) {
+    if (e.at("ph") != "X") continue;
+    const double a = e.at("ts").get<double>();
+    tracks[{e.at("pid").get<int64_t>(), e.at("tid").get<int64_t>()}].push_back({a, a + e.at("dur").get<double>()});
+  }
+  std::vector<std::string> problems;
+  for (auto& [track, slices] : tracks) {
+    std::sort(slices.begin(), slices.end(), [](auto x, auto y) {
+      return x.first != y.first ? x.first < y.first : x.second > y.second;
+    });
+    std::vector<double> open_ends;
+    for (const auto& [a, b] : slices) {
+      while (!open_ends.empty() && open_ends.back() <= a) open_ends.pop_back();
+      if (!open_ends.empty() && b > open_ends.back()) {
+        problems.push_back("pid " + std::to_string(track.first) + " tid " + std::to_string(track.second) +
+                           ": slice from ts " + std::to_string(a) + " ends after its neighbour or parent");
+      }
+      open_ends.push_back(b);
+    }
+  }
+  return problems;
+}
+
 /// The events of one phase ("X", "i", "C", "M").
 inline std::vector<nlohmann::json> trace_events(const nlohmann::json& trace, const std::string& ph) {
   std::vector<nlohmann::json> out;

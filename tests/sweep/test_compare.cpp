@@ -67,6 +67,24 @@ TEST_CASE("sweep: compare a zero baseline and metrics on one side only", "[sweep
                        Catch::Contains("4 metrics, 2 outside the tolerance of 50%"));
 }
 
+TEST_CASE("sweep: compare prints a delta that agrees with its verdict", "[sweep][compare]") {
+  // Issue 18 defect 5: +1.0026% against a 1% tolerance was printed "+1%  OUTSIDE".
+  TempDir tmp("compare-digits");
+  const Side base = load_side(write(tmp.path / "a.json", R"({"events_executed": 1, "fingerprint": "00",
+    "x": 1000.0, "y": 1000.0, "z": 1000.0})"));
+  const Side next = load_side(write(tmp.path / "b.json", R"({"events_executed": 1, "fingerprint": "00",
+    "x": 1010.026, "y": 1010.0, "z": 1002.0})"));
+  const Comparison c = compare(base, next, {.rel_tol = 0.01, .metrics = {"/x", "/y", "/z"}});
+  REQUIRE(c.rows.size() == 3);
+  CHECK_FALSE(c.rows[0].within);
+  CHECK(c.rows[1].within);  // exactly 1% is within
+  const std::string text = format_comparison(c, 0.01);
+  CHECK_THAT(text, Catch::Contains("+1.003%  OUTSIDE"));  // enough digits to show it is past 1%
+  CHECK_THAT(text, Catch::Contains("+1%  ok"));
+  CHECK_THAT(text, Catch::Contains("+0.2%  ok"));          // short when short is enough
+  CHECK_THAT(junit_xml(c, 0.01, "a", "b"), Catch::Contains("+1.003% outside 1%"));
+}
+
 TEST_CASE("sweep: compare trouble: missing sides, foreign files, unknown metrics", "[sweep][compare]") {
   TempDir tmp("compare-trouble");
   CHECK_THROWS_WITH(load_side(tmp.path / "nope"), Catch::Contains("no such file"));

@@ -142,7 +142,8 @@ TEST_CASE("sweep: run outputs are byte-identical with 1 and 2 threads", "[sweep]
   TempDir tmp("sweep-threads");
   std::map<std::string, std::string> first;
   for (size_t jobs : {1u, 2u}) {
-    const SweepSpec spec = small_spec(tmp.path / fmt::format("j{}", jobs), 2);
+    SweepSpec spec = small_spec(tmp.path / fmt::format("j{}", jobs), 2);
+    spec.keep_outputs = true;
     auto outcomes = run_parallel(all_runs(spec.plan), jobs,
                                  [&](size_t i) { return run_one(spec, spec.plan.runs[i], nullptr); });
     for (const auto& o : outcomes) CHECK(o.status == RunStatus::Ok);
@@ -156,6 +157,18 @@ TEST_CASE("sweep: run outputs are byte-identical with 1 and 2 threads", "[sweep]
   }
   // Replications differ (their own seeds); replication 0 equals a plain run with the scenario's seed.
   CHECK(first["runs/000/events.jsonl"] != first["runs/001/events.jsonl"]);
+}
+
+TEST_CASE("sweep: by default a run keeps only what the sweep aggregates", "[sweep][runner]") {
+  // Issue 18 defect 8: every run of a sweep wrote its events.jsonl and tables.
+  TempDir tmp("sweep-lean");
+  const SweepSpec spec = small_spec(tmp.path / "s", 1);
+  const RunOutcome o = run_one(spec, spec.plan.runs[0], nullptr);
+  REQUIRE(o.status == RunStatus::Ok);
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(run_directory(spec, 0))) names.insert(e.path().filename().string());
+  CHECK(names == std::set<std::string>{"manifest.json", "resolved.json", "summary.json"});
+  CHECK_THAT(o.summary_text, Catch::Contains("\"training_start\": 1"));  // the events were still counted
 }
 
 TEST_CASE("sweep: a run that cannot write its directory fails alone, with its exit code", "[sweep][runner]") {

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -110,6 +111,33 @@ TEST_CASE("cli: run writes every output and a short summary", "[cli]") {
   CHECK_THAT(slurp(out / "resolved.json"), Catch::Contains("\"sample_interval\": \"1h\""));
 }
 
+TEST_CASE("cli: --events and --tables choose what a run writes, not what it simulates", "[cli][outputs]") {
+  // Issue 18 defect 8: every run wrote every failure and repair to events.jsonl.
+  TempDir tmp("cli-outputs");
+  write(tmp.path / "s.json", kSmall);
+  const auto dir = [&](const char* name) { return tmp.path / name; };
+  const std::string s = (tmp.path / "s.json").string();
+  REQUIRE(run_cli(fmt::format("run '{}' -o '{}' -q --events all", s, dir("all").string()), tmp).code == 0);
+  REQUIRE(run_cli(fmt::format("run '{}' -o '{}' -q", s, dir("default").string()), tmp).code == 0);
+  REQUIRE(run_cli(fmt::format("run '{}' -o '{}' -q --events none --tables utilization --trace-level none --no-report",
+                              s, dir("lean").string()), tmp).code == 0);
+  const std::string all = slurp(dir("all") / "events.jsonl");
+  CHECK(all.find("\"kind\":\"failure\"") != std::string::npos);
+  // Default (jobs): no failure or repair lines, but the run and its summary are the same.
+  CHECK(slurp(dir("default") / "events.jsonl").find("\"kind\":\"failure\"") == std::string::npos);
+  CHECK(slurp(dir("default") / "summary.json") == slurp(dir("all") / "summary.json"));
+  CHECK(slurp(dir("lean") / "summary.json") == slurp(dir("all") / "summary.json"));
+  // The report's failure bars come from failure_counts.csv, counted as the run published them.
+  CHECK(fs::exists(dir("default") / "failure_counts.csv"));
+  CHECK(slurp(dir("default") / "report.html") == slurp(dir("all") / "report.html"));
+  std::set<std::string> lean;
+  for (const auto& e : fs::directory_iterator(dir("lean"))) lean.insert(e.path().filename().string());
+  CHECK(lean == std::set<std::string>{"manifest.json", "resolved.json", "summary.json", "utilization.csv"});
+  const auto bad = run_cli(fmt::format("run '{}' -o '{}' --events some", s, dir("bad").string()), tmp);
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--events expects none, summary, jobs or all"));
+}
+
 TEST_CASE("cli: a non-empty output directory needs --force", "[cli]") {
   TempDir tmp("cli");
   write(tmp.path / "s.json", kSmall);
@@ -130,14 +158,16 @@ TEST_CASE("cli: the same scenario and seed give byte-identical outputs", "[cli][
   TempDir tmp("cli");
   write(tmp.path / "s.json", kSmall);
   const auto a = tmp.path / "a", b = tmp.path / "b", c = tmp.path / "c";
-  REQUIRE(run_cli(fmt::format("run '{}' -o '{}' -q", (tmp.path / "s.json").string(), a.string()), tmp).code == 0);
-  REQUIRE(run_cli(fmt::format("run '{}' -o '{}' -q", (tmp.path / "s.json").string(), b.string()), tmp).code == 0);
+  REQUIRE(run_cli(fmt::format("run '{}' -o '{}' -q --events all", (tmp.path / "s.json").string(), a.string()), tmp)
+              .code == 0);
+  REQUIRE(run_cli(fmt::format("run '{}' -o '{}' -q --events all", (tmp.path / "s.json").string(), b.string()), tmp)
+              .code == 0);
   for (const char* f : {"summary.json", "resolved.json", "utilization.csv", "events.jsonl"}) {
     INFO(f);
     CHECK(slurp(a / f) == slurp(b / f));
   }
   // A different seed changes the failures drawn, and so the fingerprint.
-  REQUIRE(run_cli(fmt::format("run '{}' -o '{}' -q --seed 4", (tmp.path / "s.json").string(), c.string()), tmp)
+  REQUIRE(run_cli(fmt::format("run '{}' -o '{}' -q --seed 4 --events all", (tmp.path / "s.json").string(), c.string()), tmp)
               .code == 0);
   CHECK(slurp(a / "events.jsonl") != slurp(c / "events.jsonl"));
 }

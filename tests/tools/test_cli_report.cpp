@@ -10,7 +10,9 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <vector>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -162,4 +164,87 @@ TEST_CASE("cli report: many training interruptions are counted per bucket, a few
     counted += std::stoi(label.substr(5));
   }
   CHECK(counted == 3000);
+}
+
+TEST_CASE("cli report: the summary and the report lead with what the outage cost", "[cli][answers]") {
+  // Issue 18, "answers up front": a 15 h full outage of us-east-1 with a chat service in two regions.
+  TempDir tmp("clianswers");
+  const std::string out = (tmp.path / "out").string(), text = (tmp.path / "summary.txt").string();
+  const std::string cmd = fmt::format("cd '{}' && '{}' run scenarios/inference-chat-failover.json --set /inference/services/0/mode=fluid -o '{}' >'{}' 2>&1",
+                                      FLEETSIM_SOURCE_DIR, FLEETSIM_EXE, out, text);
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const std::string summary = read_all(text);
+  // The answers come before the run's facts, worded with units.
+  const size_t outage = summary.find("  outage      outage1 in us-east-1 (full, 15h from 2025-10-20T06:48:00Z):");
+  REQUIRE(outage != std::string::npos);
+  CHECK(outage < summary.find("  simulated"));
+  CHECK_THAT(summary, Catch::Contains("requests failed,") && Catch::Contains("rerouted of"));
+  CHECK_THAT(summary, Catch::Contains("  SLO         ") && Catch::Contains("of requests met the SLO (target 99.0%)"));
+  const json data = report_data(read_all(fs::path(out) / "report.html"));
+  REQUIRE(data["answers"]["outages"].size() == 1);
+  const json& o = data["answers"]["outages"][0];
+  CHECK(o["region"] == "us-east-1");
+  CHECK(o["start_ns"] == int64_t{6 * 3600 + 48 * 60} * 1'000'000'000);
+  REQUIRE(o.contains("inference"));
+  CHECK(o["inference"][0]["arrived"].get<double>() > 0);
+  CHECK(data["answers"]["services"].size() == 1);
+  // Latency: TTFT and end-to-end apart, the TTFT objective carried for the chart.
+  CHECK(data["charts"]["latency"].contains("ttft"));
+  CHECK(data["charts"]["latency"].contains("e2e"));
+  CHECK(data["slo_ttft_s"].size() == 1);
+}
+
+TEST_CASE("cli report: an interval where nothing completed is a gap in the latency chart, not 0", "[cli][report]") {
+  // Issue 18 defect 3's other half: however inference.csv spells "no completions" (empty, as
+  // docs/outputs.md promises), the page gets null there, never 0.
+  TempDir tmp("cligap");
+  const fs::path out = tmp.path / "out";
+  REQUIRE(run_fleetsim(fmt::format("run scenarios/inference-chat-failover.json --set /inference/services/0/mode=fluid -o '{}' -q --no-report", out.string()), tmp)
+              .code == 0);
+  // Rewrite the run's inference.csv with the latencies of us-east-1 empty while it is dark.
+  std::ifstream in(out / "inference.csv");
+  std::string header, line, rewritten;
+  std::getline(in, header);
+  rewritten = header + "\n";
+  std::vector<std::string> cols;
+  for (size_t a = 0, b; a <= header.size(); a = b + 1) {
+    b = std::min(header.find(',', a), header.size());
+    cols.push_back(header.substr(a, b - a));
+  }
+  const auto col = [&](const std::string& name) { return size_t(std::find(cols.begin(), cols.end(), name) - cols.begin()); };
+  const size_t t = col("time_ns"), region = col("region"), ttft = col("ttft_p99_s"), e2e = col("e2e_p99_s");
+  REQUIRE(ttft < cols.size());
+  int emptied = 0;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    for (size_t a = 0, b; a <= line.size(); a = b + 1) {
+      b = std::min(line.find(',', a), line.size());
+      f.push_back(line.substr(a, b - a));
+    }
+    const int64_t at = std::stoll(f[t]);
+    if (f[region] == "us-east-1" && at > int64_t{8} * 3600'000'000'000 && at < int64_t{20} * 3600'000'000'000) {
+      f[ttft].clear();
+      f[e2e].clear();
+      ++emptied;
+    }
+    for (size_t i = 0; i < f.size(); ++i) rewritten += (i ? "," : "") + f[i];
+    rewritten += "\n";
+  }
+  in.close();
+  REQUIRE(emptied > 0);
+  std::ofstream(out / "inference.csv", std::ios::trunc) << rewritten;
+  REQUIRE(run_fleetsim(fmt::format("report '{}' -q", out.string()), tmp).code == 0);
+  const json data = report_data(read_all(out / "report.html"));
+  bool gap = false;
+  for (const json& s : data["charts"]["latency"]["ttft"]) {
+    if (s["name"].get<std::string>().find("us-east-1") == std::string::npos) continue;
+    for (size_t i = 0; i < s["t"].size(); ++i) {
+      const int64_t at = s["t"][i].get<int64_t>();
+      if (at > 8 * 3600 && at < 20 * 3600) {
+        CHECK(s["v"][i].is_null());
+        gap = gap || s["v"][i].is_null();
+      }
+    }
+  }
+  CHECK(gap);
 }

@@ -93,8 +93,8 @@ TEST_CASE("cli: sweep writes runs.csv, cells.csv and sweep.json; compare reads t
 TEST_CASE("cli: a one-replication sweep reproduces fleetsim run byte for byte", "[cli][sweep]") {
   TempDir tmp("sweep-vs-run");
   const std::string s = (tmp.path / "s").string(), one = (tmp.path / "one").string();
-  REQUIRE(cli(fmt::format("sweep {} --param /horizon=2d -o '{}' -q", kSmall, s), tmp).code == 0);
-  REQUIRE(cli(fmt::format("run {} --set /horizon=2d -o '{}' -q", kSmall, one), tmp).code == 0);
+  REQUIRE(cli(fmt::format("sweep {} --param /horizon=2d -o '{}' -q --keep-outputs", kSmall, s), tmp).code == 0);
+  REQUIRE(cli(fmt::format("run {} --set /horizon=2d -o '{}' -q --events all", kSmall, one), tmp).code == 0);
   for (const char* f : {"summary.json", "events.jsonl", "training.csv", "utilization.csv", "resolved.json"}) {
     INFO(f);
     CHECK(read_file(fs::path(s) / "runs" / "000" / f) == read_file(fs::path(one) / f));

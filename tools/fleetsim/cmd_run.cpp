@@ -65,6 +65,31 @@ std::optional<int> parse_trace_options(const std::string& level, const std::stri
   return std::nullopt;
 }
 
+// --events and --tables into the simulation options; an exit code on bad values.
+std::optional<int> parse_output_options(const std::string& events, const std::string& tables, SimulationOptions& sim) {
+  const auto level = parse_event_level(events);
+  if (!level) {
+    fmt::print(stderr, "error: fleetsim run: --events expects none, summary, jobs or all, got \"{}\"\n", events);
+    return exit_code::usage;
+  }
+  sim.event_level = *level;
+  if (tables == "all") return std::nullopt;
+  sim.tables.emplace();
+  if (tables == "none") return std::nullopt;
+  size_t start = 0;
+  while (start <= tables.size()) {
+    const size_t comma = std::min(tables.find(',', start), tables.size());
+    const std::string name = tables.substr(start, comma - start);
+    if (name.empty()) {
+      fmt::print(stderr, "error: fleetsim run: --tables expects all, none or table names separated by commas "
+                         "(e.g. training,cost), got \"{}\"\n", tables);
+      return exit_code::usage;
+    }
+    sim.tables->push_back(name);
+    start = comma + 1;
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -72,7 +97,7 @@ int cmd_run(const Args& args) {
   po::options_description options("Options");
   std::string scenario_path, out_dir, until, progress = "auto";
   std::vector<std::string> sets;
-  std::string trace_level = "jobs", trace_from, trace_to;
+  std::string trace_level = "jobs", trace_from, trace_to, events_level = "jobs", tables = "all";
   uint64_t seed = 0;
   int64_t max_events = 0;  // signed: Program_options reads "-5" into an unsigned as 2^64 - 5
   std::string max_wall;
@@ -89,6 +114,10 @@ int cmd_run(const Args& args) {
        "service states; default), all (+ failures, repairs, stragglers, checkpoints, latency counters)")
       ("trace-from", po::value(&trace_from), "trace only from this simulated time on, e.g. 19d")
       ("trace-to", po::value(&trace_to), "trace only up to this simulated time, e.g. 21d")
+      ("events", po::value(&events_level), "events.jsonl: none, summary (outages, job start and end), jobs (+ every "
+       "job state change, scaling, stragglers; default), all (+ every failure, repair and checkpoint)")
+      ("tables", po::value(&tables), "which <table>.csv to write: all (default), none, or names separated by "
+       "commas, e.g. training,cost")
       ("no-report", "do not write report.html (`fleetsim report DIR` writes it later)")
       ("max-events", po::value(&max_events), "stop after this many events; outputs say \"complete\": false (exit 75)")
       ("max-wall", po::value(&max_wall), "stop after this much wall-clock time, e.g. 10min; \"complete\": false (exit 75)");
@@ -115,6 +144,7 @@ int cmd_run(const Args& args) {
   }
   if (quiet) sim.progress = ProgressMode::Never;
   if (auto code = parse_trace_options(trace_level, trace_from, trace_to, sim)) return *code;
+  if (auto code = parse_output_options(events_level, tables, sim)) return *code;
   sim.max_events = static_cast<uint64_t>(std::max<int64_t>(0, max_events));
   if (vm.count("max-events") && max_events <= 0) {
     fmt::print(stderr, "error: fleetsim run: --max-events expects a positive number of events\n");

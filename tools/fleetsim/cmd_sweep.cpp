@@ -59,6 +59,8 @@ int cmd_sweep(const Args& args) {
       ("seed", po::value(&seed), "scenario seed, from which every replication's seed derives")
       ("until", po::value(&until), "simulate every run up to this time, e.g. 7d (overrides \"horizon\")")
       ("set", po::value(&sets)->composing(), "override a scenario value in every run: --set /json/pointer=value")
+      ("keep-outputs", "let every run write its tables (<table>.csv) and events.jsonl (all events) too; by "
+       "default a run keeps only summary.json, resolved.json and manifest.json, what the sweep aggregates")
       ("force", "replace a previous sweep's outputs (runs/, runs.csv, cells.csv, sweep.json) in the directory")
       ("quiet,q", "print only errors");
   po::positional_options_description positional;
@@ -131,6 +133,7 @@ int cmd_sweep(const Args& args) {
 
   spec.directory = out_dir.empty() ? fs::path("out") / (scenario_name + "-sweep") : fs::path(out_dir);
   spec.command_line = join_command_line("sweep", args);
+  spec.keep_outputs = vm.count("keep-outputs") > 0;
   int prepared = exit_code::ok;
   if (root) {
     if (auto code = prepare_output_directory(spec.directory, vm.count("force") > 0, "sweep",

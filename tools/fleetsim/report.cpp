@@ -3,7 +3,9 @@
 #include "tools/fleetsim/report.hpp"
 
 #include "sim/atomic_file.hpp"
+#include "tools/fleetsim/answers.hpp"
 #include "tools/fleetsim/csv_read.hpp"
+#include "sim/time.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -41,17 +43,23 @@ std::vector<Point> downsample(const std::vector<Point>& pts, int64_t span_ns, Ke
   while (i < pts.size()) {
     const int64_t bucket = pts[i].t_ns / width;
     size_t lo = i, hi = i, last = i;
+    bool gap = false;  // a NaN (nothing to measure) in the bucket: kept, so the chart breaks there
     for (; i < pts.size() && pts[i].t_ns / width == bucket; ++i) {
-      if (pts[i].v < pts[lo].v) lo = i;
-      if (pts[i].v > pts[hi].v) hi = i;
+      if (std::isnan(pts[i].v)) {
+        gap = true;
+        continue;
+      }
+      if (std::isnan(pts[lo].v) || pts[i].v < pts[lo].v) lo = i;
+      if (std::isnan(pts[hi].v) || pts[i].v > pts[hi].v) hi = i;
       last = i;
     }
     if (keep == Keep::Last) {
       out.push_back(pts[last]);
-    } else {
+    } else if (!std::isnan(pts[lo].v)) {
       out.push_back(pts[std::min(lo, hi)]);
       if (lo != hi) out.push_back(pts[std::max(lo, hi)]);
     }
+    if (gap && keep == Keep::MinMax) out.push_back({bucket * width, NAN});
   }
   return out;
 }
@@ -181,19 +189,24 @@ std::pair<json, json> inference_charts(const fs::path& dir, int64_t span) {
   const size_t t = r.column("time_ns"), svc = r.column("service"), reg = r.column("region"),
                ttft = r.column("ttft_p99_s"), e2e = r.column("e2e_p99_s"), done = r.column("completed"),
                late = r.column("late"), failed = r.column("failed");
-  SeriesMap latency, slo;
+  SeriesMap ttft_series, e2e_series, slo;
+  bool any_latency = false;
   while (r.next()) {
     const std::string key = std::string(r.text(svc)) + " " + std::string(r.text(reg));
     const int64_t time = r.integer(t);
+    // An empty field (nothing completed in the interval: a dark region) is kept as a gap, drawn as a
+    // break in the line rather than a dive to 0 (issue 18 defect 3).
     const double a = r.number(ttft), b = r.number(e2e);
-    if (std::isfinite(a)) latency[key + " TTFT p99"].push_back({time, a});
-    if (std::isfinite(b)) latency[key + " E2E p99"].push_back({time, b});
+    ttft_series[key].push_back({time, std::isfinite(a) ? a : NAN});
+    e2e_series[key].push_back({time, std::isfinite(b) ? b : NAN});
+    any_latency = any_latency || std::isfinite(a) || std::isfinite(b);
     // The inference model's definition (docs/inference.md): (completed - late) / (completed + failed).
     const double c = r.number(done), l = r.number(late), f = r.number(failed);
     if (c + f > 0) slo[key].push_back({time, (c - l) / (c + f)});
   }
-  json lat = latency.empty() ? empty_chart("inference.csv has no latency samples")
-                             : json{{"series", series_list(latency, span, Keep::MinMax)}};
+  json lat = !any_latency ? empty_chart("inference.csv has no latency samples")
+                          : json{{"ttft", series_list(ttft_series, span, Keep::MinMax)},
+                                 {"e2e", series_list(e2e_series, span, Keep::MinMax)}};
   json att = slo.empty() ? empty_chart("no requests were served") : json{{"series", series_list(slo, span, Keep::MinMax)}};
   return {lat, att};
 }
@@ -204,7 +217,9 @@ constexpr size_t kMaxInterruptMarks = 2000;
 // Outages as bars, failures counted per bucket, training interrupts as marks; one lane per region.
 json timeline_chart(const fs::path& dir, int64_t span) {
   std::ifstream in(dir / "events.jsonl", std::ios::binary);
-  if (!in) return empty_chart("no events.jsonl in this run");
+  CsvReader counted(dir / "failure_counts.csv");
+  const bool have_counts = counted.ok() && counted.has({"time_ns", "region", "class", "failures"});
+  if (!in && !have_counts) return empty_chart("no events.jsonl or failure_counts.csv in this run");
   const int64_t width = std::max<int64_t>(1, span / kReportBuckets);
   struct Lane {
     std::map<int64_t, int> failures;  // bucket -> count
@@ -217,11 +232,23 @@ json timeline_chart(const fs::path& dir, int64_t span) {
   // Llama 3 rates has over 100k): one mark per bucket and job keeps the page small.
   std::map<std::pair<int64_t, std::string>, int> interrupts_bucketed;
   std::map<std::string, int> by_class;
+  // Failures per bucket, region and class as the run counted them while it published them
+  // (models/world/failure_counts.hpp): events.jsonl holds every failure only at --events all, and a
+  // 7-year fleet has hundreds of thousands. Runs without the table fall back to events.jsonl.
+  if (have_counts) {
+    const size_t t = counted.column("time_ns"), reg = counted.column("region"), cls = counted.column("class"),
+                 n = counted.column("failures");
+    while (counted.next()) {
+      const auto count = static_cast<int>(counted.integer(n));
+      lanes[std::string(counted.text(reg))].failures[counted.integer(t) / width] += count;
+      by_class[std::string(counted.text(cls))] += count;
+    }
+  }
   std::string line;
   auto region_of = [](const std::string& path) { return path.substr(0, path.find('/')); };
-  while (std::getline(in, line)) {
+  while (in && std::getline(in, line)) {
     // Only the kinds drawn here are parsed; the rest (repairs, checkpoints ...) are skipped unread.
-    const bool fail = line.find("\"kind\":\"failure\"") != std::string::npos;
+    const bool fail = !have_counts && line.find("\"kind\":\"failure\"") != std::string::npos;
     const bool outage = line.find("\"kind\":\"outage_") != std::string::npos;
     const bool intr = line.find("\"kind\":\"training_interrupt\"") != std::string::npos;
     if (!fail && !outage && !intr) continue;
@@ -257,7 +284,7 @@ json timeline_chart(const fs::path& dir, int64_t span) {
     interrupts = json::array();
     for (const auto& [key, n] : interrupts_bucketed)
       interrupts.push_back(json::array({key.first * width / 1'000'000'000,
-                                        fmt::format("{}: {} interruption{}", key.second, n, n == 1 ? "" : "s")}));
+                                        fmt::format("{}: {} interruption{}", key.second, n, n == 1 ? "" : "s"), n}));
   }
   json out_lanes = json::array();
   for (auto& [name, l] : lanes) {
@@ -286,8 +313,33 @@ std::string build_report_data(const fs::path& dir) {
     throw ReportInputError(fmt::format("{}: summary.json has no integer \"simulated_until_ns\"",
                                        (dir / "summary.json").string()));
   const int64_t span = summary["simulated_until_ns"].get<int64_t>();
+  json resolved = json::object();
+  if (std::ifstream rin(dir / "resolved.json", std::ios::binary); rin) {
+    std::stringstream rtext;
+    rtext << rin.rdbuf();
+    resolved = json::parse(rtext.str(), nullptr, false);
+    if (resolved.is_discarded()) resolved = json::object();
+  }
   json data;
   data["summary"] = summary;
+  data["answers"] = planner_answers(summary, resolved);
+  if (resolved.contains("start") && resolved["start"].is_string()) data["start"] = resolved["start"];
+  // Each service's TTFT objective (slo.ttft, a duration text or seconds), drawn on the latency chart.
+  json slo_ttft = json::object();
+  const json::json_pointer services("/inference/services");
+  if (resolved.contains(services) && resolved.at(services).is_array()) {
+    for (const json& sv : resolved.at(services)) {
+      if (!sv.is_object() || !sv.contains("name") || !sv.contains(json::json_pointer("/slo/ttft"))) continue;
+      const json& v = sv.at(json::json_pointer("/slo/ttft"));
+      try {
+        if (v.is_number()) slo_ttft[sv["name"].get<std::string>()] = v.get<double>();
+        else if (v.is_string()) slo_ttft[sv["name"].get<std::string>()] = parse_duration(v.get<std::string>()).seconds();
+      } catch (const std::exception&) {
+        // an unreadable objective is simply not drawn
+      }
+    }
+  }
+  data["slo_ttft_s"] = std::move(slo_ttft);
   data["span_s"] = span / 1'000'000'000;
   data["charts"]["utilization"] = utilization_chart(dir, span);
   data["charts"]["cost"] = cost_chart(dir, span);

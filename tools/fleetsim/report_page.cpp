@@ -43,10 +43,11 @@ tr.group td{font-weight:700;padding-top:10px;border-bottom:2px solid var(--line)
 </style></head><body>
 <header><h1 id="title">fleetsim report</h1><p id="subtitle"></p></header>
 <main>
+<section data-chart="answers" class="wide"><h2>Answers</h2><p class="note">what each scheduled outage cost, and SLO attainment per inference service (summary.json, resolved.json)</p><div class="body"></div></section>
 <section data-chart="utilization"><h2>Utilization by region and accelerator</h2><p class="note">GPUs usable (healthy, not in repair) as a share of installed; busy share when the run has a cost model</p><div class="body"></div></section>
 <section data-chart="cost"><h2>Cumulative cost against the commitment plan</h2><p class="note">spend summed over regions and accelerators (cost.csv)</p><div class="body"></div></section>
 <section data-chart="training"><h2>Training progress</h2><p class="note">tokens kept at the last checkpoint, per job; dashed: the job's target</p><div class="body"></div></section>
-<section data-chart="latency"><h2>Inference latency</h2><p class="note">p99 time to first token and end-to-end, per service and region (inference.csv)</p><div class="body"></div></section>
+<section data-chart="latency"><h2>Inference latency</h2><p class="note">p99 time to first token (top, dashed: the service's TTFT objective) and end-to-end (bottom), per service and region; gaps: nothing completed (inference.csv)</p><div class="body"></div></section>
 <section data-chart="slo"><h2>Inference SLO attainment</h2><p class="note">(completed − late) / (completed + failed) per sample interval</p><div class="body"></div></section>
 <section data-chart="timeline" class="wide"><h2>Failures and outages</h2><p class="note">bars: failures per time bucket; shaded: outages; red marks: training interruptions (events.jsonl)</p><div class="body"></div></section>
 <section data-chart="summary" class="wide"><h2>Summary</h2><p class="note">summary.json</p><div class="body"></div></section>
@@ -61,7 +62,11 @@ const D = JSON.parse(document.getElementById("data").textContent);
 const S = D.summary || {};
 const SPAN = Math.max(1, D.span_s || 1);
 const NS = "http://www.w3.org/2000/svg";
-const COLORS = ["#2563eb","#dc2626","#059669","#d97706","#7c3aed","#0891b2","#db2777","#4b5563","#65a30d","#9333ea"];
+// Twelve hues (Paul Tol's "muted" and "bright" schemes, chosen to stay apart for colour-blind
+// readers); past twelve series a dash pattern tells the rest apart.
+const COLORS = ["#4477aa","#ee6677","#228833","#ccbb44","#66ccee","#aa3377","#332288","#117733","#999933","#882255","#44aa99","#bbbbbb"];
+const DASHES = ["none", "6 3", "2 2", "8 3 2 3"];
+function seriesStyle(k) { return {color: COLORS[k % COLORS.length], dash: DASHES[Math.floor(k / COLORS.length) % DASHES.length]}; }
 const W = 900, H = 260, M = {l: 64, r: 14, t: 10, b: 28};
 
 function el(tag, attrs, parent) {
@@ -83,16 +88,37 @@ function fmtNum(v) {
   if (a >= 1e4) return +(v / 1e3).toPrecision(3) + "k";
   return Number.isInteger(v) ? String(v) : +v.toPrecision(3) + "";
 }
+// In words, for tables and the answers ("937 billion", "$4.4 million"), as the terminal summary says it.
+function fmtWords(v) {
+  if (v === null || v === undefined || !isFinite(v)) return "–";
+  const a = Math.abs(v);
+  if (a >= 1e12) return +(v / 1e12).toPrecision(3) + " trillion";
+  if (a >= 1e9) return +(v / 1e9).toPrecision(3) + " billion";
+  if (a >= 1e6) return +(v / 1e6).toPrecision(3) + " million";
+  if (a >= 1e4) return +(v / 1e3).toPrecision(3) + " thousand";
+  return Number.isInteger(v) ? String(v) : +v.toPrecision(3) + "";
+}
+function fmtUsdWords(v) { return v === null || v === undefined || !isFinite(v) ? "–" : Math.abs(v) < 1e4 ? "$" + v.toFixed(2) : "$" + fmtWords(v); }
+function fmtEnergy(mwh) { const a = Math.abs(mwh); return a >= 1e6 ? +(mwh / 1e6).toPrecision(3) + " TWh" : a >= 1e3 ? +(mwh / 1e3).toPrecision(3) + " GWh" : +mwh.toPrecision(3) + " MWh"; }
+function fmtDur(s) { if (s === null || s === undefined || !isFinite(s)) return "–"; const a = Math.abs(s); return a >= 172800 ? +(s / 86400).toPrecision(3) + " days" : a >= 3600 ? +(s / 3600).toPrecision(3) + " h" : a >= 60 ? +(s / 60).toPrecision(3) + " min" : a >= 1 ? +s.toPrecision(3) + " s" : +(s * 1000).toPrecision(3) + " ms"; }
 function fmtPct(v) { return v === null || !isFinite(v) ? "–" : +(100 * v).toPrecision(4) + "%"; }
 function fmtUsd(v) { return v === null || !isFinite(v) ? "–" : "$" + fmtNum(v); }
 function fmtSec(v) { return v === null || !isFinite(v) ? "–" : v < 1 ? +(v * 1000).toPrecision(3) + " ms" : +v.toPrecision(3) + " s"; }
-// Time axis: days when the run spans more than three days, hours otherwise.
+// Time axis: days when the run spans more than three days, hours otherwise; calendar dates (from the
+// scenario's start) when it spans more than 60 days: "2026-03-14", or "2026-03" past two years.
 const DAYS = SPAN > 3 * 86400;
+const START_MS = D.start ? Date.parse(D.start) : NaN;
+const CALENDAR = SPAN > 60 * 86400 && isFinite(START_MS);
 function fmtTime(s) {
+  if (CALENDAR) return new Date(START_MS + s * 1000).toISOString().slice(0, SPAN > 730 * 86400 ? 7 : 10);
   return DAYS ? +(s / 86400).toFixed(s % 86400 ? 2 : 0) + "d" : +(s / 3600).toFixed(s % 3600 ? 1 : 0) + "h";
 }
+function fmtTipTime(s) {
+  if (isFinite(START_MS)) return new Date(START_MS + s * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  return fmtTime(s);
+}
 function timeTicks() {
-  const unit = DAYS ? 86400 : 3600, step = niceStep(SPAN / unit, 8) * unit, out = [];
+  const unit = DAYS ? 86400 : 3600, step = niceStep(SPAN / unit, CALENDAR ? 7 : 8) * unit, out = [];
   for (let s = 0; s <= SPAN + 1e-9; s += step) out.push(s);
   return out;
 }
@@ -119,7 +145,7 @@ function legend(body, items) {
   for (const it of items) {
     const span = document.createElement("span"), i = document.createElement("i");
     i.style.background = it.color;
-    if (it.dash) i.style.background = "repeating-linear-gradient(90deg," + it.color + " 0 4px,transparent 4px 7px)";
+    if (it.dash && it.dash !== "none") i.style.background = "repeating-linear-gradient(90deg," + it.color + " 0 4px,transparent 4px 7px)";
     span.appendChild(i);
     span.appendChild(document.createTextNode(it.name));
     div.appendChild(span);
@@ -141,9 +167,11 @@ function valueAt(sr, s) {
   while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (sr.t[mid] <= s) lo = mid; else hi = mid - 1; }
   return sr.v[lo];
 }
-// A line chart of series [{name, t[], v[], dash, color}]; returns the number of points drawn.
+// A line chart of series [{name, t[], v[], dash, color}]; returns the number of points drawn. A null
+// value (nothing measured) breaks the line. opt.body: where to draw (default the section's body);
+// points add up over the charts of a section.
 function lineChart(section, series, opt) {
-  const body = section.querySelector(".body");
+  const body = opt.body || section.querySelector(".body");
   let ymin = opt.ymin, ymax = opt.ymax, points = 0;
   for (const sr of series) for (const v of sr.v) if (v !== null) {
     if (opt.ymin === undefined) ymin = ymin === undefined ? v : Math.min(ymin, v);
@@ -159,15 +187,25 @@ function lineChart(section, series, opt) {
   const svg = el("svg", {viewBox: "0 0 " + W + " " + H, role: "img"});
   const sy = axes(svg, ymin, ymax, opt.yfmt);
   series.forEach((sr, k) => {
-    sr.color = sr.color || COLORS[k % COLORS.length];
-    let d = "";
+    const st = seriesStyle(k);
+    sr.color = sr.color || st.color;
+    if (sr.dash === true) sr.dash = "6 4";
+    else if (!sr.dash && st.dash !== "none") sr.dash = st.dash;
+    let d = "", pen = false;
     for (let i = 0; i < sr.t.length; i++) {
-      if (sr.v[i] === null) continue;
+      const x = sx(sr.t[i]).toFixed(1);
+      if (sr.v[i] === null) {
+        if (pen && opt.step) d += "H" + x;  // the last level holds until the gap begins
+        pen = false;
+        continue;
+      }
+      const y = sy(sr.v[i]).toFixed(1);
       // Steps: a sampled level holds until the next sample.
-      d += (d ? (opt.step ? "H" + sx(sr.t[i]).toFixed(1) + "V" : "L" + sx(sr.t[i]).toFixed(1) + ",") : "M" + sx(sr.t[i]).toFixed(1) + ",") + sy(sr.v[i]).toFixed(1);
+      d += pen ? (opt.step ? "H" + x + "V" + y : "L" + x + "," + y) : "M" + x + "," + y;
+      pen = true;
       points++;
     }
-    if (d) el("path", {d: d, fill: "none", stroke: sr.color, "stroke-width": 1.6, "stroke-dasharray": sr.dash ? "6 4" : "none"}, svg);
+    if (d) el("path", {d: d, fill: "none", stroke: sr.color, "stroke-width": 1.6, "stroke-dasharray": sr.dash || "none"}, svg);
   });
   const cursor = el("line", {y1: M.t, y2: H - M.b, stroke: "#98a2b3", "stroke-dasharray": "3 3", visibility: "hidden"}, svg);
   const tip = document.getElementById("tip");
@@ -176,15 +214,16 @@ function lineChart(section, series, opt) {
     const s = Math.max(0, Math.min(SPAN, (x - M.l) / (W - M.l - M.r) * SPAN));
     cursor.setAttribute("x1", sx(s)); cursor.setAttribute("x2", sx(s)); cursor.setAttribute("visibility", "visible");
     tip.innerHTML = "";
-    const head = document.createElement("div"); head.textContent = "t = " + fmtTime(Math.round(s)); tip.appendChild(head);
+    const head = document.createElement("div"); head.textContent = fmtTipTime(Math.round(s)); tip.appendChild(head);
     for (const sr of series) { const row = document.createElement("div"); row.textContent = sr.name + ": " + opt.yfmt(valueAt(sr, s)); row.style.color = sr.color; tip.appendChild(row); }
     tip.style.display = "block"; tip.style.left = (ev.clientX + 14) + "px"; tip.style.top = (ev.clientY + 10) + "px";
   });
   svg.addEventListener("mouseleave", () => { tip.style.display = "none"; cursor.setAttribute("visibility", "hidden"); });
+  if (opt.title) { const h = document.createElement("div"); h.className = "note"; h.textContent = opt.title; body.appendChild(h); }
   body.appendChild(svg);
   legend(body, series);
-  section.dataset.points = String(points);
-  section.dataset.series = String(series.length);
+  section.dataset.points = String(Number(section.dataset.points || 0) + points);
+  section.dataset.series = String(Number(section.dataset.series || 0) + series.length);
   return points;
 }
 
@@ -207,15 +246,22 @@ const charts = {
   training(sec, c) {
     const series = [];
     c.series.forEach((s, k) => {
-      s.color = COLORS[k % COLORS.length];
+      s.color = seriesStyle(k).color;
       series.push(s);
       if (s.target) series.push({name: s.name + " target", t: [0, SPAN], v: [s.target, s.target], color: s.color, dash: true});
     });
     lineChart(sec, series, {yfmt: fmtNum, zero: true});
   },
   latency(sec, c) {
-    c.series.forEach(s => { if (s.name.endsWith("TTFT p99")) s.dash = true; });
-    lineChart(sec, c.series, {yfmt: fmtSec, zero: true, step: true});
+    // TTFT and end-to-end differ by orders of magnitude: each gets its own axis. The TTFT objective of
+    // each service is drawn as a dashed level.
+    const ttft = (c.ttft || []).slice(), slo = D.slo_ttft_s || {};
+    for (const [svc, v] of Object.entries(slo))
+      if (ttft.some(s => s.name.startsWith(svc + " "))) ttft.push({name: svc + " TTFT objective", t: [0, SPAN], v: [v, v], color: "#667085", dash: true});
+    const body = sec.querySelector(".body"), top = document.createElement("div"), bottom = document.createElement("div");
+    body.appendChild(top); body.appendChild(bottom);
+    lineChart(sec, ttft, {yfmt: fmtSec, zero: true, step: true, body: top, title: "p99 time to first token"});
+    lineChart(sec, c.e2e || [], {yfmt: fmtSec, zero: true, step: true, body: bottom, title: "p99 end-to-end latency"});
   },
   slo(sec, c) { lineChart(sec, c.series, {yfmt: fmtPct, ymax: 1, step: true}); },
   timeline(sec, c) {
@@ -242,9 +288,24 @@ const charts = {
         el("title", {}, r).textContent = f[1] + " failure(s) from " + fmtTime(f[0]);
         points++;
       }
+      // Counted per bucket (long runs): a bar per bucket, its height the count, like the failures.
+      // A few: a thin tick each, with a triangle when they are sparse enough to stay apart.
+      const counted = (l.interrupts || []).some(m => m.length > 2);
+      let maxI = 1;
+      for (const m of l.interrupts || []) maxI = Math.max(maxI, m[2] || 1);
+      const sparse = (l.interrupts || []).length <= 120;
       for (const m of l.interrupts || []) {
-        const x = sx(m[0]), p = el("path", {d: "M" + x + "," + (y1 - 16) + "l-5,-9h10z", fill: "#dc2626"}, svg);
-        el("title", {}, p).textContent = m[1] + " at " + fmtTime(m[0]);
+        const x = sx(m[0]);
+        let p;
+        if (counted) {
+          const hh = Math.max(2, (laneH - 10) * (m[2] || 1) / maxI);
+          p = el("rect", {x: x, y: y1 - hh, width: bw, height: hh, fill: "#dc2626"}, svg);
+        } else if (sparse) {
+          p = el("path", {d: "M" + x + "," + (y1 - 16) + "l-5,-9h10z", fill: "#dc2626"}, svg);
+        } else {
+          p = el("line", {x1: x, x2: x, y1: y0 + 4, y2: y1, stroke: "#dc2626", "stroke-width": 1, opacity: 0.6}, svg);
+        }
+        el("title", {}, p).textContent = m[1] + " at " + fmtTipTime(m[0]);
         points++;
       }
     });
@@ -259,6 +320,44 @@ const charts = {
     sec.dataset.points = String(points);
   },
 };
+
+// The planner's answers (tools/fleetsim/answers.cpp builds them): per outage, then per service.
+function answersTable(sec) {
+  const A = D.answers || {}, t = document.createElement("table");
+  let n = 0;
+  const row = (k, v, group) => {
+    const r = t.insertRow();
+    if (group) { r.className = "group"; const c = r.insertCell(); c.colSpan = 2; c.textContent = k; return; }
+    const th = document.createElement("th"); th.textContent = k; r.appendChild(th);
+    r.insertCell().textContent = v; n++;
+  };
+  for (const o of A.outages || []) {
+    row("Outage " + o.name + " in " + o.region + " (" + o.kind + ", " + o.duration + " from " + (o.start_ns !== undefined ? fmtTipTime(o.start_ns / 1e9) : o.from) + ")", null, true);
+    const tr = o.training;
+    if (tr) row("training", "redid " + fmtDur(tr.lost_s) + " of work (" + fmtWords(tr.lost_tokens) + " tokens) over " + fmtWords(tr.interruptions) + " interruption(s); jobs down " + fmtDur(tr.down_s));
+    for (const s of o.inference || [])
+      row("service " + s.service, fmtWords(s.failed) + " requests failed, " + fmtWords(s.late) + " late, " + fmtWords(s.rerouted) + " rerouted of " + fmtWords(s.arrived) +
+          (s.ttft_p99_s !== undefined ? "; TTFT p99 " + fmtDur(s.ttft_p99_s) + (s.service_ttft_p99_s !== undefined ? " (whole run " + fmtDur(s.service_ttft_p99_s) + ")" : "") : ""));
+    if (!tr && !(o.inference || []).length) row("effect", "no training job or service was hit");
+  }
+  const c = A.outage_cost;
+  if (c) {
+    row("Cost of all outages", null, true);
+    row("total", fmtUsdWords(c.total_usd));
+    row("capacity paid while dark", fmtUsdWords((c.paid_idle_usd || 0) + (c.paid_failed_usd || 0)));
+    row("training work lost", fmtUsdWords(c.lost_work_usd));
+    row("SLO penalties", fmtUsdWords(c.slo_penalty_usd));
+  }
+  if ((A.services || []).length) {
+    row("SLO attainment", null, true);
+    for (const s of A.services)
+      row(s.service, (s.slo_attainment !== undefined ? fmtPct(s.slo_attainment) + " of requests met the SLO" : "–") + (s.target !== undefined ? " (target " + fmtPct(s.target) + ")" : "") +
+          (s.ttft_p99_s !== undefined ? "; TTFT p99 " + fmtDur(s.ttft_p99_s) : "") + (s.e2e_p99_s !== undefined ? ", end-to-end p99 " + fmtDur(s.e2e_p99_s) : ""));
+  }
+  if (!n) { markEmpty(sec, "no scheduled outages and no inference services in this run"); return; }
+  sec.querySelector(".body").appendChild(t);
+  sec.dataset.points = String(n);
+}
 
 function summaryTable(sec) {
   const rows = [];
@@ -280,10 +379,10 @@ function summaryTable(sec) {
   const tr = S.training;
   if (tr && tr.jobs) for (const [name, j] of Object.entries(tr.jobs)) {
     group("Training job " + name);
-    add("tokens trained", fmtNum(j.tokens_trained) + (j.tokens_target ? " of " + fmtNum(j.tokens_target) + " (" + fmtPct(j.tokens_trained / j.tokens_target) + ")" : ""));
+    add("tokens trained", fmtWords(j.tokens_trained) + (j.tokens_target ? " of " + fmtWords(j.tokens_target) + " (" + fmtPct(j.tokens_trained / j.tokens_target) + ")" : ""));
     add("state", j.state); add("GPUs", j.gpus); add("ETTR", fmtPct(j.ettr)); add("goodput", fmtPct(j.goodput));
     add("MFU (effective)", fmtPct(j.mfu_effective)); add("interruptions", j.interruptions);
-    add("lost work", j.lost_s !== undefined ? fmtNum(j.lost_s / 3600) + " h" : undefined);
+    add("lost work", j.lost_s !== undefined ? fmtDur(j.lost_s) : undefined);
   }
   const inf = S.inference;
   if (inf) for (const [name, s] of Object.entries(inf)) {
@@ -296,10 +395,23 @@ function summaryTable(sec) {
   const cost = S.cost;
   if (cost && typeof cost === "object") {
     group("Cost");
+    // Keys in words with their unit taken off ("total_usd" -> "total"), values in words with units.
+    const label = k => k.replace(/_(usd|mwh|kwh|s|hours?)$/, "").replace(/^usd_per_/, "per ").replace(/_/g, " ");
+    const value = (k, v) => {
+      if (typeof v !== "number") {
+        if (typeof v === "string" && /^\d{4}-\d\d-\d\dT/.test(v)) return v.slice(0, 10);  // a date is enough
+        return String(v);
+      }
+      if (k === "usd" || k.endsWith("_usd") || k.startsWith("usd_per")) return fmtUsdWords(v);
+      if (k.endsWith("_mwh")) return fmtEnergy(v);
+      if (k.endsWith("gpu_hours") || k.endsWith("_hours")) return fmtWords(v) + " GPU-hours";
+      if (k.endsWith("_fraction") || k === "utilization") return fmtPct(v);
+      return fmtWords(v);
+    };
     const walk = (o, prefix, depth) => {
       for (const [k, v] of Object.entries(o)) {
-        if (v !== null && typeof v === "object") { if (depth < 2) walk(v, prefix + k + " / ", depth + 1); }
-        else add(prefix + k, typeof v === "number" ? (k === "usd" || k.endsWith("_usd") ? fmtUsd(v) : fmtNum(v)) : String(v));
+        if (v !== null && typeof v === "object") { if (depth < 2) walk(v, prefix + label(k) + ": ", depth + 1); }
+        else add(prefix + label(k), v === null ? "never" : value(k, v));
       }
     };
     walk(cost, "", 0);
@@ -322,6 +434,7 @@ for (const sec of document.querySelectorAll("section[data-chart]")) {
   const name = sec.dataset.chart;
   try {
     if (name === "summary") { summaryTable(sec); continue; }
+    if (name === "answers") { answersTable(sec); continue; }
     const c = (D.charts || {})[name];
     if (!c || c.empty) { markEmpty(sec, c ? c.empty : "no data"); continue; }
     charts[name](sec, c);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/fleetsim/summary_text.hpp"
 
+#include "tools/fleetsim/answers.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -50,6 +52,8 @@ std::string format_run_summary(const Scenario& scenario, const SimulationResult&
     status += ": outputs cover the simulated time reached";
   }
   out += fmt::format("fleetsim: {} ({})\n", scenario.run.name, status);
+  // The planner's answers first: what each outage cost, and SLO attainment per service.
+  out += format_answers(planner_answers(s, scenario.resolved));
   out += fmt::format("  simulated   {} of {} from {}, seed {}\n", format_duration(result.reached.since_epoch()),
                      format_duration(scenario.run.horizon), format_utc_ns(scenario.run.start_unix_ns),
                      scenario.run.seed);
@@ -59,8 +63,8 @@ std::string format_run_summary(const Scenario& scenario, const SimulationResult&
     out += fmt::format("  failures    {} failures, {} repairs, {} outages\n", figure(s, P("/failures/failures")),
                        figure(s, P("/failures/repairs")), figure(s, P("/failures/outages")));
   if (s.contains(P("/training")))
-    out += fmt::format("  training    {:.4g} tokens trained, effective training time {}, {} interruptions\n",
-                       s.value(P("/training/tokens_trained"), 0.0), percent(s, P("/training/ettr")),
+    out += fmt::format("  training    {} tokens trained, effective training time {}, {} interruptions\n",
+                       human_count(s.value(P("/training/tokens_trained"), 0.0)), percent(s, P("/training/ettr")),
                        figure(s, P("/training/interruptions")));
   if (s.contains(P("/inference")))
     for (const auto& [name, service] : s.at("inference").items())
@@ -70,13 +74,12 @@ std::string format_run_summary(const Scenario& scenario, const SimulationResult&
   if (s.contains(P("/cost"))) {
     const auto money = [&](const char* ptr) {
       if (!s.contains(P(ptr)) || !s.at(P(ptr)).is_number()) return std::string("-");
-      const double v = s.at(P(ptr)).get<double>();  // three significant digits, for reading
-      if (v >= 1e9) return fmt::format("${:.3g} billion", v / 1e9);
-      if (v >= 1e6) return fmt::format("${:.3g} million", v / 1e6);
-      return fmt::format("${:.2f}", v);
+      return human_usd(s.at(P(ptr)).get<double>());  // three significant digits, for reading
     };
-    out += fmt::format("  cost        {} total, {} MWh, {} per useful GPU-hour, {} per million tokens\n",
-                       money("/cost/total_usd"), figure(s, P("/cost/energy_mwh")), money("/cost/usd_per_useful_gpu_hour"),
+    const bool energy = s.contains(P("/cost/energy_mwh")) && s.at(P("/cost/energy_mwh")).is_number();
+    out += fmt::format("  cost        {} total, {}, {} per useful GPU-hour, {} per million tokens\n",
+                       money("/cost/total_usd"), energy ? human_energy_mwh(s.at(P("/cost/energy_mwh")).get<double>()) : "-",
+                       money("/cost/usd_per_useful_gpu_hour"),
                        money("/cost/usd_per_million_tokens/overall"));
     if (s.contains(P("/cost/commitment"))) {
       const std::string when = figure(s, P("/cost/commitment/projected_exhaustion"));

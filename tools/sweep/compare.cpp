@@ -67,9 +67,21 @@ std::string xml_escape(std::string_view s) {
 
 std::string number(std::optional<double> v) { return v ? fmt::format("{:.6g}", *v) : "-"; }
 
-std::string delta_text(const CompareRow& r) {
+// Three significant digits, or as many more as it takes for the printed delta to fall on the same side
+// of the tolerance as the verdict: +1.0026% against 1% is shown as +1.003% OUTSIDE, not +1% OUTSIDE.
+std::string delta_text(const CompareRow& r, double rel_tol) {
   if (!r.baseline || !r.candidate) return "-";
-  return fmt::format("{:+.3g}%", r.delta_pct);
+  const double tol_pct = rel_tol * 100.0;
+  std::string text;
+  for (int digits = 3; digits <= 17; ++digits) {
+    text = fmt::format("{:+.{}g}", r.delta_pct, digits);
+    if (!std::isfinite(r.delta_pct)) break;
+    double shown = 0;  // from_chars: no locale; it takes no '+', so skip the sign
+    std::from_chars(text.data() + (text[0] == '+' ? 1 : 0), text.data() + text.size(), shown);
+    const bool shown_within = std::fabs(shown) <= tol_pct;
+    if (shown_within == r.within) break;
+  }
+  return text + "%";
 }
 
 std::string status_text(const CompareRow& r) {
@@ -172,7 +184,7 @@ std::string format_comparison(const Comparison& c, double rel_tol) {
                                 "delta", fmt::format("within {:g}%", rel_tol * 100));
   for (const auto& r : c.rows)
     out += fmt::format("{:<{}}  {:>14}  {:>14}  {:>10}  {}\n", r.name, width, number(r.baseline),
-                       number(r.candidate), delta_text(r), status_text(r));
+                       number(r.candidate), delta_text(r, rel_tol), status_text(r));
   out += fmt::format("{} metrics, {} outside the tolerance of {:g}%\n", c.rows.size(), c.outside, rel_tol * 100);
   return out;
 }
@@ -197,7 +209,7 @@ std::string junit_xml(const Comparison& c, double rel_tol, const std::string& ba
     const std::string message =
         !r.baseline || !r.candidate
             ? status_text(r)
-            : fmt::format("{} outside {:g}%: baseline {}, new {}", delta_text(r), rel_tol * 100, number(r.baseline),
+            : fmt::format("{} outside {:g}%: baseline {}, new {}", delta_text(r, rel_tol), rel_tol * 100, number(r.baseline),
                           number(r.candidate));
     out += fmt::format(">\n      <failure message=\"{0}\" type=\"tolerance\">{0}</failure>\n    </testcase>\n",
                        xml_escape(message));

@@ -139,6 +139,10 @@ RunOutcome run_one(const SweepSpec& spec, const PlannedRun& run, const std::atom
   sim.directory = dir;
   sim.interrupt = interrupt;
   sim.command_line = fmt::format("{} (run {})", spec.command_line, run.index);
+  if (!spec.keep_outputs) {
+    sim.event_level = EventLevel::None;
+    sim.tables.emplace();  // none
+  }
   try {
     const SimulationResult result = simulate(scenario, sim);
     out.summary_text = result.summary_text;

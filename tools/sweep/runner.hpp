@@ -31,6 +31,10 @@ struct SweepSpec {
   Plan plan;
   std::filesystem::path directory;   ///< the sweep directory; run i writes runs/<run_directory_name(i)>
   std::string command_line;          ///< for each run's manifest.json
+  /// Each run writes what the sweep aggregates (summary.json, resolved.json, manifest.json) and no
+  /// tables or events.jsonl, unless this is set (`fleetsim sweep --keep-outputs`): a sweep of the 38B
+  /// flagship would otherwise write hundreds of MB per run.
+  bool keep_outputs = false;
 };
 
 enum class RunStatus { Ok, Failed, Interrupted, NotRun };

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tools/fleetsim/answers.hpp"
+
+#include "sim/time.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace fleetsim::cli {
+
+namespace {
+using json = nlohmann::json;
+
+std::optional<double> number_at(const json& j, const char* pointer) {
+  const json::json_pointer p(pointer);
+  if (!j.contains(p) || !j.at(p).is_number()) return std::nullopt;
+  const double v = j.at(p).get<double>();
+  return std::isfinite(v) ? std::optional<double>(v) : std::nullopt;
+}
+
+// "12.3" with three significant digits and no trailing zeros.
+std::string sig3(double v) { return fmt::format("{:.3g}", v); }
+
+// The outage's start in ns since the scenario's start: "from" is an instant or a time into the run.
+std::optional<int64_t> start_ns(const json& outage, const json& resolved) {
+  if (!outage.contains("from") || !outage["from"].is_string()) return std::nullopt;
+  const std::string from = outage["from"].get<std::string>();
+  try {
+    return parse_duration(from).ticks();
+  } catch (const std::exception&) {
+  }
+  try {
+    const int64_t run_start = parse_utc_ns(resolved.value("start", std::string()));
+    return parse_utc_ns(from) - run_start;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+}  // namespace
+
+std::string human_count(double v) {
+  if (!std::isfinite(v)) return "-";
+  const double a = std::fabs(v);
+  if (a >= 1e12) return sig3(v / 1e12) + " trillion";
+  if (a >= 1e9) return sig3(v / 1e9) + " billion";
+  if (a >= 1e6) return sig3(v / 1e6) + " million";
+  if (a >= 1e4) return sig3(v / 1e3) + " thousand";
+  if (v == std::floor(v)) return fmt::format("{}", static_cast<int64_t>(v));
+  return sig3(v);
+}
+
+std::string human_usd(double v) {
+  if (!std::isfinite(v)) return "-";
+  if (std::fabs(v) < 1e4) return fmt::format("${:.2f}", v);
+  return "$" + human_count(v);
+}
+
+std::string human_energy_mwh(double mwh) {
+  if (!std::isfinite(mwh)) return "-";
+  const double a = std::fabs(mwh);
+  if (a >= 1e6) return sig3(mwh / 1e6) + " TWh";
+  if (a >= 1e3) return sig3(mwh / 1e3) + " GWh";
+  if (a >= 1) return sig3(mwh) + " MWh";
+  return sig3(mwh * 1e3) + " kWh";
+}
+
+std::string human_seconds(double s) {
+  if (!std::isfinite(s)) return "-";
+  const double a = std::fabs(s);
+  if (a >= 2 * 86400) return sig3(s / 86400) + " days";
+  if (a >= 3600) return sig3(s / 3600) + " h";
+  if (a >= 60) return sig3(s / 60) + " min";
+  if (a >= 1) return sig3(s) + " s";
+  return sig3(s * 1e3) + " ms";
+}
+
+std::string human_percent(double f) { return std::isfinite(f) ? fmt::format("{:.1f}%", 100 * f) : "-"; }
+
+// Each outage: name, region, kind, cause, start_ns, end_ns; training (summed over jobs, from the
+// jobs' by_cause "outage: <cause>"): interruptions, lost_s (work redone), down_s, lost_tokens;
+// inference (summed over the services' outage windows in its region that began inside it): arrived,
+// failed, late, rerouted, and the worst ttft_p99_s beside the service's own p99 (the bump).
+json planner_answers(const json& summary, const json& resolved) {
+  json out = {{"outages", json::array()}, {"outage_cost", nullptr}, {"services", json::array()}};
+  const json* outages = nullptr;
+  const json::json_pointer po("/failures/outages");
+  if (resolved.is_object() && resolved.contains(po) && resolved.at(po).is_array()) outages = &resolved.at(po);
+  int index = 0;
+  for (const json& o : outages ? *outages : json::array()) {
+    ++index;
+    if (!o.is_object()) continue;
+    json a;
+    const std::string kind = o.value("kind", std::string("full"));
+    a["name"] = o.value("name", fmt::format("outage{}", index));
+    a["region"] = o.value("region", std::string());
+    a["kind"] = kind;
+    a["cause"] = o.value("cause", kind + " outage");
+    a["from"] = o.value("from", std::string());
+    a["duration"] = o.value("duration", std::string());
+    const auto start = start_ns(o, resolved);
+    std::optional<int64_t> end;
+    try {
+      if (start && o.contains("duration") && o["duration"].is_string())
+        end = *start + parse_duration(o["duration"].get<std::string>()).ticks();
+    } catch (const std::exception&) {
+    }
+    // Training: the jobs' losses booked to this outage's cause.
+    const std::string cause_key = "outage: " + a["cause"].get<std::string>();
+    double intr = 0, lost = 0, down = 0, tokens = 0;
+    bool any_job = false;
+    const json::json_pointer pj("/training/jobs");
+    if (summary.contains(pj) && summary.at(pj).is_object()) {
+      for (const auto& [name, job] : summary.at(pj).items()) {
+        if (!job.contains("by_cause") || !job["by_cause"].contains(cause_key)) continue;
+        const json& c = job["by_cause"][cause_key];
+        any_job = true;
+        intr += number_at(c, "/interruptions").value_or(0);
+        lost += number_at(c, "/lost_s").value_or(0);
+        down += number_at(c, "/down_s").value_or(0);
+        tokens += number_at(c, "/lost_tokens").value_or(0);
+      }
+    }
+    if (any_job)
+      a["training"] = {{"interruptions", intr}, {"lost_s", lost}, {"down_s", down}, {"lost_tokens", tokens}};
+    // Inference: the services' windows in this region that began inside the outage.
+    json services = json::array();
+    if (start && summary.contains("inference") && summary["inference"].is_object()) {
+      for (const auto& [name, svc] : summary["inference"].items()) {
+        if (!svc.contains("outages") || !svc["outages"].is_array()) continue;
+        double arrived = 0, failed = 0, late = 0, rerouted = 0, worst = NAN;
+        bool any = false;
+        for (const json& w : svc["outages"]) {
+          if (w.value("region", std::string()) != a["region"].get<std::string>()) continue;
+          if (!w.contains("start_ns") || !w["start_ns"].is_number_integer()) continue;
+          const int64_t ws = w["start_ns"].get<int64_t>();
+          if (ws < *start || (end && ws > *end)) continue;
+          any = true;
+          arrived += number_at(w, "/arrived").value_or(0);
+          failed += number_at(w, "/failed").value_or(0);
+          late += number_at(w, "/late").value_or(0);
+          rerouted += number_at(w, "/rerouted").value_or(0);
+          if (const auto p = number_at(w, "/ttft_p99_s")) worst = std::isnan(worst) ? *p : std::max(worst, *p);
+        }
+        if (!any) continue;
+        json s = {{"service", name}, {"arrived", arrived}, {"failed", failed}, {"late", late}, {"rerouted", rerouted}};
+        if (std::isfinite(worst)) s["ttft_p99_s"] = worst;
+        if (const auto p = number_at(svc, "/ttft_s/p99")) s["service_ttft_p99_s"] = *p;
+        services.push_back(std::move(s));
+      }
+    }
+    if (!services.empty()) a["inference"] = std::move(services);
+    if (start) a["start_ns"] = *start;
+    if (end) a["end_ns"] = *end;
+    out["outages"].push_back(std::move(a));
+  }
+  if (summary.contains(json::json_pointer("/cost/outage")) && summary.at(json::json_pointer("/cost/outage")).is_object())
+    out["outage_cost"] = summary.at(json::json_pointer("/cost/outage"));
+  if (summary.contains("inference") && summary["inference"].is_object()) {
+    // The SLO target per service, from the resolved scenario (services are an array there).
+    std::map<std::string, double> targets;
+    const json::json_pointer ps("/inference/services");
+    if (resolved.is_object() && resolved.contains(ps) && resolved.at(ps).is_array())
+      for (const json& s : resolved.at(ps))
+        if (s.is_object() && s.contains("name") && s.contains(json::json_pointer("/slo/target")) &&
+            s.at(json::json_pointer("/slo/target")).is_number())
+          targets[s["name"].get<std::string>()] = s.at(json::json_pointer("/slo/target")).get<double>();
+    for (const auto& [name, svc] : summary["inference"].items()) {
+      json s = {{"service", name}};
+      if (const auto v = number_at(svc, "/slo_attainment")) s["slo_attainment"] = *v;
+      if (targets.count(name)) s["target"] = targets[name];
+      if (const auto v = number_at(svc, "/ttft_s/p99")) s["ttft_p99_s"] = *v;
+      if (const auto v = number_at(svc, "/e2e_s/p99")) s["e2e_p99_s"] = *v;
+      if (const auto v = number_at(svc, "/requests/failed")) s["failed"] = *v;
+      out["services"].push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+std::string format_answers(const json& answers) {
+  std::string out;
+  for (const json& a : answers["outages"]) {
+    out += fmt::format("  outage      {} in {} ({}, {} from {}):", a.value("name", ""), a.value("region", ""),
+                       a.value("kind", ""), a.value("duration", ""), a.value("from", ""));
+    std::vector<std::string> parts;
+    if (a.contains("training")) {
+      const json& t = a["training"];
+      parts.push_back(fmt::format("training redid {} of work ({} tokens) over {} interruption{}, down {}",
+                                  human_seconds(t["lost_s"].get<double>()), human_count(t["lost_tokens"].get<double>()),
+                                  human_count(t["interruptions"].get<double>()),
+                                  t["interruptions"].get<double>() == 1 ? "" : "s",
+                                  human_seconds(t["down_s"].get<double>())));
+    }
+    for (const json& s : a.value("inference", json::array())) {
+      std::string bump;
+      if (s.contains("ttft_p99_s"))
+        bump = fmt::format(", TTFT p99 {}{}", human_seconds(s["ttft_p99_s"].get<double>()),
+                           s.contains("service_ttft_p99_s")
+                               ? fmt::format(" (run {})", human_seconds(s["service_ttft_p99_s"].get<double>()))
+                               : std::string());
+      parts.push_back(fmt::format("{}: {} requests failed, {} late, {} rerouted of {}{}", s.value("service", ""),
+                                  human_count(s["failed"].get<double>()), human_count(s["late"].get<double>()),
+                                  human_count(s["rerouted"].get<double>()), human_count(s["arrived"].get<double>()),
+                                  bump));
+    }
+    if (parts.empty()) parts.push_back("no training job or service was hit");
+    for (size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? " " : "\n              ") + parts[i];
+    out += "\n";
+  }
+  const json& c = answers["outage_cost"];
+  if (c.is_object()) {
+    auto num = [&](const char* k) { return c.contains(k) && c[k].is_number() ? c[k].get<double>() : NAN; };
+    out += fmt::format("  outage cost {} in all: {} capacity paid while dark, {} training work lost, {} SLO "
+                       "penalties\n",
+                       human_usd(num("total_usd")), human_usd(num("paid_idle_usd") + num("paid_failed_usd")),
+                       human_usd(num("lost_work_usd")), human_usd(num("slo_penalty_usd")));
+  }
+  for (const json& s : answers["services"]) {
+    if (!s.contains("slo_attainment")) continue;
+    out += fmt::format("  SLO         {}: {} of requests met the SLO{}{}\n", s.value("service", ""),
+                       human_percent(s["slo_attainment"].get<double>()),
+                       s.contains("target") ? fmt::format(" (target {})", human_percent(s["target"].get<double>())) : "",
+                       s.contains("failed") ? fmt::format(", {} failed", human_count(s["failed"].get<double>())) : "");
+  }
+  return out;
+}
+
+}  // namespace fleetsim::cli
