@@ -27,17 +27,18 @@ std::string_view next_token(std::string_view p, size_t& pos) {
 // Rank of a pointer's top-level section in the order the loader reads them, which is the order names
 // flow in: the fleet names regions and accelerators that failures, jobs, services and prices refer to.
 // Sorting by it shows a cause (an unknown instance type in the fleet) before what it causes (no price
-// for the datacenter's GPUs in /cost), which plain pointer order would put first.
+// for the datacenter's GPUs in /cost), which plain pointer order would put first. The whole file and
+// the run's own keys (name, horizon, start, ..., and misspelt top-level keys) come first, among
+// themselves in pointer order.
 int section_rank(std::string_view pointer) {
   if (pointer.empty()) return 0;  // the whole file: a syntax error
   size_t pos = 0;
   const std::string_view first = next_token(pointer, pos);
-  static constexpr std::string_view kOrder[] = {"name",    "description", "seed",     "start",    "horizon",
-                                                "sample_interval", "catalog", "fleet", "network", "failures",
-                                                "training", "inference", "cost", "validation"};
-  for (size_t k = 0; k < std::size(kOrder); ++k)
-    if (first == kOrder[k]) return 1 + static_cast<int>(k);
-  return 1 + static_cast<int>(std::size(kOrder));
+  static constexpr std::string_view kSections[] = {"catalog",  "fleet",     "network", "failures",
+                                                   "training", "inference", "cost",    "validation"};
+  for (size_t k = 0; k < std::size(kSections); ++k)
+    if (first == kSections[k]) return 2 + static_cast<int>(k);
+  return 1;
 }
 
 bool diagnostic_less(const Diagnostic& a, const Diagnostic& b) {
