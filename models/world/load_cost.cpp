@@ -310,6 +310,7 @@ void warn_price_kind(const Reader& list, const Catalog& cat, const FleetSpec& fl
 
 void resolve_group_prices(const Reader& cost, const Catalog& cat, const FleetSpec& fleet, CostSpec& spec) {
   for (const auto& g : fleet_groups(fleet)) {
+    if (g.accelerator.empty()) continue;  // an unknown instance type, reported at /fleet: no second error here
     GroupPrice p{g.region, g.accelerator, 0, ""};
     bool found = false;
     for (size_t i = 0; i < spec.pricing.size() && !found; ++i) {

@@ -123,6 +123,15 @@ uint64_t region_gpus(const FleetSpec& fleet, const std::string& name, const std:
   return n;
 }
 
+bool has_unknown_accelerator(const FleetSpec& fleet, const std::string& name) {
+  const RegionSpec* r = fleet.find_region(name);
+  if (r == nullptr) return false;
+  for (const auto& z : r->zones)
+    for (const auto& d : z.datacenters)
+      if (d.accelerator.empty()) return true;
+  return false;
+}
+
 InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const FleetSpec& fleet, const RunSpec& run) {
   InferenceServiceSpec s;
   e.reject_unknown_keys({"name", "mode", "model", "replica", "batching", "disaggregation", "slo", "arrivals",
@@ -305,7 +314,9 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
                                 x.replicas, x.region, np, np >= x.replicas ? 0u : x.replicas - np));
       }
     }
-    if (acc != nullptr && fleet.find_region(x.region) != nullptr) {
+    if (acc != nullptr && fleet.find_region(x.region) != nullptr && !has_unknown_accelerator(fleet, x.region)) {
+      // (a datacenter of the region without an accelerator has an unknown instance type, reported at
+      // /fleet; its GPUs are unknown, so the replica count is not judged against them)
       const uint64_t have = region_gpus(fleet, x.region, acc->name);
       const uint64_t need = uint64_t{x.replicas} * s.replica.gpus();
       if (need > have)

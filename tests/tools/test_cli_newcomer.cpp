@@ -30,11 +30,11 @@ TEST_CASE("cli: init writes a starting scenario that validates and runs, with it
   // The schema beside it is the one `fleetsim schema` prints.
   const auto schema = run_fleetsim("schema", tmp);
   CHECK(read_all(dir / "fleetsim.schema.json") == schema.out);
-  // It validates and runs (one day, to keep the test quick).
+  // It validates and runs (three days, past its outage on day 2, to keep the test quick).
   r = run_fleetsim("validate '" + file + "'", tmp);
   CHECK(r.code == 0);
   CHECK(r.err.empty());  // no warning either
-  r = run_fleetsim("run '" + file + "' -o '" + (dir / "out").string() + "' --until 1d --quiet --no-report", tmp);
+  r = run_fleetsim("run '" + file + "' -o '" + (dir / "out").string() + "' --until 3d --quiet --no-report", tmp);
   CHECK(r.code == 0);
   CHECK(std::filesystem::exists(dir / "out" / "summary.json"));
   // It does not replace what is there without --force.
