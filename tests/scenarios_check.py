@@ -4,7 +4,8 @@
 
 Every shipped scenario (scenarios/**/*.json except the schema and the catalogs) must validate against
 scenarios/schema/scenario.schema.json AND pass `fleetsim validate`. The schema itself must be a valid
-draft-07 schema, and `fleetsim schema` must print exactly the shipped file.
+draft-07 schema, `fleetsim schema` must print exactly the shipped file, and every property (and every
+pattern property) in it must carry a "description", which editors show while completing a key.
 
 usage: scenarios_check.py FLEETSIM_EXE PROJECT_DIR
 """
@@ -14,6 +15,23 @@ import subprocess
 import sys
 
 import jsonschema
+
+
+def undescribed(node, pointer=""):
+    """JSON pointers of the schema's properties and pattern properties that have no "description"."""
+    out = []
+    if isinstance(node, dict):
+        for group in ("properties", "patternProperties"):
+            for key, sub in (node.get(group) or {}).items():
+                if not isinstance(sub, dict) or not isinstance(sub.get("description"), str) \
+                        or not sub["description"].strip():
+                    out.append(f"{pointer}/{group}/{key}")
+        for key, sub in node.items():
+            out += undescribed(sub, f"{pointer}/{key}")
+    elif isinstance(node, list):
+        for i, sub in enumerate(node):
+            out += undescribed(sub, f"{pointer}/{i}")
+    return out
 
 
 def main() -> int:
@@ -27,6 +45,12 @@ def main() -> int:
                            capture_output=True, text=True)
     if merge.returncode != 0:
         print("FAIL: " + merge.stdout.strip())
+        return 1
+
+    missing = undescribed(schema)
+    for pointer in missing:
+        print(f"FAIL schema: {pointer} has no description (tools/merge_schema.py merges it from its fragment)")
+    if missing:
         return 1
 
     printed = subprocess.run([exe, "schema"], capture_output=True, text=True, check=True).stdout

@@ -2,6 +2,7 @@
 #include "models/world/diagnostics.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include <fmt/format.h>
@@ -23,7 +24,26 @@ std::string_view next_token(std::string_view p, size_t& pos) {
   return p.substr(start, end - start);
 }
 
+// Rank of a pointer's top-level section in the order the loader reads them, which is the order names
+// flow in: the fleet names regions and accelerators that failures, jobs, services and prices refer to.
+// Sorting by it shows a cause (an unknown instance type in the fleet) before what it causes (no price
+// for the datacenter's GPUs in /cost), which plain pointer order would put first. The whole file and
+// the run's own keys (name, horizon, start, ..., and misspelt top-level keys) come first, among
+// themselves in pointer order.
+int section_rank(std::string_view pointer) {
+  if (pointer.empty()) return 0;  // the whole file: a syntax error
+  size_t pos = 0;
+  const std::string_view first = next_token(pointer, pos);
+  static constexpr std::string_view kSections[] = {"catalog",  "fleet",     "network", "failures",
+                                                   "training", "inference", "cost",    "validation"};
+  for (size_t k = 0; k < std::size(kSections); ++k)
+    if (first == kSections[k]) return 2 + static_cast<int>(k);
+  return 1;
+}
+
 bool diagnostic_less(const Diagnostic& a, const Diagnostic& b) {
+  const int ra = section_rank(a.pointer), rb = section_rank(b.pointer);
+  if (ra != rb) return ra < rb;
   if (a.pointer != b.pointer) return pointer_less(a.pointer, b.pointer);
   return a.message < b.message;
 }
@@ -63,6 +83,28 @@ void Diagnostics::error(std::string_view pointer, std::string_view message) {
   // even a badly broken file in the hundreds.
   if (std::find(items_.begin(), items_.end(), d) != items_.end()) return;
   items_.push_back(std::move(d));
+}
+
+void Diagnostics::warning(std::string_view pointer, std::string_view message) {
+  Diagnostic d{std::string(pointer), std::string(message)};
+  if (std::find(warnings_.begin(), warnings_.end(), d) != warnings_.end()) return;
+  warnings_.push_back(std::move(d));
+}
+
+std::vector<Diagnostic> Diagnostics::sorted_warnings() const {
+  std::vector<Diagnostic> out = warnings_;
+  std::stable_sort(out.begin(), out.end(), diagnostic_less);
+  return out;
+}
+
+std::string render_warnings(std::string_view file, const std::vector<Diagnostic>& warnings) {
+  std::string out;
+  for (const auto& w : warnings) {
+    if (!out.empty()) out += '\n';
+    out += w.pointer.empty() ? fmt::format("warning: {}: {}", file, w.message)
+                             : fmt::format("warning: {}: {}: {}", file, w.pointer, w.message);
+  }
+  return out;
 }
 
 std::vector<Diagnostic> Diagnostics::sorted() const {

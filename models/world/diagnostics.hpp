@@ -7,8 +7,10 @@
 //   diags.throw_if_any();   // ScenarioError; what() ==
 //   // "error: scenarios/quickstart.json: /fleet/regions/1/gpus: expected a positive integer, got -8"
 //
-// Order: by JSON pointer, comparing reference tokens one by one (array indices numerically, so
-// /a/2 comes before /a/10; a parent before its children), then by message. Identical (pointer,
+// Order: by top-level section in the order the loader reads them (run keys, catalog, fleet, network,
+// failures, training, inference, cost), so an error in what others refer to (the fleet) comes before
+// the errors it causes; then by JSON pointer, comparing reference tokens one by one (array indices
+// numerically, so /a/2 comes before /a/10; a parent before its children), then by message. Identical (pointer,
 // message) pairs are recorded once, so a reader asked twice about the same bad value reports it once.
 // An error with the empty pointer "" concerns the whole file (a syntax error, a missing file) and is
 // rendered without one: "error: FILE: message".
@@ -51,10 +53,20 @@ class Diagnostics {
   /// Throws ScenarioError carrying a copy of these diagnostics if any error was recorded.
   void throw_if_any() const;
 
+  /// A problem that does not stop a run but is likely a mistake (a price per instance-hour that looks
+  /// like a price per GPU-hour). Kept apart from errors; duplicates dropped.
+  void warning(std::string_view pointer, std::string_view message);
+  /// The warnings in the order of sorted().
+  std::vector<Diagnostic> sorted_warnings() const;
+
  private:
   std::string file_;
   std::vector<Diagnostic> items_;  // insertion order; sorted on demand
+  std::vector<Diagnostic> warnings_;
 };
+
+/// One line per warning, "warning: FILE: /pointer: message"; no trailing newline; "" for none.
+std::string render_warnings(std::string_view file, const std::vector<Diagnostic>& warnings);
 
 /// Invalid scenario (syntax or content): the CLI maps it to exit code 65 (EX_DATAERR).
 /// what() is Diagnostics::render().

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/world/did_you_mean.hpp"
 
+#include "models/world/diagnostics.hpp"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace fleetsim {
@@ -55,6 +59,16 @@ std::optional<std::string> closest(std::string_view word, const std::vector<std:
 
 std::optional<std::string> closest(std::string_view word, std::initializer_list<std::string_view> candidates) {
   return closest_impl(word, candidates);
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  const auto best = closest(word, candidates);
+  return best ? fmt::format(" (did you mean {}?)", quote(*best)) : std::string();
+}
+
+std::string did_you_mean(std::string_view word, std::initializer_list<std::string_view> candidates) {
+  const auto best = closest(word, candidates);
+  return best ? fmt::format(" (did you mean {}?)", quote(*best)) : std::string();
 }
 
 }  // namespace fleetsim

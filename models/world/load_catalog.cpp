@@ -122,9 +122,7 @@ void check_instance_accelerators(const Catalog& cat, const Reader* overrides) {
   for (const auto& i : cat.instances) {
     if (i.accelerator.empty() || cat.find_accelerator(i.accelerator)) continue;
     const auto names = cat.accelerator_names();
-    const auto hint = closest(i.accelerator, names);
-    const std::string msg = fmt::format("unknown accelerator {}{}", quote(i.accelerator),
-                                        hint ? fmt::format(" (did you mean {}?)", quote(*hint)) : std::string());
+    const std::string msg = fmt::format("unknown accelerator {}{}", quote(i.accelerator), did_you_mean(i.accelerator, names));
     if (overrides != nullptr && overrides->has(i.name) && overrides->at(i.name).has("accelerator")) {
       overrides->at(i.name).at("accelerator").error(msg);
     } else {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/world/load_cost.hpp"
 
+#include "models/world/did_you_mean.hpp"
 #include "models/world/embedded.hpp"
 #include "models/world/load_fleet.hpp"
 
@@ -153,6 +154,10 @@ std::vector<FleetGroup> fleet_groups(const FleetSpec& fleet) {
   return out;
 }
 
+std::string hint(std::string_view word, const std::set<std::string>& names) {
+  return did_you_mean(word, std::vector<std::string>(names.begin(), names.end()));
+}
+
 std::string quoted_list(const std::set<std::string>& names) {
   std::string s;
   for (const auto& n : names) s += (s.empty() ? "\"" : ", \"") + n + "\"";
@@ -177,9 +182,11 @@ void read_pricing(const Reader& list, const FleetSpec& fleet, const RunSpec& run
     r.region = e.string_or("region", "");
     r.accelerator = e.string_or("accelerator", "");
     if (!r.region.empty() && !regions.count(r.region))
-      e.at("region").expected("a region of the fleet (" + quoted_list(regions) + ")");
+      e.at("region").error("expected a region of the fleet (" + quoted_list(regions) + "), got " + e.at("region").describe() +
+                           hint(r.region, regions));
     if (!r.accelerator.empty() && !accs.count(r.accelerator))
-      e.at("accelerator").expected("an accelerator of the fleet (" + quoted_list(accs) + ")");
+      e.at("accelerator").error("expected an accelerator of the fleet (" + quoted_list(accs) + "), got " +
+                                e.at("accelerator").describe() + hint(r.accelerator, accs));
     r.model = e.choice_or<PricingModel>("model",
                                         {{"on-demand", PricingModel::OnDemand},
                                          {"reserved", PricingModel::Reserved},
@@ -230,8 +237,80 @@ void read_pricing(const Reader& list, const FleetSpec& fleet, const RunSpec& run
   }
 }
 
+// "price" is per instance-hour and "gpu_price" per GPU-hour: on 8-GPU nodes a price given as the wrong
+// kind is off by 8x and nothing else would flag it (docs/first-scenario.md). The reference is the
+// catalog's On-Demand price per GPU-hour of the rule's accelerator, or, for an accelerator the catalog
+// prices nowhere (GB200, GB300), the range of its per-GPU prices. A price warns when, read as given, it
+// is more than kCheapFactor below that reference per GPU while as a per-GPU price it would be ordinary
+// (at most kCheapFactor above); a gpu_price warns when it is more than kDearFactor above the reference
+// while as a per-instance price it would be ordinary. The factors leave room for real discounts: H100
+// at about $2/GPU-h from smaller clouds is 3.4x below AWS's $6.88 and does not warn. Nodes of fewer
+// than kMinGpus GPUs are not checked: a factor of 2 cannot be told from a discount.
+constexpr double kCheapFactor = 4;
+constexpr double kDearFactor = 3;
+constexpr uint32_t kMinGpus = 4;
+
+void warn_price_kind(const Reader& list, const Catalog& cat, const FleetSpec& fleet, const CostSpec& spec) {
+  const auto per_gpu_hour = [](double usd_per_s) { return fmt::format("${:.2f} per GPU-hour", usd_per_s * 3600); };
+  double lo_all = 0, hi_all = 0;
+  for (const auto& i : cat.instances)
+    if (i.price_usd_per_s && i.gpus > 0) {
+      const double per_gpu = *i.price_usd_per_s / i.gpus;
+      lo_all = lo_all == 0 ? per_gpu : std::min(lo_all, per_gpu);
+      hi_all = std::max(hi_all, per_gpu);
+    }
+  if (lo_all == 0) return;
+  const auto groups = fleet_groups(fleet);
+  size_t index = 0;
+  for (const Reader& e : list.items()) {
+    if (!e.is_object()) continue;
+    if (index >= spec.pricing.size()) break;
+    const PricingRule& r = spec.pricing[index++];
+    if (!r.usd_per_gpu_s || (e.has("price") == e.has("gpu_price"))) continue;
+    std::set<uint32_t> gpn;
+    std::set<std::string> accs;
+    for (const auto& g : groups)
+      if ((r.region.empty() || g.region == r.region) && (r.accelerator.empty() || g.accelerator == r.accelerator)) {
+        accs.insert(g.accelerator);
+        for (const auto* d : g.dcs) gpn.insert(d->gpus_per_node);
+      }
+    if (gpn.size() != 1 || *gpn.begin() < kMinGpus || accs.size() != 1) continue;
+    const uint32_t gpus = *gpn.begin();
+    const std::string& acc = *accs.begin();
+    double lo = 0, hi = 0;
+    std::string reference;
+    for (const auto& i : cat.instances)
+      if (i.accelerator == acc && i.price_usd_per_s && i.gpus > 0) {
+        lo = hi = *i.price_usd_per_s / i.gpus;
+        reference = fmt::format("the catalog's {} for {} ({} On-Demand)", per_gpu_hour(lo), acc, i.name);
+        break;
+      }
+    if (reference.empty()) {
+      lo = lo_all;
+      hi = hi_all;
+      reference = fmt::format("the catalog's {} to {} (it has no price for {})", per_gpu_hour(lo), per_gpu_hour(hi), acc);
+    }
+    const double per_gpu = *r.usd_per_gpu_s;
+    const double per_instance = per_gpu * gpus;
+    if (e.has("price") && per_gpu < lo / kCheapFactor && per_instance <= hi * kCheapFactor) {
+      const Reader v = e.at("price");
+      v.diagnostics().warning(
+          v.pointer(), fmt::format("{} is a price per instance-hour: {} on these {}-GPU nodes, far below {}; "
+                                   "if it is per GPU-hour, write it as \"gpu_price\"",
+                                   v.describe(), per_gpu_hour(per_gpu), gpus, reference));
+    } else if (e.has("gpu_price") && per_gpu > hi * kDearFactor && per_gpu / gpus >= lo / kCheapFactor) {
+      const Reader v = e.at("gpu_price");
+      v.diagnostics().warning(
+          v.pointer(), fmt::format("{} is a price per GPU-hour: {} per {}-GPU instance-hour, far above {}; "
+                                   "if it is per instance-hour, write it as \"price\"",
+                                   v.describe(), format_money_rate(per_instance), gpus, reference));
+    }
+  }
+}
+
 void resolve_group_prices(const Reader& cost, const Catalog& cat, const FleetSpec& fleet, CostSpec& spec) {
   for (const auto& g : fleet_groups(fleet)) {
+    if (g.accelerator.empty()) continue;  // an unknown instance type, reported at /fleet: no second error here
     GroupPrice p{g.region, g.accelerator, 0, ""};
     bool found = false;
     for (size_t i = 0; i < spec.pricing.size() && !found; ++i) {
@@ -293,7 +372,8 @@ void read_energy(const Reader& e, const Catalog& cat, const FleetSpec& fleet, Co
   if (e.has("regions")) {
     for (const auto& [name, site] : e.at("regions").entries()) {
       if (!regions.count(name)) {
-        site.expected("settings of a region of the fleet (" + quoted_list(regions) + ")");
+        site.error("expected settings of a region of the fleet (" + quoted_list(regions) + "), got region " + quote(name) +
+                   hint(name, regions));
         continue;
       }
       site.reject_unknown_keys({"pue", "electricity_price", "carbon_intensity", "source"});
@@ -310,7 +390,7 @@ void read_energy(const Reader& e, const Catalog& cat, const FleetSpec& fleet, Co
       if (cat.find_accelerator(acc) == nullptr) {
         std::set<std::string> known;
         for (const auto& a : cat.accelerators) known.insert(a.name);
-        v.error("\"" + acc + "\" is not an accelerator of the catalog (" + quoted_list(known) + ")");
+        v.error("\"" + acc + "\" is not an accelerator of the catalog (" + quoted_list(known) + ")" + hint(acc, known));
         continue;
       }
       overhead[acc] = v.quantity(Dimension::Power, Bound::NonNegative);
@@ -370,6 +450,7 @@ CostSpec load_cost(const Reader& cost, const Catalog& cat, const FleetSpec& flee
   spec.enabled = true;
   cost.reject_unknown_keys({"pricing", "energy", "commitment", "slo_penalty"});
   if (cost.has("pricing")) read_pricing(cost.at("pricing"), fleet, run, spec);
+  if (cost.has("pricing")) warn_price_kind(cost.at("pricing"), cat, fleet, spec);
   resolve_group_prices(cost, cat, fleet, spec);
   read_energy(cost.section("energy"), cat, fleet, spec);
   if (cost.has("commitment")) read_commitment(cost.at("commitment"), run, spec);

@@ -20,11 +20,6 @@ namespace {
 
 constexpr double kYearS = 365.0 * 86400.0;  // as units.hpp: a year is 365 days
 
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& names) {
-  const auto hint = closest(word, names);
-  return hint ? fmt::format(" (did you mean {}?)", quote(*hint)) : std::string();
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -261,9 +256,9 @@ ComponentClass read_class(const Reader& r) {
   if (const auto c = parse_class(s)) return *c;
   std::string allowed;
   for (const auto& n : class_names()) allowed += (allowed.empty() ? "" : ", ") + quote(n);
-  const auto hint = closest(s, class_names());
-  r.error(hint ? fmt::format("unknown component class {} (did you mean {}?)", quote(s), quote(*hint))
-               : fmt::format("unknown component class {} (allowed: {})", quote(s), allowed));
+  const std::string hint = did_you_mean(s, class_names());
+  r.error(!hint.empty() ? fmt::format("unknown component class {}{}", quote(s), hint)
+                        : fmt::format("unknown component class {} (allowed: {})", quote(s), allowed));
   return ComponentClass::Gpu;
 }
 
@@ -376,15 +371,26 @@ std::string check_component_path(const std::string& path, const FleetSpec& fleet
   if (tok.size() != 5 && tok.size() != 6)
     return "expected the path of a node or GPU, such as \"us-east-1/use1-az4/dc1/rack3/node2\" or \".../node2/gpu5\"";
   const RegionSpec* r = fleet.find_region(tok[0]);
-  if (r == nullptr) return fmt::format("no region {}", quote(tok[0]));
+  if (r == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& x : fleet.regions) names.push_back(x.name);
+    return fmt::format("no region {}{}", quote(tok[0]), did_you_mean(tok[0], names));
+  }
   const ZoneSpec* z = nullptr;
-  for (const auto& x : r->zones)
+  std::vector<std::string> zones;
+  for (const auto& x : r->zones) {
     if (x.name == tok[1]) z = &x;
-  if (z == nullptr) return fmt::format("no zone {} in {}", quote(tok[1]), quote(tok[0]));
+    zones.push_back(x.name);
+  }
+  if (z == nullptr) return fmt::format("no zone {} in {}{}", quote(tok[1]), quote(tok[0]), did_you_mean(tok[1], zones));
   const DatacenterSpec* d = nullptr;
-  for (const auto& x : z->datacenters)
+  std::vector<std::string> dcs;
+  for (const auto& x : z->datacenters) {
     if (x.name == tok[2]) d = &x;
-  if (d == nullptr) return fmt::format("no datacenter {} in {}/{}", quote(tok[2]), tok[0], tok[1]);
+    dcs.push_back(x.name);
+  }
+  if (d == nullptr)
+    return fmt::format("no datacenter {} in {}/{}{}", quote(tok[2]), tok[0], tok[1], did_you_mean(tok[2], dcs));
   const auto rack = indexed(tok[3], "rack");
   if (!rack || *rack >= d->racks())
     return fmt::format("no {} in {}/{}/{} (it has rack0 to rack{})", quote(tok[3]), tok[0], tok[1], tok[2], d->racks() - 1);

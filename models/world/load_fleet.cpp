@@ -18,11 +18,6 @@ constexpr int64_t kMaxGpusPerDatacenter = 10'000'000;
 // A scenario above it (10^12 GPUs) is refused at load instead of exhausting memory. docs/robustness.md.
 constexpr uint64_t kMaxFleetGpus = 20'000'000;
 
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& names) {
-  const auto hint = closest(word, names);
-  return hint ? fmt::format(" (did you mean {}?)", quote(*hint)) : std::string();
-}
-
 // A component name: non-empty, no '/', unique among its siblings (`seen` maps name -> pointer).
 std::string read_name(const Reader& r, std::map<std::string, std::string>& seen) {
   std::string name = r.non_empty_string();

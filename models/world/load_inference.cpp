@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/world/load_inference.hpp"
 
+#include "models/world/did_you_mean.hpp"
 #include "models/world/load_fleet.hpp"
 
 #include <fmt/format.h>
@@ -122,6 +123,15 @@ uint64_t region_gpus(const FleetSpec& fleet, const std::string& name, const std:
   return n;
 }
 
+bool has_unknown_accelerator(const FleetSpec& fleet, const std::string& name) {
+  const RegionSpec* r = fleet.find_region(name);
+  if (r == nullptr) return false;
+  for (const auto& z : r->zones)
+    for (const auto& d : z.datacenters)
+      if (d.accelerator.empty()) return true;
+  return false;
+}
+
 InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const FleetSpec& fleet, const RunSpec& run) {
   InferenceServiceSpec s;
   e.reject_unknown_keys({"name", "mode", "model", "replica", "batching", "disaggregation", "slo", "arrivals",
@@ -163,7 +173,8 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
     if (a.valid() && acc == nullptr && !s.replica.accelerator.empty()) {
       std::string names;
       for (const auto& n : cat.accelerator_names()) names += (names.empty() ? "\"" : ", \"") + n + "\"";
-      a.expected(fmt::format("an accelerator of the catalog ({})", names));
+      a.error(fmt::format("expected an accelerator of the catalog ({}), got {}{}", names, a.describe(),
+                          did_you_mean(s.replica.accelerator, cat.accelerator_names())));
     }
     s.replica.tp = static_cast<uint32_t>(r.integer_or("tp", 1, 1024, 1));
     s.replica.pp = static_cast<uint32_t>(r.integer_or("pp", 1, 1024, 1));
@@ -242,6 +253,7 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
     s.arrivals.growth_per_month = ar.number_or("growth_per_month", 0.0);
   }
   if (!(s.arrivals.growth_per_month > -1)) ar.at("growth_per_month").expected("a growth above -100% per month");
+  std::vector<Reader> burst_regions;  // checked against the service's regions once they are read
   if (auto bursts = ar.opt("bursts")) {
     for (const Reader& bu : bursts->items()) {
       bu.reject_unknown_keys({"start", "duration", "factor", "region"});
@@ -251,6 +263,7 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
       x.duration = bu.at("duration").positive_duration();
       x.factor = bu.at("factor").positive();
       x.region = bu.string_or("region", "");
+      if (!x.region.empty()) burst_regions.push_back(bu.at("region"));
       s.arrivals.bursts.push_back(x);
     }
   }
@@ -260,6 +273,7 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
   const Reader regs = e.at("regions");
   uint64_t total_replicas = 0;
   std::vector<std::string> names;
+  bool unknown_region = false;
   for (const Reader& rr : regs.items()) {
     rr.reject_unknown_keys({"region", "replicas", "share", "utc_offset", "max_extra_replicas", "prefill_replicas"});
     ServiceRegionSpec x;
@@ -267,8 +281,14 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
     x.region = name.non_empty_string();
     if (name.valid() && !x.region.empty() && fleet.find_region(x.region) == nullptr) {
       std::string known;
-      for (const auto& fr : fleet.regions) known += (known.empty() ? "\"" : ", \"") + fr.name + "\"";
-      name.expected(fmt::format("a region of the fleet ({})", known));
+      std::vector<std::string> fleet_regions;
+      for (const auto& fr : fleet.regions) {
+        known += (known.empty() ? "\"" : ", \"") + fr.name + "\"";
+        fleet_regions.push_back(fr.name);
+      }
+      name.error(fmt::format("expected a region of the fleet ({}), got {}{}", known, name.describe(),
+                             did_you_mean(x.region, fleet_regions)));
+      unknown_region = true;  // names elsewhere in the service are then not checked against this list
     }
     if (std::find(names.begin(), names.end(), x.region) != names.end()) name.error("region listed twice");
     names.push_back(x.region);
@@ -294,7 +314,9 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
                                 x.replicas, x.region, np, np >= x.replicas ? 0u : x.replicas - np));
       }
     }
-    if (acc != nullptr && fleet.find_region(x.region) != nullptr) {
+    if (acc != nullptr && fleet.find_region(x.region) != nullptr && !has_unknown_accelerator(fleet, x.region)) {
+      // (a datacenter of the region without an accelerator has an unknown instance type, reported at
+      // /fleet; its GPUs are unknown, so the replica count is not judged against them)
       const uint64_t have = region_gpus(fleet, x.region, acc->name);
       const uint64_t need = uint64_t{x.replicas} * s.replica.gpus();
       if (need > have)
@@ -304,6 +326,9 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
     s.regions.push_back(x);
   }
   if (regs.is_array() && regs.size() == 0) regs.expected("at least one region");
+  for (const Reader& br : burst_regions)
+    if (!unknown_region && std::find(names.begin(), names.end(), br.string()) == names.end())
+      br.error(fmt::format("expected a region of this service, got {}{}", br.describe(), did_you_mean(br.string(), names)));
   if (regs.is_array() && regs.size() > 0 && total_replicas == 0)
     regs.error("zero replicas in every region: give at least one replica");
   // trace
@@ -345,7 +370,8 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
         x.a = between.at(size_t{0}).string();
         x.b = between.at(size_t{1}).string();
         for (const Reader& nm : between.items())
-          if (std::find(names.begin(), names.end(), nm.string()) == names.end()) nm.expected("a region of this service");
+          if (!unknown_region && std::find(names.begin(), names.end(), nm.string()) == names.end())
+            nm.error(fmt::format("expected a region of this service, got {}{}", nm.describe(), did_you_mean(nm.string(), names)));
       } else {
         between.expected("two region names");
       }

@@ -15,11 +15,6 @@ namespace fleetsim {
 
 namespace {
 
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& names) {
-  const auto hint = closest(word, names);
-  return hint ? fmt::format(" (did you mean {}?)", quote(*hint)) : std::string();
-}
-
 // 2, 2.5 or "2:1" -> 2 (>= 1); records an error and returns 1 otherwise.
 double read_ratio(const Reader& r) {
   if (r.is_number()) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/world/load_scenario.hpp"
 
+#include "models/world/did_you_mean.hpp"
 #include "models/world/load_catalog.hpp"
 #include "models/world/load_cost.hpp"
 #include "models/world/load_failures.hpp"
@@ -13,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace fleetsim {
@@ -25,6 +27,46 @@ constexpr std::string_view kDefaultStart = "2026-01-01T00:00:00Z";
 constexpr Duration kDefaultSampleInterval = Duration::hours(1);
 constexpr Duration kUnboundedHorizon = Duration::days(365 * 200);
 
+// A pointer that names an array item by its name (/training/jobs/llm-70b/...) instead of its index:
+// the pointer with the index of the item of that name, or of the closest name, with the item's name;
+// empty when the pointer has no such token. Names are what users see in summary.json, so they type them.
+std::string index_hint(const nlohmann::json& doc, const std::string& pointer) {
+  const nlohmann::json* node = &doc;
+  std::string done;
+  size_t at = 1;
+  while (at <= pointer.size() && node != nullptr) {
+    const size_t slash = std::min(pointer.find('/', at), pointer.size());
+    const std::string token = pointer.substr(at, slash - at);  // names have no '~' or '/' (the loader refuses '/')
+    if (node->is_array()) {
+      const bool numeric = !token.empty() && token.find_first_not_of("0123456789") == std::string::npos;
+      if (!numeric) {
+        std::vector<std::string> names;
+        for (const auto& item : *node)
+          names.push_back(item.is_object() && item.contains("name") && item["name"].is_string() ? item["name"].get<std::string>()
+                                                                                                 : std::string());
+        auto best = std::find(names.begin(), names.end(), token);
+        if (best == names.end()) {
+          const auto close = closest(token, names);
+          if (close) best = std::find(names.begin(), names.end(), *close);
+        }
+        if (best == names.end()) return {};
+        return fmt::format(" (an array takes an index: did you mean {}/{}{}, the item named {}?)", done,
+                           best - names.begin(), pointer.substr(slash), quote(*best));
+      }
+      const size_t i = std::stoul(token.substr(0, 9));
+      node = i < node->size() ? &(*node)[i] : nullptr;
+    } else if (node->is_object()) {
+      const auto it = node->find(token);
+      node = it != node->end() ? &*it : nullptr;
+    } else {
+      node = nullptr;
+    }
+    done += "/" + token;
+    at = slash + 1;
+  }
+  return {};
+}
+
 void apply_override(nlohmann::json& doc, const Override& o, Diagnostics& diags) {
   nlohmann::json value;
   try {
@@ -35,7 +77,7 @@ void apply_override(nlohmann::json& doc, const Override& o, Diagnostics& diags) 
   try {
     doc[nlohmann::json::json_pointer(o.pointer)] = std::move(value);
   } catch (const nlohmann::json::exception& e) {
-    diags.error(o.pointer, fmt::format("--set cannot set this pointer: {}", e.what()));
+    diags.error(o.pointer, fmt::format("--set cannot set this pointer: {}{}", e.what(), index_hint(doc, o.pointer)));
   }
 }
 
@@ -102,6 +144,7 @@ Scenario load_scenario_text(std::string_view text, const std::string& source, co
   if (root.has("inference")) s.inference = load_inference(root.at("inference"), s.catalog, s.fleet, s.run);
   if (root.has("cost")) s.cost = load_cost(root.at("cost"), s.catalog, s.fleet, s.run);
   diags.throw_if_any();
+  s.warnings = diags.sorted_warnings();
   s.hash = fnv1a64(doc.dump());
   return s;
 }

@@ -2,10 +2,12 @@
 #include "models/world/load_training.hpp"
 
 #include "models/training/step_model.hpp"
+#include "models/world/did_you_mean.hpp"
 #include "models/world/load_fleet.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 namespace fleetsim {
@@ -110,7 +112,9 @@ bool resolve_hardware(const Reader& job, const std::string& acc, Precision preci
   if (a == nullptr) {
     std::string names;
     for (const auto& n : catalog.accelerator_names()) names += (names.empty() ? "\"" : ", \"") + n + "\"";
-    job.at("accelerator").expected(fmt::format("an accelerator of the catalog ({})", names));
+    const Reader where = job.at("accelerator");
+    where.error(fmt::format("expected an accelerator of the catalog ({}), got {}{}", names, where.describe(),
+                            did_you_mean(acc, catalog.accelerator_names())));
     return false;
   }
   hw.accelerator = acc;
@@ -120,15 +124,20 @@ bool resolve_hardware(const Reader& job, const std::string& acc, Precision preci
   hw.scale_up_gpus = a->scale_up_domain_gpus;
   const DatacenterSpec* dc = nullptr;
   fleet_gpus = 0;
+  std::vector<std::string> fleet_accelerators;
   for (const auto& r : fleet.regions)
     for (const auto& z : r.zones)
-      for (const auto& d : z.datacenters)
+      for (const auto& d : z.datacenters) {
         if (d.accelerator == acc) {
           if (dc == nullptr) dc = &d;
           fleet_gpus += d.gpus();
         }
+        if (std::find(fleet_accelerators.begin(), fleet_accelerators.end(), d.accelerator) == fleet_accelerators.end())
+          fleet_accelerators.push_back(d.accelerator);
+      }
   if (dc == nullptr) {
-    job.at("accelerator").expected(fmt::format("an accelerator the fleet has (no datacenter carries \"{}\")", acc));
+    job.at("accelerator").error(fmt::format("expected an accelerator the fleet has (no datacenter carries \"{}\"){}", acc,
+                                            did_you_mean(acc, fleet_accelerators)));
     return false;
   }
   hw.gpus_per_node = dc->gpus_per_node;
@@ -207,7 +216,12 @@ TrainingSpec load_training(const Reader& t, const Catalog& catalog, const FleetS
     if (hw_ok && layout_gpus > fleet_gpus)
       j.at("parallelism").error(fmt::format("the layout {} needs {} {} GPUs; the fleet has {}", layout_name(job.parallel), layout_gpus, acc, fleet_gpus));
     job.region = j.string_or("region", "");
-    if (!job.region.empty() && fleet.find_region(job.region) == nullptr) j.at("region").expected("a region of the fleet");
+    if (!job.region.empty() && fleet.find_region(job.region) == nullptr) {
+      std::vector<std::string> regions;
+      for (const auto& r : fleet.regions) regions.push_back(r.name);
+      j.at("region").error(fmt::format("expected a region of the fleet, got {}{}", j.at("region").describe(),
+                                       did_you_mean(job.region, regions)));
+    }
     job.priority = static_cast<int>(j.integer_or("priority", -1'000'000, 1'000'000, 0));
     job.preemptible = j.boolean_or("preemptible", true);
     if (auto s = j.opt("start")) {
@@ -230,7 +244,9 @@ TrainingSpec load_training(const Reader& t, const Catalog& catalog, const FleetS
     spec.jobs.push_back(std::move(job));
   }
   for (const auto& [name, r] : afters)
-    if (names.count(name) == 0) r.expected("the name of another training job");
+    if (names.count(name) == 0)
+      r.error(fmt::format("expected the name of another training job, got {}{}", r.describe(),
+                          did_you_mean(name, std::vector<std::string>(names.begin(), names.end()))));
   return spec;
 }
 

@@ -150,7 +150,13 @@ Json parse_json_text(std::string_view text, Diagnostics& diags) {
   try {
     doc = Json::parse(text.begin(), text.end(), callback);
   } catch (const Json::parse_error& e) {
-    diags.error("", without_exception_id(e.what()));
+    // JSON has no comments, but people coming from JSONC or JSON5 write them: say what to use instead.
+    const size_t at = e.byte > 0 ? e.byte - 1 : 0;
+    const bool comment = at + 1 < text.size() && text[at] == '/' && (text[at + 1] == '/' || text[at + 1] == '*');
+    diags.error("", without_exception_id(e.what()) +
+                        (comment ? " (JSON has no comments: write a \"$comment\" key instead; keys starting with $ or _ "
+                                   "are ignored)"
+                                 : ""));
     diags.throw_if_any();
   } catch (const Json::out_of_range& e) {
     // A number beyond double's range (1e400) is out_of_range 406, not a parse_error; it used to escape
@@ -473,7 +479,7 @@ std::optional<size_t> Reader::choice_index(const std::vector<std::string_view>& 
   }
   std::string message = fmt::format("expected one of {}, got {}", quoted_list(names), describe());
   std::vector<std::string> candidates(names.begin(), names.end());
-  if (auto best = closest(s, candidates)) message += fmt::format(" (did you mean {}?)", quote(*best));
+  message += did_you_mean(s, candidates);
   error(message);
   return std::nullopt;
 }

@@ -13,12 +13,14 @@
 #include "models/inference/inference_spec.hpp"
 #include "models/network/topology.hpp"
 #include "models/training/training_spec.hpp"
+#include "models/world/diagnostics.hpp"
 #include "sim/time.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace fleetsim {
 
@@ -45,6 +47,8 @@ struct Scenario {
   CostSpec cost;               ///< enabled only when the scenario has a "cost" section
   nlohmann::json resolved;     ///< the effective document with every default filled in
   uint64_t hash = 0;           ///< FNV-1a 64 of the effective document (compact dump, sorted keys)
+  /// Likely mistakes that do not stop a run (render_warnings() prints them), sorted.
+  std::vector<Diagnostic> warnings;
 };
 
 }  // namespace fleetsim

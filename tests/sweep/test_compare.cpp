@@ -45,6 +45,12 @@ TEST_CASE("sweep: compare within and outside a relative tolerance", "[sweep][com
   c = compare(base, slower, {.rel_tol = 0.02, .metrics = {"training"}});
   CHECK(c.rows.size() == 2);
   CHECK(c.outside == 0);
+  // A misspelt metric names the closest one, or the closest group of them.
+  CHECK_THROWS_WITH(compare(base, slower, {.rel_tol = 0.01, .metrics = {"/training/tokens_pre_s"}}),
+                    Catch::Contains("has no numeric value at or under this pointer (did you mean "
+                                    "\"/training/tokens_per_s\"?)"));
+  CHECK_THROWS_WITH(compare(base, slower, {.rel_tol = 0.01, .metrics = {"/trainig"}}),
+                    Catch::Contains("(did you mean \"/training\"?)"));
   // Exactly at the tolerance is within.
   CHECK(compare(base, slower, {.rel_tol = 0.011, .metrics = {"/training/tokens_per_s"}}).outside == 0);
 }

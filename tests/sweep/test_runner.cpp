@@ -190,4 +190,12 @@ TEST_CASE("sweep: a run that cannot write its directory fails alone, with its ex
   CHECK_THAT(report.runs_csv, Catch::Contains("\n1,0,1,") && Catch::Contains(",failed,73,runs/001,"));
   CHECK(report.sweep_json["cells"][0]["metrics"]["/training/jobs/llm-70b/goodput"]["n"] == 1);
   CHECK(report.sweep_json["cells"][1]["metrics"]["/training/jobs/llm-70b/goodput"]["n"] == 2);
+  CHECK(report.warnings.empty());
+  // A misspelt --metric selects nothing: the report says so, with the metric it probably meant.
+  const SweepReport typo = make_report(spec, outcomes, {"/training/jobs/llm70b/goodput", "/training/jobs/llm-7b"});
+  REQUIRE(typo.warnings.size() == 2);
+  CHECK(typo.warnings[0] == "--metric /training/jobs/llm70b/goodput selected no metric of any run "
+                            "(did you mean \"/training/jobs/llm-70b/goodput\"?)");
+  CHECK(typo.warnings[1] == "--metric /training/jobs/llm-7b selected no metric of any run "
+                            "(did you mean \"/training/jobs/llm-70b\"?)");
 }

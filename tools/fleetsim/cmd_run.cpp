@@ -173,6 +173,7 @@ int cmd_run(const Args& args) {
   Scenario scenario;
   try {
     scenario = load_scenario(scenario_path, load);
+    if (!scenario.warnings.empty()) fmt::print(stderr, "{}\n", render_warnings(scenario_path, scenario.warnings));
   } catch (const InputError& e) {
     fmt::print(stderr, "{}\n", e.what());
     return exit_code::no_input;

@@ -168,6 +168,7 @@ int cmd_sweep(const Args& args) {
   int code = exit_code::ok;
   if (root) {
     const sweep::SweepReport report = sweep::make_report(spec, std::move(outcomes), metrics);
+    for (const auto& w : report.warnings) fmt::print(stderr, "warning: fleetsim sweep: {}\n", w);
     try {
       sweep::write_report(spec, report);
     } catch (const OutputError& e) {

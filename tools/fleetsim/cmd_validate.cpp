@@ -42,11 +42,14 @@ int cmd_validate(const Args& args) {
 
   int worst = exit_code::ok;
   for (const auto& file : files) {
-    nlohmann::json report = {{"file", file}, {"valid", false}, {"errors", nlohmann::json::array()}};
+    nlohmann::json report = {{"file", file}, {"valid", false}, {"errors", nlohmann::json::array()},
+                             {"warnings", nlohmann::json::array()}};
     try {
       const Scenario s = load_scenario(file, load);
       report["valid"] = true;
+      for (const auto& w : s.warnings) report["warnings"].push_back({{"pointer", w.pointer}, {"message", w.message}});
       if (format == "text") fmt::print("ok: {} ({}, horizon {})\n", file, s.run.name, s.run.horizon);
+      if (format == "text" && !s.warnings.empty()) fmt::print(stderr, "{}\n", render_warnings(file, s.warnings));
     } catch (const InputError& e) {
       worst = exit_code::no_input;
       report["errors"].push_back({{"pointer", ""}, {"message", e.what()}});

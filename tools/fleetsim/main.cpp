@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // fleetsim: the command line. Subcommands in the style of git and cargo; each parses its own options
 // with Boost.Program_options (which has no native subcommands, so the first word picks the parser).
+#include "models/world/did_you_mean.hpp"
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"
 
@@ -26,6 +27,7 @@ Commands:
   version             print the version
   validation DIR      run the validation scenarios and write the scoreboard (docs/validation.md)
   topology INPUT      summarise a scenario's network or a GraphML/DOT file; --write it as GraphML or DOT
+  init [FILE]         write a starting scenario to edit, with its schema (docs/first-scenario.md)
 
 Run `fleetsim <command> --help` for a command's options. Exit codes are listed in README.md.
 )";
@@ -49,12 +51,16 @@ int main(int argc, char** argv) {
     if (command == "schema") return cli::cmd_schema(rest);
     if (command == "validation") return cli::cmd_validation(rest);
     if (command == "topology") return cli::cmd_topology(rest);
+    if (command == "init") return cli::cmd_init(rest);
     if (command == "version" || command == "--version") return cli::cmd_version(rest);
     if (command == "help" || command == "--help" || command == "-h") {
       fmt::print("{}", kUsage);
       return exit_code::ok;
     }
-    fmt::print(stderr, "error: unknown command \"{}\"\n\n{}", command, kUsage);
+    fmt::print(stderr, "error: unknown command \"{}\"{}\n\n{}", command,
+               did_you_mean(command, {"run", "validate", "sweep", "compare", "report", "schema", "version", "validation",
+                                      "init", "help"}),
+               kUsage);
     return exit_code::usage;
   } catch (const std::exception& e) {
     fmt::print(stderr, "internal error: {}\n", e.what());

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/fleetsim/options.hpp"
 
+#include "models/world/did_you_mean.hpp"
 #include "tools/fleetsim/exit_codes.hpp"
 
 #include <fmt/format.h>
 
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace fleetsim::cli {
 
@@ -23,6 +26,12 @@ std::optional<int> parse_command_line(const Args& args, std::string_view command
       return exit_code::ok;
     }
     po::notify(vm);
+  } catch (const po::unknown_option& e) {
+    std::vector<std::string> names;
+    for (const auto& o : options.options()) names.push_back("--" + o->long_name());
+    fmt::print(stderr, "error: fleetsim {}: {}{}\nRun `fleetsim {} --help` for usage.\n", command, e.what(),
+               did_you_mean(e.get_option_name(), names), command);
+    return exit_code::usage;
   } catch (const po::error& e) {
     fmt::print(stderr, "error: fleetsim {}: {}\nRun `fleetsim {} --help` for usage.\n", command, e.what(),
                command);

@@ -123,9 +123,12 @@ Comparison compare(const Side& baseline, const Side& candidate, const CompareOpt
     for (const Side* side : {&baseline, &candidate}) {
       bool found = false;
       for (const auto& v : side->values) found = found || selected(v.metric, {sel});
-      if (!found)
-        throw CompareError(fmt::format("--metric {}: {} has no numeric value at or under this pointer",
-                                       normalize_selector(sel), side->path));
+      if (!found) {
+        std::vector<std::string> names;
+        for (const auto& v : side->values) names.push_back(v.metric);
+        throw CompareError(fmt::format("--metric {}: {} has no numeric value at or under this pointer{}",
+                                       normalize_selector(sel), side->path, selector_hint(sel, names)));
+      }
     }
   }
   // Rows in the baseline's order, then what only the new side has.

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/sweep/metrics.hpp"
 
+#include "models/world/did_you_mean.hpp"
+
+#include <set>
+
 namespace fleetsim::sweep {
 
 namespace {
@@ -56,6 +60,18 @@ Metrics select(const Metrics& all, const std::vector<std::string>& selectors) {
   for (const auto& m : all)
     if (selected(m.name, selectors)) out.push_back(m);
   return out;
+}
+
+std::string selector_hint(std::string_view selector, const std::vector<std::string>& names) {
+  // Candidates: every metric and every group above one, so "/training/jobs/llm70b" finds the job's group.
+  std::set<std::string> groups;
+  std::vector<std::string> candidates;
+  for (const auto& name : names) {
+    candidates.push_back(name);
+    for (size_t slash = name.find('/', 1); slash != std::string::npos; slash = name.find('/', slash + 1))
+      if (groups.insert(name.substr(0, slash)).second) candidates.push_back(name.substr(0, slash));
+  }
+  return did_you_mean(normalize_selector(selector), candidates);
 }
 
 }  // namespace fleetsim::sweep

@@ -37,4 +37,8 @@ bool selected(std::string_view name, const std::vector<std::string>& selectors);
 /// Keeps the metrics any selector selects (all of them when there are no selectors).
 Metrics select(const Metrics& all, const std::vector<std::string>& selectors);
 
+/// For a selector that selects none of `names`: " (did you mean \"/training/jobs/llm-70b\"?)" with the
+/// closest metric or group of metrics (a pointer some metric lies under), or "" when none is close.
+std::string selector_hint(std::string_view selector, const std::vector<std::string>& names);
+
 }  // namespace fleetsim::sweep

@@ -44,17 +44,30 @@ SweepReport make_report(const SweepSpec& spec, std::vector<RunOutcome> outcomes,
   // usually share every name; a parameter can add some, such as a second job).
   std::vector<std::unordered_map<std::string, nlohmann::json>> values(outcomes.size());
   std::unordered_map<std::string, size_t> column_of;
+  std::vector<std::string> all_names;  // every metric of the first finished run, for did-you-mean hints
   for (size_t k = 0; k < outcomes.size(); ++k) {
     const auto& o = outcomes[k];
     if (o.status == RunStatus::Ok) ++report.ok;
     else if (o.status == RunStatus::Failed) ++report.failed;
     else ++report.not_run;
     if (o.status != RunStatus::Ok) continue;
-    for (auto& m : select(numeric_leaves(nlohmann::json::parse(o.summary_text)), metric_selectors)) {
+    const Metrics all = numeric_leaves(nlohmann::json::parse(o.summary_text));
+    if (all_names.empty())
+      for (const auto& m : all) all_names.push_back(m.name);
+    for (auto& m : select(all, metric_selectors)) {
       if (column_of.emplace(m.name, report.metric_names.size()).second) report.metric_names.push_back(m.name);
       values[k].emplace(m.name, std::move(m.value));
     }
   }
+  // A misspelt --metric would leave its columns out without a word after a whole sweep.
+  if (report.ok > 0)
+    for (const auto& sel : metric_selectors) {
+      bool any = false;
+      for (const auto& name : report.metric_names) any = any || selected(name, {sel});
+      if (!any)
+        report.warnings.push_back(fmt::format("--metric {} selected no metric of any run{}", normalize_selector(sel),
+                                              selector_hint(sel, all_names)));
+    }
 
   // runs.csv
   std::string& runs = report.runs_csv;

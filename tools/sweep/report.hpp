@@ -24,6 +24,8 @@ struct SweepReport {
   std::string cells_csv;
   nlohmann::json sweep_json;
   size_t ok = 0, failed = 0, not_run = 0;  ///< interrupted runs count as not run
+  /// One line per --metric that selected nothing in any finished run, with a did-you-mean.
+  std::vector<std::string> warnings;
 };
 
 /// `outcomes` holds one outcome per run of the plan, in any order.

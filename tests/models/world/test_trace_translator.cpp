@@ -84,7 +84,8 @@ TEST_CASE("trace: the quickstart's jobs, failures and outages, every track neste
   for (const auto& e : test::trace_events(t.trace, "i")) failures += e["cat"] == "failure" ? 1 : 0;
   CHECK(failures == 0);
 
-  // The two us-east-1 outages of 2025-10-20 overlap in time, so they sit on two lanes.
+  // The four us-east-1 outages of 2025-10-20 (the preset's launch and network ones, the quickstart's
+  // full ones of the region and of its serving zone) overlap in time, so they sit on three lanes.
   std::set<int64_t> outage_tids;
   size_t outages = 0;
   for (const auto& e : test::trace_events(t.trace, "X")) {
@@ -93,11 +94,14 @@ TEST_CASE("trace: the quickstart's jobs, failures and outages, every track neste
     outage_tids.insert(e["tid"].get<int64_t>());
     CHECK(e["pid"] == test::trace_pid(t.trace, "region us-east-1"));
   }
-  CHECK(outages == 2);
-  CHECK(outage_tids.size() == 2);
+  CHECK(outages == 4);
+  CHECK(outage_tids.size() == 3);
 
-  // The chat service serves in both regions for the whole run; replica and GPU counters exist.
-  CHECK(count_prefix(slices_on(t.trace, "service chat"), "serving") == 2);
+  // The chat service serves in both regions; replica and GPU counters exist.
+  // In us-east-1 it is down through the two full outages (the region's, then its serving zone's), so
+  // it serves there in three spans; in us-west-2 in one.
+  CHECK(count_prefix(slices_on(t.trace, "service chat"), "serving") == 4);
+  CHECK(count_prefix(slices_on(t.trace, "service chat"), "down") == 2);
   std::set<std::string> counters;
   for (const auto& e : test::trace_events(t.trace, "C")) counters.insert(e["name"]);
   CHECK(counters.count("H100 GPUs") == 1);
@@ -111,7 +115,7 @@ TEST_CASE("trace: levels choose what is written", "[trace]") {
   const Traced summary = run(TraceLevel::Summary);
   CHECK(test::trace_pid(summary.trace, "training jobs") == -1);
   CHECK(test::trace_events(summary.trace, "i").empty());
-  CHECK(test::trace_events(summary.trace, "X").size() == 2);  // the two outages only
+  CHECK(test::trace_events(summary.trace, "X").size() == 4);  // the four outages only
   CHECK_FALSE(test::trace_events(summary.trace, "C").empty());
 
   const Traced jobs = run(TraceLevel::Jobs);
@@ -148,8 +152,10 @@ TEST_CASE("trace: the window keeps only what overlaps it, clipped", "[trace]") {
       if (e["cat"] == "outage") ++outages;
     }
   }
-  // The launch outage (19d9h25m to 19d17h35m48s) began before the window: clipped to start at it.
-  CHECK(outages == 2);
+  // The launch outage (19d9h25m to 19d17h35m48s) began before the window: clipped to start at it. The
+  // network outage and the serving zone's full one (both 19d12h30m to 19d21h09m) lie inside; the
+  // region's full outage (19d6h48m to 19d9h40m) ended before it.
+  CHECK(outages == 3);
   bool clipped = false;
   for (const auto& e : test::trace_events(t.trace, "X"))
     if (e["name"] == "outage launch") clipped = test::trace_ns(e["ts"]) == from.ticks();
