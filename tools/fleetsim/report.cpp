@@ -41,13 +41,18 @@ std::vector<Point> downsample(const std::vector<Point>& pts, int64_t span_ns, Ke
   while (i < pts.size()) {
     const int64_t bucket = pts[i].t_ns / width;
     size_t lo = i, hi = i, last = i;
+    bool any = false;  // a finite value: NaN (no value, drawn as a gap) is kept only for a bucket of NaNs
     for (; i < pts.size() && pts[i].t_ns / width == bucket; ++i) {
-      if (pts[i].v < pts[lo].v) lo = i;
-      if (pts[i].v > pts[hi].v) hi = i;
       last = i;
+      if (std::isnan(pts[i].v)) continue;
+      if (!any || pts[i].v < pts[lo].v) lo = i;
+      if (!any || pts[i].v > pts[hi].v) hi = i;
+      any = true;
     }
     if (keep == Keep::Last) {
       out.push_back(pts[last]);
+    } else if (!any) {
+      out.push_back(pts[lo]);
     } else {
       out.push_back(pts[std::min(lo, hi)]);
       if (lo != hi) out.push_back(pts[std::max(lo, hi)]);
@@ -185,9 +190,9 @@ std::pair<json, json> inference_charts(const fs::path& dir, int64_t span) {
   while (r.next()) {
     const std::string key = std::string(r.text(svc)) + " " + std::string(r.text(reg));
     const int64_t time = r.integer(t);
-    const double a = r.number(ttft), b = r.number(e2e);
-    if (std::isfinite(a)) latency[key + " TTFT p99"].push_back({time, a});
-    if (std::isfinite(b)) latency[key + " E2E p99"].push_back({time, b});
+    // An empty field (nothing completed: a dark region) stays NaN, drawn as a gap, not as 0 or a line.
+    latency[key + " TTFT p99"].push_back({time, r.number(ttft)});
+    latency[key + " E2E p99"].push_back({time, r.number(e2e)});
     // The inference model's definition (docs/inference.md): (completed - late) / (completed + failed).
     const double c = r.number(done), l = r.number(late), f = r.number(failed);
     if (c + f > 0) slo[key].push_back({time, (c - l) / (c + f)});

@@ -160,11 +160,12 @@ function lineChart(section, series, opt) {
   const sy = axes(svg, ymin, ymax, opt.yfmt);
   series.forEach((sr, k) => {
     sr.color = sr.color || COLORS[k % COLORS.length];
-    let d = "";
+    let d = "", gap = true;
     for (let i = 0; i < sr.t.length; i++) {
-      if (sr.v[i] === null) continue;
+      if (sr.v[i] === null) { gap = true; continue; }  // no value (e.g. nothing served): a gap in the line
       // Steps: a sampled level holds until the next sample.
-      d += (d ? (opt.step ? "H" + sx(sr.t[i]).toFixed(1) + "V" : "L" + sx(sr.t[i]).toFixed(1) + ",") : "M" + sx(sr.t[i]).toFixed(1) + ",") + sy(sr.v[i]).toFixed(1);
+      d += (gap ? "M" + sx(sr.t[i]).toFixed(1) + "," : opt.step ? "H" + sx(sr.t[i]).toFixed(1) + "V" : "L" + sx(sr.t[i]).toFixed(1) + ",") + sy(sr.v[i]).toFixed(1);
+      gap = false;
       points++;
     }
     if (d) el("path", {d: d, fill: "none", stroke: sr.color, "stroke-width": 1.6, "stroke-dasharray": sr.dash ? "6 4" : "none"}, svg);
