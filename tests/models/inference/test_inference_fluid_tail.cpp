@@ -61,12 +61,17 @@ TEST_CASE("fluid TTFT percentiles stay within stated bounds of the request level
     INFO("load " << load << ": TTFT p50 request " << a.ttft50 << " fluid " << b.ttft50 << "; p90 " << a.ttft90 << " / "
                  << b.ttft90 << "; p99 " << a.ttft99 << " / " << b.ttft99 << "; E2E p50 " << a.e2e50 << " / " << b.e2e50
                  << "; TPOT p50 " << a.tpot50 << " / " << b.tpot50);
-    // The bounds (fluid / request), measured on this grid and documented in docs/inference.md:
+    // The bounds (fluid / request), measured on this grid and documented in docs/inference.md. Measured:
+    // TTFT p50 0.99 / 0.98 / 0.95 / 0.91, p90 0.89 / 0.81 / 0.73 / 0.66, p99 0.88 / 0.80 / 0.71 / 0.64
+    // at loads 0.3 / 0.5 / 0.7 / 0.85: the fluid tail is low, more so with load (it leaves out the
+    // variance of the iteration time and the wait behind other prompts in a replica's prefill FIFO).
     CHECK(b.completed == Approx(a.completed).epsilon(0.02));
-    CHECK(b.ttft50 / a.ttft50 == Approx(1).margin(0.25));
-    CHECK(b.ttft90 / a.ttft90 == Approx(1).margin(0.30));
-    CHECK(b.ttft99 / a.ttft99 == Approx(1).margin(0.35));
-    CHECK(b.e2e50 / a.e2e50 == Approx(1).margin(0.10));
-    CHECK(b.tpot50 / a.tpot50 == Approx(1).margin(0.10));
+    CHECK(b.ttft50 / a.ttft50 == Approx(1).margin(0.12));
+    CHECK(b.ttft90 / a.ttft90 >= 0.60);
+    CHECK(b.ttft90 / a.ttft90 <= 1.05);
+    CHECK(b.ttft99 / a.ttft99 >= 0.60);
+    CHECK(b.ttft99 / a.ttft99 <= 1.05);
+    CHECK(b.e2e50 / a.e2e50 == Approx(1).margin(0.05));
+    CHECK(b.tpot50 / a.tpot50 == Approx(1).margin(0.05));
   }
 }

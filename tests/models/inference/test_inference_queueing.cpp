@@ -55,7 +55,7 @@ Result simulate(uint32_t c, double rho, int runs, double per_run) {
     Fleet fleet = Fleet::build(test::h100_regions({"r1"}, 1));
     const Catalog catalog = test::h100_catalog();
     Engine engine;
-    const RngStreams streams(uint64_t(seed));
+    const RngStreams streams{static_cast<uint64_t>(seed)};
     Recorder recorder{RecorderOptions{}};
     InferenceSpec spec;
     spec.services.push_back(s);

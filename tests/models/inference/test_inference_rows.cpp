@@ -142,7 +142,7 @@ TEST_CASE("latency fields are empty, not 0, in intervals where nothing completed
       const bool in_dark = r.region == "r1" && r.t_ns > Duration::minutes(20).ticks() && r.t_ns <= Duration::minutes(40).ticks();
       if (in_dark && r.completed == 0) {
         ++dark;
-        CHECK(r.replicas_up == 0);
+        if (r.t_ns < Duration::minutes(40).ticks()) CHECK(r.replicas_up == 0);  // back at 40 min
         CHECK(r.failed > 0);
         CHECK(std::isnan(r.ttft50));
         CHECK(std::isnan(r.ttft99));
