@@ -78,10 +78,17 @@ struct Replica {
   uint32_t seg_k = 0;
   uint32_t seg_d = 0;
   uint64_t seg_kv0 = 0;
+  std::vector<int64_t> seg_end;  // end of each iteration of the segment, ns after seg_start (for cut)
   std::vector<std::pair<uint32_t, uint32_t>> chunk;  // (req, prompt tokens) of this iteration
   std::vector<std::pair<uint32_t, uint32_t>> arrived;  // decode replica: (req, res) whose KV came mid-iteration
   EventHandle ev;
 };
+
+/// An interval's percentile, or NaN (an empty CSV field) when nothing entered the sketch: a dark
+/// region has no latency, and 0 would read as a fast one.
+double quantile_or_empty(const LatencySketch& s, double q) {
+  return s.count() > 0 ? s.quantile(q) : std::numeric_limits<double>::quiet_NaN();
+}
 
 /// Quantile levels the fluid mode inserts into its sketches, with the probability mass of each cell
 /// (cells split halfway between levels): 0.5, 0.9 and 0.99 are levels, so the mixture's p50, p90 and
@@ -107,6 +114,7 @@ struct Steady {
   double batch = 0;     // mean decoding sequences
   double avail = 1;     // prompt tokens per iteration left by the decode tokens
   double residual = 0;  // mean wait for the iteration in progress to end
+  std::array<double, 17> pf_level{};  // from first chunk to first token of a prompt at each length level
 };
 
 }  // namespace
@@ -174,6 +182,7 @@ struct InferenceModel::Service {
   EventKind k_xfer = 0;
   EventKind k_arrival = 0, k_iter = 0, k_step = 0, k_sample = 0, k_scale = 0, k_scaleup = 0;
   SimTime last_sample;
+  SimTime horizon = SimTime::max();  // no step or row beyond it; a last partial row at it
 
   Service(InferenceModel& model, const InferenceServiceSpec& s, size_t i, const Catalog& catalog,
           const RngStreams& streams)
@@ -378,14 +387,46 @@ struct InferenceModel::Service {
       else hi = mid;
     }
     x_sat = lo;
-    constexpr int n = 256;
-    table.resize(n + 1);
-    for (int i = 0; i <= n; ++i) table[static_cast<size_t>(i)] = steady_at(x_sat * i / n);
     const double var = output.second_moment() - eo * eo;
     cs2 = eo > 0 ? std::max(var, 0.0) / (eo * eo) : 1.0;
     for (size_t i = 0; i < kQuantLevels.size(); ++i) {
       o_q[i] = std::nearbyint(output.quantile(kQuantLevels[i]));
       p_q[i] = prompt.quantile(kQuantLevels[i]);
+    }
+    constexpr int n = 256;
+    table.resize(n + 1);
+    for (int i = 0; i <= n; ++i) {
+      const double x = x_sat * i / n;
+      Steady& st = table[static_cast<size_t>(i)];
+      st = steady_at(x);
+      add_prefill_levels(st, x);
+    }
+  }
+
+  /// From a prompt's first chunk to its first token, for a prompt at each length level p_q[i]: its
+  /// full-budget chunks, then an iteration holding its last chunk, the decode batch and the other
+  /// prompts of that iteration (Poisson, mean length). The prompt's own length is what makes the TTFT
+  /// tail: a p99 prompt is several times the mean, and its iteration is compute-bound (issue 20, item
+  /// 8: with the mean prompt's iteration for every level, fluid p99 TTFT was about 60% low).
+  void add_prefill_levels(Steady& st, double x) const {
+    const double ep = prompt.mean(), eo = output.mean();
+    const double ctx = ep + output.second_moment() / (2 * eo);
+    const double b = st.batch, avail = std::max(st.avail, 1.0), lam = x * st.s;
+    for (size_t i = 0; i < kQuantLevels.size(); ++i) {
+      const double p = std::max(p_q[i], 1.0);
+      const bool chunked = spec.batching.chunked_prefill;
+      const double chunks = !chunked || p <= avail ? 1.0 : std::ceil(p / avail);
+      const double last = p - (chunks - 1) * avail;  // tokens of its last chunk
+      const double room = std::max(avail, last);     // whole prompts may exceed the budget
+      double e = 0, pr = std::exp(-lam), cum = 0;
+      for (int k = 0; k < 400; ++k) {
+        const double tokens = std::min(last + k * ep, room);
+        e += pr * cost->step_seconds(tokens, b, b * ctx + tokens);
+        cum += pr;
+        if (cum > 1 - 1e-12 && k > lam) break;
+        pr *= lam / (k + 1);
+      }
+      st.pf_level[i] = (chunks - 1) * cost->step_seconds(avail, b, b * ctx + avail) + e / cum;
     }
   }
 
@@ -403,6 +444,7 @@ struct InferenceModel::Service {
     r.batch = a.batch + f * (b.batch - a.batch);
     r.avail = a.avail + f * (b.avail - a.avail);
     r.residual = a.residual + f * (b.residual - a.residual);
+    for (size_t k = 0; k < r.pf_level.size(); ++k) r.pf_level[k] = a.pf_level[k] + f * (b.pf_level[k] - a.pf_level[k]);
     return r;
   }
 
@@ -428,8 +470,9 @@ struct InferenceModel::Service {
 
   // ---------------------------------------------------------------- start
 
-  void start() {
+  void start(SimTime end) {
     Engine& eng = m.engine_;
+    horizon = end;
     k_arrival = eng.register_kind("inference-arrival");
     k_iter = eng.register_kind("inference-iteration");
     k_step = eng.register_kind("inference-step");
@@ -448,8 +491,7 @@ struct InferenceModel::Service {
       } else {
         for (auto& reg : regions) schedule_arrival(reg);
       }
-      if (spec.sample_interval > Duration::zero())
-        eng.schedule_in(spec.sample_interval, Phase::Sample, [this] { sample(); }, k_sample);
+      schedule_sample();
     }
     if (spec.autoscale.enabled)
       eng.schedule_in(spec.autoscale.interval, Phase::Control, [this] { autoscale(); }, k_scale);
@@ -643,6 +685,34 @@ struct InferenceModel::Service {
     free_req(ri);
   }
 
+  /// A request gave up waiting at a gateway (routing.max_queue_time): failed, counted as timed out,
+  /// and kept in the latency figures as a censored value: its TTFT (unless it already had its first
+  /// token) and E2E are the wait at which it gave up, a lower bound of what it would have seen. Every
+  /// percentile below max_queue_time is exact with them; means are lower bounds.
+  void time_out(uint32_t ri) {
+    Req& q = reqs[ri];
+    const int64_t gave_up = q.queued_ns + spec.routing.max_queue_time.ticks();
+    const double e2e = double(gave_up - q.arrival_ns) * 1e-9 + q.extra_s;
+    const double ttft = q.first_ns >= 0 ? double(q.first_ns - q.arrival_ns) * 1e-9 + q.extra_s : e2e;
+    Region& waited = regions[q.region];
+    Region& home = regions[q.home];
+    stats.counters.timed_out += 1;
+    home.stats->counters.timed_out += 1;
+    home.iv.timed_out += 1;
+    stats.ttft.add(ttft);
+    stats.e2e.add(e2e);
+    waited.stats->ttft.add(ttft);
+    waited.stats->e2e.add(e2e);
+    waited.iv_ttft.add(ttft);
+    waited.iv_e2e.add(e2e);
+    if (q.window >= 0) {
+      auto& w = stats.outages[static_cast<size_t>(q.window)];
+      w.timed_out += 1;
+      if (m.options_.keep_outage_sketches) w.ttft.add(ttft);
+    }
+    fail(ri);
+  }
+
   bool timed_out(const Req& q) const {
     return m.engine_.now().ticks() - q.queued_ns > spec.routing.max_queue_time.ticks();
   }
@@ -653,7 +723,7 @@ struct InferenceModel::Service {
       const uint32_t ri = reg.queue.front();
       if (timed_out(reqs[ri])) {
         reg.queue.pop_front();
-        fail(ri);
+        time_out(ri);
         continue;
       }
       const uint32_t rep = pick_replica(reg, reqs[ri].prompt + reqs[ri].generated);
@@ -689,7 +759,7 @@ struct InferenceModel::Service {
       const uint32_t ri = reg.queue.front();
       if (timed_out(reqs[ri])) {
         reg.queue.pop_front();
-        fail(ri);
+        time_out(ri);
         continue;
       }
       if (!room(rep, reqs[ri].prompt + reqs[ri].generated)) break;
@@ -726,9 +796,18 @@ struct InferenceModel::Service {
     return q.state == RState::Running && q.res == res && q.replica == rep_i;
   }
 
+  /// An iteration's duration in whole ns (at least 1): max(1, llround(s * 1e9)), without the libm
+  /// call on the hot path (it was a fifth of the request-level week's time): truncation and x - trunc(x)
+  /// are exact for 0 <= x < 2^62, and a fraction of one half rounds up, as llround does.
+  static int64_t round_ns(double s) {
+    const double x = s * 1e9;
+    if (!(x >= 0 && x < 4.6e18)) return std::max<int64_t>(1, static_cast<int64_t>(std::llround(x)));
+    auto r = static_cast<int64_t>(x);
+    if (x - static_cast<double>(r) >= 0.5) ++r;
+    return std::max<int64_t>(1, r);
+  }
   int64_t step_ns(uint32_t prefill_tokens, uint32_t d, uint64_t kv) const {
-    const double s = cost->step_seconds(double(prefill_tokens), double(d), double(kv));
-    return std::max<int64_t>(1, static_cast<int64_t>(std::llround(s * 1e9)));
+    return round_ns(cost->step_seconds(double(prefill_tokens), double(d), double(kv)));
   }
 
   void begin_iteration(uint32_t rep_i) {
@@ -768,7 +847,18 @@ struct InferenceModel::Service {
       k = std::clamp<uint64_t>(k, 1, 64);
     }
     int64_t total = 0;
-    for (uint64_t j = 0; j < k; ++j) total += step_ns(j == 0 ? pf : 0, d, rep.kv_used + j * d);
+    rep.seg_end.clear();
+    if (k == 1) {
+      total = step_ns(pf, d, rep.kv_used);
+    } else {
+      // A segment (no prompt work): d and so compute and communication are the same in every iteration;
+      // only the KV read grows. The iteration ends are kept for cut().
+      const IterationCost::DecodeRun run = cost->decode_run(d);
+      for (uint64_t j = 0; j < k; ++j) {
+        total += round_ns(cost->step_seconds(run, double(rep.kv_used + j * d)));
+        rep.seg_end.push_back(total);
+      }
+    }
     rep.busy = true;
     rep.seg_start = m.engine_.now();
     rep.seg_k = static_cast<uint32_t>(k);
@@ -781,16 +871,12 @@ struct InferenceModel::Service {
   void cut(uint32_t rep_i) {
     Replica& rep = replicas[rep_i];
     const SimTime now = m.engine_.now();
-    SimTime t = rep.seg_start;
-    uint32_t mcount = rep.seg_k;
-    for (uint32_t j = 0; j < rep.seg_k; ++j) {
-      t += Duration::ns(step_ns(0, rep.seg_d, rep.seg_kv0 + uint64_t{j} * rep.seg_d));
-      if (t >= now) {
-        mcount = j + 1;
-        break;
-      }
-    }
-    if (mcount == rep.seg_k) return;
+    // The first iteration end at or after now (seg_end is ascending; seg_k > 1 here, so it is filled).
+    const int64_t since = (now - rep.seg_start).ticks();
+    const auto it = std::lower_bound(rep.seg_end.begin(), rep.seg_end.begin() + rep.seg_k, since);
+    const auto mcount = static_cast<uint32_t>(it - rep.seg_end.begin()) + 1;
+    if (mcount >= rep.seg_k) return;
+    const SimTime t = rep.seg_start + Duration::ns(*it);
     m.engine_.cancel(rep.ev);
     rep.seg_k = mcount;
     rep.ev = m.engine_.schedule_at(t, Phase::Completion, [this, rep_i] { end_iteration(rep_i); }, k_iter);
@@ -1208,7 +1294,7 @@ struct InferenceModel::Service {
       while (!reg.queue.empty() && timed_out(reqs[reg.queue.front()])) {
         const uint32_t ri = reg.queue.front();
         reg.queue.pop_front();
-        fail(ri);
+        time_out(ri);
       }
       double kv = 0, cap = 0;
       for (uint32_t i : reg.replicas) {
@@ -1221,16 +1307,23 @@ struct InferenceModel::Service {
       stats.kv_util_sum += kv_util;
       stats.kv_util_samples += 1;
       stats.queue_time_weighted += double(reg.queue.size()) * (now - last_sample).seconds();
-      write_row(reg, now, double(reg.queue.size()), kv_util, reg.iv_ttft.quantile(0.5), reg.iv_ttft.quantile(0.99),
-                reg.iv_tpot.quantile(0.5), reg.iv_e2e.quantile(0.5), reg.iv_e2e.quantile(0.99),
-                (now - last_sample).seconds());
+      write_row(reg, now, double(reg.queue.size()), kv_util, quantile_or_empty(reg.iv_ttft, 0.5),
+                quantile_or_empty(reg.iv_ttft, 0.99), quantile_or_empty(reg.iv_tpot, 0.5),
+                quantile_or_empty(reg.iv_e2e, 0.5), quantile_or_empty(reg.iv_e2e, 0.99), (now - last_sample).seconds());
       reg.iv = InferenceCounters{};
       reg.iv_ttft.clear();
       reg.iv_e2e.clear();
       reg.iv_tpot.clear();
     }
     last_sample = now;
-    m.engine_.schedule_in(spec.sample_interval, Phase::Sample, [this] { sample(); }, k_sample);
+    schedule_sample();
+  }
+
+  /// The next row: one sample_interval after the last, or a last partial one at the horizon.
+  void schedule_sample() {
+    if (spec.sample_interval <= Duration::zero() || last_sample >= horizon) return;
+    const SimTime t = horizon - last_sample > spec.sample_interval ? last_sample + spec.sample_interval : horizon;
+    m.engine_.schedule_at(t, Phase::Sample, [this] { sample(); }, k_sample);
   }
 
   void write_row(const Region& reg, SimTime now, double queue, double kv_util, double ttft50, double ttft99, double tpot50,
@@ -1238,15 +1331,23 @@ struct InferenceModel::Service {
     const auto& c = reg.iv;
     m.recorder_.row(m.table_, now, spec.name, reg.name, c.arrived, c.completed, c.failed, c.late, c.rerouted_out,
                     c.rerouted_in, c.preemptions, queue, int64_t{reg.up()}, int64_t{reg.extra_active}, kv_util,
-                    interval_s > 0 ? c.output_tokens / interval_s : 0.0, ttft50, ttft99, tpot50, e2e50, e2e99);
+                    interval_s > 0 ? c.output_tokens / interval_s : 0.0, ttft50, ttft99, tpot50, e2e50, e2e99,
+                    c.timed_out);
   }
 
   // ---------------------------------------------------------------- fluid mode
 
+  /// One fluid step from now to the next multiple of fluid_step, cut at the next row's time and at the
+  /// horizon, so that rows fall on sample_interval and nothing is counted past the horizon.
   void fluid_step() {
     const SimTime t0 = m.engine_.now();
-    const SimTime t1 = t0 + spec.fluid_step;
-    const double dt = spec.fluid_step.seconds();
+    if (t0 >= horizon) return;
+    const int64_t step = spec.fluid_step.ticks();
+    SimTime t1 = SimTime::zero() + Duration::ns((t0.ticks() / step + 1) * step);
+    const bool sampling = spec.sample_interval > Duration::zero();
+    if (sampling && t1 - last_sample > spec.sample_interval) t1 = last_sample + spec.sample_interval;
+    if (t1 > horizon) t1 = horizon;
+    const double dt = (t1 - t0).seconds();
     const size_t n = regions.size();
     auto& lam = scratch_lam;
     auto& cap = scratch_cap;
@@ -1323,6 +1424,18 @@ struct InferenceModel::Service {
       stats.counters.failed += dropped;
       reg.stats->counters.failed += dropped;
       reg.iv.failed += dropped;
+      // With capacity up, what the backlog cannot hold has waited max_queue_time: timed out, and kept in
+      // the latency sketches censored at that wait (as in request mode). No capacity: plain failures.
+      const double timed_out = cap[q] > 0 ? dropped : 0.0;
+      if (timed_out > 0) {
+        merged_dirty = true;
+        const double waited = spec.routing.max_queue_time.seconds();
+        stats.counters.timed_out += timed_out;
+        reg.stats->counters.timed_out += timed_out;
+        reg.iv.timed_out += timed_out;
+        reg.stats->ttft.add(waited, timed_out);
+        reg.stats->e2e.add(waited, timed_out);
+      }
       stats.counters.completed += served;
       reg.stats->counters.completed += served;
       reg.iv.completed += served;
@@ -1355,27 +1468,37 @@ struct InferenceModel::Service {
       for (const auto& [src, rate] : flows[q]) {
         const double share = rate / load[q];
         add_fluid_latency(reg, st, served * share, rtt_s[src][q], wait_shift, pw, drain_rate, scale, regions[src].window);
-        if (regions[src].window >= 0) stats.outages[static_cast<size_t>(regions[src].window)].failed += dropped * share;
+        if (regions[src].window >= 0) {
+          auto& w = stats.outages[static_cast<size_t>(regions[src].window)];
+          w.failed += dropped * share;
+          w.timed_out += timed_out * share;
+        }
       }
-      if (reg.window >= 0) stats.outages[static_cast<size_t>(reg.window)].failed += dropped * local_share;
+      if (reg.window >= 0) {
+        auto& w = stats.outages[static_cast<size_t>(reg.window)];
+        w.failed += dropped * local_share;
+        w.timed_out += timed_out * local_share;
+      }
     }
-    // rows every sample interval
-    if (spec.sample_interval > Duration::zero() && t1 - last_sample >= spec.sample_interval) {
+    // rows every sample interval, and a last partial one at the horizon
+    if (sampling && (t1 - last_sample >= spec.sample_interval || t1 == horizon)) {
       for (auto& reg : regions) {
+        // Served-weighted means of the steps' percentiles; none served: empty fields (NaN), not 0.
         const double w = reg.iv_w;
-        write_row(reg, t1, reg.backlog, 0.0, w > 0 ? reg.iv_q_ttft50 / w : 0.0, w > 0 ? reg.iv_q_ttft99 / w : 0.0,
-                  w > 0 ? reg.iv_q_tpot50 / w : 0.0, w > 0 ? reg.iv_q_e2e50 / w : 0.0, w > 0 ? reg.iv_q_e2e99 / w : 0.0,
-                  (t1 - last_sample).seconds());
+        const double none = std::numeric_limits<double>::quiet_NaN();
+        write_row(reg, t1, reg.backlog, 0.0, w > 0 ? reg.iv_q_ttft50 / w : none, w > 0 ? reg.iv_q_ttft99 / w : none,
+                  w > 0 ? reg.iv_q_tpot50 / w : none, w > 0 ? reg.iv_q_e2e50 / w : none,
+                  w > 0 ? reg.iv_q_e2e99 / w : none, (t1 - last_sample).seconds());
         reg.iv = InferenceCounters{};
         reg.iv_w = reg.iv_q_ttft50 = reg.iv_q_ttft99 = reg.iv_q_tpot50 = reg.iv_q_e2e50 = reg.iv_q_e2e99 = 0;
       }
       last_sample = t1;
     }
-    m.engine_.schedule_at(t1, Phase::Control, [this] { fluid_step(); }, k_step);
+    if (t1 < horizon) m.engine_.schedule_at(t1, Phase::Control, [this] { fluid_step(); }, k_step);
   }
 
   /// Adds `weight` served requests of one origin to the region's sketches as weighted quantile points:
-  /// TTFT(p) = wait + residual + ceil(p / avail) * s_pf + rtt, E2E(o) = mean TTFT + (o - 1) * s. The
+  /// TTFT(p) = wait + residual + prefill(p) + rtt, E2E(o) = mean TTFT + (o - 1) * s. The
   /// service-level sketches are merged from the regions' on demand (sync()).
   void add_fluid_latency(Region& reg, const Steady& st, double weight, double rtt, double wait_shift, double pw,
                          double drain_rate, double scale, int32_t window) {
@@ -1388,12 +1511,10 @@ struct InferenceModel::Service {
     // TTFT at the prompt-length quantiles with the wait at the same level (a comonotone coupling:
     // exact for the quantiles when either term dominates).
     std::array<double, 17> ttft{};
-    const double avail = std::max(st.avail, 1.0);
     for (size_t i = 0; i < kQuantLevels.size(); ++i) {
-      const double chunks = p_q[i] <= avail ? 1.0 : std::ceil(p_q[i] / avail);
       double w = wait_shift;
       if (pw > 1.0 - kQuantLevels[i] && drain_rate > 0) w += std::log(pw / (1.0 - kQuantLevels[i])) / drain_rate * scale;
-      ttft[i] = w + st.residual + chunks * st.s_pf + rtt;
+      ttft[i] = w + st.residual + st.pf_level[i] + rtt;
       ttft_mean_part += kQuantWeights[i] * ttft[i];
     }
     const double slo_ttft = spec.slo.ttft.seconds();
@@ -1461,16 +1582,17 @@ InferenceModel::InferenceModel(const InferenceSpec& spec, Fleet& fleet, const Ca
     table_ = recorder_.table(spec_.table,
                              {"time_ns", "service", "region", "arrived", "completed", "failed", "late", "rerouted_out",
                               "rerouted_in", "preemptions", "queue", "replicas_up", "replicas_extra", "kv_utilization",
-                              "output_tokens_per_s", "ttft_p50_s", "ttft_p99_s", "tpot_p50_s", "e2e_p50_s", "e2e_p99_s"});
+                              "output_tokens_per_s", "ttft_p50_s", "ttft_p99_s", "tpot_p50_s", "e2e_p50_s", "e2e_p99_s",
+                              "timed_out"});
   }
 }
 
 InferenceModel::~InferenceModel() = default;
 
-void InferenceModel::start() {
+void InferenceModel::start(SimTime horizon) {
   if (started_) throw std::logic_error("InferenceModel::start called twice");
   started_ = true;
-  for (auto& s : services_) s->start();
+  for (auto& s : services_) s->start(horizon);
 }
 
 void InferenceModel::on_failure_event(const FailureEvent& e) {
@@ -1500,13 +1622,15 @@ size_t InferenceModel::queued(size_t i) const { return services_.at(i)->queued()
 
 namespace {
 nlohmann::json latency_json(const LatencySketch& s) {
+  if (s.count() <= 0)  // nothing served: no latency (null), not a latency of 0
+    return {{"p50", nullptr}, {"p90", nullptr}, {"p99", nullptr}, {"mean", nullptr}};
   return {{"p50", s.quantile(0.5)}, {"p90", s.quantile(0.9)}, {"p99", s.quantile(0.99)}, {"mean", s.mean()}};
 }
 nlohmann::json counters_json(const InferenceCounters& c) {
   return {{"arrived", c.arrived},         {"completed", c.completed},       {"failed", c.failed},
           {"late", c.late},               {"rerouted_out", c.rerouted_out}, {"rerouted_in", c.rerouted_in},
           {"retried", c.retried},         {"preemptions", c.preemptions},   {"output_tokens", c.output_tokens},
-          {"prompt_tokens", c.prompt_tokens}};
+          {"prompt_tokens", c.prompt_tokens}, {"timed_out", c.timed_out}};
 }
 }  // namespace
 
@@ -1518,7 +1642,7 @@ void InferenceModel::write_summary() {
   out = nlohmann::json::object();
   const TableId outages = recorder_.table(spec_.table + "_outages",
                                           {"service", "region", "start_ns", "end_ns", "arrived", "served", "late",
-                                           "failed", "rerouted", "ttft_p50_s", "ttft_p99_s"});
+                                           "failed", "rerouted", "ttft_p50_s", "ttft_p99_s", "timed_out"});
   for (const auto& sp : services_) {
     sp->sync();
     const Service& s = *sp;
@@ -1575,11 +1699,13 @@ void InferenceModel::write_summary() {
                           {"served", w.served},
                           {"late", w.late},
                           {"failed", w.failed},
+                          {"timed_out", w.timed_out},
                           {"rerouted", w.rerouted},
-                          {"ttft_p99_s", w.ttft.quantile(0.99)}};
+                          {"ttft_p99_s", quantile_or_empty(w.ttft, 0.99)}};
       ow.push_back(o);
       recorder_.row(outages, s.spec.name, rname, w.start, w.end == SimTime::max() ? CellView::null() : CellView(w.end),
-                    w.arrived, w.served, w.late, w.failed, w.rerouted, w.ttft.quantile(0.5), w.ttft.quantile(0.99));
+                    w.arrived, w.served, w.late, w.failed, w.rerouted, quantile_or_empty(w.ttft, 0.5),
+                    quantile_or_empty(w.ttft, 0.99), w.timed_out);
     }
     j["outages"] = ow;
     out[s.spec.name] = j;

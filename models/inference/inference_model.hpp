@@ -4,7 +4,7 @@
 //
 //   InferenceModel inf(spec, fleet, catalog, engine, streams, recorder, {.epoch_unix_ns = s.run.start_unix_ns});
 //   failures.on_event.connect([&](const FailureEvent& e) { inf.on_failure_event(e); });
-//   inf.start();                        // first arrivals (request mode) or the first step (fluid)
+//   inf.start(horizon);                 // first arrivals (request mode) or the first step (fluid)
 //   engine.run(horizon);
 //   inf.write_summary();                // recorder.summary()["inference"][service]
 //
@@ -91,8 +91,9 @@ struct OutageWindowStats {
   double served = 0;              ///< ... that completed (anywhere)
   double late = 0;                ///< ... completed but missed an SLO
   double failed = 0;              ///< ... dropped (no capacity anywhere, queue timeout)
+  double timed_out = 0;           ///< ... of them after max_queue_time in a queue
   double rerouted = 0;            ///< ... sent to another region
-  LatencySketch ttft;             ///< of the served ones
+  LatencySketch ttft;             ///< of the served ones and, censored, the timed-out ones
 };
 
 struct InferenceCounters {
@@ -101,6 +102,9 @@ struct InferenceCounters {
   double retried = 0;       ///< running requests lost with a replica, re-routed
   double preemptions = 0;   ///< KV-cache preemptions (recompute)
   double output_tokens = 0, prompt_tokens = 0;
+  /// Of `failed`: gave up after routing.max_queue_time in a gateway queue (an SLO miss). Their TTFT and
+  /// E2E enter the sketches censored at the wait when they gave up (docs/inference.md).
+  double timed_out = 0;
 };
 
 struct InferenceRegionStats {
@@ -142,8 +146,10 @@ class InferenceModel {
   InferenceModel(const InferenceModel&) = delete;
   InferenceModel& operator=(const InferenceModel&) = delete;
 
-  /// Schedules the first arrivals, steps and samples. Once.
-  void start();
+  /// Schedules the first arrivals, steps and samples. Once. `horizon` is where the run will end: the
+  /// fluid mode steps no further (a last step is cut there) and both modes write a last partial row
+  /// there when it is not on a sample_interval; SimTime::max() when the end is not known.
+  void start(SimTime horizon = SimTime::max());
   /// Hears the failure model (failures, repairs, outages); re-checks the replicas on that component.
   void on_failure_event(const FailureEvent& e);
   /// The same for any fleet change made directly (tests): re-checks replicas on GPUs inside c.

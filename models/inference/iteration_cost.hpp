@@ -86,6 +86,22 @@ class IterationCost {
   }
   double comm_seconds(double tokens) const;
 
+  /// What stays the same over a run of decode-only iterations of `decode_seqs` sequences (a request-
+  /// mode segment): their compute and communication. step_seconds(run, kv) is then one multiply-add and
+  /// a compare per iteration, and the very same double as step_seconds(0, decode_seqs, kv).
+  struct DecodeRun {
+    double compute_s = 0;
+    double comm_s = 0;
+  };
+  DecodeRun decode_run(uint32_t decode_seqs) const {
+    const double tokens = 0.0 + double(decode_seqs);  // as step_seconds forms it
+    return {tokens * compute_s_per_token_, comm_seconds(tokens)};
+  }
+  double step_seconds(const DecodeRun& run, double kv_tokens_read) const {
+    const double memory = memory_fixed_s_ + kv_tokens_read * memory_s_per_kv_token_;
+    return (run.compute_s > memory ? run.compute_s : memory) + run.comm_s + overhead_s_;
+  }
+
   uint64_t kv_capacity_tokens() const { return kv_capacity_tokens_; }
   double kv_capacity_bytes() const { return kv_capacity_bytes_; }
   double kv_bytes_per_token() const { return kv_bytes_per_token_; }

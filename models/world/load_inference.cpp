@@ -358,7 +358,8 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
   ro.reject_unknown_keys({"default_rtt", "rtt", "spill_wait", "max_queue_time", "failover", "spillover"});
   s.routing.default_rtt = ro.duration_or("default_rtt", Duration::ms(60));
   s.routing.spill_wait = ro.duration_or("spill_wait", Duration::ms(500));
-  s.routing.max_queue_time = ro.duration_or("max_queue_time", Duration::s(30), Bound::Positive);
+  // Default: RoutingSpec's (10 min, the OpenAI Python SDK's default request timeout; inference_spec.hpp).
+  s.routing.max_queue_time = ro.duration_or("max_queue_time", RoutingSpec{}.max_queue_time, Bound::Positive);
   s.routing.failover = ro.boolean_or("failover", true);
   s.routing.spillover = ro.boolean_or("spillover", true);
   if (auto links = ro.opt("rtt")) {

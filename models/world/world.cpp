@@ -254,7 +254,7 @@ void World::start() {
   models_->lifecycle.start();
   models_->failures.start();
   if (models_->training) models_->training->start();
-  if (models_->inference) models_->inference->start();
+  if (models_->inference) models_->inference->start(SimTime::zero() + scenario_.run.horizon);
   if (models_->cost) models_->cost->start();
 }
 

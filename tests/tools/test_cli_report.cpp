@@ -247,4 +247,30 @@ TEST_CASE("cli report: an interval where nothing completed is a gap in the laten
     }
   }
   CHECK(gap);
+// An interval in which nothing completed has empty latency fields in inference.csv (a dark region);
+// the page carries null there, drawn as a gap, not as a dive to 0 and not a line across the outage.
+TEST_CASE("cli report: empty latency fields are gaps in the latency chart", "[cli]") {
+  TempDir tmp("clireport");
+  std::ofstream(tmp.path / "s.json") << kSmall;
+  const fs::path out = tmp.path / "out";
+  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q --no-report", (tmp.path / "s.json").string(), out.string()), tmp)
+              .code == 0);
+  std::ofstream f(out / "inference.csv", std::ios::trunc);
+  f << "time_ns,service,region,arrived,completed,failed,late,rerouted_out,rerouted_in,preemptions,queue,"
+       "replicas_up,replicas_extra,kv_utilization,output_tokens_per_s,ttft_p50_s,ttft_p99_s,tpot_p50_s,e2e_p50_s,"
+       "e2e_p99_s,timed_out\n";
+  f << "3600000000000,chat,r1,100,100,0,0,0,0,0,0,8,0,0.5,1000,0.1,0.3,0.02,3,9,0\n";
+  f << "7200000000000,chat,r1,100,0,100,0,0,0,0,0,0,0,0,0,,,,,,0\n";
+  f << "10800000000000,chat,r1,100,100,0,0,0,0,0,0,8,0,0.5,1000,0.1,0.4,0.02,3,9,0\n";
+  f.close();
+  REQUIRE(run_fleetsim(fmt::format("report {} -q", out.string()), tmp).code == 0);
+  const json lat = report_data(read_all(out / "report.html"))["charts"]["latency"]["series"];
+  REQUIRE(lat.size() == 2);  // TTFT and E2E p99 of chat r1
+  for (const auto& s : lat) {
+    REQUIRE(s["v"].size() == 3);
+    CHECK(s["v"][0].is_number());
+    CHECK(s["v"][1].is_null());  // the dark hour: a gap
+    CHECK(s["v"][2].is_number());
+  }
+  CHECK(lat[1]["v"][2] == 0.4);  // "chat r1 TTFT p99" sorts after "chat r1 E2E p99"
 }

@@ -43,23 +43,27 @@ std::vector<Point> downsample(const std::vector<Point>& pts, int64_t span_ns, Ke
   while (i < pts.size()) {
     const int64_t bucket = pts[i].t_ns / width;
     size_t lo = i, hi = i, last = i;
-    bool gap = false;  // a NaN (nothing to measure) in the bucket: kept, so the chart breaks there
+    bool any = false;  // a finite value: NaN (no value, drawn as a gap) is kept only for a bucket of NaNs
+    bool gap = false;  // a NaN among finite values: a NaN point after them, so the chart breaks there
     for (; i < pts.size() && pts[i].t_ns / width == bucket; ++i) {
+      last = i;
       if (std::isnan(pts[i].v)) {
         gap = true;
         continue;
       }
-      if (std::isnan(pts[lo].v) || pts[i].v < pts[lo].v) lo = i;
-      if (std::isnan(pts[hi].v) || pts[i].v > pts[hi].v) hi = i;
-      last = i;
+      if (!any || pts[i].v < pts[lo].v) lo = i;
+      if (!any || pts[i].v > pts[hi].v) hi = i;
+      any = true;
     }
     if (keep == Keep::Last) {
       out.push_back(pts[last]);
-    } else if (!std::isnan(pts[lo].v)) {
+    } else if (!any) {
+      out.push_back(pts[lo]);
+    } else {
       out.push_back(pts[std::min(lo, hi)]);
       if (lo != hi) out.push_back(pts[std::max(lo, hi)]);
     }
-    if (gap && keep == Keep::MinMax) out.push_back({bucket * width, NAN});
+    if (gap && any && keep == Keep::MinMax) out.push_back({bucket * width, NAN});
   }
   return out;
 }

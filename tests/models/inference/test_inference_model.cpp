@@ -23,7 +23,7 @@ struct Rig {
     model = std::make_unique<InferenceModel>(spec, fleet, catalog, engine, streams, recorder, opt);
   }
   void run(Duration d) {
-    model->start();
+    model->start(SimTime::zero() + d);
     engine.run(SimTime::zero() + d);
   }
 };
