@@ -281,7 +281,7 @@ TEST_CASE("context parallelism moves K and V: grouped-query heads, backward redu
   const double mha = step_breakdown(j, 8, where, comm).cp_s;
   j.model.kv_heads = 8;  // 8 of 128 heads: K and V are 1/16 of an activation, one head per TP rank
   const double gqa = step_breakdown(j, 8, where, comm).cp_s;
-  CHECK(gqa < mha / 10);
+  CHECK(gqa < mha / 5);  // 16x fewer bytes; the per-step latencies stay
   j.parallel.recompute = Recompute::Full;  // one more all-gather forward: 3 collectives instead of 2
   const double full = step_breakdown(j, 8, where, comm).cp_s;
   CHECK(full == Approx(1.5 * gqa).epsilon(0.01));
