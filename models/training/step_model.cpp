@@ -186,6 +186,12 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
     if (ps.expert > 0 && dp_ranks / p.ep > 1) {
       CommGroup ex_g = dp_g;
       ex_g.ranks = dp_ranks / p.ep;
+      // Expert-data-parallel neighbours are tp*cp*ep apart.
+      const uint64_t ex_inner = inner * p.ep;
+      ex_g.ranks_per_domain =
+          ex_g.scale_up || ex_inner >= hw.gpus_per_node
+              ? 1u
+              : std::min<uint32_t>(ex_g.ranks, static_cast<uint32_t>(hw.gpus_per_node / ex_inner));
       ex_g.gpus = {};
       ex_g.concurrent_gpus = {};
       if (where.expert_dp_gpus.size() == ex_g.ranks) ex_g.gpus = where.expert_dp_gpus;
