@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/training/network_comm_cost.hpp"
 
+#include "models/network/nccl_protocol.hpp"
+
 #include <chrono>
 
 namespace fleetsim {
@@ -67,10 +69,15 @@ double NetworkCommCost::seconds(Collective c, double bytes, const CommGroup& g) 
   ++computed_;
   compute_wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!cost.connected) return fallback(c, bytes, g, 3);  // a partition: the job will not run there anyway
-  cache_.emplace(std::move(key), cost.time.seconds());
+  // The flows' max-min rates are line rates; NCCL's protocols carry data on kNcclBusEfficiency of the
+  // line (models/network/nccl_protocol.hpp), so the transfer part of the time stretches by 1/eta, as
+  // in the alpha-beta costing (issue 20 item 6).
+  const double latency = cost.steps * cost.step_latency.seconds();
+  const double seconds = latency + std::max(0.0, cost.time.seconds() - latency) / kNcclBusEfficiency;
+  cache_.emplace(std::move(key), seconds);
   ++network_answers_;
   // Scale by the fleet's network factor (degraded-network outages are fleet state, not topology).
-  return cost.time.seconds() / std::max(1e-9, g.network_factor);
+  return seconds / std::max(1e-9, g.network_factor);
 }
 
 }  // namespace fleetsim

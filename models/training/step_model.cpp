@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/training/step_model.hpp"
 
+#include "models/network/nccl_protocol.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,6 +17,11 @@ double AlphaBetaCommCost::bandwidth(const CommGroup& g) const {
   if (g.racks > 1) bw = std::min(bw, hw_.scale_out_bytes_per_s * hw_.cross_rack_factor * g.network_factor);
   if (g.datacenters > 1) bw = std::min(bw, hw_.scale_out_bytes_per_s * hw_.cross_dc_factor * g.network_factor);
   if (g.regions > 1) bw = std::min(bw, hw_.scale_out_bytes_per_s * hw_.cross_region_factor * g.network_factor);
+  // A group with several ranks in each scale-up domain runs NCCL's rings through the domain (NVLink)
+  // and leaves it once per ring, one ring per network card: the ring sees the domain's network cards
+  // together, capped by the scale-up link (nccl-tests' multi-node bus bandwidth approaches the node's
+  // total network bandwidth: 8 x 400 Gb/s = 400 GB/s on a DGX H100).
+  if (g.ranks_per_domain > 1) bw = std::min(bw * g.ranks_per_domain, hw_.scale_up_bytes_per_s);
   return bw;
 }
 
@@ -27,19 +34,17 @@ double AlphaBetaCommCost::latency_s(const CommGroup& g) const {
 
 double AlphaBetaCommCost::seconds(Collective c, double bytes, const CommGroup& g) const {
   if (bytes <= 0) return 0;
-  const double n = g.ranks;
-  const double bw = bandwidth(g);
-  const double alpha = latency_s(g);
-  if (c == Collective::SendRecv) return bytes / bw + alpha;
-  if (g.ranks <= 1) return 0;
+  if (c != Collective::SendRecv && g.ranks <= 1) return 0;
+  NcclOp op = NcclOp::AllReduce;
   switch (c) {
-    case Collective::AllReduce: return 2 * (n - 1) / n * bytes / bw + 2 * (n - 1) * alpha;
-    case Collective::AllGather:
-    case Collective::ReduceScatter:
-    case Collective::AllToAll: return (n - 1) / n * bytes / bw + (n - 1) * alpha;
-    case Collective::SendRecv: break;
+    case Collective::AllReduce: op = NcclOp::AllReduce; break;
+    case Collective::AllGather: op = NcclOp::AllGather; break;
+    case Collective::ReduceScatter: op = NcclOp::ReduceScatter; break;
+    case Collective::AllToAll: op = NcclOp::AllToAll; break;
+    case Collective::SendRecv: op = NcclOp::SendRecv; break;
   }
-  return 0;
+  return nccl_ring_cost(op, g.ranks, bytes, bandwidth(g), latency_s(g), g.scale_up ? NcclLink::ScaleUp : NcclLink::ScaleOut)
+      .seconds;
 }
 
 double model_flops_per_token(const TrainingJobSpec& job) {
@@ -50,6 +55,19 @@ double model_flops_per_token(const TrainingJobSpec& job) {
     return 72.0 * L * h * h * (1.0 + s / (6.0 * h) + V / (12.0 * L * h));
   }
   return 6.0 * m.active() + 12.0 * L * h * s;
+}
+
+double attention_flops_per_token(const TrainingJobSpec& job) {
+  // The s*s part of both formulas: QK^T and AV, 2 FLOPs per multiply-add, forward and backward (x3),
+  // counted over the whole s x s score matrix as Narayanan et al. 2021 and PaLM appendix B do.
+  const ModelShape& m = job.model;
+  return 12.0 * m.layers * double(m.hidden) * m.seq_len;
+}
+
+double hardware_attention_flops_per_token(const TrainingJobSpec& job) {
+  // Both recomputation modes re-run the attention forward (a third of its FLOPs).
+  const double a = attention_flops_per_token(job);
+  return job.parallel.recompute == Recompute::None ? a : a + a / 3.0;
 }
 
 double hardware_flops_per_token(const TrainingJobSpec& job) {
@@ -128,7 +146,11 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
   b.tokens = job.global_batch_tokens;
   b.model_flops = b.tokens * model_flops_per_token(job);
   b.hardware_flops = b.tokens * hardware_flops_per_token(job);
-  b.compute_s = b.hardware_flops / (gpus * hw.peak_flop_per_s * job.kernel_efficiency);
+  // The attention core runs at its own efficiency (FlashAttention-style kernels reach a lower fraction of
+  // peak than the GEMMs: docs/training.md); everything else at the kernel efficiency.
+  const double attn_flops = b.tokens * hardware_attention_flops_per_token(job);
+  b.compute_s = (b.hardware_flops - attn_flops) / (gpus * hw.peak_flop_per_s * job.kernel_efficiency) +
+                attn_flops / (gpus * hw.peak_flop_per_s * job.attention_kernel_efficiency());
   b.bubble_fraction = pipeline_bubble_fraction(p.pp, b.microbatches, p.virtual_stages);
   b.bubble_s = p.pp > 1 ? b.compute_s * (p.pp - 1.0) / (double(p.virtual_stages) * m) : 0.0;
 
@@ -149,7 +171,12 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
   const ParamSplit ps = params_per_gpu(job);
   const uint32_t dp_ranks = dp * p.cp;
   if (dp_ranks > 1) {
-    const CommGroup dp_g = group(dp_ranks, gpus <= hw.scale_up_gpus, where, true, &where.dp_gpus, &where.dp_all_gpus);
+    CommGroup dp_g = group(dp_ranks, gpus <= hw.scale_up_gpus, where, true, &where.dp_gpus, &where.dp_all_gpus);
+    // Megatron orders ranks TP, CP, then DP: DP neighbours are tp*cp apart, so a node of
+    // gpus_per_node GPUs holds gpus_per_node/(tp*cp) ranks of each DP group.
+    const uint64_t inner = uint64_t{p.tp} * p.cp;
+    if (!dp_g.scale_up && inner < hw.gpus_per_node)
+      dp_g.ranks_per_domain = std::min<uint32_t>(dp_ranks, static_cast<uint32_t>(hw.gpus_per_node / inner));
     const double zero3 = p.zero_stage >= 3 ? 1.5 : 1.0;
     b.dp_s = zero3 * comm.seconds(Collective::AllReduce, ps.dense * 2.0, dp_g);
     if (b.dp_s > 0) {
@@ -159,6 +186,12 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
     if (ps.expert > 0 && dp_ranks / p.ep > 1) {
       CommGroup ex_g = dp_g;
       ex_g.ranks = dp_ranks / p.ep;
+      // Expert-data-parallel neighbours are tp*cp*ep apart.
+      const uint64_t ex_inner = inner * p.ep;
+      ex_g.ranks_per_domain =
+          ex_g.scale_up || ex_inner >= hw.gpus_per_node
+              ? 1u
+              : std::min<uint32_t>(ex_g.ranks, static_cast<uint32_t>(hw.gpus_per_node / ex_inner));
       ex_g.gpus = {};
       ex_g.concurrent_gpus = {};
       if (where.expert_dp_gpus.size() == ex_g.ranks) ex_g.gpus = where.expert_dp_gpus;
@@ -177,8 +210,14 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
   if (p.cp > 1) {
     const CommGroup cp_g = group(p.cp, uint64_t{p.tp} * p.cp <= hw.scale_up_gpus, where, false, &where.cp_gpus,
                                  &where.cp_all_gpus);
-    const double n = 2.0 * layers_per_rank * m;
-    b.cp_s = n * comm.seconds(Collective::AllGather, 2.0 * act / p.tp, cp_g);
+    // All-gather based context parallelism (Llama 3 §3.3.2): each layer all-gathers K and V forward and
+    // reduce-scatters their gradients backward; full recomputation all-gathers them once more. K and V
+    // are kv_heads/heads of the activation each (grouped-query attention), split over TP down to one
+    // head per rank.
+    const double kv = 2.0 * act * std::max(job.model.kv_fraction() / p.tp, 1.0 / std::max(1u, job.model.heads));
+    const double fwd = p.recompute == Recompute::Full ? 2.0 : 1.0;
+    b.cp_s = layers_per_rank * m *
+             (fwd * comm.seconds(Collective::AllGather, kv, cp_g) + comm.seconds(Collective::ReduceScatter, kv, cp_g));
   }
   const Overlap& o = job.overlap;
   b.exposed_comm_s = (1 - o.tp) * b.tp_s + (1 - o.pp) * b.pp_s + (1 - o.dp) * b.dp_s + (1 - o.ep) * b.ep_s + (1 - o.cp) * b.cp_s;
@@ -267,6 +306,8 @@ std::string validate_job(const TrainingJobSpec& job) {
   if (job.hardware.peak_flop_per_s <= 0 || job.hardware.hbm_bytes <= 0) return "the accelerator needs a peak FLOP/s and an HBM size";
   if (job.kernel_efficiency <= 0 || job.kernel_efficiency > 1)
     return fmt::format("kernel efficiency must be in (0, 1], got {}", job.kernel_efficiency);
+  if (job.attention_efficiency < 0 || job.attention_efficiency > 1)
+    return fmt::format("attention efficiency must be in (0, 1], got {}", job.attention_efficiency);
   if (job.global_batch_tokens <= 0 || job.total_tokens <= 0) return "global batch and total tokens must be positive";
   if (microbatches(job, p.dp) == 0)
     return fmt::format("global batch of {} tokens is not a whole number of micro-batches of {} x {} tokens over DP {}",

@@ -17,13 +17,18 @@
 //                          + V/(12*L*h)) (the same paper, eq. 3 without recomputation).
 //   hardware FLOPs         F plus recomputation: full adds one forward (F/3), selective adds the
 //                          attention forward (4*L*h*s per token; Korthikanti et al. 2022).
-//   compute time           tokens * hardware FLOPs / (GPUs * peak * kernel efficiency)
+//   compute time           tokens * (hardware FLOPs - attention core) / (GPUs * peak * kernel efficiency)
+//                          + tokens * attention core / (GPUs * peak * attention efficiency); the
+//                          attention core is 12*L*h*s per token (plus its recomputed forward), so long
+//                          sequences spend most of their time at the attention kernels' efficiency
 //   pipeline bubble        compute * (p-1)/(v*m): a fraction (p-1)/(v*m+p-1) of compute+bubble, with
 //                          m micro-batches per replica and v interleaved stages (Narayanan et al. 2021 §2.2)
 //   communication          TP 4 all-reduces of an activation per layer per micro-batch (6 with full
 //                          recomputation), PP 2 sends per micro-batch per virtual stage, DP one
 //                          gradient all-reduce (1.5x for ZeRO-3), EP 4 all-to-alls per MoE layer per
-//                          micro-batch, CP 2 KV all-gathers per layer per micro-batch; each costed by a
+//                          micro-batch, CP one K+V all-gather forward (two with full recomputation) and one
+//                          reduce-scatter of their gradients backward per layer per micro-batch (K and V
+//                          kv_heads/heads of an activation each); each costed by a
 //                          CommCost on the group's span, and (1 - overlap) of it exposed.
 //   step time              (compute + bubble + exposed communication) * slowdown
 //   MFU                    model FLOPs per step / (step time * GPUs * peak)
@@ -45,6 +50,9 @@ struct CommGroup {
   uint32_t ranks = 1;
   bool scale_up = false;  ///< every rank in one scale-up (NVLink) domain
   uint32_t racks = 1, datacenters = 1, regions = 1;
+  /// Ranks of this group in each scale-up domain it spans (a data-parallel group of a TP1 job holds
+  /// every GPU of its nodes); above 1, rings pass through the domain and use its network cards together.
+  uint32_t ranks_per_domain = 1;
   double network_factor = 1.0;  ///< fraction of nominal scale-out bandwidth left (fleet degradations)
   /// GPU indices (fleet order) of one representative group on the placement, for a network model
   /// that costs flows on the actual topology; may be empty.
@@ -64,11 +72,14 @@ class CommCost {
   virtual double seconds(Collective c, double bytes, const CommGroup& g) const = 0;
 };
 
-/// The default: alpha-beta (Hockney) costs of ring algorithms on the bottleneck tier the group spans.
-///   all-reduce 2(n-1)/n * B/bw + 2(n-1)*alpha; all-gather, reduce-scatter, all-to-all (n-1)/n * B/bw
-///   + (n-1)*alpha; send/recv B/bw + alpha. bw is the scale-up bandwidth inside a domain, else the
-///   per-GPU scale-out bandwidth times the factors of the tiers crossed (racks, datacenters, regions)
-///   and the network factor.
+/// The default: alpha-beta (Hockney) costs of ring algorithms on the bottleneck tier the group spans,
+/// with NCCL's protocols (models/network/nccl_protocol.hpp: LL, LL128 or Simple, whichever is fastest
+/// for the size, at a calibrated bus efficiency of the line rate):
+///   all-reduce base + 2(n-1)*(alpha + step) + 2(n-1)/n * B/(eta*f*bw); all-gather, reduce-scatter,
+///   all-to-all base + (n-1)*(alpha + step) + (n-1)/n * B/(eta*f*bw); send/recv base + alpha + step
+///   + B/(eta*f*bw). bw is the scale-up bandwidth inside a domain, else the per-GPU scale-out bandwidth
+///   times the factors of the tiers crossed (racks, datacenters, regions) and the network factor, times
+///   the group's ranks per scale-up domain (capped at the scale-up bandwidth).
 class AlphaBetaCommCost final : public CommCost {
  public:
   explicit AlphaBetaCommCost(const HardwareFigures& hw) : hw_(hw) {}
@@ -97,6 +108,10 @@ struct PlacementShape {
 
 /// Model FLOPs per token (forward + backward, no recomputation) by the job's formula.
 double model_flops_per_token(const TrainingJobSpec& job);
+/// The attention core's share of model FLOPs per token: 12*L*h*s (QK^T and AV, forward and backward).
+double attention_flops_per_token(const TrainingJobSpec& job);
+/// The attention core's hardware FLOPs per token (with the recomputed forward, if any).
+double hardware_attention_flops_per_token(const TrainingJobSpec& job);
 /// Hardware FLOPs per token: model FLOPs plus recomputation.
 double hardware_flops_per_token(const TrainingJobSpec& job);
 /// Pipeline bubble as a fraction of the pipeline's time: (p-1)/(v*m + p-1).

@@ -36,12 +36,17 @@ struct ModelShape {
   uint32_t layers = 0;
   uint32_t hidden = 0;           ///< d_model
   uint32_t heads = 0;            ///< attention heads
+  uint32_t kv_heads = 0;         ///< key/value heads (grouped-query attention); 0: equal to heads
   uint32_t seq_len = 0;          ///< tokens per sequence
   uint32_t vocab = 0;
   uint32_t experts = 1;          ///< MoE experts per layer; 1: dense
   uint32_t top_k = 1;            ///< experts per token
 
   double active() const { return active_parameters > 0 ? active_parameters : parameters; }
+  /// Key/value heads over query heads: the size of K (or V) relative to the layer's activation.
+  double kv_fraction() const {
+    return heads == 0 || kv_heads == 0 || kv_heads >= heads ? 1.0 : double(kv_heads) / heads;
+  }
   bool moe() const { return experts > 1; }
   /// Parameters held in experts (all experts): from total = shared + E*e and active = shared + k*e.
   double expert_parameters() const {
@@ -141,6 +146,11 @@ struct TrainingJobSpec {
   Overlap overlap;
   FlopsFormula flops_formula = FlopsFormula::SixNPlusAttention;
   double kernel_efficiency = 0.5;  ///< achieved fraction of peak in the compute kernels
+  /// Achieved fraction of peak in the attention core (the 12*L*h*s FLOPs per token of QK^T and AV,
+  /// FlashAttention-style kernels); 0: the same as kernel_efficiency. Long sequences spend most of
+  /// their FLOPs here, so a value below kernel_efficiency makes them cost more per FLOP (issue 20).
+  double attention_efficiency = 0;
+  double attention_kernel_efficiency() const { return attention_efficiency > 0 ? attention_efficiency : kernel_efficiency; }
   double bytes_per_activation = 2; ///< bf16 activations
   double activation_coefficient = 34;  ///< Korthikanti et al. 2022: bytes per (s*b*h) per layer, with SP
   HardwareFigures hardware;

@@ -19,7 +19,8 @@ uint32_t read_u32(const Reader& r, std::string_view key, uint32_t def, int64_t m
 }
 
 ModelShape read_model(const Reader& m) {
-  m.reject_unknown_keys({"parameters", "active_parameters", "layers", "hidden", "heads", "seq_len", "vocab", "experts", "top_k"});
+  m.reject_unknown_keys(
+      {"parameters", "active_parameters", "layers", "hidden", "heads", "kv_heads", "seq_len", "vocab", "experts", "top_k"});
   ModelShape s;
   s.parameters = m.at("parameters").positive();
   if (auto a = m.opt("active_parameters")) s.active_parameters = a->positive();
@@ -27,6 +28,10 @@ ModelShape read_model(const Reader& m) {
   s.hidden = static_cast<uint32_t>(m.at("hidden").integer(1, 10'000'000));
   s.heads = static_cast<uint32_t>(m.at("heads").integer(1, 100'000));
   s.seq_len = static_cast<uint32_t>(m.at("seq_len").integer(1, 100'000'000));
+  if (m.has("kv_heads")) {
+    s.kv_heads = static_cast<uint32_t>(m.at("kv_heads").integer(1, 100'000));
+    if (s.kv_heads > s.heads) m.at("kv_heads").expected(fmt::format("at most the {} attention heads", s.heads));
+  }
   s.vocab = static_cast<uint32_t>(m.integer_or("vocab", 1, 100'000'000, 32000));
   s.experts = read_u32(m, "experts", 1);
   s.top_k = read_u32(m, "top_k", 1);
@@ -175,7 +180,7 @@ TrainingSpec load_training(const Reader& t, const Catalog& catalog, const FleetS
   if (!jobs_r) return spec;
   for (const Reader& j : jobs_r->items()) {
     j.reject_unknown_keys({"name", "model", "global_batch_tokens", "total_tokens", "precision", "parallelism", "overlap",
-                           "flops_formula", "kernel_efficiency", "activation_coefficient", "accelerator", "gpus", "region",
+                           "flops_formula", "kernel_efficiency", "attention_efficiency", "activation_coefficient", "accelerator", "gpus", "region",
                            "priority", "preemptible", "start", "after", "fidelity", "network", "checkpoint", "recovery"});
     TrainingJobSpec job;
     job.name = j.at("name").non_empty_string();
@@ -199,6 +204,14 @@ TrainingSpec load_training(const Reader& t, const Catalog& catalog, const FleetS
     } else if (j.has("kernel_efficiency") && job.kernel_efficiency <= 0) {
       j.at("kernel_efficiency").expected("a fraction above 0");
       job.kernel_efficiency = default_efficiency;
+    }
+    if (j.has("attention_efficiency")) {
+      const size_t before = j.diagnostics().size();
+      const double a = j.fraction_or("attention_efficiency", 0.0);
+      if (j.diagnostics().size() == before && a <= 0)
+        j.at("attention_efficiency").expected("a fraction above 0");
+      else if (j.diagnostics().size() == before)
+        job.attention_efficiency = a;
     }
     job.activation_coefficient = j.number_or("activation_coefficient", job.activation_coefficient);
     const std::string acc = j.at("accelerator").non_empty_string();

@@ -28,11 +28,17 @@ TEST_CASE("catalog: built-in figures are read in SI units", "[catalog]") {
   CHECK(p5.price_date == "2025-12-21");
   CHECK_FALSE(cat.instance("p6e-gb200.36xlarge").price_usd_per_s.has_value());
   CHECK(cat.instance("p6e-gb200.36xlarge").nodes_per_rack == 18);
-  CHECK(cat.accelerator_names() == std::vector<std::string>{"B200", "GB200", "GB300", "H100", "H200", "Trainium2"});
+  CHECK(cat.accelerator_names() == std::vector<std::string>{"A100", "A100-40GB", "A800", "B200", "GB200", "GB300", "H100",
+                                                            "H200", "H800", "Trainium2"});
+  // Issue 20 item 7: the GPUs of most published large-scale training measurements.
+  CHECK(cat.accelerator("A100").bf16_dense_flop_per_s == Approx(312e12));
+  CHECK(cat.accelerator("A100-40GB").hbm_bytes == Approx(40e9));
+  CHECK(cat.accelerator("A800").scale_up_bytes_per_s == Approx(200e9));
+  CHECK(cat.accelerator("H800").scale_up_bytes_per_s == Approx(200e9));
   CHECK(cat.instances.size() == 6);
   CHECK(cat.instance("p6e-gb300.36xlarge").accelerator == "GB300");
-  CHECK(cat.find_accelerator("H800") == nullptr);
-  CHECK_THROWS_AS(cat.accelerator("H800"), std::out_of_range);
+  CHECK(cat.find_accelerator("H900") == nullptr);
+  CHECK_THROWS_AS(cat.accelerator("H900"), std::out_of_range);
 }
 
 TEST_CASE("catalog: a scenario overrides fields and adds entries", "[catalog]") {
