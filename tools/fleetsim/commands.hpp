@@ -18,6 +18,7 @@ int cmd_sweep(const Args& args);    // cmd_sweep.cpp
 int cmd_compare(const Args& args);  // cmd_compare.cpp
 int cmd_report(const Args& args);
 int cmd_validation(const Args& args);
+int cmd_plan(const Args& args);     // cmd_plan.cpp
 
 /// The program name and version line, e.g. "fleetsim 0.1.0".
 std::string version_line();
