@@ -56,25 +56,26 @@ double mmc_wait(int c, double lambda, double mu) {
 // prompt and geometric output lengths (mean 20 iterations): an M/M/c queue, as in
 // tests/models/inference's Erlang-C test.
 json mmc_scenario(double rate_per_s) {
+  json doc = json::parse(R"({
+    "name": "mmc", "seed": 3, "horizon": "2h",
+    "fleet": {"regions": [{"name": "r1", "zones": [{"name": "z1", "datacenters": [
+      {"name": "dc1", "instance": "p5.48xlarge", "gpus": 128}]}]}]},
+    "inference": {"services": [{
+      "name": "chat", "mode": "request",
+      "model": {"name": "m", "parameters": 8e9, "layers": 32, "hidden": 4096, "kv_heads": 8, "head_dim": 128,
+                "kv_bytes_per_token": 1},
+      "replica": {"accelerator": "H100", "tp": 1},
+      "batching": {"max_seqs": 1},
+      "prompt_tokens": {"distribution": "fixed", "value": 1},
+      "routing": {"max_queue_time": "1h"},
+      "regions": [{"region": "r1", "replicas": 32}]}]}})");
   json points = json::array();
   const double p = 1.0 / 20;
   for (int k = 1; k <= 400; ++k) points.push_back({k, std::pow(1 - p, k - 1) * p});
-  return {{"name", "mmc"},
-          {"seed", 3},
-          {"horizon", "2h"},
-          {"fleet", {{"regions", {{{"name", "r1"}, {"zones", {{{"name", "z1"}, {"datacenters", {{{"name", "dc1"}, {"instance", "p5.48xlarge"}, {"gpus", 128}}}}}}}}}}}},
-          {"inference",
-           {{"services",
-             {{{"name", "chat"},
-               {"mode", "request"},
-               {"model", {{"name", "m"}, {"parameters", 8e9}, {"layers", 32}, {"hidden", 4096}, {"kv_heads", 8}, {"head_dim", 128}, {"kv_bytes_per_token", 1}}},
-               {"replica", {{"accelerator", "H100"}, {"tp", 1}}},
-               {"batching", {{"max_seqs", 1}}},
-               {"arrivals", {{"rate", rate_per_s}}},
-               {"prompt_tokens", {{"distribution", "fixed"}, {"value", 1}}},
-               {"output_tokens", {{"distribution", "empirical"}, {"points", points}}},
-               {"routing", {{"max_queue_time", "1h"}}},
-               {"regions", {{{"region", "r1"}, {"replicas", 32}}}}}}}}}}};
+  auto& service = doc["inference"]["services"][0];
+  service["output_tokens"] = {{"distribution", "empirical"}, {"points", points}};
+  service["arrivals"] = {{"rate", rate_per_s}};
+  return doc;
 }
 
 }  // namespace
@@ -123,24 +124,19 @@ TEST_CASE("the best checkpoint interval lands within 3% of Daly's", "[planner]")
   // dumps", FGCS 22(3), 2006, eq. 37: tau = sqrt(2CM) (1 + sqrt(C/2M)/3 + C/18M) - C.
   const double C = 60, M = 6000;
   const double daly = std::sqrt(2 * C * M) * (1 + std::sqrt(C / (2 * M)) / 3 + C / (18 * M)) - C;
-  const json doc = {
-      {"name", "daly"},
-      {"seed", 5},
-      {"horizon", "120d"},
-      {"fleet", {{"regions", {{{"name", "r1"}, {"zones", {{{"name", "z1"}, {"datacenters", {{{"name", "dc1"}, {"instance", "p5.48xlarge"}, {"gpus", 8}}}}}}}}}}}},
-      {"failures", {{"processes", {{{"name", "host"}, {"class", "node"}, {"mtbf", "6000s"}, {"repair", "1s"}}}}}},
-      {"training",
-       {{"jobs",
-         {{{"name", "job"},
-           {"accelerator", "H100"},
-           {"gpus", 8},
-           {"model", {{"parameters", 1e9}, {"layers", 16}, {"hidden", 2048}, {"heads", 16}, {"seq_len", 2048}, {"vocab", 32000}}},
-           {"global_batch_tokens", 262144},
-           {"total_tokens", 1e15},
-           {"parallelism", {{"tp", 8}, {"pp", 1}, {"dp", 1}}},
-           {"kernel_efficiency", 0.5},
-           {"checkpoint", {{"policy", "fixed"}, {"interval", "1000s"}, {"size", "600 GB"}, {"storage_bandwidth", "10 GB/s"}}},
-           {"recovery", {{"mode", "wait"}, {"detection", "1s"}, {"restart", "1s"}}}}}}}}};
+  const json doc = json::parse(R"({
+    "name": "daly", "seed": 5, "horizon": "120d",
+    "fleet": {"regions": [{"name": "r1", "zones": [{"name": "z1", "datacenters": [
+      {"name": "dc1", "instance": "p5.48xlarge", "gpus": 8}]}]}]},
+    "failures": {"processes": [{"name": "host", "class": "node", "mtbf": "6000s", "repair": "1s"}]},
+    "training": {"jobs": [{
+      "name": "job", "accelerator": "H100", "gpus": 8,
+      "model": {"parameters": 1e9, "layers": 16, "hidden": 2048, "heads": 16, "seq_len": 2048, "vocab": 32000},
+      "global_batch_tokens": 262144, "total_tokens": 1e15,
+      "parallelism": {"tp": 8, "pp": 1, "dp": 1},
+      "kernel_efficiency": 0.5,
+      "checkpoint": {"policy": "fixed", "interval": "1000s", "size": "600 GB", "storage_bandwidth": "10 GB/s"},
+      "recovery": {"mode": "wait", "detection": "1s", "restart": "1s"}}]}})");
   TempScenario file(doc, "daly");
   const PlanSpec spec = plan_of({{"seeds", 4},
                                  {"variables", {{{"name", "interval"}, {"pointer", "/training/jobs/0/checkpoint/interval"},
