@@ -58,6 +58,7 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
   const SimTime horizon = SimTime::zero() + scenario.run.horizon;
   Recorder recorder(RecorderOptions{.directory = options.directory,
                                     .keep_in_memory = false,
+                                    .summary_only = options.summary_only,
                                     .trace = options.trace_level != TraceLevel::None,
                                     .trace_window = trace_window(options, horizon)});
   if (recorder.trace()) {

@@ -157,6 +157,7 @@ int cmd_plan(const Args& args) {
     // not produce is an error before any search run.
     SimulationOptions probe_options;
     probe_options.max_events = 1;
+    probe_options.summary_only = true;
     probe = simulate(scenario, probe_options).summary;
     Diagnostics checks(source);
     check_plan_against(spec, scenario_path, base, probe, checks);

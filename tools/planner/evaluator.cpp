@@ -100,7 +100,8 @@ void Evaluator::run_missing(const Values& values, const std::vector<std::pair<si
     load.seed = r.seed;
     try {
       const Scenario scenario = load_scenario(scenario_path_, load);
-      SimulationOptions sim;  // no directory: outputs stay in memory, only the summary is read
+      SimulationOptions sim;  // no directory, and only the summary is kept: that is all a search reads
+      sim.summary_only = true;
       sim.interrupt = interrupt_;
       const SimulationResult result = simulate(scenario, sim);
       if (!result.complete) {
