@@ -70,7 +70,7 @@ const Cell* PublishedEvent::find(std::string_view key) const {
 }
 
 Recorder::Recorder(RecorderOptions options) : options_(std::move(options)) {
-  keep_ = options_.directory.empty() || options_.keep_in_memory;
+  keep_ = (options_.directory.empty() && !options_.summary_only) || options_.keep_in_memory;
   if (!options_.directory.empty() && options_.write_events) {
     events_ = std::make_unique<JsonlWriter>(options_.directory / "events.jsonl");
   }

@@ -66,6 +66,9 @@ struct RecorderOptions {
   /// Also keep rows and events in memory when writing files (tests comparing both). Memory grows
   /// with every row and event, so the CLI leaves this off.
   bool keep_in_memory = false;
+  /// Without a directory: keep only the summary, dropping rows and events (a search that reads one
+  /// figure of each of many runs, `fleetsim plan`, would otherwise hold every run's tables).
+  bool summary_only = false;
   /// Write trace.json (in memory without a directory), with this window; see trace().
   bool trace = false;
   TraceWindow trace_window = {};

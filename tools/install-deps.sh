@@ -6,6 +6,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
   ca-certificates cmake ninja-build g++ make \
   libboost-graph-dev libboost-program-options-dev libeigen3-dev nlohmann-json3-dev libfmt-dev catch2 \
+  libnlopt-cxx-dev \
   python3 python3-jsonschema \
   libopenmpi-dev openmpi-bin \
   chromium \

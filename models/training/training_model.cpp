@@ -1272,8 +1272,10 @@ struct TrainingModel::Impl {
       }
       o["elapsed_s"] = elapsed;
       o["queued_s"] = j.st.queued_s;
-      if (j.st.started) o["started_s"] = j.st.first_start.seconds();
-      if (j.st.done) o["finished_s"] = j.st.finished.seconds();
+      // null until it happens, so the keys are there from the first event on (`fleetsim plan` checks
+      // a constraint's metric against a one-event probe run).
+      o["started_s"] = j.st.started ? nlohmann::json(j.st.first_start.seconds()) : nlohmann::json(nullptr);
+      o["finished_s"] = j.st.done ? nlohmann::json(j.st.finished.seconds()) : nlohmann::json(nullptr);
       o["ettr"] = e;
       o["interruptions"] = j.st.interruptions;
       o["checkpoints"] = checkpoints_now(j);

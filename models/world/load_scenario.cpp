@@ -133,7 +133,8 @@ Scenario load_scenario_text(std::string_view text, const std::string& source, co
   root.reject_unknown_keys(
       {"name", "description", "seed", "start", "horizon", "sample_interval", "catalog", "fleet", "network",
        "failures", "training", "inference", "cost",
-       "validation"});  // "validation": expectations for `fleetsim validation`; a run ignores it
+       "validation", "plan"});  // "validation": expectations for `fleetsim validation`, "plan": a search for
+                                // `fleetsim plan` (docs/planning.md); a run ignores both
   s.run = read_run(root, options);
   s.catalog = load_catalog(root.section("catalog"));
   s.fleet = load_fleet(root.section("fleet"), s.catalog, s.run);

@@ -61,6 +61,7 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
   const SimTime horizon = SimTime::zero() + scenario.run.horizon;
   RecorderOptions recorder_options;
   recorder_options.directory = options.directory;
+  recorder_options.summary_only = options.summary_only;
   recorder_options.trace = options.trace_level != TraceLevel::None;
   recorder_options.trace_window = trace_window(options, horizon);
   recorder_options.write_events = options.event_level != EventLevel::None;

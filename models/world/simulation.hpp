@@ -39,6 +39,8 @@ struct SimulationOptions {
   /// at the first check after this much wall time (checked every 65,536 events), and writes its
   /// outputs with "complete": false and stop_reason "max_events" / "max_wall". 0: no limit.
   uint64_t max_events = 0;
+  /// With no directory: keep only the summary, not every row and event (RecorderOptions::summary_only).
+  bool summary_only = false;
   double max_wall_s = 0;
 };
 

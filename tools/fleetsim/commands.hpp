@@ -20,6 +20,7 @@ int cmd_report(const Args& args);
 int cmd_validation(const Args& args);
 int cmd_topology(const Args& args);  // cmd_topology.cpp
 int cmd_init(const Args& args);     // cmd_init.cpp
+int cmd_plan(const Args& args);     // cmd_plan.cpp
 
 /// The program name and version line, e.g. "fleetsim 0.1.0".
 std::string version_line();

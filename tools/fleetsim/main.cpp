@@ -21,6 +21,7 @@ Commands:
   run SCENARIO        simulate a scenario and write its outputs to a directory
   validate SCENARIO.. check scenarios without simulating; every error with its JSON pointer
   sweep SCENARIO      run a parameter sweep with replications (runs.csv, cells.csv with 95% intervals)
+  plan SCENARIO [PLAN] search for the cheapest plan that meets every constraint (docs/planning.md)
   compare BASE NEW    compare two runs or sweeps metric by metric; exit 1 outside --rel-tol
   report RUN_DIR      write report.html (charts and summary) from a run's files
   schema              print the scenario JSON Schema (draft-07)
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
     if (command == "validate") return cli::cmd_validate(rest);
     if (command == "sweep") return cli::cmd_sweep(rest);
     if (command == "compare") return cli::cmd_compare(rest);
+    if (command == "plan") return cli::cmd_plan(rest);
     if (command == "report") return cli::cmd_report(rest);
     if (command == "schema") return cli::cmd_schema(rest);
     if (command == "validation") return cli::cmd_validation(rest);

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/world/reader.hpp"
+#include "tools/planner/plan_spec.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace fleetsim;
+using namespace fleetsim::planner;
+using nlohmann::json;
+
+namespace {
+std::string errors_of(const json& plan) {
+  Diagnostics diags("plan.json");
+  (void)read_plan(Reader::root(plan, diags));
+  return diags.empty() ? "" : diags.render();
+}
+}  // namespace
+
+TEST_CASE("a plan's variables, constraints and objective are read with their defaults", "[planner]") {
+  const json plan = json::parse(R"({
+    "seeds": {"min": 2, "max": 8},
+    "variables": [
+      {"name": "replicas", "pointer": "/inference/services/0/regions/0/replicas", "integer": [1, 64], "monotone": "helps"},
+      {"name": "interval", "pointer": "/training/jobs/0/checkpoint/interval", "continuous": [600, 7200], "unit": "s"},
+      {"name": "gpu", "pointer": "/x", "set": ["H100", "GB200"]},
+      {"name": "arrival", "pointer": "/y", "date": ["2026-01-01", "2026-01-31"], "step": "7d"}],
+    "variants": [{"name": "normal"}, {"name": "outage", "set": {"/failures/presets": ["p"]}}],
+    "constraints": [{"metric": "/a/b", "at_least": 0.999, "over_seeds": "p90", "variants": ["outage"]},
+                    {"metric": "/c", "at_most": 2}],
+    "objective": {"minimize": "/cost/total_usd"}})");
+  Diagnostics diags("plan.json");
+  const PlanSpec spec = read_plan(Reader::root(plan, diags));
+  REQUIRE(diags.empty());
+  CHECK(spec.seeds_min == 2);
+  CHECK(spec.seeds_max == 8);
+  CHECK(spec.max_evaluations == 200);
+  REQUIRE(spec.variables.size() == 4);
+  CHECK(spec.variables[0].points() == 64);
+  CHECK(spec.variables[0].monotone);
+  CHECK(spec.variables[0].point(63) == json(64));
+  CHECK(spec.variables[1].at_fraction(0.5) == json("3900 s"));
+  CHECK(spec.variables[2].points() == 2);
+  CHECK(spec.variables[3].points() == 5);  // 1, 8, 15, 22, 29 January
+  CHECK(spec.variables[3].point(1) == json("2026-01-08T00:00:00Z"));
+  REQUIRE(spec.constraints.size() == 2);
+  CHECK(spec.constraints[0].over.percentile);
+  CHECK(spec.constraints[0].over.p == 90);
+  CHECK(spec.constraints[0].variants == std::vector<size_t>{1});
+  CHECK(spec.constraints[1].variants == std::vector<size_t>{0, 1});  // every variant by default
+  CHECK(!spec.constraints[1].at_least);
+  CHECK(spec.objective.minimize);
+  CHECK(spec.metrics() == std::vector<std::string>{"/cost/total_usd", "/a/b", "/c"});
+}
+
+TEST_CASE("plan errors name the JSON pointer, the value and what was expected", "[planner]") {
+  CHECK_THAT(errors_of(json::parse(R"({"variables": [{"name": "r", "pointer": "/a", "integer": [5, 1]}],
+                                      "objective": {"minimize": "/x"}})")),
+             Catch::Contains("/variables/0/integer: min 5 is above max 1"));
+  CHECK_THAT(errors_of(json::parse(R"({"variables": [{"name": "r", "pointer": "a", "integer": [1, 2]}],
+                                      "objective": {"minimize": "/x"}})")),
+             Catch::Contains("/variables/0/pointer: expected a JSON pointer"));
+  CHECK_THAT(errors_of(json::parse(R"({"variables": [{"name": "r", "pointer": "/a", "integer": [1, 2], "set": [1]}],
+                                      "objective": {"minimize": "/x"}})")),
+             Catch::Contains("/variables/0: expected exactly one of"));
+  CHECK_THAT(errors_of(json::parse(R"({"variables": [{"name": "r", "pointer": "/a", "integer": [1, 2]}],
+                                      "variants": [{"name": "normal"}, {"name": "outage"}],
+                                      "constraints": [{"metric": "/m", "at_least": 1, "variants": ["outgae"]}],
+                                      "objective": {"minimize": "/x"}})")),
+             Catch::Contains("/constraints/0/variants/0: no variant named \"outgae\" (did you mean \"outage\"?)"));
+  CHECK_THAT(errors_of(json::parse(R"({"variables": [{"name": "r", "pointer": "/a", "integer": [1, 2]}],
+                                      "constraints": [{"metric": "/m", "at_least": 1, "over_seeds": "p190"}],
+                                      "objective": {"minimize": "/x"}})")),
+             Catch::Contains("/constraints/0/over_seeds: expected \"mean\", \"median\" or a percentile"));
+  CHECK_THAT(errors_of(json::parse(R"({"variables": [{"name": "r", "pointer": "/a", "continuous": [1, 2]}],
+                                      "objective": {"minimize": "/x"}, "second_objective": {"maximize": "/y"}})")),
+             Catch::Contains("variable \"r\" is continuous"));
+  CHECK_THAT(errors_of(json::parse(R"({"variables": [{"name": "r", "pointer": "/a", "set": [1]}],
+                                      "objective": {"minimize": "/x", "maximize": "/y"}})")),
+             Catch::Contains("/objective: expected exactly one of \"minimize\" and \"maximize\""));
+}
