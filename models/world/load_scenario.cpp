@@ -151,6 +151,8 @@ RunSpec read_run(const Reader& root, const LoadOptions& options) {
     root.at("start").expected(fmt::format("a start that leaves room for the horizon of {} before the end of "
                                           "simulated time ({})", format_duration(run.horizon),
                                           format_utc_ns(INT64_MAX / 1'000'000'000 * 1'000'000'000)));
+    // As for a bad start: measure instants from 1970 over an unbounded run, so none is misreported.
+    run.start_unix_ns = 0;
     run.horizon = kUnboundedHorizon;
     run.instants_until = run.horizon;
   }
