@@ -309,7 +309,20 @@ std::string Recorder::summary_text(const RunInfo& info) const {
   return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-void Recorder::finish(const RunInfo& info) {
+void Recorder::finish(const RunInfo& info) { finish(info, {}); }
+
+std::vector<std::string> Recorder::file_names() const {
+  std::vector<std::string> names;
+  if (options_.directory.empty()) return names;
+  for (const auto& t : tables_)
+    if (t.writer) names.push_back(t.name + ".csv");
+  if (events_) names.emplace_back("events.jsonl");
+  if (trace_) names.emplace_back("trace.json");
+  names.emplace_back("summary.json");
+  return names;
+}
+
+void Recorder::finish(const RunInfo& info, const std::function<void(const std::string&)>& before_summary) {
   check_open("finish");
   if (event_open_) throw std::logic_error("Recorder::finish while an event builder is alive");
   rethrow_listener_error();
@@ -328,6 +341,7 @@ void Recorder::finish(const RunInfo& info) {
     if (t.writer) t.writer->commit();
   }
   if (trace_) trace_->commit();
+  if (before_summary) before_summary(text);
   // Last: its presence says every other file is complete.
   if (!options_.directory.empty()) write_file_atomically(options_.directory / "summary.json", text);
   final_summary_ = std::move(text);

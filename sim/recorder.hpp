@@ -186,6 +186,13 @@ class Recorder {
   /// accepts nothing more. Throws OutputError (files committed before the failure stay, summary.json
   /// does not appear), std::logic_error as summary_text().
   void finish(const RunInfo& info);
+  /// The same, calling `before_summary(summary text)` after every other file is in place and before
+  /// summary.json: a caller's own file (report.html) then also appears before summary.json. What it
+  /// throws propagates, and summary.json does not appear.
+  void finish(const RunInfo& info, const std::function<void(const std::string&)>& before_summary);
+  /// Names of the files this recorder writes into its directory (tables, events.jsonl, trace.json,
+  /// summary.json), for the manifest: `fleetsim run --force` removes only what a run listed.
+  std::vector<std::string> file_names() const;
   bool finished() const { return finished_; }
   /// Removes every temporary; the recorder accepts nothing more. What the destructor does.
   void abandon() noexcept;

@@ -482,29 +482,44 @@ void GangScheduler::release(AllocationId id, bool requeue) {
 std::optional<NodeId> GangScheduler::replace(AllocationId id, NodeId failed) {
   Allocation& a = allocs_.at(id);
   const ComponentRef f = ref(failed);
-  const ComponentRef scopes[] = {ref(fleet_.rack_of(failed)), ref(fleet_.datacenter_of(f)), ref(fleet_.region_of(f))};
   const uint32_t acc = fleet_.accelerator_of(f);
-  for (const ComponentRef& scope : scopes) {
-    const IndexRange nodes = fleet_.range(scope, Level::Node);
-    for (auto u = unallocated_.lower_bound(nodes.begin); u != unallocated_.end() && *u < nodes.end; ++u) {
-      const uint32_t n = *u;
-      const NodeId cand{n};
-      if (!is_free(cand) || fleet_.accelerator_of(ref(cand)) != acc) continue;
-      auto it = std::lower_bound(a.nodes.begin(), a.nodes.end(), failed);
-      if (it != a.nodes.end() && *it == failed) {
-        a.nodes.erase(it);
-        count_gang(failed, -1);
-      }
-      count_gang(cand, +1);
-      owner_[failed.value()] = kNoAllocation;
-      mark_free(failed.value());
-      mark_taken(n);
-      owner_[n] = id;
-      a.nodes.insert(std::lower_bound(a.nodes.begin(), a.nodes.end(), cand), cand);
-      return cand;
-    }
+  const auto first_free = [&](IndexRange nodes) -> std::optional<uint32_t> {
+    for (auto u = unallocated_.lower_bound(nodes.begin); u != unallocated_.end() && *u < nodes.end; ++u)
+      if (is_free(NodeId{*u}) && fleet_.accelerator_of(ref(NodeId{*u})) == acc) return *u;
+    return std::nullopt;
+  };
+  // The rack first (a handful of nodes), then the datacenter, then the rest of the region, one
+  // datacenter at a time. A datacenter that is down, of another accelerator or without a free node is
+  // passed over in O(racks) (free_in_dc), not node by node: scanning every unallocated node of the
+  // region for each replacement hung the 38B flagship inside one event when a slow job met a region
+  // full of down or not-yet-installed nodes (issue 19). The order of the choice is unchanged: the
+  // first free node of the rack, else of the datacenter, else of the region, in index order.
+  std::optional<uint32_t> n = first_free(fleet_.range(ref(fleet_.rack_of(failed)), Level::Node));
+  const uint32_t own_dc = fleet_.datacenter_of(f).value();
+  const auto search_dc = [&](uint32_t d) -> std::optional<uint32_t> {
+    const ComponentRef dref = ref(DatacenterId{d});
+    if (unallocated_in_dc_[d] == 0 || fleet_.accelerator_of(dref) != acc) return std::nullopt;
+    if (!fleet_.usable(dref) || !fleet_.launch_allowed(dref) || free_in_dc(d) == 0) return std::nullopt;
+    return first_free(fleet_.range(dref, Level::Node));
+  };
+  if (!n) n = search_dc(own_dc);
+  const IndexRange dcs = fleet_.range(ref(fleet_.region_of(f)), Level::Datacenter);
+  for (uint32_t d = dcs.begin; !n && d < dcs.end; ++d)
+    if (d != own_dc) n = search_dc(d);
+  if (!n) return std::nullopt;
+  const NodeId cand{*n};
+  auto it = std::lower_bound(a.nodes.begin(), a.nodes.end(), failed);
+  if (it != a.nodes.end() && *it == failed) {
+    a.nodes.erase(it);
+    count_gang(failed, -1);
   }
-  return std::nullopt;
+  count_gang(cand, +1);
+  owner_[failed.value()] = kNoAllocation;
+  mark_free(failed.value());
+  mark_taken(*n);
+  owner_[*n] = id;
+  a.nodes.insert(std::lower_bound(a.nodes.begin(), a.nodes.end(), cand), cand);
+  return cand;
 }
 
 void GangScheduler::swap_with_spare(AllocationId id, NodeId failed, NodeId spare) {

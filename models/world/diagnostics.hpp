@@ -12,11 +12,16 @@
 // the errors it causes; then by JSON pointer, comparing reference tokens one by one (array indices
 // numerically, so /a/2 comes before /a/10; a parent before its children), then by message. Identical (pointer,
 // message) pairs are recorded once, so a reader asked twice about the same bad value reports it once.
+// Bounded: at most kMaxKept errors (and kMaxKeptBytes of their text) are kept; further ones are only
+// counted, so a hostile file of 100,000 unknown keys costs neither quadratic time nor unbounded memory
+// (docs/robustness.md). The count then includes repeats of errors it could no longer compare.
 // An error with the empty pointer "" concerns the whole file (a syntax error, a missing file) and is
 // rendered without one: "error: FILE: message".
 #pragma once
 
 #include <cstddef>
+#include <set>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -37,14 +42,18 @@ class Diagnostics {
  public:
   /// Default cap on rendered lines; the rest are summarized as "... and N more errors".
   static constexpr size_t kDefaultMaxShown = 50;
+  /// Errors kept with their text; beyond either bound they are only counted (see the header comment).
+  static constexpr size_t kMaxKept = 1000;
+  static constexpr size_t kMaxKeptBytes = size_t{1} << 20;
 
   explicit Diagnostics(std::string file);
 
   const std::string& file() const { return file_; }
   /// Records one error at `pointer` (RFC 6901, already escaped). Duplicates are dropped.
   void error(std::string_view pointer, std::string_view message);
-  bool empty() const { return items_.empty(); }
-  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty() && dropped_ == 0; }
+  /// Errors recorded, the counted-only ones included.
+  size_t size() const { return items_.size() + dropped_; }
   /// All errors, sorted (see the header comment).
   std::vector<Diagnostic> sorted() const;
   /// One line per error, "error: FILE: /pointer: message", sorted, at most max_shown lines plus a
@@ -63,6 +72,9 @@ class Diagnostics {
   std::string file_;
   std::vector<Diagnostic> items_;  // insertion order; sorted on demand
   std::vector<Diagnostic> warnings_;
+  std::set<std::pair<std::string, std::string>> seen_;  // (pointer, message) of items_: O(log n) dedupe
+  size_t kept_bytes_ = 0;
+  size_t dropped_ = 0;  // errors beyond kMaxKept / kMaxKeptBytes, counted only
 };
 
 /// One line per warning, "warning: FILE: /pointer: message"; no trailing newline; "" for none.

@@ -19,6 +19,7 @@ namespace fleetsim {
 namespace {
 
 constexpr double kJoulesPerKwh = 3.6e6;
+constexpr double kMaxUsdPerHour = 100000;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 double seconds(SimTime t) { return static_cast<double>(t.ticks()) * 1e-9; }
@@ -195,10 +196,18 @@ void read_pricing(const Reader& list, const FleetSpec& fleet, const RunSpec& run
                                         PricingModel::OnDemand);
     r.source = e.string_or("source", "");
     if (e.has("price") && e.has("gpu_price")) e.at("gpu_price").error("give either \"price\" (per instance) or \"gpu_price\" (per GPU), not both");
+    // A price of 1e308 put inf into cost.csv and null into summary.json (issue 19): bounded far above
+    // any list price (an 8-GPU H100 instance lists near $100/h).
+    const auto bounded_price = [](const Reader& p) {
+      const double v = p.quantity(Dimension::MoneyRate, Bound::Positive);
+      if (v * 3600 <= kMaxUsdPerHour) return v;
+      p.expected(fmt::format("a price of at most ${}/h", kMaxUsdPerHour));
+      return 1.0 / 3600;
+    };
     if (e.has("gpu_price")) {
-      r.usd_per_gpu_s = e.at("gpu_price").quantity(Dimension::MoneyRate, Bound::Positive);
+      r.usd_per_gpu_s = bounded_price(e.at("gpu_price"));
     } else if (e.has("price")) {
-      const double per_instance = e.at("price").quantity(Dimension::MoneyRate, Bound::Positive);
+      const double per_instance = bounded_price(e.at("price"));
       // An instance price is per node: every datacenter the rule covers must have the same GPUs per node.
       std::set<uint32_t> gpn;
       for (const auto& g : groups)

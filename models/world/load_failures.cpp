@@ -18,6 +18,32 @@ namespace fleetsim {
 
 namespace {
 
+// Bounds that keep a failure process finite (issue 19): an MTBF of 1e-320 s made the superposed rate
+// infinite, and a shape of 1e-300 a Weibull mean of inf. One failure per minute per component is
+// beyond any published figure by orders of magnitude (GPU MTBFs are thousands of hours); published
+// Weibull shapes of hardware lifetimes lie from about 0.5 to 5.
+constexpr double kMinMtbfSeconds = 60;
+constexpr double kMinWeibullShape = 0.1;
+constexpr double kMaxWeibullShape = 20;
+// A datacenter, zone or region failing more than once a day: region failures at absurd rates with
+// 1 ns repairs grew memory by 28 KB per outage (2.3 GB in 20 s). Published region outages are a few a
+// year.
+constexpr double kMinSiteMtbfSeconds = 86400;
+
+bool is_site(ComponentClass c) {
+  return c == ComponentClass::Datacenter || c == ComponentClass::Az || c == ComponentClass::Region;
+}
+double min_mtbf_s(ComponentClass c) { return is_site(c) ? kMinSiteMtbfSeconds : kMinMtbfSeconds; }
+std::string min_mtbf_message(ComponentClass c) {
+  return is_site(c) ? fmt::format("an MTBF of at least 1 day (at most one failure a day) for a {}", class_name(c))
+                    : fmt::format("an MTBF of at least {} s (at most one failure per {} s) per component",
+                                  kMinMtbfSeconds, kMinMtbfSeconds);
+}
+
+}  // namespace
+
+namespace {
+
 constexpr double kYearS = 365.0 * 86400.0;  // as units.hpp: a year is 365 days
 
 std::string_view trim(std::string_view s) {
@@ -218,6 +244,10 @@ LifetimeSpec read_lifetime(const Reader& e, ComponentClass cls) {
       m.expected("a positive duration such as \"50000h\"");
       ok = false;
     }
+    if (ok && s < min_mtbf_s(cls)) {
+      m.expected(min_mtbf_message(cls));
+      ok = false;
+    }
     life.mean_s = ok ? s : 1.0;
   } else {
     const Reader r = e.at("rate");
@@ -240,10 +270,18 @@ LifetimeSpec read_lifetime(const Reader& e, ComponentClass cls) {
       r.expected("a positive rate such as \"0.06/GPU-year\" or \"6.5/1000 node-days\"");
       ok = false;
     }
+    if (ok && per_s > 1.0 / min_mtbf_s(cls)) {
+      r.expected(min_mtbf_message(cls));
+      ok = false;
+    }
     life.mean_s = ok ? 1.0 / per_s : 1.0;
   }
   if (life.kind == LifetimeSpec::Kind::Weibull) {
     life.shape = e.at("shape").positive();
+    if (life.shape < kMinWeibullShape || life.shape > kMaxWeibullShape) {
+      e.at("shape").expected(fmt::format("a Weibull shape from {} to {}", kMinWeibullShape, kMaxWeibullShape));
+      life.shape = 1;
+    }
   } else if (e.has("shape")) {
     e.at("shape").error("\"shape\" applies to \"distribution\": \"weibull\" only");
   }
@@ -519,6 +557,14 @@ FailureSpec load_failures(const Reader& section, const FleetSpec& fleet, const R
     int i = 0;
     for (const Reader& e : outs->items()) {
       OutageSpec o = read_outage(e, ctx, i++);
+      // The same outage listed twice (target, kind, start and duration) is a copy-paste slip that
+      // doubled nothing visible: refused rather than silently overlapping itself (issue 19).
+      for (const auto& prev : spec.outages)
+        if (prev.target == o.target && prev.kind == o.kind && prev.from == o.from && prev.duration == o.duration &&
+            !o.target.empty()) {
+          e.error(fmt::format("the same outage as {} (same target, kind, start and duration)", quote(prev.name)));
+          break;
+        }
       spec.outages.push_back(std::move(o));
     }
   }

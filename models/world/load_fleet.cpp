@@ -125,9 +125,10 @@ SimTime read_instant(const Reader& r, const RunSpec& run) {
 
 bool require_within_run(const Reader& r, SimTime t, const RunSpec& run) {
   if (!r.valid()) return false;
-  if (t >= SimTime::zero() && t < SimTime::zero() + run.horizon) return true;
+  const Duration until = std::max(run.horizon, run.instants_until);
+  if (t >= SimTime::zero() && t < SimTime::zero() + until) return true;
   r.expected(fmt::format("an instant within the run, from {} to {}", format_utc_ns(run.start_unix_ns),
-                         format_utc_ns(run.start_unix_ns + run.horizon.ticks())));
+                         format_utc_ns(run.start_unix_ns + until.ticks())));
   return false;
 }
 

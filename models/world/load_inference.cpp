@@ -254,6 +254,18 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
   }
   if (!(s.arrivals.growth_per_month > -1)) ar.at("growth_per_month").expected("a growth above -100% per month");
   std::vector<Reader> burst_regions;  // checked against the service's regions once they are read
+  // Bounded so that what loads runs (issue 19): a rate of 1e308/s put inf and null into the outputs,
+  // a growth of 1e308 overflowed the report. 10^7 requests/s is hundreds of times the largest public
+  // chat service; the rate compounded to the horizon must stay under it too.
+  constexpr double kMaxArrivalsPerS = 1e7;
+  const double months = run.horizon.hours_f() / 730;  // the schema's month of 730 h
+  const double peak = s.arrivals.rate_per_s * std::pow(1 + std::max(0.0, s.arrivals.growth_per_month), months);
+  if (s.arrivals.rate_per_s > kMaxArrivalsPerS) {
+    ar.at("rate").expected(fmt::format("a rate of at most {:g}/s", kMaxArrivalsPerS));
+  } else if (!(peak <= kMaxArrivalsPerS) && ar.has("growth_per_month")) {
+    ar.at("growth_per_month").expected(fmt::format("a growth that keeps the rate under {:g}/s by the horizon (it "
+                                                   "would reach {:g}/s)", kMaxArrivalsPerS, peak));
+  }
   if (auto bursts = ar.opt("bursts")) {
     for (const Reader& bu : bursts->items()) {
       bu.reject_unknown_keys({"start", "duration", "factor", "region"});
@@ -342,11 +354,12 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
       std::ifstream in(p, std::ios::binary);
       if (!in) {
         f.error(fmt::format("cannot read trace file \"{}\"", p.string()));
+      } else if (std::string text; !read_bounded(in, kMaxTraceBytes, text)) {  // /dev/zero: bounded (issue 19)
+        f.error(fmt::format("trace file \"{}\" is larger than the limit of {} bytes ({} MiB)", p.string(),
+                            kMaxTraceBytes, kMaxTraceBytes >> 20));
       } else {
-        std::stringstream ss;
-        ss << in.rdbuf();
         try {
-          s.trace = parse_inference_trace(ss.str(), names, run);
+          s.trace = parse_inference_trace(text, names, run);
         } catch (const std::invalid_argument& ex) {
           f.error(fmt::format("{}: {}", p.filename().string(), ex.what()));
         }

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 namespace fleetsim {
@@ -26,6 +27,9 @@ namespace {
 constexpr std::string_view kDefaultStart = "2026-01-01T00:00:00Z";
 constexpr Duration kDefaultSampleInterval = Duration::hours(1);
 constexpr Duration kUnboundedHorizon = Duration::days(365 * 200);
+// Samples per time series over a run: hourly over 7 years is 61,000; one per second over 100 days is
+// 8.6 million, the finest sampling a run may ask for at that length (docs/robustness.md).
+constexpr int64_t kMaxSamplesPerSeries = 10'000'000;
 
 // A pointer that names an array item by its name (/training/jobs/llm-70b/...) instead of its index:
 // the pointer with the index of the item of that name, or of the closest name, with the item's name;
@@ -67,25 +71,108 @@ std::string index_hint(const nlohmann::json& doc, const std::string& pointer) {
   return {};
 }
 
+// The --set value as JSON: parsed like a scenario file (same depth and size limits, a number beyond a
+// double is a scenario error, not an internal one), or a bare string when it is not JSON ("7d").
+std::optional<nlohmann::json> override_value(const Override& o, Diagnostics& diags) {
+  Diagnostics local(diags.file());
+  try {
+    return parse_json_text(o.value, local);
+  } catch (const ScenarioError&) {
+  }
+  // Not JSON. A syntax error is a bare string; any other problem (too deep, a number overflow) is the
+  // value's: reported at the --set pointer.
+  for (const auto& d : local.sorted()) {
+    if (d.pointer.empty() && d.message.find("parse error") != std::string::npos) continue;
+    diags.error(o.pointer, fmt::format("--set value: {}", d.message));
+    return std::nullopt;
+  }
+  nlohmann::json value = o.value;
+  try {
+    (void)value.dump();  // throws type_error 316 on invalid UTF-8, which used to exit 70 (issue 19)
+  } catch (const nlohmann::json::type_error&) {
+    diags.error(o.pointer, fmt::format("--set value is not valid UTF-8: {}", quote(o.value)));
+    return std::nullopt;
+  }
+  return value;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// Walks the pointer by hand rather than with nlohmann's operator[], which pads an array with nulls up
+// to any index (/a/100000000 ran out of memory) and then reported 50 "got null" errors (issue 19).
+// Objects are created as needed; an array index may be an existing item or the next one (its size,
+// or "-"), which appends.
 void apply_override(nlohmann::json& doc, const Override& o, Diagnostics& diags) {
-  nlohmann::json value;
-  try {
-    value = nlohmann::json::parse(o.value);
-  } catch (const nlohmann::json::parse_error&) {
-    value = o.value;  // not JSON: a bare string such as 7d
+  auto value = override_value(o, diags);
+  if (!value) return;
+  nlohmann::json* node = &doc;
+  std::string walked;
+  size_t pos = 0;
+  const std::string_view p = o.pointer;
+  while (pos < p.size()) {
+    if (p[pos] != '/') {
+      diags.error(o.pointer, "--set cannot set this pointer: a JSON pointer starts with '/'");
+      return;
+    }
+    const size_t end = std::min(p.find('/', pos + 1), p.size());
+    const std::string_view raw = p.substr(pos + 1, end - pos - 1);
+    std::string token;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] != '~') {
+        token += raw[i];
+        continue;
+      }
+      if (i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
+        token += raw[i + 1] == '0' ? '~' : '/';
+        ++i;
+        continue;
+      }
+      diags.error(o.pointer, "--set cannot set this pointer: '~' must be followed by '0' or '1' (RFC 6901)");
+      return;
+    }
+    const std::string here = walked + "/" + std::string(raw);
+    if (node->is_null()) *node = token == "0" ? nlohmann::json::array() : nlohmann::json::object();
+    if (node->is_object()) {
+      node = &(*node)[token];
+    } else if (node->is_array()) {
+      const size_t size = node->size();
+      const bool append = token == "-" || token == std::to_string(size);
+      if (append) {
+        node->push_back(nullptr);
+        node = &node->back();
+      } else if (all_digits(token) && token.size() < 10 && (token.size() == 1 || token[0] != '0') &&
+                 std::stoul(token) < size) {
+        node = &(*node)[std::stoul(token)];
+      } else {
+        diags.error(here, fmt::format("--set: index {} is out of range: {} has {} item{} (an index from 0 to {}, "
+                                      "or {} or \"-\" to append)", all_digits(token) ? token : quote(token), walked.empty() ? "/" : walked,
+                                      size, size == 1 ? "" : "s", size == 0 ? 0 : size - 1, size) +
+                                          (all_digits(token) ? std::string() : index_hint(doc, o.pointer)));
+        return;
+      }
+    } else {
+      diags.error(o.pointer, fmt::format("--set cannot set this pointer: {} is a {}, not an object or array",
+                                         walked.empty() ? "/" : walked, node->type_name()));
+      return;
+    }
+    walked = here;
+    pos = end;
   }
-  try {
-    doc[nlohmann::json::json_pointer(o.pointer)] = std::move(value);
-  } catch (const nlohmann::json::exception& e) {
-    diags.error(o.pointer, fmt::format("--set cannot set this pointer: {}{}", e.what(), index_hint(doc, o.pointer)));
-  }
+  *node = std::move(*value);
 }
 
 RunSpec read_run(const Reader& root, const LoadOptions& options) {
   RunSpec run;
   run.name = root.at("name").non_empty_string();
-  if (run.name.find_first_of("/\\ ") != std::string::npos)
-    root.at("name").expected("a name without spaces or slashes (it names the output directory)");
+  // It names the output directory out/<name>: "." or ".." would write into (and --force clean) the
+  // current directory or its parent, and a control character (a NUL) fails only at output creation.
+  const bool control = std::any_of(run.name.begin(), run.name.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  if (run.name.find_first_of("/\\ ") != std::string::npos || run.name == "." || run.name == ".." || control)
+    root.at("name").expected("a name without spaces or slashes, control characters, \".\" or \"..\" (it names "
+                             "the output directory)");
   run.description = root.string_or("description", "");
   run.seed = static_cast<uint64_t>(root.integer_or("seed", 0, INT64_MAX, 1));
   if (options.seed) run.seed = *options.seed;
@@ -99,7 +186,27 @@ RunSpec read_run(const Reader& root, const LoadOptions& options) {
   // "outside the run" error per outage and ramp, so later checks see an unbounded run instead.
   // The same for a bad start: instants would be measured from 1970 and all fall outside the run.
   if (root.diagnostics().size() != errors_before || bad_start) run.horizon = kUnboundedHorizon;
+  run.instants_until = run.horizon;
+  // The run's last instant must be representable (UTC nanoseconds in an int64, up to 2262-04-11): a
+  // start near that end overflowed later and blamed another value (issue 19).
+  if (!bad_start && run.horizon != kUnboundedHorizon && run.start_unix_ns > INT64_MAX - run.horizon.ticks()) {
+    root.at("start").expected(fmt::format("a start that leaves room for the horizon of {} before the end of "
+                                          "simulated time ({})", format_duration(run.horizon),
+                                          format_utc_ns(INT64_MAX / 1'000'000'000 * 1'000'000'000)));
+    // As for a bad start: measure instants from 1970 over an unbounded run, so none is misreported.
+    run.start_unix_ns = 0;
+    run.horizon = kUnboundedHorizon;
+    run.instants_until = run.horizon;
+  }
   run.sample_interval = root.duration_or("sample_interval", kDefaultSampleInterval, Bound::Positive);
+  // A sample is a row in several tables: 1 ns over 30 days was 2.6e15 samples (2 GB of training.csv
+  // after 12 s, issue 19). Bounded by the number of samples over the horizon, with the limit named.
+  if (root.has("sample_interval") && run.horizon != kUnboundedHorizon && run.sample_interval.ticks() > 0 &&
+      run.horizon.ticks() / run.sample_interval.ticks() > kMaxSamplesPerSeries)
+    root.at("sample_interval")
+        .expected(fmt::format("an interval of at least {} (at most {} samples over the horizon of {})",
+                              format_duration(Duration::ns(run.horizon.ticks() / kMaxSamplesPerSeries + 1)),
+                              kMaxSamplesPerSeries, format_duration(run.horizon)));
   return run;
 }
 
@@ -116,7 +223,18 @@ Override parse_override(std::string_view text) {
 Scenario load_scenario_text(std::string_view text, const std::string& source, const LoadOptions& options) {
   Diagnostics diags(source);
   nlohmann::json doc = parse_json_text(text, diags);
-  if (options.until) doc["horizon"] = *options.until;
+  // --until cuts the run: dated instants up to the scenario's own horizon stay valid (they are simply
+  // not reached) instead of failing `fleetsim run --until 7d` on any scenario with a later outage.
+  std::optional<Duration> own_horizon;
+  if (options.until && doc.is_object()) {
+    if (doc.contains("horizon") && doc["horizon"].is_string()) {
+      try {
+        own_horizon = parse_duration(doc["horizon"].get<std::string>());
+      } catch (const std::exception&) {
+      }
+    }
+    doc["horizon"] = *options.until;
+  }
   for (const auto& o : options.overrides) apply_override(doc, o, diags);
   diags.throw_if_any();
 
@@ -136,6 +254,8 @@ Scenario load_scenario_text(std::string_view text, const std::string& source, co
        "validation", "plan"});  // "validation": expectations for `fleetsim validation`, "plan": a search for
                                 // `fleetsim plan` (docs/planning.md); a run ignores both
   s.run = read_run(root, options);
+  if (own_horizon && *own_horizon > s.run.horizon && s.run.horizon != kUnboundedHorizon)
+    s.run.instants_until = *own_horizon;
   s.catalog = load_catalog(root.section("catalog"));
   s.fleet = load_fleet(root.section("fleet"), s.catalog, s.run);
   if (root.has("network")) s.network = load_network(root.at("network"), s.fleet, s.catalog);

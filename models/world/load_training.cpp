@@ -7,10 +7,16 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
+#include <map>
 #include <set>
 
 namespace fleetsim {
+
+namespace {
+// Below this a step takes more than 1000 times its ideal: a typo, not a measurement (measured MFUs of
+// large runs are 0.3-0.5).
+constexpr double kMinKernelEfficiency = 0.001;
+}  // namespace
 
 namespace {
 
@@ -201,8 +207,9 @@ TrainingSpec load_training(const Reader& t, const Catalog& catalog, const FleetS
     job.kernel_efficiency = j.fraction_or("kernel_efficiency", default_efficiency);
     if (j.diagnostics().size() != errors_before) {
       job.kernel_efficiency = default_efficiency;
-    } else if (j.has("kernel_efficiency") && job.kernel_efficiency <= 0) {
-      j.at("kernel_efficiency").expected("a fraction above 0");
+    } else if (j.has("kernel_efficiency") && job.kernel_efficiency < kMinKernelEfficiency) {
+      // Not just above 0: 1e-320 made every step last forever (an internal error at run time, issue 19).
+      j.at("kernel_efficiency").expected(fmt::format("a fraction from {} to 1", kMinKernelEfficiency));
       job.kernel_efficiency = default_efficiency;
     }
     if (j.has("attention_efficiency")) {
@@ -248,6 +255,8 @@ TrainingSpec load_training(const Reader& t, const Catalog& catalog, const FleetS
     job.fidelity = j.choice_or<Fidelity>("fidelity", {{"segment", Fidelity::Segment}, {"step", Fidelity::Step}}, Fidelity::Segment);
     job.checkpoint = read_checkpoint(j.section("checkpoint"));
     job.recovery = read_recovery(j.section("recovery"));
+    if (job.recovery.hot_spare_nodes > layout_gpus)
+      j.at("recovery").at("hot_spares").expected(fmt::format("at most the job's {} GPUs (spares are nodes)", layout_gpus));
     if (job.recovery.min_dp > job.parallel.dp) j.at("recovery").at("min_dp").expected(fmt::format("at most DP {}", job.parallel.dp));
     // Shape and memory: one message with the numbers, at the job's parallelism.
     if (hw_ok && j.valid()) {
@@ -256,10 +265,32 @@ TrainingSpec load_training(const Reader& t, const Catalog& catalog, const FleetS
     }
     spec.jobs.push_back(std::move(job));
   }
+  // "after" must name another job, and the chain it starts must end: a job after itself, or a cycle
+  // (run-1 after run-8 after ... run-1), left every job of it pending for the whole run (issue 19).
+  std::map<std::string, std::string> after_of;
+  for (const auto& job : spec.jobs)
+    if (!job.after.empty()) after_of[job.name] = job.after;
   for (const auto& [name, r] : afters)
     if (names.count(name) == 0)
       r.error(fmt::format("expected the name of another training job, got {}{}", r.describe(),
                           did_you_mean(name, std::vector<std::string>(names.begin(), names.end()))));
+  for (size_t i = 0; i < spec.jobs.size(); ++i) {
+    const std::string& start = spec.jobs[i].name;
+    if (spec.jobs[i].after.empty() || names.count(spec.jobs[i].after) == 0) continue;
+    std::string chain = start, at = start;
+    for (size_t steps = 0; steps <= after_of.size(); ++steps) {
+      const auto next = after_of.find(at);
+      if (next == after_of.end()) break;
+      at = next->second;
+      chain += " after " + at;
+      if (at == start) {
+        jobs_r->at(i).at("after").expected(spec.jobs[i].after == start
+                                               ? std::string("another job's name (a job cannot run after itself)")
+                                               : "a chain of \"after\" that ends, not a cycle: " + chain);
+        break;
+      }
+    }
+  }
   return spec;
 }
 

@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <istream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,18 @@
 #include "sim/time.hpp"
 
 namespace fleetsim {
+
+/// Bounds on any JSON document read (scenario files, --set values), refused with exit 65
+/// (docs/robustness.md): the largest shipped scenario is 19 KB and nests 8 levels.
+inline constexpr size_t kMaxScenarioBytes = size_t{16} << 20;
+inline constexpr size_t kMaxJsonDepth = 64;
+
+/// An inference trace file (CSV) is read up to this size; a larger one (or /dev/zero) is refused.
+inline constexpr size_t kMaxTraceBytes = size_t{256} << 20;
+
+/// Reads `in` to the end into `out`, but no more than limit + 1 bytes; false if there was more than
+/// `limit` (out then holds limit + 1 bytes). Reading in chunks, so an endless input costs the limit.
+bool read_bounded(std::istream& in, size_t limit, std::string& out);
 
 /// Reads and parses a JSON file. Missing or unreadable: throws InputError (exit 66). Syntax error or
 /// a duplicate key: records it in `diags` (pointer "" with nlohmann's "parse error at line L, column

@@ -32,6 +32,10 @@ struct RunSpec {
   int64_t start_unix_ns = 0;   ///< the UTC instant that simulated time 0 stands for
   Duration horizon;            ///< simulate [0, horizon]
   Duration sample_interval;    ///< time-series sampling period
+  /// Dated instants (outages, ramps, submissions) must lie before this: the horizon, or the scenario's
+  /// own horizon when `--until` cut the run shorter (what lies beyond the cut is never reached; the
+  /// CLI says so in a note instead of refusing the scenario).
+  Duration instants_until;
 };
 
 struct Scenario {

@@ -168,10 +168,15 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
         {"events_level", event_level_name(options.event_level)},
         {"host", host_name()},
     };
+    // What this run writes: `fleetsim run --force` removes these (and only these) before a rerun.
+    nlohmann::json files = nlohmann::json::array({"resolved.json", "manifest.json"});
+    for (const auto& f : recorder.file_names()) files.push_back(f);
+    for (const auto& f : options.caller_files) files.push_back(f);
+    manifest["files"] = std::move(files);
     write_file_atomically(options.directory / "manifest.json", manifest.dump(2) + "\n");
   }
   result.stop_reason = info.stop_reason;
-  recorder.finish(info);
+  recorder.finish(info, options.before_summary);
   result.summary_text = recorder.final_summary();
   result.summary = nlohmann::json::parse(result.summary_text);
   return result;

@@ -42,6 +42,12 @@ struct SimulationOptions {
   /// With no directory: keep only the summary, not every row and event (RecorderOptions::summary_only).
   bool summary_only = false;
   double max_wall_s = 0;
+  /// Files the caller writes into the directory itself (report.html): listed with the run's own in
+  /// manifest.json's "files", which is all `fleetsim run --force` removes of a previous run.
+  std::vector<std::string> caller_files;
+  /// Called with summary.json's text after every other output is in place and before summary.json
+  /// appears, so a file the caller writes (report.html) also precedes it. May throw (OutputError).
+  std::function<void(const std::string&)> before_summary;
 };
 
 struct SimulationResult {

@@ -254,3 +254,184 @@ TEST_CASE("robustness: the CLI rejects the malformed corpus with exit 65, the po
     CHECK_FALSE(fs::exists(tmp.path / "out"));
   }
 }
+
+// ---- Hostile input and faults (issue 19): each case fails without its fix ----
+
+namespace {
+
+const fs::path kQuickstart = fs::path(FLEETSIM_SOURCE_DIR) / "scenarios/quickstart.json";
+
+// The stated bounds per input (docs/robustness.md): a child that needs more address space or CPU
+// time than this is killed (SIGSEGV/SIGKILL on RLIMIT_AS, SIGXCPU/SIGKILL on RLIMIT_CPU), which
+// wait_exit reports as 1000 + the signal, failing the exit-code check.
+constexpr rlim_t kInputMemoryBytes = rlim_t{1} << 30;  // 1 GiB of address space
+constexpr rlim_t kInputCpuSeconds = 10;
+void bounded() {
+  const rlimit cpu{kInputCpuSeconds, kInputCpuSeconds};
+  ::setrlimit(RLIMIT_CPU, &cpu);
+#ifndef __SANITIZE_ADDRESS__  // AddressSanitizer reserves terabytes of address space for its shadow
+  const rlimit mem{kInputMemoryBytes, kInputMemoryBytes};
+  ::setrlimit(RLIMIT_AS, &mem);
+#endif
+}
+
+std::string nested(size_t levels) { return std::string(levels, '[') + std::string(levels, ']'); }
+
+void write_text(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+}  // namespace
+
+TEST_CASE("robustness: 60,000 levels of nesting are refused with exit 65, not a crash", "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  const std::string deep = nested(60000);
+  write_text(tmp.path / "doc.json", deep);
+  write_text(tmp.path / "note.json", R"({"name": "n", "horizon": "1d", "_note": )" + deep + "}");
+  for (const char* file : {"doc.json", "note.json"}) {
+    INFO(file);
+    for (const bool json_format : {false, true}) {
+      std::vector<std::string> args = {"validate", (tmp.path / file).string()};
+      if (json_format) args.insert(args.end(), {"--format", "json"});
+      CHECK(run(args, tmp, bounded) == 65);
+      CHECK_THAT(slurp(tmp.path / (json_format ? "stdout.txt" : "stderr.txt")),
+                 Catch::Contains("nested deeper than the limit of 64 levels"));
+    }
+  }
+  // In a --set value (10,000 levels: one argument may hold at most 128 KiB).
+  CHECK(run({"validate", kQuickstart.string(), "--set", "/_x=" + nested(10000)}, tmp, bounded) == 65);
+  CHECK_THAT(slurp(tmp.path / "stderr.txt"), Catch::Contains("/_x: --set value: JSON nested deeper than the limit"));
+}
+
+TEST_CASE("robustness: a --set value beyond a double or not UTF-8 is exit 65 like the same mistake in a file",
+          "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  CHECK(run({"validate", kQuickstart.string(), "--set", "/seed=1e400"}, tmp) == 65);
+  CHECK_THAT(slurp(tmp.path / "stderr.txt"), Catch::Contains("/seed: --set value: number overflow parsing '1e400'"));
+  CHECK(run({"validate", kQuickstart.string(), "--set", "/description=caf\xe9"}, tmp) == 65);
+  CHECK_THAT(slurp(tmp.path / "stderr.txt"), Catch::Contains("/description: --set value is not valid UTF-8"));
+  const auto out = tmp.path / "run";
+  CHECK(run({"run", kQuickstart.string(), "-o", out.string(), "--set", "/description=caf\xe9"}, tmp) == 65);
+  CHECK_FALSE(fs::exists(out));
+}
+
+TEST_CASE("robustness: --set to a huge array index is refused at once, naming the index", "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  CHECK(run({"validate", kQuickstart.string(), "--set", "/fleet/regions/100000000/name=x"}, tmp, bounded) == 65);
+  const std::string err = slurp(tmp.path / "stderr.txt");
+  CHECK_THAT(err, Catch::Contains("/fleet/regions/100000000: --set: index 100000000 is out of range"));
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);  // one error, not 50 "got null"
+}
+
+TEST_CASE("robustness: inputs of unbounded size are refused within the stated memory and time",
+          "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  // /dev/zero as the scenario: read up to the 16 MiB limit, then refused.
+  CHECK(run({"validate", "/dev/zero"}, tmp, bounded) == 65);
+  CHECK_THAT(slurp(tmp.path / "stderr.txt"), Catch::Contains("larger than the limit of 16777216 bytes"));
+  // 100,000 unknown keys: reported in bounded time (19-26 s with the quadratic collection), capped.
+  std::string keys = R"({"name": "k", "horizon": "1d")";
+  for (int i = 0; i < 100000; ++i) keys += fmt::format(R"(, "unknown{}": 1)", i);
+  write_text(tmp.path / "keys.json", keys + "}");
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(run({"validate", (tmp.path / "keys.json").string()}, tmp, bounded) == 65);
+  INFO("wall " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s");
+  CHECK_THAT(slurp(tmp.path / "stderr.txt"), Catch::Contains("more errors"));
+  // 100,000 duplicate keys.
+  std::string dups = R"({"name": "k", "horizon": "1d")";
+  for (int i = 0; i < 100000; ++i) dups += R"(, "_d": 1)";
+  write_text(tmp.path / "dups.json", dups + "}");
+  CHECK(run({"validate", (tmp.path / "dups.json").string()}, tmp, bounded) == 65);
+  CHECK_THAT(slurp(tmp.path / "stderr.txt"), Catch::Contains("duplicate property"));
+}
+
+TEST_CASE("robustness: a symlink loop is reported as such, not as a missing file", "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  fs::create_symlink(tmp.path / "b.json", tmp.path / "a.json");
+  fs::create_symlink(tmp.path / "a.json", tmp.path / "b.json");
+  CHECK(run({"validate", (tmp.path / "a.json").string()}, tmp) == 66);
+  CHECK_THAT(slurp(tmp.path / "stderr.txt"), Catch::Contains("Too many levels of symbolic links"));
+}
+
+TEST_CASE("robustness: --force removes only what the previous run listed, never a user's file",
+          "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  const auto out = tmp.path / "run";
+  const std::vector<std::string> args = {"run", kLong.string(), "-o", out.string(), "-q", "--max-events", "20000"};
+  REQUIRE(run(args, tmp) == 75);
+  const auto files = json_file(out / "manifest.json")["files"];
+  CHECK(std::find(files.begin(), files.end(), "summary.json") != files.end());
+  CHECK(std::find(files.begin(), files.end(), "inference.csv") != files.end());
+  write_text(out / "my-measurements.csv", "a,b\n1,2\n");
+  write_text(tmp.path / "elsewhere.csv", "x\n");
+  fs::create_symlink(tmp.path / "elsewhere.csv", out / "link.csv");
+  write_text(out / "events.jsonl.tmp.99999", "left by a killed run");  // a temporary of a run output
+  std::vector<std::string> again = args;
+  again.push_back("--force");
+  REQUIRE(run(again, tmp) == 75);
+  CHECK(slurp(out / "my-measurements.csv") == "a,b\n1,2\n");
+  CHECK(fs::is_symlink(out / "link.csv"));
+  CHECK(slurp(tmp.path / "elsewhere.csv") == "x\n");
+  CHECK_FALSE(fs::exists(out / "events.jsonl.tmp.99999"));
+  CHECK(fs::exists(out / "summary.json"));
+  CHECK_FALSE(fs::exists(out / ".fleetsim.lock"));  // released at the end
+}
+
+TEST_CASE("robustness: summary.json appears last, after report.html; a failed report leaves none",
+          "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  const auto out = tmp.path / "run";
+  // report.html cannot be renamed into place (a directory holds its name; --force leaves directories).
+  fs::create_directories(out / "report.html");
+  CHECK(run({"run", kLong.string(), "-o", out.string(), "-q", "--max-events", "20000", "--force"}, tmp) == 73);
+  CHECK_THAT(slurp(tmp.path / "stderr.txt"), Catch::Contains("report.html"));
+  CHECK_FALSE(fs::exists(out / "summary.json"));  // the directory is visibly unfinished
+  CHECK(fs::exists(out / "manifest.json"));
+  check_whole_files(out);
+}
+
+TEST_CASE("robustness: a second run into a directory in use is refused with exit 73", "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  TempDir tmp2("robust");
+  const auto out = tmp.path / "run";
+  const Child first = spawn({"run", kLong.string(), "-o", out.string(), "-q", "--max-wall", "120s"}, tmp);
+  REQUIRE(first.pid > 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!has_temporary(out) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(has_temporary(out));
+  // With or without --force: the directory is claimed, whatever is in it.
+  for (const bool force : {false, true}) {
+    std::vector<std::string> args = {"run", kLong.string(), "-o", out.string(), "-q", "--max-events", "1000"};
+    if (force) args.push_back("--force");
+    CHECK(run(args, tmp2) == 73);
+    CHECK_THAT(slurp(tmp2.path / "stderr.txt"), Catch::Contains("is in use by another fleetsim run"));
+  }
+  REQUIRE(::kill(first.pid, SIGTERM) == 0);
+  CHECK(wait_exit(first) == 143);
+  check_stopped_run(out, "interrupted");  // the first run's outputs are intact
+  CHECK_FALSE(fs::exists(out / ".fleetsim.lock"));
+}
+
+TEST_CASE("robustness: --until cuts any scenario, dated events beyond the cut dropped with a note",
+          "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  // `fleetsim run --help`'s own example: the quickstart has an outage after day 7.
+  const auto out = tmp.path / "q";
+  CHECK(run({"run", kQuickstart.string(), "-o", out.string(), "--until", "7d", "--no-report"}, tmp) == 0);
+  CHECK_THAT(slurp(tmp.path / "stderr.txt"), Catch::Contains("note: --until 7d cuts the run"));
+  CHECK(json_file(out / "summary.json")["complete"] == true);
+}
+
+TEST_CASE("robustness: one rule for seeds, on the command line as in a file", "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  const auto out = tmp.path / "run";
+  for (const char* bad : {"-1", "18446744073709551615", "9223372036854775808", "1.5", "x"}) {
+    INFO(bad);
+    CHECK(run({"run", kLong.string(), "-o", out.string(), "--seed", bad}, tmp) == 2);
+    CHECK_THAT(slurp(tmp.path / "stderr.txt"), Catch::Contains("--seed expects an integer from 0 to 9223372036854775807"));
+  }
+  CHECK_FALSE(fs::exists(out));
+  // The largest seed runs, and its resolved.json loads again.
+  REQUIRE(run({"run", kLong.string(), "-o", out.string(), "-q", "--seed", "9223372036854775807", "--max-events",
+               "1000"}, tmp) == 75);
+  CHECK(run({"validate", (out / "resolved.json").string()}, tmp) == 0);
+}

@@ -33,14 +33,6 @@ extern "C" void on_sigint(int sig) {
   g_interrupt.store(true);
 }
 
-// Files a run writes, besides <table>.csv: --force removes a previous run's so no stale file mixes
-// with the new ones. Nothing else in the directory is touched.
-bool is_run_output(const fs::path& p) {
-  const std::string name = p.filename().string();
-  return name == "summary.json" || name == "manifest.json" || name == "resolved.json" || name == "events.jsonl" ||
-         name == "trace.json" || name == "report.html" || p.extension() == ".csv";
-}
-
 // --trace-level, --trace-from, --trace-to into the simulation options; an exit code on bad values.
 std::optional<int> parse_trace_options(const std::string& level, const std::string& from, const std::string& to,
                                        SimulationOptions& sim) {
@@ -98,7 +90,7 @@ int cmd_run(const Args& args) {
   std::string scenario_path, out_dir, until, progress = "auto";
   std::vector<std::string> sets;
   std::string trace_level = "jobs", trace_from, trace_to, events_level = "jobs", tables = "all";
-  uint64_t seed = 0;
+  std::string seed;  // text: parse_seed_option applies the scenario's rule
   int64_t max_events = 0;  // signed: Program_options reads "-5" into an unsigned as 2^64 - 5
   std::string max_wall;
   options.add_options()
@@ -132,7 +124,10 @@ int cmd_run(const Args& args) {
   const bool quiet = vm.count("quiet") > 0;
 
   LoadOptions load;
-  if (vm.count("seed")) load.seed = seed;
+  if (vm.count("seed")) {
+    load.seed = parse_seed_option(seed, "run");
+    if (!load.seed) return exit_code::usage;
+  }
   if (vm.count("until")) load.until = until;
   SimulationOptions sim;
   if (progress == "auto") sim.progress = ProgressMode::Auto;
@@ -182,12 +177,28 @@ int cmd_run(const Args& args) {
     return exit_code::data_error;
   }
 
+  if (!quiet && scenario.run.instants_until > scenario.run.horizon)
+    fmt::print(stderr, "note: --until {} cuts the run before the scenario's horizon of {}: dated events after {} "
+               "(outages, ramps, submissions) are dropped\n", until, format_duration(scenario.run.instants_until),
+               format_duration(scenario.run.horizon));
   const fs::path dir = out_dir.empty() ? fs::path("out") / scenario.run.name : fs::path(out_dir);
-  if (auto code = prepare_output_directory(dir, vm.count("force") > 0, "run", [](const fs::directory_entry& e) {
-        return e.is_regular_file() && is_run_output(e.path());
-      }))
-    return *code;
+  DirectoryClaim claim;  // held until the run's files are all in place
+  if (auto code = claim_run_directory(dir, vm.count("force") > 0, claim)) return *code;
   sim.directory = dir;
+  const bool report = !vm.count("no-report");
+  if (report) sim.caller_files.push_back("report.html");
+  // report.html is written before summary.json, which must be the last file to appear. An interrupted
+  // run skips it, so a signal's outputs are finished in bounded time (the page can take seconds on a
+  // large events.jsonl); `fleetsim report DIR` writes it later.
+  bool report_skipped = false;
+  if (report)
+    sim.before_summary = [&dir, &report_skipped](const std::string& summary_text) {
+      if (g_interrupt.load()) {
+        report_skipped = true;
+        return;
+      }
+      write_report(dir, {}, &summary_text);
+    };
   sim.interrupt = &g_interrupt;
   sim.command_line = join_command_line("run", args);
 
@@ -199,23 +210,18 @@ int cmd_run(const Args& args) {
   } catch (const OutputError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return e.kind() == OutputError::Kind::Create ? exit_code::cant_create : exit_code::io_error;
+  } catch (const ReportInputError& e) {
+    fmt::print(stderr, "error: report.html: {}\n", e.what());
+    return exit_code::software;
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: simulation failed: {}\n", e.what());
     return exit_code::software;
   }
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
-  if (!vm.count("no-report")) {
-    try {
-      write_report(dir);
-    } catch (const OutputError& e) {
-      fmt::print(stderr, "error: {}\n", e.what());
-      return e.kind() == OutputError::Kind::Create ? exit_code::cant_create : exit_code::io_error;
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "error: report.html: {}\n", e.what());
-      return exit_code::software;
-    }
-  }
+  if (report_skipped && !quiet)
+    fmt::print(stderr, "note: report.html not written for an interrupted run; `fleetsim report {}` writes it\n",
+               dir.string());
   if (!quiet) fmt::print("{}", format_run_summary(scenario, result, dir.string()));
   if (result.complete) return exit_code::ok;
   if (result.stop_reason == "interrupted")

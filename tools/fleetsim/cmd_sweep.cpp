@@ -42,7 +42,7 @@ int cmd_sweep(const Args& args) {
   po::options_description options("Options");
   std::string scenario_path, out_dir, until;
   std::vector<std::string> param_texts, sets, metrics;
-  uint64_t seed = 0;
+  std::string seed;  // text: parse_seed_option applies the scenario's rule
   size_t repeat = 1, jobs = 1;
   options.add_options()
       ("scenario", po::value(&scenario_path)->required(), "scenario file (JSON)")
@@ -94,7 +94,10 @@ int cmd_sweep(const Args& args) {
 
   sweep::SweepSpec spec;
   spec.scenario_path = scenario_path;
-  if (vm.count("seed")) spec.base.seed = seed;
+  if (vm.count("seed")) {
+    spec.base.seed = parse_seed_option(seed, "sweep");
+    if (!spec.base.seed) return exit_code::usage;
+  }
   if (vm.count("until")) spec.base.until = until;
   std::vector<sweep::Param> params;
   try {

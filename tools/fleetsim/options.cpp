@@ -6,9 +6,12 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <climits>
 #include <sstream>
 #include <string>
 #include <vector>
+#include <system_error>
 
 namespace fleetsim::cli {
 
@@ -38,6 +41,18 @@ std::optional<int> parse_command_line(const Args& args, std::string_view command
     return exit_code::usage;
   }
   return std::nullopt;
+}
+
+std::optional<uint64_t> parse_seed_option(std::string_view text, std::string_view command) {
+  uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || value > static_cast<uint64_t>(INT64_MAX)) {
+    fmt::print(stderr, "error: fleetsim {}: --seed expects an integer from 0 to {} (as \"seed\" in a scenario), "
+               "got \"{}\"\n", command, INT64_MAX, text);
+    return std::nullopt;
+  }
+  return value;
 }
 
 }  // namespace fleetsim::cli

@@ -7,6 +7,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -20,5 +21,10 @@ std::optional<int> parse_command_line(const Args& args, std::string_view command
                                       std::string_view summary, po::options_description& options,
                                       const po::positional_options_description& positional,
                                       po::variables_map& vm);
+
+/// `--seed`: the rule of the scenario's "seed", an integer from 0 to 2^63 - 1 in decimal, for every
+/// command (Program_options read "-1" into a uint64_t as 2^64 - 1, which resolved.json then refused).
+/// nullopt (after printing a usage message naming `command`) for anything else.
+std::optional<uint64_t> parse_seed_option(std::string_view text, std::string_view command);
 
 }  // namespace fleetsim::cli

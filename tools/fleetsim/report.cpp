@@ -305,11 +305,16 @@ json timeline_chart(const fs::path& dir, int64_t span) {
 
 }  // namespace
 
-std::string build_report_data(const fs::path& dir) {
-  std::ifstream sin(dir / "summary.json", std::ios::binary);
-  if (!sin) throw ReportInputError(fmt::format("{}: no summary.json (not the directory of a finished run)", dir.string()));
+std::string build_report_data(const fs::path& dir, const std::string* summary_text) {
   std::stringstream text;
-  text << sin.rdbuf();
+  if (summary_text) {
+    text << *summary_text;
+  } else {
+    std::ifstream sin(dir / "summary.json", std::ios::binary);
+    if (!sin)
+      throw ReportInputError(fmt::format("{}: no summary.json (not the directory of a finished run)", dir.string()));
+    text << sin.rdbuf();
+  }
   const json summary = json::parse(text.str(), nullptr, false);
   if (summary.is_discarded() || !summary.is_object())
     throw ReportInputError(fmt::format("{}: summary.json is not a JSON object", (dir / "summary.json").string()));
@@ -355,8 +360,8 @@ std::string build_report_data(const fs::path& dir) {
   return data.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-void write_report(const fs::path& run_dir, const fs::path& out) {
-  const std::string page = render_report_page(build_report_data(run_dir));
+void write_report(const fs::path& run_dir, const fs::path& out, const std::string* summary_text) {
+  const std::string page = render_report_page(build_report_data(run_dir, summary_text));
   write_file_atomically(out.empty() ? run_dir / "report.html" : out, page);
 }
 

@@ -24,11 +24,14 @@ struct ReportInputError : std::runtime_error {
 inline constexpr int kReportBuckets = 400;
 
 /// The page's data (a JSON object text) from the run directory. Throws ReportInputError.
-std::string build_report_data(const std::filesystem::path& run_dir);
+/// `summary_text`: summary.json's text when it is not (yet) in the directory (`fleetsim run` writes
+/// report.html before summary.json, so that summary.json is the last file to appear).
+std::string build_report_data(const std::filesystem::path& run_dir, const std::string* summary_text = nullptr);
 /// The whole page for that data.
 std::string render_report_page(const std::string& data_json);
 /// build + render, written atomically to `out` (default run_dir/report.html). Throws ReportInputError,
 /// OutputError.
-void write_report(const std::filesystem::path& run_dir, const std::filesystem::path& out = {});
+void write_report(const std::filesystem::path& run_dir, const std::filesystem::path& out = {},
+                  const std::string* summary_text = nullptr);
 
 }  // namespace fleetsim::cli

@@ -27,7 +27,9 @@ std::vector<std::string> output_files(const std::string& dir) {
   std::vector<std::string> names;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-    if (entry.is_regular_file()) names.push_back(entry.path().filename().string());
+    // Hidden files are not outputs: .fleetsim.lock is the run's claim on the directory, removed at exit.
+    if (entry.is_regular_file() && entry.path().filename().string().front() != '.')
+      names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
     return std::make_pair(a != "summary.json", a) < std::make_pair(b != "summary.json", b);
   });

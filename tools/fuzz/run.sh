@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds the libFuzzer targets (the `fuzz` preset: clang 14, ASan+UBSan) and runs each for SECONDS on
-# the seed corpus: scenarios/ and tests/data/malformed/ for fuzz_scenario, tools/fuzz/units_seeds/ for
-# fuzz_units. Stops at the first finding and exits non-zero, leaving crash-*/oom-*/timeout-* in
+# the seed corpus: scenarios/ and tests/data/malformed/ for fuzz_scenario and fuzz_cli,
+# tools/fuzz/units_seeds/ for fuzz_units. Stops at the first finding and exits non-zero, leaving crash-*/oom-*/timeout-* in
 # WORKDIR. New corpus entries go to WORKDIR, never into the tree. docs/fuzzing.md.
 #
 #   tools/fuzz/run.sh 30                       # CI smoke run: 30 s per target
@@ -11,7 +11,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 seconds=${1:-30}
 work=${2:-$(mktemp -d /tmp/fleetsim-fuzz.XXXXXX)}
-mkdir -p "$work/scenario" "$work/units"
+mkdir -p "$work/scenario" "$work/units" "$work/cli"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 root=$(pwd)
@@ -24,4 +24,9 @@ cd "$work"
   scenario "$root/scenarios" "$root/tests/data/malformed"
 "$root/build/fuzz/fuzz_units" -seed="$fuzz_seed" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
   units "$root/tools/fuzz/units_seeds"
+# fuzz_cli: `fleetsim run`/`validate` with options and --set on mutated scenarios (structure-aware
+# mutator, tools/fuzz/scenario_mutator.hpp); every run bounded by --max-events 20000.
+"$root/build/fuzz/fuzz_cli" -seed="$fuzz_seed" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  -dict="$root/tools/fuzz/scenario.dict" -print_final_stats=1 \
+  cli "$root/scenarios" "$root/tests/data/malformed"
 echo "fuzz: no findings in ${seconds} s per target; corpus in $work"

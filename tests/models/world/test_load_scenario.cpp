@@ -42,7 +42,8 @@ const std::vector<BadCase> kBadCases = {
     {"name not a string", R"({"name": 5})", "/name", "expected a non-empty string, got 5"},
     {"empty name", R"({"name": ""})", "/name", "expected a non-empty string, got \"\""},
     {"name with a slash", R"({"name": "a/b"})", "/name",
-     "expected a name without spaces or slashes (it names the output directory), got \"a/b\""},
+     "expected a name without spaces or slashes, control characters, \".\" or \"..\" (it names the output "
+     "directory), got \"a/b\""},
     {"unknown top-level key", R"({"horizn": "5d"})", "/horizn", "unknown property \"horizn\" (did you mean \"horizon\"?)"},
     {"negative seed", R"({"seed": -1})", "/seed", "expected a non-negative integer, got -1"},
     {"fractional seed", R"({"seed": 1.5})", "/seed", "expected a non-negative integer, got 1.5"},
