@@ -60,7 +60,18 @@ def main() -> int:
 
     failures = 0
     scenarios = sorted(p for p in (root / "scenarios").rglob("*.json")
-                       if p.parent.name not in ("schema", "catalog"))
+                       if p.parent.name not in ("schema", "catalog") and not p.name.endswith(".plan.json"))
+    # Plan files (`fleetsim plan SCENARIO PLAN.json`, docs/planning.md) hold what a scenario's "plan"
+    # block holds: checked against that part of the schema.
+    plan_validator = jsonschema.Draft7Validator(dict(schema, **{"$ref": "#/properties/plan"}))
+    for path in sorted((root / "scenarios").rglob("*.plan.json")):
+        rel = path.relative_to(root)
+        errors = list(plan_validator.iter_errors(json.loads(path.read_text())))
+        for err in errors:
+            print(f"FAIL schema: {rel}: /" + "/".join(str(p) for p in err.path) + f": {err.message}")
+        failures += len(errors)
+        if not errors:
+            print(f"ok   {rel} (plan)")
     if not scenarios:
         print("FAIL: no scenarios found")
         return 1

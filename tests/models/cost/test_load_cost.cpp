@@ -125,7 +125,7 @@ TEST_CASE("cost loader: bad values are reported with their pointers", "[cost][lo
   CHECK(has("/cost/pricing/4/price: this rule covers nodes of different sizes"));
   CHECK(has("/cost/pricing/5/model: expected one of \"on-demand\", \"reserved\", \"savings-plan\", \"capacity-block\""));
   CHECK(has("/cost/pricing/6: this rule matches no datacenter of the fleet (no GB200 in us-west-2)"));
-  CHECK(has("/cost/energy/node_overhead/H10: \"H10\" is not an accelerator of the catalog (\"B200\", "));
+  CHECK(has("/cost/energy/node_overhead/H10: \"H10\" is not an accelerator of the catalog (\"A100\", "));
   CHECK(has("/cost/energy/pue: expected a PUE from 1 to 5"));
   CHECK(has("/cost/energy/electricity_price: expected an electricity price such as \"$0.0806/kWh\""));
   CHECK(has("/cost/energy/regions/mars-1: expected settings of a region of the fleet"));

@@ -295,6 +295,8 @@ TEST_CASE("scheduler: a move never takes a request pinned to a region out of it"
   CHECK(s.sched.allocation(p).nodes == before);
   CHECK(s.sched.move(f, RegionId{0}));        // an unpinned request leaves it
   for (NodeId n : s.sched.allocation(f).nodes) CHECK(n.value() >= 4);
+}
+
 TEST_CASE("scheduler: replace passes over a datacenter that is down without scanning its nodes",
           "[training][scheduler]") {
   // Issue 19: the 38B flagship hung inside one event, each replacement scanning every unallocated node
