@@ -24,9 +24,7 @@ cd "$work"
   scenario "$root/scenarios" "$root/tests/data/malformed"
 "$root/build/fuzz/fuzz_units" -seed="$fuzz_seed" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
   units "$root/tools/fuzz/units_seeds"
-# fuzz_cli: `fleetsim run`/`validate` with options and --set on mutated scenarios (structure-aware
-# mutator, tools/fuzz/scenario_mutator.hpp); every run bounded by --max-events 20000.
-"$root/build/fuzz/fuzz_cli" -seed="$fuzz_seed" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-  -dict="$root/tools/fuzz/scenario.dict" -print_final_stats=1 \
-  cli "$root/scenarios" "$root/tests/data/malformed"
+# fuzz_cli (`fleetsim run`/`validate` with options and --set on mutated scenarios) is not in this run
+# yet: it has not been built and run once (docs/fuzzing.md). Build it with
+# `cmake --build build/fuzz --target fuzz_cli` and run it like the others.
 echo "fuzz: no findings in ${seconds} s per target; corpus in $work"
