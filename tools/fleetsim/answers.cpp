@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/fleetsim/answers.hpp"
 
+#include "models/world/embedded.hpp"
+
 #include "sim/time.hpp"
 
 #include <fmt/format.h>
@@ -88,11 +90,25 @@ std::string human_percent(double f) { return std::isfinite(f) ? fmt::format("{:.
 // failed, late, rerouted, and the worst ttft_p99_s beside the service's own p99 (the bump).
 json planner_answers(const json& summary, const json& resolved) {
   json out = {{"outages", json::array()}, {"outage_cost", nullptr}, {"services", json::array()}};
-  const json* outages = nullptr;
-  const json::json_pointer po("/failures/outages");
-  if (resolved.is_object() && resolved.contains(po) && resolved.at(po).is_array()) outages = &resolved.at(po);
+  // The scenario's own outages, then those its failure presets bring (the quickstart's us-east-1
+  // preset: a launch and a network outage), as the loader expands them.
+  json all_outages = json::array();
+  const json::json_pointer po("/failures/outages"), pp("/failures/presets");
+  if (resolved.is_object() && resolved.contains(po) && resolved.at(po).is_array())
+    for (const json& o : resolved.at(po)) all_outages.push_back(o);
+  if (resolved.is_object() && resolved.contains(pp) && resolved.at(pp).is_array()) {
+    if (const auto text = embedded_file("catalog/failure_presets.json")) {
+      const json presets = json::parse(*text, nullptr, false);
+      for (const json& name : resolved.at(pp)) {
+        if (!name.is_string() || !presets.is_object() || !presets.contains("presets")) continue;
+        const json& p = presets["presets"].value(name.get<std::string>(), json::object());
+        if (p.contains("outages") && p["outages"].is_array())
+          for (const json& o : p["outages"]) all_outages.push_back(o);
+      }
+    }
+  }
   int index = 0;
-  for (const json& o : outages ? *outages : json::array()) {
+  for (const json& o : all_outages) {
     ++index;
     if (!o.is_object()) continue;
     json a;
@@ -128,9 +144,11 @@ json planner_answers(const json& summary, const json& resolved) {
     }
     if (any_job)
       a["training"] = {{"interruptions", intr}, {"lost_s", lost}, {"down_s", down}, {"lost_tokens", tokens}};
-    // Inference: the services' windows in this region that began inside the outage.
+    // Inference: the services' windows in this region that began inside the outage. Only a full
+    // outage takes replicas down (a launch outage blocks new capacity, a network one slows links), so
+    // the windows are booked to full outages alone, each window once.
     json services = json::array();
-    if (start && summary.contains("inference") && summary["inference"].is_object()) {
+    if (start && kind == "full" && summary.contains("inference") && summary["inference"].is_object()) {
       for (const auto& [name, svc] : summary["inference"].items()) {
         if (!svc.contains("outages") || !svc["outages"].is_array()) continue;
         double arrived = 0, failed = 0, late = 0, rerouted = 0, worst = NAN;
