@@ -60,10 +60,11 @@ struct Replica {
   uint32_t region = 0;
   Role role = Role::Mixed;  // disaggregation: prefill-only or decode-only
   int64_t link_free_ns = 0; // decode replica: when its inbound KV link is free
-  uint32_t gpu_begin = 0;
-  uint32_t gpus = 0;
+  ReplicaGpus gpus;         // where it runs; empty: a borrowed replica counted without GPUs (no placer)
+  uint32_t load_gen = 0;    // bumped when it goes down: a weight load in flight for it is void
   bool dedicated = true;
   bool up = true;
+  bool loading = false;     // its GPUs are usable and it is loading the weights
   bool draining = false;
   bool busy = false;
   std::vector<std::pair<uint32_t, uint32_t>> running;  // (req, res), admission order, with stale entries
@@ -133,6 +134,8 @@ struct InferenceModel::Service {
     uint32_t dedicated = 0;
     uint32_t dedicated_up = 0;
     uint32_t extra_active = 0, extra_pending = 0;
+    uint32_t unbound = 0;   // borrowed replicas past their scale-up delay whose nodes are not handed over yet
+    uint32_t placement = 0; // the placer's handle for its dedicated replicas
     uint32_t max_extra = 0;
     std::deque<uint32_t> queue;
     std::deque<uint32_t> dqueue;  // disaggregation: prefilled requests waiting for a decode replica
@@ -163,7 +166,14 @@ struct InferenceModel::Service {
   std::vector<Region> regions;
   std::vector<std::vector<double>> rtt_s;
   std::vector<Replica> replicas;
-  std::vector<std::pair<uint32_t, uint32_t>> by_gpu;  // (gpu_begin, replica) of dedicated replicas, sorted
+  // Every replica's GPU spans, sorted by first GPU: which replicas a failed component touches. Spans
+  // of different replicas never overlap (one GPU runs one replica).
+  struct GpuEntry {
+    uint32_t begin, end, replica;
+    bool operator<(const GpuEntry& o) const { return begin != o.begin ? begin < o.begin : replica < o.replica; }
+  };
+  std::vector<GpuEntry> by_gpu;
+  Duration load_time;  // weights onto a replica's GPUs (InferenceServiceStats::weight_load_s)
   std::vector<Req> reqs;
   uint32_t free_head = kNone;
   InferenceServiceStats stats;
@@ -180,7 +190,7 @@ struct InferenceModel::Service {
   size_t trace_next = 0;
   Rng trace_rng{0};
   EventKind k_xfer = 0;
-  EventKind k_arrival = 0, k_iter = 0, k_step = 0, k_sample = 0, k_scale = 0, k_scaleup = 0;
+  EventKind k_arrival = 0, k_iter = 0, k_step = 0, k_sample = 0, k_scale = 0, k_scaleup = 0, k_load = 0;
   SimTime last_sample;
   SimTime horizon = SimTime::max();  // no step or row beyond it; a last partial row at it
 
@@ -203,6 +213,10 @@ struct InferenceModel::Service {
     cost = std::make_unique<IterationCost>(spec.model, spec.replica, *acc, *comm);
     gpr = spec.replica.gpus();
     kv_cap = cost->kv_capacity_tokens();
+    // A replica that comes back (repaired, moved to a free node, region back) reads its shard of the
+    // weights before it serves again.
+    load_time = Duration::from_seconds(cost->weight_bytes_per_gpu() / spec.replica.weight_load_bytes_per_s);
+    stats.weight_load_s = load_time.seconds();
     stats.name = spec.name;
     stats.kv_capacity_tokens = kv_cap;
     stats.regions.resize(spec.regions.size());
@@ -212,6 +226,8 @@ struct InferenceModel::Service {
     if (disagg) build_disagg();
     stats.replica_max_batch = b_max;
     trace_rng = streams.stream(fmt::format("inference/{}/trace-route", spec.name));
+    // Registered here, not in start(): a failure at time zero may reach a replica before start().
+    k_load = m.engine_.register_kind("inference-weight-load");
   }
 
   // ---------------------------------------------------------------- set-up
@@ -262,9 +278,21 @@ struct InferenceModel::Service {
         throw InferenceSpecError(fmt::format(
             "inference service \"{}\": region \"{}\" has {} {} GPUs, but {} replicas of {} GPUs need {}", spec.name,
             rs.region, have, acc_name, rs.replicas, gpr, need));
+      std::vector<ReplicaGpus> placed;
+      if (ReplicaPlacer* placer = m.options_.placer)
+        reg.placement = placer->place(spec.name, reg.fleet_region, acc_name, rs.replicas, gpr, placed);
       size_t range_i = 0;
       uint32_t next_gpu = ranges.empty() ? 0 : ranges[0].begin;
       for (uint32_t k = 0; k < rs.replicas; ++k) {
+        if (!placed.empty()) {
+          Replica rep;
+          rep.region = reg.idx;
+          if (disagg) rep.role = k < prefill_replicas(rs, spec.disaggregation) ? Role::Prefill : Role::Decode;
+          rep.gpus = std::move(placed[k]);
+          reg.replicas.push_back(static_cast<uint32_t>(replicas.size()));
+          replicas.push_back(std::move(rep));
+          continue;
+        }
         // A replica stays inside one datacenter range.
         while (range_i < ranges.size() && next_gpu + gpr > ranges[range_i].end) {
           ++range_i;
@@ -277,11 +305,9 @@ struct InferenceModel::Service {
         Replica rep;
         rep.region = reg.idx;
         if (disagg) rep.role = k < prefill_replicas(rs, spec.disaggregation) ? Role::Prefill : Role::Decode;
-        rep.gpu_begin = next_gpu;
-        rep.gpus = gpr;
+        rep.gpus = {GpuSpan{next_gpu, gpr}};
         next_gpu += gpr;
         reg.replicas.push_back(static_cast<uint32_t>(replicas.size()));
-        by_gpu.emplace_back(rep.gpu_begin, static_cast<uint32_t>(replicas.size()));
         replicas.push_back(std::move(rep));
       }
       reg.dedicated = rs.replicas;
@@ -295,6 +321,8 @@ struct InferenceModel::Service {
         replicas.push_back(std::move(rep));
       }
     }
+    for (uint32_t i = 0; i < replicas.size(); ++i)
+      for (const GpuSpan& g : replicas[i].gpus) by_gpu.push_back({g.begin, g.end(), i});
     std::sort(by_gpu.begin(), by_gpu.end());
     for (auto& reg : regions) {
       reg.dedicated_up = 0;
@@ -318,9 +346,34 @@ struct InferenceModel::Service {
   }
 
   bool gpus_usable(const Replica& rep) const {
-    for (uint32_t g = rep.gpu_begin; g < rep.gpu_begin + rep.gpus; ++g)
-      if (!m.fleet_.usable(ref(GpuId{g}))) return false;
+    for (const GpuSpan& span : rep.gpus)
+      for (uint32_t g = span.begin; g < span.end(); ++g)
+        if (!m.fleet_.usable(ref(GpuId{g}))) return false;
     return true;
+  }
+
+  void index_gpus(uint32_t rep_i) {
+    for (const GpuSpan& g : replicas[rep_i].gpus) {
+      const GpuEntry e{g.begin, g.end(), rep_i};
+      by_gpu.insert(std::lower_bound(by_gpu.begin(), by_gpu.end(), e), e);
+    }
+  }
+
+  void unindex_gpus(uint32_t rep_i) {
+    std::erase_if(by_gpu, [rep_i](const GpuEntry& e) { return e.replica == rep_i; });
+  }
+
+  /// Replicas with a GPU in [begin, end), each once, in index order.
+  std::vector<uint32_t> replicas_on(uint32_t begin, uint32_t end) const {
+    std::vector<uint32_t> out;
+    if (begin >= end || by_gpu.empty()) return out;
+    auto it = std::upper_bound(by_gpu.begin(), by_gpu.end(), GpuEntry{begin, 0, kNone});
+    if (it != by_gpu.begin()) --it;
+    for (; it != by_gpu.end() && it->begin < end; ++it)
+      if (it->end > begin) out.push_back(it->replica);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
   }
 
   /// One replica's steady state at arrival rate x: fixed point of s = E[step], B = x (E[o] - 1) s,
@@ -1131,44 +1184,136 @@ struct InferenceModel::Service {
     rep.up = false;
     rep.draining = false;
     if (reg.extra_active > 0) --reg.extra_active;
-    if (m.options_.broker) m.options_.broker->release(reg.fleet_region, acc_name, gpr, m.engine_.now());
+    return_borrowed(rep_i);
   }
 
   // ---------------------------------------------------------------- health
 
   void on_fleet_change(ComponentRef c) {
     const IndexRange g = m.fleet_.range(c, Level::Gpu);
-    if (g.size() == 0 || by_gpu.empty()) return;
-    auto it = std::upper_bound(by_gpu.begin(), by_gpu.end(), std::make_pair(g.begin, kNone));
-    if (it != by_gpu.begin()) --it;
+    // Collected first: taking a replica down may move it (and its node's other replicas) elsewhere.
+    const std::vector<uint32_t> touched = replicas_on(g.begin, g.end);
     std::vector<uint32_t> touched_regions;
-    for (; it != by_gpu.end() && it->first < g.end; ++it) {
-      Replica& rep = replicas[it->second];
-      if (rep.gpu_begin + rep.gpus <= g.begin) continue;
-      const bool now_up = gpus_usable(rep);
-      if (now_up == rep.up) continue;
-      Region& reg = regions[rep.region];
-      const uint32_t before = reg.up();
-      if (now_up) {
-        rep.up = true;
-        ++reg.dedicated_up;
+    for (uint32_t rep_i : touched) {
+      Replica& rep = replicas[rep_i];
+      const bool usable = gpus_usable(rep);
+      if (!usable && (rep.up || rep.loading)) {
+        take_down(rep_i);
+      } else if (usable && !rep.up && !rep.loading && rep.dedicated) {
+        start_loading(rep_i);
       } else {
-        --reg.dedicated_up;
-        if (spec.mode == InferenceMode::Request) {
-          replica_down(it->second);
-        } else {
-          rep.up = false;
-        }
+        continue;
       }
-      region_changed(reg, before);
-      if (std::find(touched_regions.begin(), touched_regions.end(), reg.idx) == touched_regions.end())
-        touched_regions.push_back(reg.idx);
+      if (std::find(touched_regions.begin(), touched_regions.end(), rep.region) == touched_regions.end())
+        touched_regions.push_back(rep.region);
     }
     if (spec.mode == InferenceMode::Request)
       for (uint32_t r : touched_regions) {
         pump(regions[r]);
         pump_decode(regions[r]);
       }
+  }
+
+  /// Its hardware failed: it stops serving (its requests start over elsewhere); a dedicated replica is
+  /// moved to a free node when one is free, a borrowed one goes back to the broker (the autoscaler
+  /// asks again if the load still needs it).
+  void take_down(uint32_t rep_i) {
+    Replica& rep = replicas[rep_i];
+    Region& reg = regions[rep.region];
+    const uint32_t before = reg.up();
+    ++rep.load_gen;
+    rep.loading = false;
+    if (rep.up) {
+      if (rep.dedicated) --reg.dedicated_up;
+      else --reg.extra_active;
+      if (spec.mode == InferenceMode::Request) replica_down(rep_i);
+      rep.up = false;
+    }
+    if (!rep.dedicated) {
+      rep.draining = false;
+      return_borrowed(rep_i);
+    } else {
+      relocate(rep_i);
+    }
+    region_changed(reg, before);
+  }
+
+  /// A borrowed replica's GPUs go back to the placer and the broker.
+  void return_borrowed(uint32_t rep_i) {
+    Replica& rep = replicas[rep_i];
+    const Region& reg = regions[rep.region];
+    if (!rep.gpus.empty()) {
+      unindex_gpus(rep_i);
+      if (m.options_.placer) m.options_.placer->unbind(reg.fleet_region, acc_name, rep.gpus);
+      rep.gpus.clear();
+    }
+    if (m.options_.broker) m.options_.broker->release(reg.fleet_region, acc_name, gpr, m.engine_.now());
+  }
+
+  /// A dedicated replica that is down moves off each node of it that is down whole: every replica on
+  /// such a node is down, so the node is given back and a free node (the scheduler's choice: same
+  /// rack, datacenter, then region; inside the scale-up domain for a replica wider than a node) takes
+  /// its place; the replicas on it load their weights there. A node with a replica still up (one GPU
+  /// of eight failed under a TP2 replica) stays: that replica waits for the repair.
+  void relocate(uint32_t rep_i) {
+    ReplicaPlacer* placer = m.options_.placer;
+    if (placer == nullptr) return;
+    const Fleet& fleet = m.fleet_;
+    const uint32_t placement = regions[replicas[rep_i].region].placement;
+    for (size_t s = 0; s < replicas[rep_i].gpus.size(); ++s) {
+      const NodeId node = fleet.node_of(GpuId{replicas[rep_i].gpus[s].begin});
+      const IndexRange ng = fleet.range(ref(node), Level::Gpu);
+      if (fleet.usable(ref(node)) && fleet.usable_gpus(ref(node)) == ng.size()) continue;
+      const std::vector<uint32_t> on_node = replicas_on(ng.begin, ng.end);
+      if (std::any_of(on_node.begin(), on_node.end(), [&](uint32_t r) { return replicas[r].up || replicas[r].loading; }))
+        continue;
+      std::optional<IndexRange> within;
+      if (replicas[rep_i].gpus.size() > 1) within = fleet.scale_up_domain(node);
+      const std::optional<NodeId> fresh = placer->replace(placement, node, within);
+      if (!fresh) continue;
+      const uint32_t to = fleet.range(ref(*fresh), Level::Gpu).begin;
+      for (uint32_t r : on_node) {
+        unindex_gpus(r);
+        for (GpuSpan& span : replicas[r].gpus)
+          if (span.begin >= ng.begin && span.begin < ng.end) span.begin = to + (span.begin - ng.begin);
+        index_gpus(r);
+      }
+      m.recorder_.event(m.engine_.now(), "inference_replica_moved")
+          .field("service", spec.name)
+          .field("region", regions[replicas[rep_i].region].name)
+          .field("from", fleet.path(ref(node)))
+          .field("to", fleet.path(ref(*fresh)))
+          .field("replicas", static_cast<int64_t>(on_node.size()));
+      for (uint32_t r : on_node)
+        if (r != rep_i && gpus_usable(replicas[r])) start_loading(r);
+    }
+    if (gpus_usable(replicas[rep_i])) start_loading(rep_i);
+  }
+
+  /// Its GPUs are usable (again, or new ones): it serves once the weights are loaded.
+  void start_loading(uint32_t rep_i) {
+    Replica& rep = replicas[rep_i];
+    if (rep.up || rep.loading) return;
+    rep.loading = true;
+    const uint32_t gen = ++rep.load_gen;
+    if (load_time == Duration::zero()) return loaded(rep_i, gen);  // no weights to read: up in this instant
+    m.engine_.schedule_in(load_time, Phase::Repair, [this, rep_i, gen] { loaded(rep_i, gen); }, k_load);
+  }
+
+  void loaded(uint32_t rep_i, uint32_t gen) {
+    Replica& rep = replicas[rep_i];
+    if (rep.load_gen != gen || !rep.loading) return;
+    rep.loading = false;
+    if (!gpus_usable(rep)) return;
+    Region& reg = regions[rep.region];
+    const uint32_t before = reg.up();
+    rep.up = true;
+    ++reg.dedicated_up;
+    region_changed(reg, before);
+    if (spec.mode == InferenceMode::Request) {
+      pump(reg);
+      pump_decode(reg);
+    }
   }
 
   void open_window(Region& reg) {
@@ -1207,10 +1352,12 @@ struct InferenceModel::Service {
       reg.load_count = 0;
       if (reg.max_extra == 0 || x_sat <= 0) continue;
       const auto desired = static_cast<uint32_t>(std::ceil(load / (x_sat * as.target_utilization)));
-      const uint32_t have = reg.up() + reg.extra_pending;
-      if (desired > have && reg.extra_active + reg.extra_pending < reg.max_extra) {
+      if (reg.unbound > 0) bring_up_borrowed(reg, 0);  // nodes handed over since the last try
+      const uint32_t have = reg.up() + reg.extra_pending + reg.unbound;
+      const uint32_t extra = reg.extra_active + reg.extra_pending + reg.unbound;
+      if (desired > have && extra < reg.max_extra) {
         reg.calm_since = SimTime::max();
-        const uint32_t want = std::min(desired - have, reg.max_extra - reg.extra_active - reg.extra_pending);
+        const uint32_t want = std::min(desired - have, reg.max_extra - extra);
         uint64_t granted = 0;
         if (m.options_.broker)
           granted = m.options_.broker->acquire(reg.fleet_region, acc_name, uint64_t{want} * gpr, as.priority, m.engine_.now());
@@ -1244,20 +1391,33 @@ struct InferenceModel::Service {
 
   void scale_up_ready(Region& reg, uint32_t n) {
     reg.extra_pending -= n;
+    bring_up_borrowed(reg, n);
+  }
+
+  /// Brings up `n` newly granted borrowed replicas plus those still waiting for their nodes
+  /// (reg.unbound). With a placer each takes GPUs of nodes the broker holds now and fails with them;
+  /// one whose nodes are not handed over yet waits (and is tried again at the next autoscaling
+  /// interval).
+  void bring_up_borrowed(Region& reg, uint32_t n) {
     const uint32_t before = reg.up();
-    if (spec.mode == InferenceMode::Request) {
-      uint32_t done = 0;
-      for (uint32_t k = reg.dedicated; k < reg.replicas.size() && done < n; ++k) {
-        Replica& rep = replicas[reg.replicas[k]];
-        if (rep.up) continue;
-        rep.up = true;
-        rep.draining = false;
-        ++done;
+    uint32_t todo = n + reg.unbound;
+    reg.unbound = 0;
+    for (uint32_t k = reg.dedicated; k < reg.replicas.size() && todo > 0; ++k) {
+      const uint32_t rep_i = reg.replicas[k];
+      Replica& rep = replicas[rep_i];
+      if (rep.up) continue;
+      if (ReplicaPlacer* placer = m.options_.placer) {
+        std::optional<ReplicaGpus> gpus = placer->bind(reg.fleet_region, acc_name, gpr);
+        if (!gpus) break;
+        rep.gpus = std::move(*gpus);
+        index_gpus(rep_i);
       }
-      reg.extra_active += done;
-    } else {
-      reg.extra_active += n;
+      rep.up = true;
+      rep.draining = false;
+      ++reg.extra_active;
+      --todo;
     }
+    reg.unbound = todo;
     reg.stats->extra_replicas = std::max(reg.stats->extra_replicas, reg.extra_active);
     region_changed(reg, before);
     if (spec.mode == InferenceMode::Request) pump(reg);
@@ -1269,18 +1429,19 @@ struct InferenceModel::Service {
         .field("service", spec.name)
         .field("region", reg.name)
         .field("replicas", int64_t{n});
-    if (spec.mode == InferenceMode::Fluid) {
-      reg.extra_active -= n;
-      if (m.options_.broker) m.options_.broker->release(reg.fleet_region, acc_name, uint64_t{n} * gpr, m.engine_.now());
-      return;
-    }
     uint32_t done = 0;
     for (size_t k = reg.replicas.size(); k-- > reg.dedicated && done < n;) {
       const uint32_t rep_i = reg.replicas[k];
       Replica& rep = replicas[rep_i];
       if (!rep.up || rep.draining) continue;
-      rep.draining = true;  // takes no new requests; returned when empty
       ++done;
+      if (spec.mode == InferenceMode::Fluid) {  // a fluid replica holds no requests: it goes at once
+        rep.up = false;
+        --reg.extra_active;
+        return_borrowed(rep_i);
+        continue;
+      }
+      rep.draining = true;  // takes no new requests; returned when empty
       if (!rep.busy) begin_iteration(rep_i);
     }
   }
@@ -1618,6 +1779,11 @@ const InferenceServiceStats& InferenceModel::stats(size_t i) const {
   return services_.at(i)->stats;
 }
 const IterationCost& InferenceModel::cost(size_t i) const { return *services_.at(i)->cost; }
+std::vector<ReplicaView> InferenceModel::replicas(size_t i) const {
+  std::vector<ReplicaView> out;
+  for (const auto& r : services_.at(i)->replicas) out.push_back({r.region, r.dedicated, r.up, r.loading, r.gpus});
+  return out;
+}
 size_t InferenceModel::queued(size_t i) const { return services_.at(i)->queued(); }
 
 namespace {
@@ -1675,6 +1841,7 @@ void InferenceModel::write_summary() {
     j["replica"] = {{"gpus", s.gpr},
                     {"kv_capacity_tokens", st.kv_capacity_tokens},
                     {"weights_per_gpu_bytes", s.cost->weight_bytes_per_gpu()},
+                    {"weight_load_s", st.weight_load_s},
                     {"saturation_requests_per_s", st.replica_saturation_rps},
                     {"max_batch", st.replica_max_batch},
                     {"decode_step_s_batch1", s.cost->step_seconds(0.0, 1.0, s.prompt.mean())}};

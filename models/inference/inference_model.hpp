@@ -29,9 +29,15 @@
 // Regions: a region whose replicas are all down fails its traffic over, and a region whose estimated
 // queueing wait exceeds spill_wait spills new requests over, to the nearest region (by RTT) with
 // spare capacity; the RTT is added to the request's TTFT and end-to-end latency.
-// Replicas map onto fleet GPUs: a service's dedicated replicas in a region take that region's first
-// GPUs of the accelerator, in index order; a replica is up while all its GPUs are usable.
-// Autoscaled replicas are GPUs borrowed through a CapacityBroker (the scheduler preempts training).
+// Replicas run on fleet GPUs. With a ReplicaPlacer (the world's, over the one GangScheduler) a
+// service's dedicated replicas are placed on concrete nodes like training gangs, and autoscaled
+// replicas are bound to GPUs of the nodes the CapacityBroker claimed; without one (standalone use)
+// dedicated replicas take the region's first GPUs of the accelerator in index order and borrowed ones
+// are counts. A replica serves while all its GPUs are usable; when they fail it stops at once (its
+// requests start over elsewhere) and a dedicated replica moves to a free node if one is free, else
+// waits for the repair; either way it serves again after loading its weights (weight_load_s =
+// weight bytes per GPU / replica.weight_load_bandwidth). A borrowed replica whose GPUs fail goes back
+// to the broker; the autoscaler asks again while the load needs it.
 #pragma once
 
 #include "models/failures/failure_model.hpp"
@@ -40,6 +46,7 @@
 #include "models/inference/distributions.hpp"
 #include "models/inference/inference_spec.hpp"
 #include "models/inference/iteration_cost.hpp"
+#include "models/inference/replica_placer.hpp"
 #include "sim/engine.hpp"
 #include "sim/recorder.hpp"
 #include "sim/rng.hpp"
@@ -77,6 +84,7 @@ class IdlePoolBroker final : public CapacityBroker {
 struct InferenceOptions {
   int64_t epoch_unix_ns = 0;      ///< the UTC instant of SimTime 0 (diurnal curves are in local time)
   CapacityBroker* broker = nullptr;         ///< autoscaling source; none: autoscaling cannot grow
+  ReplicaPlacer* placer = nullptr;          ///< concrete GPUs for replicas; none: first GPUs, counts
   const TensorParallelComm* comm = nullptr; ///< TP collective cost; none: alpha-beta from the spec
   bool segments = true;           ///< request mode: one event per run of identical iterations
   bool keep_outage_sketches = true;
@@ -134,6 +142,16 @@ struct InferenceServiceStats {
   double decode_saturation_rps = 0;   ///< requests/s one decode replica sustains (batch or KV bound)
   double kv_transfers = 0, kv_transfer_bytes = 0;
   double kv_transfer_seconds = 0;     ///< sum over transfers of link wait + latency + bytes / bandwidth
+  double weight_load_s = 0;           ///< a replica's weight load before it serves again
+};
+
+/// One replica as the model holds it now (for tests and reports).
+struct ReplicaView {
+  uint32_t region = 0;  ///< index into the service's regions
+  bool dedicated = true;
+  bool up = false;
+  bool loading = false;
+  ReplicaGpus gpus;
 };
 
 class InferenceModel {
@@ -158,6 +176,8 @@ class InferenceModel {
   size_t services() const;
   const InferenceServiceStats& stats(size_t service) const;
   const IterationCost& cost(size_t service) const;
+  /// Every replica slot of a service (dedicated first per region, then borrowed slots).
+  std::vector<ReplicaView> replicas(size_t service) const;
   /// Total requests waiting in gateway queues of a service now.
   size_t queued(size_t service) const;
   /// Writes recorder.summary()["inference"] (every service, its regions, its outage windows) and the

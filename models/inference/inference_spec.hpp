@@ -84,6 +84,10 @@ struct ReplicaSpec {
   Duration allreduce_latency = Duration::us(5);
   double allreduce_bytes_per_s = 0;
   double activation_bytes = 2;     ///< bytes per activation element (BF16)
+  /// Per GPU, reading its shard of the weights before a replica that came back serves again. 2 GB/s
+  /// is an assumption [A]: one local NVMe drive's sequential read (a few GB/s) shared by the node's
+  /// GPUs, or an object-store read of a similar rate; docs/inference.md.
+  double weight_load_bytes_per_s = 2e9;
 
   uint32_t gpus() const { return tp * pp; }
 };

@@ -106,6 +106,26 @@ AllocationId GangScheduler::submit(GangRequest request) {
   return id;
 }
 
+std::optional<AllocationId> GangScheduler::place_now(GangRequest request) {
+  if (request.nodes == 0) throw std::invalid_argument("GangScheduler::place_now: a gang needs at least one node");
+  std::optional<std::vector<NodeId>> nodes =
+      find_nodes(request, request.nodes + request.spare_nodes, request.exclude_region);
+  if (!nodes) return std::nullopt;
+  const auto id = static_cast<AllocationId>(allocs_.size());
+  Allocation a;
+  a.request = std::move(request);
+  a.submitted = engine_.now();
+  a.started = engine_.now();
+  a.seq = seq_++;
+  a.state = State::Running;
+  const uint32_t gang = a.request.nodes;
+  allocs_.push_back(std::move(a));
+  std::vector<NodeId> spares(nodes->begin() + gang, nodes->end());
+  nodes->resize(gang);
+  take(id, std::move(*nodes), std::move(spares));
+  return id;
+}
+
 AllocationId GangScheduler::claim(RegionId region, uint64_t gpus, int priority,
                                   std::function<void(AllocationId, std::span<const NodeId>)> on_start, std::string name,
                                   std::string accelerator) {
@@ -479,7 +499,7 @@ void GangScheduler::release(AllocationId id, bool requeue) {
   schedule_pass();
 }
 
-std::optional<NodeId> GangScheduler::replace(AllocationId id, NodeId failed) {
+std::optional<NodeId> GangScheduler::replace(AllocationId id, NodeId failed, std::optional<IndexRange> within) {
   Allocation& a = allocs_.at(id);
   const ComponentRef f = ref(failed);
   const uint32_t acc = fleet_.accelerator_of(f);
@@ -488,6 +508,11 @@ std::optional<NodeId> GangScheduler::replace(AllocationId id, NodeId failed) {
       if (is_free(NodeId{*u}) && fleet_.accelerator_of(ref(NodeId{*u})) == acc) return *u;
     return std::nullopt;
   };
+  if (within) {
+    const std::optional<uint32_t> w = first_free(*within);
+    if (!w) return std::nullopt;
+    return swap_in(a, id, failed, NodeId{*w});
+  }
   // The rack first (a handful of nodes), then the datacenter, then the rest of the region, one
   // datacenter at a time. A datacenter that is down, of another accelerator or without a free node is
   // passed over in O(racks) (free_in_dc), not node by node: scanning every unallocated node of the
@@ -507,7 +532,10 @@ std::optional<NodeId> GangScheduler::replace(AllocationId id, NodeId failed) {
   for (uint32_t d = dcs.begin; !n && d < dcs.end; ++d)
     if (d != own_dc) n = search_dc(d);
   if (!n) return std::nullopt;
-  const NodeId cand{*n};
+  return swap_in(a, id, failed, NodeId{*n});
+}
+
+NodeId GangScheduler::swap_in(Allocation& a, AllocationId id, NodeId failed, NodeId cand) {
   auto it = std::lower_bound(a.nodes.begin(), a.nodes.end(), failed);
   if (it != a.nodes.end() && *it == failed) {
     a.nodes.erase(it);
@@ -516,8 +544,8 @@ std::optional<NodeId> GangScheduler::replace(AllocationId id, NodeId failed) {
   count_gang(cand, +1);
   owner_[failed.value()] = kNoAllocation;
   mark_free(failed.value());
-  mark_taken(*n);
-  owner_[*n] = id;
+  mark_taken(cand.value());
+  owner_[cand.value()] = id;
   a.nodes.insert(std::lower_bound(a.nodes.begin(), a.nodes.end(), cand), cand);
   return cand;
 }

@@ -90,6 +90,11 @@ class GangScheduler {
   GangScheduler& operator=(const GangScheduler&) = delete;
 
   AllocationId submit(GangRequest request);
+  /// Places the request now, outside the queue, if its gang fits on free nodes (the same search as a
+  /// pass); the allocation is Running at once and on_start is not called. nullopt (nothing changes)
+  /// if it does not fit. For capacity that must exist before anything else is scheduled: the
+  /// dedicated inference replicas a scenario declares (models/world/world.cpp).
+  std::optional<AllocationId> place_now(GangRequest request);
   /// The preemption hook for inference: `gpus` GPUs (rounded up to nodes) in `region` at `priority`,
   /// taking them from lower-priority preemptible holders if need be. `accelerator` (empty: any) pins
   /// the claim to that accelerator's hosts and rounds with their GPUs per node; with any accelerator
@@ -102,8 +107,9 @@ class GangScheduler {
   /// allocation ends. Queued requests may be released too (cancelled).
   void release(AllocationId id, bool requeue = false);
   /// A free node to stand in for `failed` (same rack, else datacenter, else region); the failed node
-  /// leaves the allocation. nullopt if none is free.
-  std::optional<NodeId> replace(AllocationId id, NodeId failed);
+  /// leaves the allocation. nullopt if none is free. `within` (optional) limits the search to those
+  /// nodes: a replica whose tensor-parallel group spans nodes must stay in its scale-up domain.
+  std::optional<NodeId> replace(AllocationId id, NodeId failed, std::optional<IndexRange> within = std::nullopt);
   /// Moves a spare into the gang in place of `failed`, which becomes a spare. Both must belong to id.
   void swap_with_spare(AllocationId id, NodeId failed, NodeId spare);
   /// Removes `node` from the allocation (it becomes free).
@@ -149,6 +155,7 @@ class GangScheduler {
   uint64_t freed_ = 0;
   mutable uint64_t last_shortfall_ = 0;  ///< set by find_in_region/find_nodes when they fail
   void take(AllocationId id, std::vector<NodeId> nodes, std::vector<NodeId> spares);
+  NodeId swap_in(Allocation& a, AllocationId id, NodeId failed, NodeId cand);  ///< cand takes failed's place
   void free_nodes(AllocationId id);
   bool try_preempt_for(AllocationId id);
   bool accelerator_ok(const GangRequest& r, uint32_t dc) const;

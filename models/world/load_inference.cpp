@@ -166,7 +166,8 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
   const AcceleratorSpec* acc = nullptr;
   if (r.valid()) {
     r.reject_unknown_keys({"accelerator", "tp", "pp", "precision", "compute_efficiency", "memory_efficiency",
-                           "hbm_reserved", "iteration_overhead", "allreduce_latency", "allreduce_bandwidth"});
+                           "hbm_reserved", "iteration_overhead", "allreduce_latency", "allreduce_bandwidth",
+                           "weight_load_bandwidth"});
     const Reader a = r.at("accelerator");
     s.replica.accelerator = a.non_empty_string();
     acc = cat.find_accelerator(s.replica.accelerator);
@@ -186,6 +187,8 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
     s.replica.allreduce_latency = r.duration_or("allreduce_latency", Duration::us(1));
     if (r.has("allreduce_bandwidth"))
       s.replica.allreduce_bytes_per_s = r.at("allreduce_bandwidth").quantity(Dimension::Bandwidth, Bound::Positive);
+    if (r.has("weight_load_bandwidth"))
+      s.replica.weight_load_bytes_per_s = r.at("weight_load_bandwidth").quantity(Dimension::Bandwidth, Bound::Positive);
     if (s.replica.compute_efficiency <= 0) r.at("compute_efficiency").expected("an efficiency above 0");
     if (s.replica.memory_efficiency <= 0) r.at("memory_efficiency").expected("an efficiency above 0");
     if (s.replica.hbm_reserved_fraction >= 1) r.at("hbm_reserved").expected("a fraction below 100%");

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/world/scheduler_broker.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace fleetsim {
@@ -61,15 +63,18 @@ uint64_t SchedulerBroker::acquire(RegionId region, std::string_view accelerator,
     p.lent += gpus;
     return gpus;
   }
-  const uint64_t want_nodes = (gpus - slack + p.gpus_per_node - 1) / p.gpus_per_node;
+  // Whole replicas: a replica wider than a node needs unit_nodes nodes of one scale-up domain.
+  const uint64_t unit = p.unit_nodes;
+  const uint64_t want_nodes = ((gpus - slack + p.gpus_per_node - 1) / p.gpus_per_node + unit - 1) / unit * unit;
   // Our claims not started yet take obtainable nodes first.
   const uint64_t obtainable = obtainable_nodes(region, accelerator, priority, want_nodes + p.waiting);
-  const uint64_t take = std::min(want_nodes, obtainable - std::min(obtainable, p.waiting));
+  const uint64_t take = std::min(want_nodes, obtainable - std::min(obtainable, p.waiting)) / unit * unit;
   if (take > 0) {
     const Key key{region.value(), std::string(accelerator)};
     GangRequest r;
     r.name = "autoscale:" + std::string(accelerator);
     r.nodes = static_cast<uint32_t>(take);
+    r.replica_nodes = r.unit_nodes = static_cast<uint32_t>(unit);
     r.accelerator = std::string(accelerator);
     r.region = region;
     r.priority = priority;
@@ -111,11 +116,15 @@ void SchedulerBroker::trim(Pool& p) {
       p.claims.pop_back();
       continue;
     }
+    // Never a node a replica runs on: the surplus is then kept until that replica goes.
+    const std::vector<NodeId>& held = sched_.allocation(c.id).nodes;
+    const auto spare = std::find_if(held.rbegin(), held.rend(), [&](NodeId n) { return !has_bound(p, n); });
+    if (spare == held.rend()) break;
     if (c.nodes == 1) {
       sched_.release(c.id, /*requeue=*/false);
       p.claims.pop_back();
     } else {
-      sched_.give_back(c.id, sched_.allocation(c.id).nodes.back());
+      sched_.give_back(c.id, *spare);
       --c.nodes;
     }
     --p.nodes;
@@ -136,6 +145,124 @@ uint64_t SchedulerBroker::lent_gpus(RegionId region, std::string_view accelerato
 uint64_t SchedulerBroker::claimed_nodes(RegionId region, std::string_view accelerator) const {
   const Pool* p = find(region, accelerator);
   return p ? p->nodes : 0;
+}
+
+}  // namespace fleetsim
+
+namespace fleetsim {
+
+bool SchedulerBroker::has_bound(const Pool& p, NodeId n) const {
+  const IndexRange g = fleet_.range(ref(n), Level::Gpu);
+  const auto it = p.bound.lower_bound(g.begin);
+  return it != p.bound.end() && *it < g.end;
+}
+
+uint32_t SchedulerBroker::place(std::string_view service, RegionId region, std::string_view accelerator,
+                                uint32_t replicas, uint32_t gpus_per_replica, std::vector<ReplicaGpus>& out) {
+  out.clear();
+  Pool& p = pool(region, accelerator);
+  const uint32_t gpn = p.gpus_per_node;
+  if (gpn == 0 || gpus_per_replica == 0)
+    throw InferenceSpecError(fmt::format("inference service \"{}\": region \"{}\" has no {} hosts", service,
+                                         fleet_.region_name(region), accelerator));
+  const uint32_t per_node = gpus_per_replica <= gpn ? gpn / gpus_per_replica : 0;  // replicas packed on a node
+  const uint32_t npr = per_node > 0 ? 1 : (gpus_per_replica + gpn - 1) / gpn;      // nodes of a replica
+  p.unit_nodes = std::max(p.unit_nodes, npr);
+  const auto handle = static_cast<uint32_t>(placements_.size());
+  if (replicas == 0) {
+    placements_.push_back(kNoAllocation);
+    return handle;
+  }
+  GangRequest r;
+  r.name = "inference/" + std::string(service);
+  r.nodes = per_node > 0 ? (replicas + per_node - 1) / per_node : replicas * npr;
+  r.replica_nodes = r.unit_nodes = npr;
+  r.accelerator = std::string(accelerator);
+  r.region = region;
+  r.priority = kDedicatedPriority;
+  r.preemptible = false;
+  const std::optional<AllocationId> id = sched_.place_now(r);
+  if (!id)
+    throw InferenceSpecError(fmt::format(
+        "inference service \"{}\": region \"{}\": {} replicas of {} {} GPUs need {} free hosts of {} GPUs{} at the "
+        "start; {} are free",
+        service, fleet_.region_name(region), replicas, gpus_per_replica, accelerator, r.nodes, gpn,
+        npr > 1 ? fmt::format(" ({} per replica in one scale-up domain)", npr) : std::string(),
+        sched_.count_free(region, accelerator, r.nodes)));
+  const std::vector<NodeId>& nodes = sched_.allocation(*id).nodes;
+  for (uint32_t k = 0; k < replicas; ++k) {
+    ReplicaGpus gpus;
+    if (per_node > 0) {
+      const uint32_t first = fleet_.range(ref(nodes[k / per_node]), Level::Gpu).begin;
+      gpus.push_back({first + (k % per_node) * gpus_per_replica, gpus_per_replica});
+    } else {
+      uint32_t left = gpus_per_replica;
+      for (uint32_t j = 0; j < npr; ++j, left -= std::min(left, gpn))
+        gpus.push_back({fleet_.range(ref(nodes[k * npr + j]), Level::Gpu).begin, std::min(left, gpn)});
+    }
+    out.push_back(std::move(gpus));
+  }
+  placements_.push_back(*id);
+  return handle;
+}
+
+std::optional<NodeId> SchedulerBroker::replace(uint32_t placement, NodeId failed, std::optional<IndexRange> within) {
+  const AllocationId id = placements_.at(placement);
+  if (id == kNoAllocation) return std::nullopt;
+  return sched_.replace(id, failed, within);
+}
+
+std::optional<ReplicaGpus> SchedulerBroker::bind(RegionId region, std::string_view accelerator, uint32_t gpus) {
+  Pool& p = pool(region, accelerator);
+  const uint32_t gpn = p.gpus_per_node;
+  if (gpn == 0 || gpus == 0) return std::nullopt;
+  std::vector<NodeId> held;
+  for (const Claim& c : p.claims)
+    if (c.started)
+      for (NodeId n : sched_.allocation(c.id).nodes) held.push_back(n);
+  std::sort(held.begin(), held.end());
+  const auto open = [&](uint32_t begin, uint32_t count) {
+    for (uint32_t g = begin; g < begin + count; ++g)
+      if (p.bound.count(g) > 0 || !fleet_.usable(ref(GpuId{g}))) return false;
+    return true;
+  };
+  ReplicaGpus out;
+  if (gpus <= gpn) {
+    for (NodeId n : held) {
+      const uint32_t first = fleet_.range(ref(n), Level::Gpu).begin;
+      for (uint32_t off = 0; off + gpus <= gpn && out.empty(); off += gpus)
+        if (open(first + off, gpus)) out.push_back({first + off, gpus});
+      if (!out.empty()) break;
+    }
+  } else {
+    // Whole free nodes of one scale-up domain (held is sorted, and a domain is a range of nodes).
+    const uint32_t npr = (gpus + gpn - 1) / gpn;
+    std::vector<NodeId> run;
+    for (NodeId n : held) {
+      if (!open(fleet_.range(ref(n), Level::Gpu).begin, gpn)) continue;
+      if (!run.empty() && fleet_.scale_up_domain(run.front()).end <= n.value()) run.clear();
+      run.push_back(n);
+      if (run.size() == npr) break;
+    }
+    if (run.size() == npr) {
+      uint32_t left = gpus;
+      for (NodeId n : run) {
+        out.push_back({fleet_.range(ref(n), Level::Gpu).begin, std::min(left, gpn)});
+        left -= std::min(left, gpn);
+      }
+    }
+  }
+  if (out.empty()) return std::nullopt;
+  for (const GpuSpan& s : out)
+    for (uint32_t g = s.begin; g < s.end(); ++g) p.bound.insert(g);
+  return out;
+}
+
+void SchedulerBroker::unbind(RegionId region, std::string_view accelerator, const ReplicaGpus& gpus) {
+  Pool& p = pool(region, accelerator);
+  for (const GpuSpan& s : gpus)
+    for (uint32_t g = s.begin; g < s.end(); ++g) p.bound.erase(g);
+  trim(p);
 }
 
 }  // namespace fleetsim

@@ -26,8 +26,15 @@
 //     given back, newest claim first, node by node (GangScheduler::give_back; a claim's last node
 //     ends it; a claim still queued is cancelled when none of it is needed, else trimmed when it
 //     starts), and the scheduler's next pass restarts the requeued training jobs.
-//   Counts, not GPU identities (as CapacityBroker says): a failure of a borrowed node is not mapped back
-//   to the inference replica on it.
+//   - bind(region, accelerator, gpus) hands a replica GPUs of the claimed nodes that are started,
+//     usable and not bound to another replica (one span inside a node, or whole nodes of one scale-up
+//     domain when the replica is wider than a node); trim() never gives back a node with a bound GPU.
+//
+// ReplicaPlacer (placement is the truth): a service's dedicated replicas in a region are ONE gang
+// placed at once, before any training is queued (GangScheduler::place_now, non-preemptible, at a
+// priority above any job's), with replica_nodes = unit_nodes = the nodes of one replica when it is
+// wider than a node (so it sits in one scale-up domain), else packed gpus_per_node / gpus_per_replica
+// to a node. A failed node is replaced through GangScheduler::replace, as a training job's is.
 #pragma once
 
 #include "models/hardware/fleet.hpp"
@@ -35,6 +42,8 @@
 #include "models/scheduler/gang_scheduler.hpp"
 
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,7 +51,7 @@
 
 namespace fleetsim {
 
-class SchedulerBroker final : public CapacityBroker {
+class SchedulerBroker final : public CapacityBroker, public ReplicaPlacer {
  public:
   SchedulerBroker(GangScheduler& scheduler, const Fleet& fleet) : sched_(scheduler), fleet_(fleet) {}
   SchedulerBroker(const SchedulerBroker&) = delete;
@@ -50,6 +59,16 @@ class SchedulerBroker final : public CapacityBroker {
 
   uint64_t acquire(RegionId region, std::string_view accelerator, uint64_t gpus, int priority, SimTime now) override;
   void release(RegionId region, std::string_view accelerator, uint64_t gpus, SimTime now) override;
+
+  uint32_t place(std::string_view service, RegionId region, std::string_view accelerator, uint32_t replicas,
+                 uint32_t gpus_per_replica, std::vector<ReplicaGpus>& out) override;
+  std::optional<NodeId> replace(uint32_t placement, NodeId failed, std::optional<IndexRange> within) override;
+  std::optional<ReplicaGpus> bind(RegionId region, std::string_view accelerator, uint32_t gpus) override;
+  void unbind(RegionId region, std::string_view accelerator, const ReplicaGpus& gpus) override;
+  /// The allocation of placement `placement` (kNoAllocation for a region with no dedicated replica).
+  AllocationId placement_allocation(uint32_t placement) const { return placements_.at(placement); }
+  /// Priority of the dedicated replicas' gangs: above any training priority, so nothing preempts them.
+  static constexpr int kDedicatedPriority = 1'000'000;
 
   /// GPUs lent to the inference model now in (region, accelerator).
   uint64_t lent_gpus(RegionId region, std::string_view accelerator) const;
@@ -74,7 +93,10 @@ class SchedulerBroker final : public CapacityBroker {
     std::vector<Claim> claims;    // oldest first
     uint64_t nodes = 0;           // sum of the claims' nodes
     uint64_t waiting = 0;         // nodes of claims not started yet
+    uint32_t unit_nodes = 1;      // nodes of the widest replica placed here (claims come in such units)
+    std::set<uint32_t> bound;     // GPUs of claimed nodes bound to a replica
   };
+  bool has_bound(const Pool& p, NodeId n) const;
   using Key = std::pair<uint32_t, std::string>;
   Pool& pool(RegionId region, std::string_view accelerator);
   const Pool* find(RegionId region, std::string_view accelerator) const;
@@ -88,6 +110,7 @@ class SchedulerBroker final : public CapacityBroker {
   GangScheduler& sched_;
   const Fleet& fleet_;
   std::map<Key, Pool> pools_;
+  std::vector<AllocationId> placements_;
   uint64_t claims_ = 0, claims_started_ = 0;
   Duration max_wait_ = Duration::zero();
 };

@@ -22,11 +22,6 @@
 
 namespace fleetsim {
 
-namespace {
-// Inference replicas above any training priority: the scheduler never places a job on their GPUs.
-constexpr int kInferenceReservationPriority = 1'000'000;
-}  // namespace
-
 // The fabric of a scenario with a "network": topology, routes, flows, and the map from fleet
 // components to its links, so link and switch failures take the right links down.
 struct Fabric {
@@ -113,7 +108,6 @@ struct World::Models {
         scheduler(fleet, engine, &failures),
         broker(scheduler, fleet) {
     lifecycle.on_change.connect([this](const CapacityChange&) { scheduler.request_pass(); });
-    reserve_inference_capacity(s);
     if (!s.network.clusters.empty()) {
       fabric = std::make_unique<Fabric>(s, fleet, engine, recorder);
       failures.on_event.connect([this](const FailureEvent& e) { fabric->on_failure(e); });
@@ -129,6 +123,7 @@ struct World::Models {
       InferenceOptions opt;
       opt.epoch_unix_ns = s.run.start_unix_ns;
       opt.broker = &broker;
+      opt.placer = &broker;  // replicas on nodes the scheduler places, beside the training gangs
       inference.emplace(s.inference, fleet, s.catalog, engine, streams, recorder, opt);
       failures.on_event.connect([this](const FailureEvent& e) { inference->on_failure_event(e); });
       lifecycle.on_change.connect([this](const CapacityChange& c) { inference->on_fleet_change(c.what); });
@@ -208,37 +203,6 @@ struct World::Models {
       in.jobs.push_back(std::move(job));
     }
     return in;
-  }
-
-  // Inference replicas are dedicated capacity: the scheduler is told their nodes are taken, so
-  // training jobs are placed on the rest of each region. (Which GPUs the replicas occupy is the
-  // inference model's own mapping of each region's first GPUs of the accelerator; joining the two
-  // through the scheduler is the next step, for autoscaling.)
-  void reserve_inference_capacity(const Scenario& s) {
-    for (const auto& service : s.inference.services) {
-      for (const auto& region : service.regions) {
-        const auto id = fleet.find_region(region.region);
-        const uint32_t gpn = gpus_per_node(s.fleet, region.region, service.replica.accelerator);
-        if (!id || region.replicas == 0 || gpn == 0) continue;
-        GangRequest r;
-        r.name = "inference/" + service.name;
-        r.nodes = static_cast<uint32_t>((uint64_t{service.replica.gpus()} * region.replicas + gpn - 1) / gpn);
-        r.accelerator = service.replica.accelerator;
-        r.region = *id;
-        r.priority = kInferenceReservationPriority;
-        r.preemptible = false;
-        scheduler.submit(std::move(r));
-      }
-    }
-  }
-
-  static uint32_t gpus_per_node(const FleetSpec& fs, const std::string& region, const std::string& accelerator) {
-    for (const auto& r : fs.regions)
-      if (r.name == region)
-        for (const auto& z : r.zones)
-          for (const auto& dc : z.datacenters)
-            if (dc.accelerator == accelerator) return dc.gpus_per_node;
-    return 0;
   }
 };
 

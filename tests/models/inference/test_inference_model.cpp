@@ -119,7 +119,9 @@ TEST_CASE("a region outage moves traffic and shows the latency bump and its end"
   const auto& w = st.outages[0];
   CHECK(w.region == 0);
   CHECK(w.start == SimTime::zero() + Duration::minutes(10));
-  CHECK(w.end == SimTime::zero() + Duration::minutes(20));
+  // Back when the region is, plus the replicas' weight load (8B bf16 on one GPU: 16 GB at 2 GB/s).
+  CHECK(st.weight_load_s == Approx(st.regions.empty() ? 0 : rig.model->cost(0).weight_bytes_per_gpu() / 2e9));
+  CHECK(w.end == SimTime::zero() + Duration::minutes(20) + Duration::from_seconds(st.weight_load_s));
   // Everything arriving at r1 during the window went to r2 and was served there.
   CHECK(w.arrived > 1000);
   CHECK(w.rerouted == w.arrived);
