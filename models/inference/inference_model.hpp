@@ -58,7 +58,8 @@
 namespace fleetsim {
 
 /// Where autoscaling gets GPUs: implemented by the scheduler (which preempts lower-priority training
-/// jobs) or by IdlePoolBroker. Counts, not GPU identities: borrowed GPUs are not tracked for failures.
+/// jobs) or by IdlePoolBroker. It grants counts; which GPUs a borrowed replica runs on is the
+/// ReplicaPlacer's (bind), when there is one.
 class CapacityBroker {
  public:
   virtual ~CapacityBroker() = default;
