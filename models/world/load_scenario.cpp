@@ -223,24 +223,29 @@ Override parse_override(std::string_view text) {
 Scenario load_scenario_text(std::string_view text, const std::string& source, const LoadOptions& options) {
   Diagnostics diags(source);
   nlohmann::json doc = parse_json_text(text, diags);
-  // --until cuts the run: dated instants up to the scenario's own horizon stay valid (they are simply
-  // not reached) instead of failing `fleetsim run --until 7d` on any scenario with a later outage.
+  for (const auto& o : options.overrides) apply_override(doc, o, diags);
+  diags.throw_if_any();
+  // "until" (or --until, which writes it) cuts the run: dated instants up to the scenario's own
+  // horizon stay valid (they are simply not reached) instead of failing `fleetsim run --until 7d` on
+  // any scenario with a later outage. resolved.json keeps both the horizon and the cut, so it loads
+  // and reruns the same run; the models see the cut as the horizon.
+  if (options.until && doc.is_object()) doc["until"] = *options.until;
+  nlohmann::json resolved = doc;
   std::optional<Duration> own_horizon;
-  if (options.until && doc.is_object()) {
+  if (doc.is_object() && doc.contains("until") && doc["until"].is_string()) {
     if (doc.contains("horizon") && doc["horizon"].is_string()) {
       try {
         own_horizon = parse_duration(doc["horizon"].get<std::string>());
       } catch (const std::exception&) {
       }
     }
-    doc["horizon"] = *options.until;
+    doc["horizon"] = doc["until"];
+    doc.erase("until");
   }
-  for (const auto& o : options.overrides) apply_override(doc, o, diags);
-  diags.throw_if_any();
 
   Scenario s;
   s.source = source;
-  s.resolved = doc;
+  s.resolved = std::move(resolved);
   if (options.seed) s.resolved["seed"] = *options.seed;
   Reader root = Reader::root(doc, diags, &s.resolved);
   if (!root.is_object()) {
@@ -249,11 +254,12 @@ Scenario load_scenario_text(std::string_view text, const std::string& source, co
   }
   // Top-level keys, in the order the schema documents them.
   root.reject_unknown_keys(
-      {"name", "description", "seed", "start", "horizon", "sample_interval", "catalog", "fleet", "network",
+      {"name", "description", "seed", "start", "horizon", "until", "sample_interval", "catalog", "fleet", "network",
        "failures", "training", "inference", "cost",
        "validation", "plan"});  // "validation": expectations for `fleetsim validation`, "plan": a search for
                                 // `fleetsim plan` (docs/planning.md); a run ignores both
   s.run = read_run(root, options);
+  if (root.has("until")) root.at("until").expected("a duration such as \"7d\"");  // a string was taken above
   if (own_horizon && *own_horizon > s.run.horizon && s.run.horizon != kUnboundedHorizon)
     s.run.instants_until = *own_horizon;
   s.catalog = load_catalog(root.section("catalog"));

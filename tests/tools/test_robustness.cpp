@@ -419,6 +419,14 @@ TEST_CASE("robustness: --until cuts any scenario, dated events beyond the cut dr
   CHECK(run({"run", kQuickstart.string(), "-o", out.string(), "--until", "7d", "--no-report"}, tmp) == 0);
   CHECK_THAT(slurp(tmp.path / "stderr.txt"), Catch::Contains("note: --until 7d cuts the run"));
   CHECK(json_file(out / "summary.json")["complete"] == true);
+  // resolved.json keeps the horizon and records the cut, so it loads and reruns the same run.
+  const auto resolved = json_file(out / "resolved.json");
+  CHECK(resolved["until"] == "7d");
+  CHECK(resolved["horizon"] != "7d");
+  CHECK(run({"validate", (out / "resolved.json").string()}, tmp) == 0);
+  const auto again = tmp.path / "again";
+  CHECK(run({"run", (out / "resolved.json").string(), "-o", again.string(), "-q", "--no-report"}, tmp) == 0);
+  CHECK(json_file(again / "summary.json")["fingerprint"] == json_file(out / "summary.json")["fingerprint"]);
 }
 
 TEST_CASE("robustness: one rule for seeds, on the command line as in a file", "[cli][robustness][hostile]") {
