@@ -11,6 +11,7 @@
 #include "tools/fleetsim/exit_codes.hpp"
 #include "tools/fleetsim/options.hpp"
 #include "tools/fleetsim/output_dir.hpp"
+#include "tools/fleetsim/sweep_ranks.hpp"
 #include "tools/planner/evaluator.hpp"
 #include "tools/planner/plan_output.hpp"
 #include "tools/planner/plan_spec.hpp"
@@ -21,6 +22,7 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <optional>
 
 namespace fleetsim::cli {
 
@@ -117,7 +119,16 @@ int cmd_plan(const Args& args) {
           "on). See docs/planning.md.",
           options, positional, vm))
     return *code;
-  const bool quiet = vm.count("quiet") > 0, resume = vm.count("resume") > 0;
+  // Under `mpirun -np K`, every rank runs the same search and a share of each batch of runs; rank 0
+  // alone writes the outputs (docs/planning.md).
+  Ranks ranks;
+  const bool rank0 = ranks.rank() == 0;
+  if (ranks.launched_without_support()) {
+    fmt::print(stderr, "error: fleetsim plan: started by mpirun, but this fleetsim was built without MPI "
+                       "(configure with -DFLEETSIM_MPI=ON)\n");
+    return exit_code::usage;
+  }
+  const bool quiet = vm.count("quiet") > 0 || !rank0, resume = vm.count("resume") > 0;
   if (jobs == 0 || jobs > 4096) {
     fmt::print(stderr, "error: fleetsim plan: -j expects 1 to 4096\n");
     return exit_code::usage;
@@ -173,6 +184,8 @@ int cmd_plan(const Args& args) {
   const fs::path dir = out_dir.empty() ? fs::path("out") / (scenario.run.name + "-plan") : fs::path(out_dir);
   const fs::path csv_path = dir / "candidates.csv";
   Evaluator ev(spec, scenario_path, base, scenario.run.seed, jobs, &g_plan_interrupt);
+  if (ranks.distributed())
+    ev.distribute(ranks.rank(), ranks.size(), [&ranks](const std::string& text) { return ranks.allgather(text); });
   if (resume) {
     if (!fs::exists(csv_path)) {
       fmt::print(stderr, "error: fleetsim plan --resume: {} does not exist (start the search without --resume)\n",
@@ -185,21 +198,31 @@ int cmd_plan(const Args& args) {
       fmt::print(stderr, "{}\n", e.what());
       return exit_code::data_error;
     }
-  } else if (auto code = prepare_output_directory(dir, vm.count("force") > 0, "plan", is_plan_output)) {
-    return *code;
+  } else {
+    int prepared = exit_code::ok;
+    if (rank0)
+      if (auto code = prepare_output_directory(dir, vm.count("force") > 0, "plan", is_plan_output)) prepared = *code;
+    prepared = ranks.broadcast(prepared);
+    if (prepared != exit_code::ok) return prepared;
   }
 
   std::signal(SIGINT, on_plan_signal);
   std::signal(SIGTERM, on_plan_signal);
   SearchResult result;
   try {
-    CandidatesCsv csv(csv_path, spec, resume);
+    std::optional<CandidatesCsv> csv;
+    if (rank0) csv.emplace(csv_path, spec, resume);
     size_t shown = 0;
     ev.on_run = [&](const RunRecord& r) {
-      csv.append(r);
+      if (csv) csv->append(r);
       if (!quiet && ++shown % 10 == 0) fmt::print(stderr, "[plan] {} runs, {} candidates\n", ev.runs() + 1, ev.candidates());
     };
     result = search(spec, ev);
+    if (ranks.distributed() && !vm.count("quiet"))
+      fmt::print(stderr, "[plan rank {}] simulated {} of the search's {} runs\n", ranks.rank(), ev.runs_here(), ev.runs());
+    if (!rank0) return result.stop_reason == "interrupted" ? exit_code::interrupted
+                      : result.found                       ? exit_code::ok
+                                                           : exit_code::plan_infeasible;
     write_file_atomically(dir / "plan.json", plan_json(spec, ev, result, ctx));
     write_file_atomically(dir / "plan.html", plan_html(spec, ev, result, ctx));
     if (result.found) {

@@ -71,6 +71,25 @@ int Ranks::broadcast(int value) const {
   return value;
 }
 
+std::vector<std::string> Ranks::allgather(const std::string& local) const {
+  if (!initialized_ || size_ == 1) return {local};
+  if (local.size() > static_cast<size_t>(INT32_MAX / 64)) throw std::length_error("plan results above 32 MiB per rank");
+  const int n = static_cast<int>(local.size());
+  std::vector<int> sizes(static_cast<size_t>(size_)), offsets(static_cast<size_t>(size_));
+  MPI_Allgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, MPI_COMM_WORLD);
+  int total = 0;
+  for (int r = 0; r < size_; ++r) {
+    offsets[static_cast<size_t>(r)] = total;
+    total += sizes[static_cast<size_t>(r)];
+  }
+  std::string all(static_cast<size_t>(total), '\0');
+  MPI_Allgatherv(local.data(), n, MPI_CHAR, all.data(), sizes.data(), offsets.data(), MPI_CHAR, MPI_COMM_WORLD);
+  std::vector<std::string> out;
+  for (int r = 0; r < size_; ++r)
+    out.push_back(all.substr(static_cast<size_t>(offsets[static_cast<size_t>(r)]), static_cast<size_t>(sizes[static_cast<size_t>(r)])));
+  return out;
+}
+
 std::vector<sweep::RunOutcome> Ranks::gather(std::vector<sweep::RunOutcome> local) const {
   if (!initialized_ || size_ == 1) return local;
   constexpr int kTag = 9;
@@ -108,6 +127,7 @@ Ranks::~Ranks() = default;
 bool Ranks::built_with_mpi() { return false; }
 int Ranks::broadcast(int value) const { return value; }
 std::vector<sweep::RunOutcome> Ranks::gather(std::vector<sweep::RunOutcome> local) const { return local; }
+std::vector<std::string> Ranks::allgather(const std::string& local) const { return {local}; }
 
 #endif
 

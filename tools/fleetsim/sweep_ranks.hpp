@@ -13,6 +13,7 @@
 
 #include "tools/sweep/runner.hpp"
 
+#include <string>
 #include <vector>
 
 namespace fleetsim::cli {
@@ -30,6 +31,9 @@ class Ranks {
 
   /// Rank 0's value, on every rank.
   int broadcast(int value) const;
+  /// Every rank's text, in rank order, on every rank (a planner's batch of results: each rank runs its
+  /// share and all go on with the same search).
+  std::vector<std::string> allgather(const std::string& local) const;
   /// On rank 0: every rank's outcomes, sorted by run index. On other ranks: empty.
   std::vector<sweep::RunOutcome> gather(std::vector<sweep::RunOutcome> local) const;
 

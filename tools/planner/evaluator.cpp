@@ -83,10 +83,8 @@ void Evaluator::run_missing(const Values& values, const std::vector<std::pair<si
     if (!cache_[key].contains(w)) todo.push_back(w);
   if (todo.empty()) return;
   std::vector<RunRecord> done(todo.size());
-  std::vector<size_t> indices(todo.size());
-  for (size_t i = 0; i < todo.size(); ++i) indices[i] = i;
-  std::mutex report;
-  auto one = [&](size_t i) {
+  std::vector<size_t> indices;  // the runs of this batch this process runs
+  for (size_t i = 0; i < todo.size(); ++i) {
     RunRecord& r = done[i];
     r.key = key;
     r.values = values;
@@ -94,6 +92,10 @@ void Evaluator::run_missing(const Values& values, const std::vector<std::pair<si
     r.replication = todo[i].second;
     r.seed = seed_of(r.replication);
     r.metrics.assign(metrics_.size(), kNaN);
+    if (ranks_ <= 1 || static_cast<int>(i % static_cast<size_t>(ranks_)) == rank_) indices.push_back(i);
+  }
+  auto one = [&](size_t i) {
+    RunRecord& r = done[i];
     LoadOptions load = base_;
     for (const auto& o : spec_.variants[r.variant].overrides) load.overrides.push_back(o);
     for (auto& o : overrides(values)) load.overrides.push_back(std::move(o));
@@ -120,7 +122,10 @@ void Evaluator::run_missing(const Values& values, const std::vector<std::pair<si
     return o;
   };
   (void)sweep::run_parallel(indices, jobs_, one, interrupt_);
-  if (interrupt_ && interrupt_->load()) {
+  runs_here_ += indices.size();
+  bool stopped = interrupt_ && interrupt_->load();
+  if (ranks_ > 1) stopped = share(done, indices, stopped);
+  if (stopped) {
     // Keep what finished; an interrupted run is not a result.
     for (auto& r : done)
       if (r.ok || (!r.error.empty() && r.error != "interrupted")) {
@@ -135,6 +140,40 @@ void Evaluator::run_missing(const Values& values, const std::vector<std::pair<si
     ++runs_;
     cache_[key][{r.variant, r.replication}] = std::move(r);
   }
+}
+
+void Evaluator::distribute(int rank, int ranks, std::function<std::vector<std::string>(const std::string&)> allgather) {
+  rank_ = rank;
+  ranks_ = ranks;
+  allgather_ = std::move(allgather);
+}
+
+bool Evaluator::share(std::vector<RunRecord>& batch, const std::vector<size_t>& mine, bool stopped) const {
+  // JSON carries each result exactly (doubles are written shortest round-trip; NaN as null).
+  nlohmann::json out = {{"stopped", stopped}, {"runs", nlohmann::json::array()}};
+  for (size_t i : mine) {
+    const RunRecord& r = batch[i];
+    nlohmann::json metrics = nlohmann::json::array();
+    for (double v : r.metrics)
+      metrics.push_back(std::isnan(v) ? nlohmann::json(nullptr) : std::isinf(v) ? nlohmann::json(v > 0 ? "inf" : "-inf") : nlohmann::json(v));
+    out["runs"].push_back({{"i", i}, {"ok", r.ok}, {"error", r.error}, {"metrics", std::move(metrics)}});
+  }
+  bool any_stopped = false;
+  for (const std::string& text : allgather_(out.dump())) {
+    const nlohmann::json in = nlohmann::json::parse(text);
+    any_stopped = any_stopped || in.at("stopped").get<bool>();
+    for (const auto& run : in.at("runs")) {
+      RunRecord& r = batch.at(run.at("i").get<size_t>());
+      r.ok = run.at("ok").get<bool>();
+      r.error = run.at("error").get<std::string>();
+      const auto& metrics = run.at("metrics");
+      for (size_t m = 0; m < r.metrics.size() && m < metrics.size(); ++m)
+        r.metrics[m] = metrics[m].is_number()   ? metrics[m].get<double>()
+                       : metrics[m].is_string() ? (metrics[m] == "inf" ? 1.0 : -1.0) * std::numeric_limits<double>::infinity()
+                                                : kNaN;
+    }
+  }
+  return any_stopped;
 }
 
 std::vector<double> Evaluator::metric_over_seeds(const std::string& key, size_t metric, size_t variant,

@@ -92,6 +92,12 @@ class Evaluator {
   /// The candidate over exactly `seeds` replications (running only what is missing).
   Assessment assess(const Values& values, size_t seeds);
 
+  /// Spreads every batch of runs over processes (the ranks of `mpirun -np K fleetsim plan`): this one
+  /// runs every `ranks`-th run of a batch from `rank` on, and `allgather` (every process's text in
+  /// rank order, on every process) shares the results, so every process goes on with the same search
+  /// and the same candidates; on_run then sees every run of the batch, in the batch's order.
+  void distribute(int rank, int ranks, std::function<std::vector<std::string>(const std::string&)> allgather);
+
   /// Makes an earlier run known without running it (--resume).
   void preload(RunRecord record);
   /// Called after each new run, one call at a time (candidates.csv appends a row).
@@ -100,6 +106,8 @@ class Evaluator {
   const std::vector<PathEntry>& path() const { return path_; }
   size_t candidates() const { return candidates_; }
   size_t runs() const { return runs_; }
+  /// Runs this process simulated itself (with distribute(): its share of runs()).
+  size_t runs_here() const { return runs_here_; }
   size_t reused() const { return reused_; }
   uint64_t seed_of(size_t replication) const;
   /// The --set overrides that make a candidate (variables in order).
@@ -107,6 +115,11 @@ class Evaluator {
 
  private:
   void run_missing(const Values& values, const std::vector<std::pair<size_t, size_t>>& wanted);
+  /// Exchanges a batch's results between ranks (records at `mine` were run here); returns whether any
+  /// rank was interrupted, so that every rank stops together.
+  bool share(std::vector<RunRecord>& batch, const std::vector<size_t>& mine, bool stopped) const;
+  int rank_ = 0, ranks_ = 1;
+  std::function<std::vector<std::string>(const std::string&)> allgather_;
   Figure figure(const std::vector<double>& per_seed, const OverSeeds& over) const;
   std::vector<double> metric_over_seeds(const std::string& key, size_t metric, size_t variant, size_t seeds) const;
 
@@ -120,7 +133,7 @@ class Evaluator {
   std::vector<size_t> needed_variants_;
   std::map<std::string, std::map<std::pair<size_t, size_t>, RunRecord>> cache_;  // key -> (variant, rep)
   std::vector<PathEntry> path_;
-  size_t candidates_ = 0, runs_ = 0, reused_ = 0;
+  size_t candidates_ = 0, runs_ = 0, reused_ = 0, runs_here_ = 0;
   std::map<std::string, bool> seen_;
 };
 
