@@ -75,7 +75,9 @@ ConsumerId FabricLoad::add_consumer(std::string name) {
   return static_cast<ConsumerId>(consumers_.size() - 1);
 }
 
-uint32_t FabricLoad::set_streams(ConsumerId c, std::span<const Stream> streams) {
+uint32_t FabricLoad::set_streams(ConsumerId c, std::span<const Stream> streams, double busy) {
+  if (!(busy > 0 && busy <= 1))
+    throw std::invalid_argument("fabric streams of \"" + consumers_[c].name + "\": busy must be in (0, 1]");
   for (const Stream& s : streams) {
     if (!(s.bytes_per_s >= 0) || !std::isfinite(s.bytes_per_s))
       throw std::invalid_argument("fabric stream of \"" + consumers_[c].name + "\": bytes_per_s must be >= 0 and finite");
@@ -84,6 +86,7 @@ uint32_t FabricLoad::set_streams(ConsumerId c, std::span<const Stream> streams) 
   }
   Consumer& k = consumers_[c];
   k.streams.assign(streams.begin(), streams.end());
+  k.streams_busy = busy;
   k.streams_set = true;
   const RoutedStreams r = route_streams(router_, streams);
   Eigen::VectorXd rate(static_cast<Eigen::Index>(streams.size())), flows(static_cast<Eigen::Index>(streams.size()));
@@ -91,7 +94,13 @@ uint32_t FabricLoad::set_streams(ConsumerId c, std::span<const Stream> streams) 
     rate[static_cast<Eigen::Index>(i)] = streams[i].bytes_per_s;
     flows[static_cast<Eigen::Index>(i)] = streams[i].bytes_per_s > 0 ? streams[i].flows : 0.0;
   }
-  replace(c, r.apply(rate, edges()), r.apply(flows, edges()), {});
+  LinkVector load = r.apply(rate, edges());
+  LinkVector b;
+  if (busy < 1) {
+    b = load;
+    for (LinkVector::InnerIterator it(b); it; ++it) it.valueRef() = busy;
+  }
+  replace(c, std::move(load), r.apply(flows, edges()), std::move(b));
   return r.unrouted;
 }
 
@@ -110,7 +119,7 @@ void FabricLoad::reroute(std::span<const ConsumerId> which) {
   for (ConsumerId c : which)
     if (consumers_[c].streams_set) {
       const std::vector<Stream> s = consumers_[c].streams;
-      set_streams(c, s);
+      set_streams(c, s, consumers_[c].streams_busy);
     }
 }
 

@@ -88,10 +88,11 @@ class FabricLoad {
   size_t consumers() const { return consumers_.size(); }
   const std::string& name(ConsumerId c) const { return consumers_[c].name; }
 
-  /// Replaces consumer c's traffic by `streams` (routed now). Returns the streams that had no route
-  /// (left out: a partition). Throws std::invalid_argument on a negative rate or a stream with load
-  /// and no flows.
-  uint32_t set_streams(ConsumerId c, std::span<const Stream> streams);
+  /// Replaces consumer c's traffic by `streams` (routed now), sent `busy` of the time (in (0, 1]: a
+  /// checkpoint writes for its write time of every interval; rates are averages over the whole time).
+  /// Returns the streams that had no route (left out: a partition). Throws std::invalid_argument on a
+  /// negative rate, a stream with load and no flows, or busy outside (0, 1].
+  uint32_t set_streams(ConsumerId c, std::span<const Stream> streams, double busy = 1.0);
   /// Replaces consumer c's traffic by pre-routed link loads (bytes/s), time-averaged flows and the
   /// fraction of time it sends on each link (`busy`, in (0, 1]; empty: always, a steady stream). All
   /// three have the same sparsity.
@@ -139,6 +140,7 @@ class FabricLoad {
     std::string name;
     LinkVector load, flows, busy;
     std::vector<Stream> streams;
+    double streams_busy = 1;
     bool streams_set = false;
   };
   void replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVector busy);

@@ -166,8 +166,10 @@ struct LinkFailureSpec {
 
 /// How the training model's collectives are costed on the fabric (scenario key
 /// "network.collective_costing"): one representative group per collective (aggregate), or every flow
-/// of every group that runs at the same time (flows), so that ECMP collisions between groups show.
-enum class CollectiveCosting : uint8_t { Aggregate, Flows };
+/// of every group that runs at the same time (flows), so that ECMP collisions between groups show, or
+/// every concurrent group against everyone else's load on a shared fabric (shared: FabricLoad, models/
+/// network/fabric_load.hpp; SharedFabricCost, models/training/shared_fabric_cost.hpp).
+enum class CollectiveCosting : uint8_t { Aggregate, Flows, Shared };
 
 struct NetworkSpec {
   std::vector<ClusterSpec> clusters;
