@@ -195,21 +195,30 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
   k.busy = std::move(busy);
 }
 
-void FabricLoad::touching(uint32_t link, std::vector<ConsumerId>& out) {
+void FabricLoad::touching(uint32_t link, bool up, std::vector<ConsumerId>& out) {
   if (++touch_epoch_ == 0) {
     std::fill(touch_mark_.begin(), touch_mark_.end(), 0);
     touch_epoch_ = 1;
   }
   for (ConsumerId c : out) touch_mark_[c] = touch_epoch_;
+  auto take = [&](EdgeIndex e) {
+    for (const Entry& en : on_edge_[e])
+      if (touch_mark_[en.c] != touch_epoch_) {
+        touch_mark_[en.c] = touch_epoch_;
+        out.push_back(en.c);
+      }
+  };
   const EdgeIndex e0 = EdgeIndex{link} * 2;
+  if (!up) {
+    take(e0);
+    take(e0 + 1);
+    return;
+  }
   for (VertexId v : {topo_.edge(e0).source, topo_.edge(e0).target})
-    for (const Router::Out& x : router_.out(v))
-      for (EdgeIndex e : {x.e, x.e ^ 1u})
-        for (const Entry& en : on_edge_[e])
-          if (touch_mark_[en.c] != touch_epoch_) {
-            touch_mark_[en.c] = touch_epoch_;
-            out.push_back(en.c);
-          }
+    for (const Router::Out& x : router_.out(v)) {
+      take(x.e);
+      take(x.e ^ 1u);
+    }
 }
 
 double FabricLoad::share(EdgeIndex e, ConsumerId self, double own_flows, double* busy) const {

@@ -103,10 +103,12 @@ class FabricLoad {
   /// Re-routes the stream consumers among `which` (after the router's state changed); pre-routed
   /// consumers are the caller's to re-route.
   void reroute(std::span<const ConsumerId> which);
-  /// Consumers with load on a directed link at either end of physical link `link` (a link that failed
-  /// or returned): the only ones whose routes can change [A: in a Clos every route that could take a
-  /// returning link already passes one of its ends, see docs/network.md]. Appended to `out`, deduplicated.
-  void touching(uint32_t link, std::vector<ConsumerId>& out);
+  /// The consumers whose routes a change of physical link `link` can move, appended to `out`
+  /// (deduplicated). A failure: those with load on the link (either direction); the others keep their
+  /// routes, as the flow model keeps the flows that do not cross it. A return: those with load on any
+  /// link at either end of it [A: in a Clos every route that could take a returning link already passes
+  /// one of its ends; docs/network.md].
+  void touching(uint32_t link, bool up, std::vector<ConsumerId>& out);
   bool is_stream_consumer(ConsumerId c) const { return consumers_[c].streams_set; }
 
   /// Consumers whose links' load was changed by another consumer since the last clear_affected().

@@ -227,9 +227,9 @@ void SharedFabricCost::stopped(size_t job) {
   schedule();
 }
 
-void SharedFabricCost::link_changed(uint32_t link, bool /*up*/) {
+void SharedFabricCost::link_changed(uint32_t link, bool up) {
   touched_.clear();
-  ledger_.touching(link, touched_);
+  ledger_.touching(link, up, touched_);
   ledger_.clear_affected();
   for (ConsumerId c : touched_) {
     const int64_t j = c < job_of_consumer_.size() ? job_of_consumer_[c] : -1;

@@ -1295,6 +1295,9 @@ struct TrainingModel::Impl {
         o["mfu_effective"] = elapsed > 0 ? tk * model_flops_per_token(j.spec) / (elapsed * gpus * j.spec.hardware.peak_flop_per_s) : 0.0;
         o["goodput"] = elapsed > 0 ? tk / (elapsed * j.nominal.tokens_per_s) : 0.0;
       }
+      // On a shared fabric the step moves with the other consumers' traffic: the pace now, next to the
+      // nominal step of the first placement.
+      if (traffic != nullptr && j.state == JobState::Running) o["step_time_current_s"] = Duration::ns(j.a.T).seconds();
       o["elapsed_s"] = elapsed;
       o["queued_s"] = j.st.queued_s;
       // null until it happens, so the keys are there from the first event on (`fleetsim plan` checks

@@ -250,3 +250,72 @@ TEST_CASE("shared fabric: all-to-all under 2:1 oversubscription agrees with the 
   CHECK(jobs[1].time_s == Approx(flows[1]).epsilon(0.35));
   CHECK(jobs[1].time_s < flows[1]);
 }
+
+TEST_CASE("re-costing after a link change touches only the jobs whose links changed", "[network][fabric_load]") {
+  // 32 single-GPU hosts on 8 leaves (radix 8, 2 tiers). A rings over leaves 0-1, B over leaves 1-2
+  // (it shares leaf 1's links with A), C over leaves 5-6 (no link in common with A or B). A leaf-spine
+  // link on A's path fails: the ledger names A (and B only if it crosses that very link) to re-route;
+  // after A's re-routed load is registered, the jobs to re-cost are those sharing a link with A's old
+  // or new load. C is never recomputed. Counted recomputations are exact: this is bookkeeping.
+  Fabric f(tor_cluster(32, 8, 2));
+  FabricLoad ledger(f.topo, f.router);
+  CollectiveSpec s{.op = CollectiveOp::AllReduce, .algorithm = Algorithm::Ring, .bytes = 100e6, .alpha = Duration::us(5),
+                   .key_base = 41, .channels = 2};
+  auto ranks = [&](uint32_t leaf_a, uint32_t leaf_b) {
+    return std::vector<VertexId>{f.gpu(4 * leaf_a), f.gpu(4 * leaf_a + 1), f.gpu(4 * leaf_b + 2), f.gpu(4 * leaf_b + 3)};
+  };
+  std::vector<AggJob> jobs;
+  jobs.push_back(agg_job(f, ledger, ranks(0, 1), s, "A"));
+  jobs.push_back(agg_job(f, ledger, ranks(1, 2), s, "B"));
+  jobs.push_back(agg_job(f, ledger, ranks(5, 6), s, "C"));
+  settle(ledger, jobs);
+  std::vector<uint64_t> recomputed(jobs.size(), 0);
+  auto recost = [&](size_t i) {
+    ++recomputed[i];
+    const SharedCollectiveCost c = shared_collective_time(jobs[i].load, ledger, jobs[i].id, true);
+    jobs[i].time_s = c.time.seconds();
+    ledger.set_load(jobs[i].id, jobs[i].load.bytes_per_call() / jobs[i].time_s, c.peak_flows, c.busy_seconds / jobs[i].time_s);
+  };
+  // A leaf-spine link carrying A.
+  uint32_t link = UINT32_MAX;
+  for (LinkVector::InnerIterator it(ledger.loads(jobs[0].id)); it; ++it)
+    if (f.topo.edge(static_cast<EdgeIndex>(it.index())).kind == LinkKind::LeafSpine) {
+      link = Router::link_of(static_cast<EdgeIndex>(it.index()));
+      break;
+    }
+  REQUIRE(link != UINT32_MAX);
+  REQUIRE(f.router.set_link_up(link, false));
+  std::vector<ConsumerId> touched;
+  ledger.touching(link, false, touched);
+  REQUIRE(std::find(touched.begin(), touched.end(), jobs[0].id) != touched.end());
+  CHECK(std::find(touched.begin(), touched.end(), jobs[2].id) == touched.end());
+  for (ConsumerId c : touched) CHECK(ledger.load_of(c, 2 * link) + ledger.load_of(c, 2 * link + 1) > 0);
+  // Re-route and re-cost the touched jobs, then whoever their moves affected, until it settles.
+  ledger.clear_affected();
+  std::vector<char> pending(jobs.size(), 0);
+  for (ConsumerId c : touched) {
+    jobs[c].load = collective_load(f.router, jobs[c].groups, jobs[c].spec);
+    pending[c] = 1;
+  }
+  for (int round = 0; round < 8; ++round) {
+    bool any = false;
+    for (size_t i = 0; i < jobs.size(); ++i)
+      if (pending[i]) {
+        pending[i] = 0;
+        recost(i);  // consumer ids are the job indices here (added in order)
+        any = true;
+      }
+    for (ConsumerId c : ledger.affected()) pending[c] = 1;
+    ledger.clear_affected();
+    if (!any) break;
+  }
+  INFO("recomputations A " << recomputed[0] << ", B " << recomputed[1] << ", C " << recomputed[2]);
+  CHECK(recomputed[0] >= 1);
+  CHECK(recomputed[2] == 0);
+  // The return: only consumers at the link's ends are candidates, and A is one of them.
+  REQUIRE(f.router.set_link_up(link, true));
+  touched.clear();
+  ledger.touching(link, true, touched);
+  CHECK(std::find(touched.begin(), touched.end(), jobs[0].id) != touched.end());
+  CHECK(touched.size() <= jobs.size());
+}
