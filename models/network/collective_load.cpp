@@ -186,11 +186,8 @@ SharedCollectiveCost shared_collective_time(const CollectiveLoad& load, const Fa
         at = e;
       }
     }
-    double slowest = sure;
-    if (!random.empty()) {
-      slowest = expected_max(sure, random, bp);
-      if (slowest > sure) rate = std::min(rate, 0.0 + std::numeric_limits<double>::infinity());
-    }
+    // The sure bottleneck, then the expected maximum with the links others use part of the time.
+    const double slowest = random.empty() ? sure : expected_max(sure, random, bp);
     const double lat = load.alpha.seconds() + p.latency.seconds();
     const double pattern_s = lat + slowest;
     total += p.steps * pattern_s;
