@@ -2,6 +2,7 @@
 // Whole runs with network.collective_costing "shared" (one fabric carries every job's collectives and
 // checkpoint writes): the docs/topologies.md study ranked as the flows mode ranks it, and jobs that share
 // a fabric slowing each other.
+#include "models/world/diagnostics.hpp"
 #include "models/world/load_scenario.hpp"
 #include "models/world/simulation.hpp"
 
@@ -84,4 +85,26 @@ TEST_CASE("shared costing: two jobs on one fabric slow each other, and checkpoin
   CHECK(a_both >= a_alone * (1 - 1e-9));
   CHECK(b_both >= a_alone * (1 - 1e-9));
   CHECK(std::max(a_both, b_both) > a_alone * 1.001);  // they do share links: sharing costs something
+}
+
+TEST_CASE("shared costing: bad storage and costing values are rejected with their pointers", "[world][network]") {
+  auto errors_of = [](const std::string& set) {
+    LoadOptions lo;
+    lo.overrides.push_back(parse_override(set));
+    try {
+      load_scenario(std::string(FLEETSIM_SOURCE_DIR) + "/scenarios/topologies/h100-fat-tree-2to1.json", lo);
+    } catch (const ScenarioError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(errors_of("/network/clusters/0/storage={\"bandwidth\": \"4 TB/s\"}").empty());
+  CHECK(errors_of("/network/collective_costing=\"shared\"").empty());
+  CHECK_THAT(errors_of("/network/clusters/0/storage=5"), Catch::Contains("/network/clusters/0/storage: expected an object"));
+  CHECK_THAT(errors_of("/network/clusters/0/storage={\"bandwidth\": \"fast\"}"),
+             Catch::Contains("/network/clusters/0/storage/bandwidth"));
+  CHECK_THAT(errors_of("/network/clusters/0/storage={\"bandwith\": \"4 TB/s\"}"),
+             Catch::Contains("/network/clusters/0/storage"));
+  CHECK_THAT(errors_of("/network/clusters/0/storage={\"bandwidth\": \"0 TB/s\"}"),
+             Catch::Contains("/network/clusters/0/storage/bandwidth"));
 }
