@@ -261,6 +261,14 @@ double FabricLoad::share(EdgeIndex e, ConsumerId self, double own_flows, double*
   return std::max(own_flows * level, C * 1e-9);
 }
 
+double FabricLoad::flow_rate(ConsumerId self, const Stream& s) {
+  if (!router_.route(s.src, s.dst, collective_transfer_key(s.key_base, s.src, s.dst, 0), path_)) return 0;
+  const double n = std::max(1.0, s.flows);
+  double rate = std::numeric_limits<double>::infinity();
+  for (EdgeIndex e : path_) rate = std::min(rate, share(e, self, n) / n);
+  return rate;
+}
+
 void FabricLoad::set_capacity_fraction(uint32_t link, double fraction) {
   if (!(fraction > 0 && fraction <= 1)) throw std::invalid_argument("link capacity fraction must be in (0, 1]");
   for (EdgeIndex e : {EdgeIndex{link} * 2, EdgeIndex{link} * 2 + 1}) {

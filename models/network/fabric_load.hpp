@@ -121,6 +121,10 @@ class FabricLoad {
   /// consumer has the whole link.
   double share(EdgeIndex e, ConsumerId self, double own_flows, double* busy = nullptr) const;
   double capacity(EdgeIndex e) const { return capacity_[e]; }
+  /// The rate one flow of `s` would get now, sent by consumer `self` with s.flows flows on its path
+  /// (channel 0's ECMP route): the least per-flow share over the path's links, while the others send.
+  /// 0 when it has no route. What a P/D KV transfer or a failover request sees on a loaded fabric.
+  double flow_rate(ConsumerId self, const Stream& s);
   /// A link degraded to a fraction of nominal (both directions); marks its consumers affected.
   void set_capacity_fraction(uint32_t link, double fraction);
   /// Total load on a directed edge (bytes/s) and consumers with load there.
@@ -158,6 +162,7 @@ class FabricLoad {
   std::vector<uint32_t> touch_mark_;
   uint32_t touch_epoch_ = 0;
   mutable std::vector<Entry> scratch_;
+  std::vector<EdgeIndex> path_;
   uint64_t updates_ = 0;
 };
 

@@ -250,6 +250,27 @@ void SharedFabricCost::link_changed(uint32_t link, bool up) {
   schedule();
 }
 
+ConsumerId SharedFabricCost::add_consumer(std::string name) {
+  const ConsumerId c = ledger_.add_consumer(std::move(name));
+  job_of_consumer_.resize(ledger_.consumers(), -1);
+  return c;
+}
+
+uint32_t SharedFabricCost::set_streams(ConsumerId c, std::span<const Stream> streams, double busy) {
+  ledger_.clear_affected();
+  const uint32_t unrouted = ledger_.set_streams(c, streams, busy);
+  collect_affected();
+  schedule();
+  return unrouted;
+}
+
+void SharedFabricCost::clear(ConsumerId c) {
+  ledger_.clear_affected();
+  ledger_.clear(c);
+  collect_affected();
+  schedule();
+}
+
 void SharedFabricCost::ledger_changed() {
   collect_affected();
   schedule();

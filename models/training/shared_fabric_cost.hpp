@@ -32,6 +32,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <span>
 #include <tuple>
 #include <vector>
@@ -51,8 +52,17 @@ class SharedFabricCost final : public FabricTraffic {
 
   /// A physical link failed or returned (after the router has it).
   void link_changed(uint32_t link, bool up);
-  /// Another model changed its streams in the ledger: re-cost the jobs it affected.
+  /// Another model changed its streams in the ledger directly: re-cost the jobs it affected.
   void ledger_changed();
+
+  // ---- other consumers (inference KV transfers, failover traffic, any stream between endpoints) ----
+  /// A consumer of the ledger that is not a training job ("inference/chat/kv").
+  ConsumerId add_consumer(std::string name);
+  /// Sets its traffic matrix (routed now) and re-costs the training jobs whose links it changed (one
+  /// engine event at this instant). Returns the streams without a route.
+  uint32_t set_streams(ConsumerId c, std::span<const Stream> streams, double busy = 1.0);
+  /// Its traffic leaves the fabric.
+  void clear(ConsumerId c);
   /// Called (from an engine event) with the jobs to re-cost; the training model re-costs their steps.
   std::function<void(std::span<const size_t>)> on_recost;
 

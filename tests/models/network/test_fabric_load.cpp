@@ -133,6 +133,8 @@ TEST_CASE("water-filling share: demand-limited consumers keep their load, elasti
   CHECK(ledger.share(e, b, 1) == Approx(40e9));
   // Nobody else: the whole link.
   CHECK(ledger.share(path[0] ^ 1u, me, 3) == Approx(f.topo.edge(path[0] ^ 1u).bytes_per_s));
+  // A flow of `me` along the same path: its first link is the tightest (share 20 for one flow).
+  CHECK(ledger.flow_rate(me, Stream{f.gpu(0), f.gpu(2), 0, 1, 1, 7}) == Approx(20e9));
   // Changing a marks b (it shares the link), not a itself.
   ledger.clear_affected();
   sa[0].bytes_per_s = 5e9;
