@@ -8,6 +8,17 @@
 
 namespace fleetsim {
 
+LinkVector flows_while_busy(const SharedCollectiveCost& c) {
+  LinkVector out = c.flow_seconds;
+  LinkVector::InnerIterator b(c.busy_seconds);
+  for (LinkVector::InnerIterator it(out); it; ++it) {
+    while (b && b.index() < it.index()) ++b;
+    const double busy = b && b.index() == it.index() ? b.value() : 0.0;
+    it.valueRef() = busy > 0 ? it.value() / busy : 0.0;
+  }
+  return out;
+}
+
 LinkVector CollectiveLoad::bytes_per_call() const {
   LinkVector sum(edges);
   for (const auto& p : patterns) sum += p.steps * p.bytes;
@@ -80,17 +91,40 @@ CollectiveLoad collective_load(Router& router, std::span<const std::vector<Verte
 }
 
 namespace {
-// E[max] of independent link times, each t_on with probability p and t_off otherwise, above a sure
-// floor `base`: base + integral over t > base of (1 - prod_e F_e(t)). Breakpoints are walked in order
-// with the product kept as (count of zero factors, product of the others).
-struct TwoPoint {
-  double off, on, p;
-};
-struct Breakpoint {
-  double t;
+// E[max] of independent link times. Each random link has values t_0 < t_1 < ... with cumulative
+// probabilities c_0 <= c_1 <= ... = 1; `base` is a sure floor (the slowest link nobody else uses part
+// of the time). E[max] = base + integral over t > base of (1 - prod_e F_e(t)), walked over the sorted
+// breakpoints with the product kept as (count of zero factors, product of the others).
+struct Point {
+  double t, cum;
   uint32_t link;
-  bool upper;  // false: t_off reached (factor 0 -> 1-p); true: t_on reached (factor -> 1)
 };
+double expected_max(double base, std::vector<Point>& pts, std::vector<double>& cur, uint32_t links) {
+  cur.assign(links, 0.0);
+  uint32_t zeros = links;
+  double prod = 1;
+  // Values at or below the floor count from the start.
+  for (const Point& p : pts)
+    if (p.t <= base && p.cum > cur[p.link]) {
+      if (cur[p.link] == 0) --zeros; else prod /= cur[p.link];
+      cur[p.link] = p.cum;
+      prod *= p.cum;
+    }
+  std::erase_if(pts, [&](const Point& p) { return p.t <= base; });
+  std::sort(pts.begin(), pts.end(), [](const Point& a, const Point& b) { return a.t < b.t; });
+  double e = base, t = base;
+  for (const Point& p : pts) {
+    const double F = zeros > 0 ? 0.0 : prod;
+    e += (1 - F) * (p.t - t);
+    t = p.t;
+    if (p.cum <= cur[p.link]) continue;
+    if (cur[p.link] == 0) --zeros; else prod /= cur[p.link];
+    cur[p.link] = p.cum;
+    prod *= p.cum;
+  }
+  return e;
+}
+
 // Coefficient-wise maximum of two sparse vectors (a merge of their sorted entries).
 LinkVector max_of(const LinkVector& a, const LinkVector& b) {
   LinkVector out(a.size());
@@ -112,40 +146,11 @@ LinkVector max_of(const LinkVector& a, const LinkVector& b) {
   return out;
 }
 
-double expected_max(double base, std::vector<TwoPoint>& links, std::vector<Breakpoint>& bp) {
-  bp.clear();
-  uint32_t zeros = 0;
-  double prod = 1;
-  for (uint32_t i = 0; i < links.size(); ++i) {
-    TwoPoint& l = links[i];
-    l.off = std::max(l.off, base);
-    if (l.on <= base) continue;
-    if (l.off > base) {
-      ++zeros;
-      bp.push_back({l.off, i, false});
-    } else {
-      if (l.p >= 1) ++zeros; else prod *= 1 - l.p;
-    }
-    bp.push_back({l.on, i, true});
-  }
-  std::sort(bp.begin(), bp.end(), [](const Breakpoint& a, const Breakpoint& b) { return a.t < b.t; });
-  double e = base, t = base;
-  for (const Breakpoint& b : bp) {
-    const double F = zeros > 0 ? 0.0 : prod;
-    e += (1 - F) * (b.t - t);
-    t = b.t;
-    const TwoPoint& l = links[b.link];
-    const bool sure = l.p >= 1;
-    if (!b.upper) {  // factor 0 -> 1-p
-      if (!sure) {
-        --zeros;
-        prod *= 1 - l.p;
-      }
-    } else {  // factor (1-p) -> 1, or 0 -> 1 when p = 1
-      if (sure) --zeros; else prod /= 1 - l.p;
-    }
-  }
-  return e;
+// Binomial(n, q) probability of k.
+double binomial(uint32_t n, double q, uint32_t k) {
+  double c = 1;
+  for (uint32_t i = 0; i < k; ++i) c = c * (n - i) / (i + 1);
+  return c * std::pow(q, k) * std::pow(1 - q, n - k);
 }
 }  // namespace
 
@@ -162,32 +167,63 @@ SharedCollectiveCost shared_collective_time(const CollectiveLoad& load, const Fa
     c.busy_seconds.resize(load.edges);
   }
   // Scratch reused across calls (no allocation per re-cost once grown); one costing at a time per thread.
-  thread_local std::vector<TwoPoint> random;
-  thread_local std::vector<Breakpoint> bp;
+  thread_local std::vector<Point> pts;
+  thread_local std::vector<double> cur;
   double total = 0, latency = 0, worst_pattern = -1;
   c.bottleneck_bytes_per_s = std::numeric_limits<double>::infinity();
   for (const auto& p : load.patterns) {
     double sure = 0, rate = std::numeric_limits<double>::infinity();
     EdgeIndex at = 0;
-    random.clear();
+    pts.clear();
+    uint32_t random_links = 0;
     LinkVector::InnerIterator f(p.flows);
     for (LinkVector::InnerIterator b(p.bytes); b; ++b) {
       const auto e = static_cast<EdgeIndex>(b.index());
       while (f && f.index() < b.index()) ++f;
       const double n = f && f.index() == b.index() ? f.value() : 1.0;
-      double busy = 0;
-      const double s = ledger.share(e, self, n, &busy);
-      const double t = b.value() / s;
-      if (busy > 0 && busy < 1) {
-        random.push_back({b.value() / ledger.capacity(e), t, busy});
-      } else if (t > sure) {
-        sure = t;
-        rate = s / n;
-        at = e;
+      const double C = ledger.capacity(e);
+      const FabricLoad::Others o = ledger.others(e, self);
+      if (o.busy <= 0) {
+        if (b.value() / C > sure) {
+          sure = b.value() / C;
+          rate = C / n;
+          at = e;
+        }
+        continue;
+      }
+      // While the others send they have K flows here, 1 + Binomial(P - 1, q) with P their peak and
+      // mean m [A: their count varies between 1 and P from pattern to pattern, mean kept]; each of
+      // their flows wants d = load / m. With k of them, weighted max-min gives us C - k d when d fits
+      // under the level (d (n + k) <= C), else n C / (n + k).
+      const auto P = static_cast<uint32_t>(std::max(1.0, std::round(o.peak)));
+      const double m = std::clamp(o.flows, 1.0, static_cast<double>(P));
+      const double q = P > 1 ? (m - 1) / (P - 1) : 0.0;
+      const double d = o.load / m;
+      const double off = 1 - o.busy;
+      auto time_with = [&](uint32_t k) {
+        const double share = d * (n + k) <= C ? C - k * d : n * C / (n + k);
+        return b.value() / std::max(share, C * 1e-9);
+      };
+      const bool single = (q <= 0 || q >= 1) && o.busy >= 1;
+      if (single) {
+        const uint32_t k = q >= 1 ? P : 1;
+        const double t = time_with(k);
+        if (t > sure) {
+          sure = t;
+          rate = b.value() / t / n;
+          at = e;
+        }
+        continue;
+      }
+      const uint32_t link = random_links++;
+      double cum = off;
+      if (off > 0) pts.push_back({b.value() / C, cum, link});
+      for (uint32_t k = 1; k <= P; ++k) {
+        cum += o.busy * binomial(P - 1, q, k - 1);
+        pts.push_back({time_with(k), k == P ? 1.0 : std::min(1.0, cum), link});
       }
     }
-    // The sure bottleneck, then the expected maximum with the links others use part of the time.
-    const double slowest = random.empty() ? sure : expected_max(sure, random, bp);
+    const double slowest = random_links == 0 ? sure : expected_max(sure, pts, cur, random_links);
     const double lat = load.alpha.seconds() + p.latency.seconds();
     const double pattern_s = lat + slowest;
     total += p.steps * pattern_s;

@@ -14,9 +14,10 @@
 //
 // Time of a pattern: alpha + the longest path latency + max over its links e of bytes_e / share_e,
 // where share_e is what the ledger gives this consumer's flows_e flows on e (FabricLoad::share). The
-// max is the bottleneck link. Where the others send only part of the time (busy p_e < 1), the link's
-// time is bytes_e / share_e with probability p_e and bytes_e / C_e otherwise, independently per link
-// [A], and the pattern lasts the expected maximum: the synchronous step waits for its worst link. Why this equals the flows mode on an idle fabric: progressive filling
+// max is the bottleneck link. Where the others send only part of the time (busy p_e < 1) or with a
+// varying number of flows, the link's time is a random variable (C_e alone with probability 1 - p_e,
+// else the share with k of their flows, k between 1 and their peak with their mean), independent per
+// link [A], and the pattern lasts the expected maximum: the synchronous step waits for its worst link. Why this equals the flows mode on an idle fabric: progressive filling
 // saturates first the link with the least capacity per flow, C_e / n_e, and freezes its flows there;
 // flows of one step carry equal bytes (ring, all-gather, hierarchical, all-to-all shifts), so those
 // are the last to finish, at n_e * bytes_per_flow / C_e = bytes_e / C_e. With other consumers on a
@@ -68,6 +69,10 @@ struct SharedCollectiveCost {
   /// link of steps x pattern time): divided by a cycle's length, the ledger's `busy` fraction.
   LinkVector busy_seconds;
 };
+
+/// The flows a collective has on each link while it sends there (flow_seconds / busy_seconds): what the
+/// ledger's set_load takes as `flows`, with busy_seconds / cycle as `busy` and peak_flows as `peak`.
+LinkVector flows_while_busy(const SharedCollectiveCost& c);
 
 /// The collective's time on the fabric as the ledger has it, for consumer `self` (its own registered
 /// load is not counted against it; with nobody else on its links this is the idle-fabric time).

@@ -100,19 +100,20 @@ uint32_t FabricLoad::set_streams(ConsumerId c, std::span<const Stream> streams, 
     b = load;
     for (LinkVector::InnerIterator it(b); it; ++it) it.valueRef() = busy;
   }
-  replace(c, std::move(load), r.apply(flows, edges()), std::move(b));
+  replace(c, std::move(load), r.apply(flows, edges()), std::move(b), {});
   return r.unrouted;
 }
 
-void FabricLoad::set_load(ConsumerId c, const LinkVector& bytes_per_s, const LinkVector& flows, const LinkVector& busy) {
+void FabricLoad::set_load(ConsumerId c, const LinkVector& bytes_per_s, const LinkVector& flows, const LinkVector& busy,
+                          const LinkVector& peak) {
   consumers_[c].streams_set = false;
   consumers_[c].streams.clear();
-  replace(c, bytes_per_s, flows, busy);
+  replace(c, bytes_per_s, flows, busy, peak);
 }
 
 void FabricLoad::clear(ConsumerId c) {
   consumers_[c].streams.clear();
-  replace(c, LinkVector(edges()), LinkVector(edges()), {});
+  replace(c, LinkVector(edges()), LinkVector(edges()), {}, {});
 }
 
 void FabricLoad::reroute(std::span<const ConsumerId> which) {
@@ -138,11 +139,16 @@ void FabricLoad::clear_affected() {
 
 // Merges the old and the new load of c edge by edge: the index is updated where c's entry changed,
 // and the other consumers on exactly those links are marked affected.
-void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVector busy) {
+void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVector busy, LinkVector peak) {
   ++updates_;
   Consumer& k = consumers_[c];
   if (busy.size() == 0) busy.resize(edges());
-  LinkVector::InnerIterator o(k.load), n(load), nf(flows), nb(busy);
+  if (peak.size() == 0) peak.resize(edges());
+  LinkVector::InnerIterator o(k.load), n(load), nf(flows), nb(busy), np(peak);
+  auto peak_at = [&](EdgeIndex e, double mean) {
+    while (np && static_cast<EdgeIndex>(np.index()) < e) ++np;
+    return std::max(mean, np && static_cast<EdgeIndex>(np.index()) == e ? np.value() : 0.0);
+  };
   auto busy_at = [&](EdgeIndex e) {
     while (nb && static_cast<EdgeIndex>(nb.index()) < e) ++nb;
     const double b = nb && static_cast<EdgeIndex>(nb.index()) == e ? nb.value() : 1.0;
@@ -157,11 +163,12 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
         v.pop_back();
       }
     } else if (it == v.end()) {
-      v.push_back({c, l, f, busy_at(e)});
+      v.push_back({c, l, f, busy_at(e), peak_at(e, f)});
     } else {
       it->load = l;
       it->flows = f;
       it->busy = busy_at(e);
+      it->peak = peak_at(e, f);
     }
     mark_others(e, c);
   };
@@ -181,9 +188,9 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
       ++n;
     } else {
       const double f = flow_at(en);
-      const double b = busy_at(en);
+      const double b = busy_at(en), pk = peak_at(en, f);
       if (o.value() != n.value() || std::find_if(on_edge_[en].begin(), on_edge_[en].end(), [&](const Entry& x) {
-                                      return x.c == c && x.flows == f && x.busy == b;
+                                      return x.c == c && x.flows == f && x.busy == b && x.peak == pk;
                                     }) == on_edge_[en].end())
         upsert(en, n.value(), f);
       ++o;
@@ -193,6 +200,22 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
   k.load = std::move(load);
   k.flows = std::move(flows);
   k.busy = std::move(busy);
+  k.peak = std::move(peak);
+}
+
+FabricLoad::Others FabricLoad::others(EdgeIndex e, ConsumerId self) const {
+  Others o;
+  for (const Entry& x : on_edge_[e])
+    if (x.c != self && x.load > 0) o.busy = std::max(o.busy, x.busy);
+  if (o.busy <= 0) return o;
+  // Concentrated in the time the busiest of them sends: the same mean load and mean flows.
+  for (const Entry& x : on_edge_[e])
+    if (x.c != self && x.load > 0) {
+      o.load += x.load / o.busy;
+      o.flows += x.flows * x.busy / o.busy;
+      o.peak += x.peak;
+    }
+  return o;
 }
 
 void FabricLoad::touching(uint32_t link, bool up, std::vector<ConsumerId>& out) {

@@ -93,10 +93,20 @@ class FabricLoad {
   /// Returns the streams that had no route (left out: a partition). Throws std::invalid_argument on a
   /// negative rate, a stream with load and no flows, or busy outside (0, 1].
   uint32_t set_streams(ConsumerId c, std::span<const Stream> streams, double busy = 1.0);
-  /// Replaces consumer c's traffic by pre-routed link loads (bytes/s), time-averaged flows and the
-  /// fraction of time it sends on each link (`busy`, in (0, 1]; empty: always, a steady stream). All
-  /// three have the same sparsity.
-  void set_load(ConsumerId c, const LinkVector& bytes_per_s, const LinkVector& flows, const LinkVector& busy = {});
+  /// Replaces consumer c's traffic by pre-routed link loads (bytes/s, averaged over its whole cycle),
+  /// the flows it has on each link while it sends there (mean), the fraction of time it sends there
+  /// (`busy`, in (0, 1]; empty: always, a steady stream) and the most flows it ever has there (`peak`;
+  /// empty: the mean). All have the same sparsity.
+  void set_load(ConsumerId c, const LinkVector& bytes_per_s, const LinkVector& flows, const LinkVector& busy = {},
+                const LinkVector& peak = {});
+
+  /// Everyone but `self` on directed edge e, while they send: with probability `busy` (the largest of
+  /// theirs) they put `load` bytes/s (their mean load over that time) over `flows` flows on average and
+  /// `peak` at most. busy 0: nobody else there.
+  struct Others {
+    double busy = 0, load = 0, flows = 0, peak = 0;
+  };
+  Others others(EdgeIndex e, ConsumerId self) const;
   /// Removes consumer c's traffic (it stopped).
   void clear(ConsumerId c);
 
@@ -140,16 +150,16 @@ class FabricLoad {
  private:
   struct Entry {
     ConsumerId c;
-    double load, flows, busy;
+    double load, flows, busy, peak;
   };
   struct Consumer {
     std::string name;
-    LinkVector load, flows, busy;
+    LinkVector load, flows, busy, peak;
     std::vector<Stream> streams;
     double streams_busy = 1;
     bool streams_set = false;
   };
-  void replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVector busy);
+  void replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVector busy, LinkVector peak);
   void mark_others(EdgeIndex e, ConsumerId self);
 
   const Topology& topo_;

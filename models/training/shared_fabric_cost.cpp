@@ -86,7 +86,7 @@ class SharedFabricCost::JobComm final : public CommCost {
     if (!e.mapped || !e.load.connected) return fallback(c, bytes, g);
     const SharedCollectiveCost cost = shared_collective_time(e.load, owner_.ledger_, id_, true);
     ++owner_.answers_;
-    pending_.push_back({&e, g.calls_per_step > 0 ? g.calls_per_step : 1.0, cost.busy_seconds, cost.peak_flows});
+    pending_.push_back({&e, g.calls_per_step > 0 ? g.calls_per_step : 1.0, cost.busy_seconds, cost.flow_seconds, cost.peak_flows});
     // Line rates to NCCL's data rate, as NetworkCommCost does (kNcclBusEfficiency).
     const double t = cost.time.seconds();
     const double s = cost.latency_s + std::max(0.0, t - cost.latency_s) / kNcclBusEfficiency;
@@ -100,18 +100,26 @@ class SharedFabricCost::JobComm final : public CommCost {
       pending_.clear();
     }
     const uint32_t E = owner_.ledger_.edges();
-    LinkVector load(E), busy(E), flows(E);
+    LinkVector load(E), busy(E), flows(E), peak(E);
     const double step = std::max(1e-12, t.step_s);
     for (const Query& q : queries_) {
       load += (q.calls / step) * q.entry->per_call;
-      busy += (q.calls / step) * q.busy_seconds;
-      flows = cwise_max(flows, q.peak_flows);
+      busy += q.calls * q.busy_seconds;   // seconds per step for now
+      flows += q.calls * q.flow_seconds;  // flow-seconds per step for now
+      peak = cwise_max(peak, q.peak_flows);
     }
-    for (LinkVector::InnerIterator it(busy); it; ++it) it.valueRef() = std::min(1.0, it.value());
+    // Flows while sending = flow-seconds / busy seconds; busy as a fraction of the step.
+    LinkVector::InnerIterator bs(busy);
+    for (LinkVector::InnerIterator it(flows); it; ++it) {
+      while (bs && bs.index() < it.index()) ++bs;
+      it.valueRef() /= (bs && bs.index() == it.index() && bs.value() > 0) ? bs.value() : 1.0;
+    }
+    for (LinkVector::InnerIterator it(busy); it; ++it) it.valueRef() = std::min(1.0, it.value() / step);
     bool changed = !registered_ || relative_change(load, load_) > kRegisterTolerance ||
-                   relative_change(busy, busy_) > kRegisterTolerance || relative_change(flows, flows_) > 0;
+                   relative_change(busy, busy_) > kRegisterTolerance ||
+                   relative_change(flows, flows_) > kRegisterTolerance;
     if (changed) {
-      owner_.ledger_.set_load(id_, load, flows, busy);
+      owner_.ledger_.set_load(id_, load, flows, busy, peak);
       load_ = std::move(load);
       busy_ = std::move(busy);
       flows_ = std::move(flows);
@@ -171,7 +179,7 @@ class SharedFabricCost::JobComm final : public CommCost {
   struct Query {
     const Entry* entry;
     double calls;
-    LinkVector busy_seconds, peak_flows;
+    LinkVector busy_seconds, flow_seconds, peak_flows;
   };
   using Key = std::tuple<int, double, std::vector<uint32_t>>;
 

@@ -56,9 +56,15 @@ void cost_and_register(FabricLoad& ledger, Job& j) {
   const SharedCollectiveCost b = shared_collective_time(j.pp_load, ledger, j.id, true);
   j.step_s = 1.0 + a.time.seconds() + b.time.seconds();
   LinkVector load = (1.0 / j.step_s) * (j.dp_load.bytes_per_call() + j.pp_load.bytes_per_call());
-  LinkVector busy = (1.0 / j.step_s) * (a.busy_seconds + b.busy_seconds);
-  LinkVector flows = a.peak_flows + b.peak_flows;  // an upper bound of the max; fine for timing
-  ledger.set_load(j.id, load, flows, busy);
+  const LinkVector busy_s = a.busy_seconds + b.busy_seconds;
+  LinkVector flows = a.flow_seconds + b.flow_seconds;
+  LinkVector::InnerIterator bs(busy_s);
+  for (LinkVector::InnerIterator it(flows); it; ++it) {
+    while (bs && bs.index() < it.index()) ++bs;
+    it.valueRef() /= (bs && bs.index() == it.index() && bs.value() > 0) ? bs.value() : 1.0;
+  }
+  LinkVector busy = (1.0 / j.step_s) * busy_s;
+  ledger.set_load(j.id, load, flows, busy, a.peak_flows + b.peak_flows);  // peak: an upper bound of the max
 }
 
 void route(Router& r, Job& j) {
