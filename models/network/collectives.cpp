@@ -8,14 +8,18 @@
 
 namespace fleetsim {
 
-namespace {
 // The ECMP key of a transfer: a pure function of the pair (and the run's key_base), so a pair keeps its
 // path across steps, as an NCCL connection keeps its queue pair, and aggregate and detailed costing
 // route identically.
-// All-to-all phases longer than this are costed on this many evenly spaced shifts.
-constexpr uint32_t kSampledSteps = 32;
-uint64_t transfer_key(uint64_t base, VertexId src, VertexId dst, uint32_t channel) {
+uint64_t collective_transfer_key(uint64_t base, VertexId src, VertexId dst, uint32_t channel) {
   return ecmp_mix(base ^ ecmp_mix((uint64_t{src} << 32) | dst) ^ (uint64_t{channel} * 0x9e3779b97f4a7c15ull)) | 1;
+}
+
+namespace {
+// All-to-all phases longer than this are costed on this many evenly spaced shifts.
+constexpr uint32_t kSampledSteps = kCollectiveSampledSteps;
+uint64_t transfer_key(uint64_t base, VertexId src, VertexId dst, uint32_t channel) {
+  return collective_transfer_key(base, src, dst, channel);
 }
 }  // namespace
 

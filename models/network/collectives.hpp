@@ -116,6 +116,13 @@ CollectiveCost estimate_concurrent(Router& router, std::span<const double> capac
                                    std::span<const std::vector<VertexId>> placements, const CollectiveSpec& spec,
                                    std::span<const double> background = {});
 
+/// The ECMP key of channel `channel` of a transfer src -> dst of a collective with `key_base`: what both
+/// costings (and the shared-fabric ledger, fabric_load.hpp) route the transfer with.
+uint64_t collective_transfer_key(uint64_t key_base, VertexId src, VertexId dst, uint32_t channel);
+
+/// All-to-all phases longer than this are costed on this many evenly spaced shifts (aggregate modes).
+inline constexpr uint32_t kCollectiveSampledSteps = 32;
+
 /// Max-min fair rates of flows over directed-edge paths (progressive filling, from scratch): the
 /// reference solver the incremental FlowModel is tested against. Flows with an empty path get +inf.
 std::vector<double> max_min_fair(std::span<const std::vector<EdgeIndex>> paths, std::span<const double> capacity);

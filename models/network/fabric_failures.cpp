@@ -115,6 +115,7 @@ void FabricFailures::take_down(uint32_t link) {
     ++links_down_;
     ++failures_[static_cast<size_t>(topo_.edge(link * 2).kind)];
     flows_.set_link_up(link, false);
+    if (on_link) on_link(link, false);
   }
 }
 
@@ -123,6 +124,7 @@ void FabricFailures::bring_up(uint32_t link) {
   if (--holds_[link] == 0) {
     --links_down_;
     flows_.set_link_up(link, true);
+    if (on_link) on_link(link, true);
   }
 }
 

@@ -54,6 +54,9 @@ class FabricFailures {
 
   /// Called after each batch of changes (true if links came back), once the router has seen it.
   std::function<void(bool repaired)> on_change;
+  /// Called for every physical link that goes down or comes back, after the flow model and the router
+  /// have it and before on_change (the shared-fabric ledger re-costs the consumers on that link only).
+  std::function<void(uint32_t link, bool up)> on_link;
 
   bool empty() const { return specs_.empty(); }
   /// Links down now because of these specs.

@@ -178,7 +178,14 @@ class TopologyBuilder {
       leaves = (hosts + hosts_per_leaf - 1) / hosts_per_leaf;
       for (uint32_t g = 0; g < c.gpus; ++g) leaf_of[g] = (g / c.gpus_per_host) / hosts_per_leaf;
     }
-    const uint32_t top_ports = s.radix - (wan ? 1 : 0);
+    const bool storage = c.storage_bytes_per_s > 0;
+    if (storage && !std::isfinite(c.storage_bytes_per_s)) fail("storage bandwidth must be finite");
+    // One port of each top-tier switch for the WAN uplink and one for storage.
+    const uint32_t top_ports = s.radix - (wan ? 1 : 0) - (storage ? 1 : 0);
+    const char* besides = wan && storage ? " besides its WAN and storage links"
+                          : wan          ? " besides its WAN uplink"
+                          : storage      ? " besides its storage link"
+                                         : "";
 
     uint32_t spines = 0, cores = 0, pods = 0;
     TierPorts spine_ports;
@@ -190,8 +197,8 @@ class TopologyBuilder {
         fail(fmt::format(
             "radix {} is too small for {} GPUs in 2 tiers: they need {} leaves per plane but a spine has {} ports{} "
             "(at most {} GPUs); use 3 tiers, more planes or a larger radix",
-            s.radix, c.gpus, leaves, top_ports, wan ? " besides its WAN uplink" : "",
-            max_gpus(s, c.gpus_per_host) - (wan ? leaf.down : 0)));
+            s.radix, c.gpus, leaves, top_ports, besides,
+            max_gpus(s, c.gpus_per_host) - ((wan ? 1 : 0) + (storage ? 1 : 0)) * leaf.down));
       spines = static_cast<uint32_t>((uint64_t{leaf.up} * leaves + top_ports - 1) / top_ports);
     } else {
       spine_ports = split_ports(s.radix, s.spine_oversubscription);
@@ -202,7 +209,7 @@ class TopologyBuilder {
       if (pods > top_ports)
         fail(fmt::format("radix {} is too small for {} GPUs in 3 tiers: they need {} pods per plane but a core has {} "
                          "ports{} (at most {} GPUs); use more planes or a larger radix",
-                         s.radix, c.gpus, pods, top_ports, wan ? " besides its WAN uplink" : "",
+                         s.radix, c.gpus, pods, top_ports, besides,
                          max_gpus(s, c.gpus_per_host)));
       cores_per_group = static_cast<uint32_t>((uint64_t{spine_ports.up} * pods + top_ports - 1) / top_ports);
       cores = leaf.up * cores_per_group;
@@ -248,9 +255,9 @@ class TopologyBuilder {
     rep.ports_used_per_tier[0] = P * (leaf_down_used + leaf_up_used);
     rep.ports_available_per_tier[0] = P * leaves * s.radix;
     const uint64_t spine_up_used = s.tiers == 3 ? uint64_t{spines} * spine_ports.up : 0;
-    rep.ports_used_per_tier[1] = P * (leaf_up_used + spine_up_used + (s.tiers == 2 && wan ? spines : 0));
+    rep.ports_used_per_tier[1] = P * (leaf_up_used + spine_up_used + (s.tiers == 2 ? spines * ((wan ? 1u : 0u) + (storage ? 1u : 0u)) : 0));
     rep.ports_available_per_tier[1] = P * spines * s.radix;
-    rep.ports_used_per_tier[2] = P * (spine_up_used + (s.tiers == 3 && wan ? cores : 0));
+    rep.ports_used_per_tier[2] = P * (spine_up_used + (s.tiers == 3 ? cores * ((wan ? 1u : 0u) + (storage ? 1u : 0u)) : 0));
     rep.ports_available_per_tier[2] = P * cores * s.radix;
     for (int tier = 0; tier < 3; ++tier)
       if (rep.ports_used_per_tier[tier] > rep.ports_available_per_tier[tier])
@@ -321,6 +328,8 @@ Topology build_topology(const NetworkSpec& spec) {
       throw TopologyError(fmt::format("cluster \"{}\" has WAN uplinks but no site to join", c.name));
     if (c.wan_uplink_bytes_per_s > 0 && !c.has_scale_out)
       throw TopologyError(fmt::format("cluster \"{}\" has no scale-out fabric to join its site's WAN router", c.name));
+    if (c.storage_bytes_per_s > 0 && !c.has_scale_out)
+      throw TopologyError(fmt::format("cluster \"{}\" has storage but no scale-out fabric to reach it", c.name));
   }
   for (size_t i = 0; i < spec.wan_links.size(); ++i) {
     const auto& w = spec.wan_links[i];
@@ -354,6 +363,17 @@ Topology build_topology(const NetworkSpec& spec) {
   for (const auto& w : spec.wan_links) {
     const VertexId ra = t.site_router_[*t.find_site(w.a)], rb = t.site_router_[*t.find_site(w.b)];
     for (uint32_t k = 0; k < w.count; ++k) b.add_link(ra, rb, w.bytes_per_s, w.latency, LinkKind::Wan);
+  }
+  // Storage last, so a fabric without it is built exactly as before. Its links are access links: an
+  // endpoint's attachment to the fabric.
+  t.cluster_storage_.assign(spec.clusters.size(), UINT32_MAX);
+  for (uint32_t i = 0; i < spec.clusters.size(); ++i) {
+    const auto& c = spec.clusters[i];
+    if (c.storage_bytes_per_s <= 0 || tops[i].empty()) continue;
+    const VertexId st = b.add_vertex(VertexKind::Storage, c.name + "/storage", i, 0, 0);
+    t.cluster_storage_[i] = st;
+    const double per_link = c.storage_bytes_per_s / static_cast<double>(tops[i].size());
+    for (VertexId v : tops[i]) b.add_link(v, st, per_link, c.scale_out.link_latency, LinkKind::Access);
   }
   t.report_.vertices = t.vertices();
   return std::move(b.t);

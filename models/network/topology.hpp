@@ -125,6 +125,13 @@ struct ClusterSpec {
   /// 0: none (the cluster does not reach the WAN). Uses one port of each top-tier switch, which the
   /// radix check counts. Needs `site`.
   double wan_uplink_bytes_per_s = 0;
+  /// Storage (checkpoint writes, datasets): one endpoint "<name>/storage" (VertexKind::Storage) joined
+  /// to every top-tier switch of every plane by one link of storage_bytes_per_s / (top-tier switches),
+  /// so the fabric reaches it at storage_bytes_per_s in total [A: storage hangs off the top tier through
+  /// border links, spread evenly]; 0: no storage endpoint. Uses one port of each top-tier switch, which
+  /// the radix check counts. Built after everything else: vertex and edge indices of the rest do not
+  /// move.
+  double storage_bytes_per_s = 0;
 };
 
 struct SiteSpec {
@@ -159,8 +166,10 @@ struct LinkFailureSpec {
 
 /// How the training model's collectives are costed on the fabric (scenario key
 /// "network.collective_costing"): one representative group per collective (aggregate), or every flow
-/// of every group that runs at the same time (flows), so that ECMP collisions between groups show.
-enum class CollectiveCosting : uint8_t { Aggregate, Flows };
+/// of every group that runs at the same time (flows), so that ECMP collisions between groups show, or
+/// every concurrent group against everyone else's load on a shared fabric (shared: FabricLoad, models/
+/// network/fabric_load.hpp; SharedFabricCost, models/training/shared_fabric_cost.hpp).
+enum class CollectiveCosting : uint8_t { Aggregate, Flows, Shared };
 
 struct NetworkSpec {
   std::vector<ClusterSpec> clusters;
@@ -238,6 +247,11 @@ class Topology {
   const std::vector<std::string>& sites() const { return site_names_; }
   /// The WAN router of a site.
   VertexId router(uint32_t site) const { return site_router_[site]; }
+  /// The storage endpoint of a cluster (ClusterSpec::storage_bytes_per_s), or nullopt.
+  std::optional<VertexId> storage(uint32_t cluster) const {
+    if (cluster >= cluster_storage_.size() || cluster_storage_[cluster] == UINT32_MAX) return std::nullopt;
+    return cluster_storage_[cluster];
+  }
 
   /// Vertices that forward traffic (everything but GPUs and storage endpoints).
   bool forwards(VertexId v) const { return g_[v].kind != VertexKind::Gpu && g_[v].kind != VertexKind::Storage; }
@@ -255,6 +269,7 @@ class Topology {
   std::vector<VertexId> global_endpoints_;
   std::vector<std::string> site_names_;
   std::vector<VertexId> site_router_;
+  std::vector<VertexId> cluster_storage_;  // per cluster; UINT32_MAX: none
 };
 
 /// Builds the whole network. Throws TopologyError with one message naming the cluster or link and

@@ -158,14 +158,16 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
   const double layers_per_rank = L / p.pp;
   const double act = double(p.micro_batch_seqs) * (double(job.model.seq_len) / p.cp) * job.model.hidden *
                      job.bytes_per_activation;
-  const CommGroup tp_g = group(p.tp, p.tp <= hw.scale_up_gpus, where, false, &where.tp_gpus);
+  CommGroup tp_g = group(p.tp, p.tp <= hw.scale_up_gpus, where, false, &where.tp_gpus);
   if (p.tp > 1) {
     const double n = (p.recompute == Recompute::Full ? 6.0 : 4.0) * layers_per_rank * m;
+    tp_g.calls_per_step = n;
     b.tp_s = n * comm.seconds(Collective::AllReduce, act, tp_g);
   }
   if (p.pp > 1) {
-    const CommGroup pp_g = group(2, 2ull * p.tp * p.cp <= hw.scale_up_gpus, where, false, &where.pp_pair_gpus,
-                                     &where.pp_pairs_all_gpus);
+    CommGroup pp_g = group(2, 2ull * p.tp * p.cp <= hw.scale_up_gpus, where, false, &where.pp_pair_gpus,
+                               &where.pp_pairs_all_gpus);
+    pp_g.calls_per_step = 2.0 * m * p.virtual_stages;
     b.pp_s = 2.0 * m * p.virtual_stages * comm.seconds(Collective::SendRecv, act / p.tp, pp_g);
   }
   const ParamSplit ps = params_per_gpu(job);
@@ -178,6 +180,7 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
     if (!dp_g.scale_up && inner < hw.gpus_per_node)
       dp_g.ranks_per_domain = std::min<uint32_t>(dp_ranks, static_cast<uint32_t>(hw.gpus_per_node / inner));
     const double zero3 = p.zero_stage >= 3 ? 1.5 : 1.0;
+    dp_g.calls_per_step = zero3;
     b.dp_s = zero3 * comm.seconds(Collective::AllReduce, ps.dense * 2.0, dp_g);
     if (b.dp_s > 0) {
       const double n = dp_ranks;
@@ -205,19 +208,22 @@ StepBreakdown step_breakdown(const TrainingJobSpec& job, uint32_t dp, const Plac
                            &where.ep_all_gpus);
     ep_g.racks = where.racks > 1 ? 2u : 1u;
     const double n = 4.0 * layers_per_rank * m;
+    ep_g.calls_per_step = n;
     b.ep_s = n * comm.seconds(Collective::AllToAll, act * job.model.top_k / p.tp, ep_g);
   }
   if (p.cp > 1) {
-    const CommGroup cp_g = group(p.cp, uint64_t{p.tp} * p.cp <= hw.scale_up_gpus, where, false, &where.cp_gpus,
-                                 &where.cp_all_gpus);
+    CommGroup cp_g = group(p.cp, uint64_t{p.tp} * p.cp <= hw.scale_up_gpus, where, false, &where.cp_gpus,
+                           &where.cp_all_gpus);
     // All-gather based context parallelism (Llama 3 §3.3.2): each layer all-gathers K and V forward and
     // reduce-scatters their gradients backward; full recomputation all-gathers them once more. K and V
     // are kv_heads/heads of the activation each (grouped-query attention), split over TP down to one
     // head per rank.
     const double kv = 2.0 * act * std::max(job.model.kv_fraction() / p.tp, 1.0 / std::max(1u, job.model.heads));
     const double fwd = p.recompute == Recompute::Full ? 2.0 : 1.0;
-    b.cp_s = layers_per_rank * m *
-             (fwd * comm.seconds(Collective::AllGather, kv, cp_g) + comm.seconds(Collective::ReduceScatter, kv, cp_g));
+    cp_g.calls_per_step = layers_per_rank * m * fwd;
+    const double gather = comm.seconds(Collective::AllGather, kv, cp_g);
+    cp_g.calls_per_step = layers_per_rank * m;
+    b.cp_s = layers_per_rank * m * (fwd * gather + comm.seconds(Collective::ReduceScatter, kv, cp_g));
   }
   const Overlap& o = job.overlap;
   b.exposed_comm_s = (1 - o.tp) * b.tp_s + (1 - o.pp) * b.pp_s + (1 - o.dp) * b.dp_s + (1 - o.ep) * b.ep_s + (1 - o.cp) * b.cp_s;

@@ -61,6 +61,9 @@ struct CommGroup {
   /// pairs), `ranks` GPUs each, one group after the other; may be empty. A network model costing every
   /// flow (network.collective_costing "flows") puts them on the fabric together.
   std::span<const uint32_t> concurrent_gpus;
+  /// How many times a step runs this collective (the multiplier the step model applies to its time),
+  /// for a network model that registers the job's traffic on a shared fabric; 0: not said.
+  double calls_per_step = 0;
 };
 
 /// Costs one collective in seconds. The interface the network model's collectives implement

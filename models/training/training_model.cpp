@@ -264,7 +264,23 @@ struct TrainingModel::Impl {
   PlacementProbe* probe = nullptr;
   std::vector<NodeId> probe_nodes;  // scratch: the active nodes of a shrunk gang
 
-  const CommCost& comm_of(const Job& j) const { return comm != nullptr ? *comm : *alphabeta[j.idx]; }
+  FabricTraffic* traffic = nullptr;
+  const CommCost& comm_of(const Job& j) const {
+    if (traffic != nullptr) return traffic->comm(j.idx);
+    return comm != nullptr ? *comm : *alphabeta[j.idx];
+  }
+  /// Tells the shared fabric the job's pace and checkpoint writes (after its step was costed).
+  void report_traffic(const Job& j) {
+    if (traffic == nullptr || j.state != JobState::Running) return;
+    JobTraffic t;
+    t.step_s = Duration::ns(j.a.T).seconds();
+    if (j.a.C > 0 || j.a.W > 0) {
+      t.checkpoint_bytes = j.spec.checkpoint.size(j.spec.model.parameters);
+      t.checkpoint_write_s = Duration::ns(j.a.W).seconds();
+      t.checkpoint_cycle_s = static_cast<double>(j.a.K) * t.step_s + Duration::ns(j.a.C).seconds();
+    }
+    traffic->running(j.idx, t);
+  }
   SimTime now() const { return engine.now(); }
   bool step_mode(const Job& j) const { return j.spec.fidelity == Fidelity::Step; }
 
@@ -606,6 +622,7 @@ struct TrainingModel::Impl {
     j.committed.resume = now();
     j.committed.stall_cum = j.stall_cum;
     j.run_start = now();
+    report_traffic(j);
     rec.event(now(), "training_resume")
         .field("job", j.spec.name)
         .field("dp", j.dp_active)
@@ -693,6 +710,7 @@ struct TrainingModel::Impl {
   /// one now), accounts time, and moves to Recovering under `cause` (`outage`: a scheduled outage's).
   void stop(Job& j, std::string_view cause, bool planned, bool outage = false) {
     const SimTime t = now();
+    if (traffic != nullptr && j.state == JobState::Running) traffic->stopped(j.idx);
     accrue_dark(j);  // under the cause that ends here
     engine.cancel(j.ev);
     j.ev = {};
@@ -756,6 +774,7 @@ struct TrainingModel::Impl {
     j.tokens = j.a.tokens + double(j.a.done_steps - j.a.steps) * j.a.tps;
     j.committed.steps = j.steps;
     j.committed.tokens = j.tokens;
+    if (traffic != nullptr && j.state == JobState::Running) traffic->stopped(j.idx);
     j.state = JobState::Done;
     j.st.done = true;
     j.st.finished = t;
@@ -771,6 +790,12 @@ struct TrainingModel::Impl {
   /// Changes the pace of a running job (straggler, network) from the next step boundary on.
   void repace(Job& j, bool recost = false) {
     if (j.state != JobState::Running) return;
+    const int64_t before = j.a.T;
+    repace_at(j, recost);
+    if (recost || j.a.T != before) report_traffic(j);
+  }
+
+  void repace_at(Job& j, bool recost) {
     const double slow = slowest(j);
     const double netf = network_factor(j);
     if (!recost && slow == j.slowdown && netf == j.netf) return;
@@ -1270,6 +1295,9 @@ struct TrainingModel::Impl {
         o["mfu_effective"] = elapsed > 0 ? tk * model_flops_per_token(j.spec) / (elapsed * gpus * j.spec.hardware.peak_flop_per_s) : 0.0;
         o["goodput"] = elapsed > 0 ? tk / (elapsed * j.nominal.tokens_per_s) : 0.0;
       }
+      // On a shared fabric the step moves with the other consumers' traffic: the pace now, next to the
+      // nominal step of the first placement.
+      if (traffic != nullptr && j.state == JobState::Running) o["step_time_current_s"] = Duration::ns(j.a.T).seconds();
       o["elapsed_s"] = elapsed;
       o["queued_s"] = j.st.queued_s;
       // null until it happens, so the keys are there from the first event on (`fleetsim plan` checks
@@ -1322,13 +1350,18 @@ TrainingModel::TrainingModel(const TrainingSpec& spec, Fleet& fleet, Engine& eng
 TrainingModel::~TrainingModel() = default;
 void TrainingModel::set_placement_probe(PlacementProbe* probe) { impl_->probe = probe; }
 
-void TrainingModel::on_fabric_change() {
+void TrainingModel::on_fabric_change(bool recost_all) {
   Impl& m = *impl_;
   if (m.probe != nullptr) {
     m.check_split("fabric", "network");
     m.check_whole();
   }
-  for (auto& j : m.jobs) m.repace(j, true);
+  if (recost_all)
+    for (auto& j : m.jobs) m.repace(j, true);
+}
+void TrainingModel::set_fabric_traffic(FabricTraffic* traffic) { impl_->traffic = traffic; }
+void TrainingModel::recost(std::span<const size_t> jobs) {
+  for (size_t j : jobs) impl_->repace(impl_->jobs.at(j), true);
 }
 void TrainingModel::start() { impl_->start(); }
 void TrainingModel::write_summary() { impl_->write_summary(); }

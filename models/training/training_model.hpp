@@ -49,6 +49,7 @@
 
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,27 @@ struct JobStats {
   std::map<std::string, LossByCause, std::less<>> by_cause;
 };
 
+/// What a running job does on the fabric besides its collectives' bytes (for a FabricTraffic).
+struct JobTraffic {
+  double step_s = 0;              ///< the step at its current pace (slowdown included)
+  double checkpoint_bytes = 0;    ///< written per checkpoint (0: none)
+  double checkpoint_write_s = 0;  ///< how long one write lasts
+  double checkpoint_cycle_s = 0;  ///< between checkpoint starts
+};
+
+/// A network model that keeps every running job's traffic on one shared fabric (models/training/
+/// shared_fabric_cost.hpp): it gives each job its CommCost and hears when the job runs, at which pace,
+/// and when it stops. The training model re-costs the jobs the fabric names (TrainingModel::recost).
+class FabricTraffic {
+ public:
+  virtual ~FabricTraffic() = default;
+  virtual const CommCost& comm(size_t job) = 0;
+  /// The job runs (or changed pace) on its current placement; called right after its step was costed.
+  virtual void running(size_t job, const JobTraffic& traffic) = 0;
+  /// The job stopped running (interrupted, preempted, done): its traffic leaves the fabric.
+  virtual void stopped(size_t job) = 0;
+};
+
 class TrainingModel {
  public:
   /// `failures` (optional): the signal to hear failures on. `failure_spec` (optional): for the expected
@@ -109,7 +131,15 @@ class TrainingModel {
   /// network/fabric_failures.hpp), after the router has seen it: with a probe, running jobs whose
   /// placement is split are interrupted ("network partition") and split jobs that are whole again
   /// resume; running jobs re-cost their step (the CommCost sees the new fabric) from the next step on.
-  void on_fabric_change();
+  /// `recost_all` false: only the partition checks; the jobs whose links changed are re-costed through
+  /// recost() by a FabricTraffic that knows which they are.
+  void on_fabric_change(bool recost_all = true);
+
+  /// Costs every job's collectives through `traffic` (not owned, must outlive the model) instead of the
+  /// CommCost given at construction, and reports to it when jobs run and stop.
+  void set_fabric_traffic(FabricTraffic* traffic);
+  /// Re-costs the step of these running jobs (their links' load changed) from the next step on.
+  void recost(std::span<const size_t> jobs);
 
   void start();
   /// Writes recorder.summary()["training"] as of engine.now().

@@ -213,7 +213,8 @@ NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalo
   std::set<std::string> cluster_names;
   if (const auto rc = net.opt("clusters")) {
     for (const Reader& c : rc->items()) {
-      c.reject_unknown_keys({"name", "datacenter", "site", "gpus", "gpus_per_host", "scale_up", "scale_out", "wan_uplink"});
+      c.reject_unknown_keys({"name", "datacenter", "site", "gpus", "gpus_per_host", "scale_up", "scale_out", "wan_uplink",
+                           "storage"});
       ClusterSpec cl;
       cl.name = c.at("name").non_empty_string();
       if (!cl.name.empty() && cl.name.find('/') != std::string::npos) c.at("name").expected("a name without '/'");
@@ -260,6 +261,16 @@ NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalo
       if (c.has("wan_uplink")) {
         cl.wan_uplink_bytes_per_s = c.at("wan_uplink").quantity(Dimension::Bandwidth, Bound::Positive);
         if (cl.site.empty()) c.at("wan_uplink").error("a cluster with WAN uplinks needs a \"site\" (or a \"datacenter\")");
+      }
+      if (const auto rs = c.opt("storage")) {
+        // Checkpoint and dataset storage, reached through the top tier (docs/network.md).
+        if (!rs->is_object()) {
+          rs->expected("an object such as {\"bandwidth\": \"2 TB/s\"}");
+        } else {
+          rs->reject_unknown_keys({"bandwidth"});
+          cl.storage_bytes_per_s = rs->at("bandwidth").quantity(Dimension::Bandwidth, Bound::Positive);
+          if (!cl.has_scale_out) rs->error("storage is reached through the scale-out fabric, and this cluster has none");
+        }
       }
       // Shape checks (radix, ports, bandwidth) are the builder's: run it on this cluster alone so the
       // message lands on this cluster's pointer. Skipped when an earlier error left the spec partial.
@@ -323,7 +334,8 @@ NetworkRunOptions load_network_run(const Reader& net, const NetworkSpec& spec) {
   if (const auto rf = net.opt("link_failures"))
     for (const Reader& f : rf->items()) o.link_failures.push_back(read_link_failure(f, cluster_names));
   o.collective_costing = net.choice_or<CollectiveCosting>(
-      "collective_costing", {{"aggregate", CollectiveCosting::Aggregate}, {"flows", CollectiveCosting::Flows}},
+      "collective_costing",
+      {{"aggregate", CollectiveCosting::Aggregate}, {"flows", CollectiveCosting::Flows}, {"shared", CollectiveCosting::Shared}},
       CollectiveCosting::Aggregate);
   return o;
 }

@@ -11,7 +11,9 @@
 #include "models/network/placement_check.hpp"
 #include "models/network/flow_model.hpp"
 #include "models/network/routing.hpp"
+#include "models/network/fabric_load.hpp"
 #include "models/training/network_comm_cost.hpp"
+#include "models/training/shared_fabric_cost.hpp"
 #include "models/training/placement_probe.hpp"
 #include "models/scheduler/gang_scheduler.hpp"
 #include "models/world/scheduler_broker.hpp"
@@ -34,6 +36,11 @@ struct Fabric {
   std::unique_ptr<AlphaBetaCommCost> fallback;
   std::unique_ptr<NetworkCommCost> comm;
   FabricFailures link_failures;  // network.link_failures: leaf-spine, spine-core, WAN links
+  // collective_costing "shared": the ledger every consumer registers its traffic in, and the training
+  // jobs' costing against it. Other models register their streams through `ledger` (fabric_load.hpp)
+  // and call shared->ledger_changed() so the jobs they affect are re-costed.
+  std::unique_ptr<FabricLoad> ledger;
+  std::unique_ptr<SharedFabricCost> shared;
 
   Fabric(const Scenario& s, const Fleet& fleet, Engine& engine, Recorder& recorder)
       : topo(build_topology(s.network)),
@@ -47,8 +54,16 @@ struct Fabric {
     // alpha-beta model of the first job's hardware.
     if (!s.training.jobs.empty()) {
       fallback = std::make_unique<AlphaBetaCommCost>(s.training.jobs.front().hardware);
-      comm = std::make_unique<NetworkCommCost>(router, map, nominal_capacity(topo), kCollectiveAlpha, *fallback,
-                                               s.network_run.collective_costing);
+      if (s.network_run.collective_costing == CollectiveCosting::Shared) {
+        ledger = std::make_unique<FabricLoad>(topo, router);
+        std::vector<std::string> names;
+        for (const auto& j : s.training.jobs) names.push_back(j.name);
+        shared = std::make_unique<SharedFabricCost>(router, map, *ledger, engine, kCollectiveAlpha, *fallback, names);
+        link_failures.on_link = [this](uint32_t link, bool up) { shared->link_changed(link, up); };
+      } else {
+        comm = std::make_unique<NetworkCommCost>(router, map, nominal_capacity(topo), kCollectiveAlpha, *fallback,
+                                                 s.network_run.collective_costing);
+      }
     }
     // Sets failed at 0s are down now, before any job is placed and costed; later ones are events.
     link_failures.start();
@@ -71,6 +86,14 @@ struct Fabric {
       network["collectives_by_fallback"] = std::move(by);
       network["collective_costs_computed"] = comm->computed();  // cache misses: costs computed on the fabric
     }
+    if (shared) {
+      network["collectives_costed_on_fabric"] = shared->network_answers();
+      network["collectives_costed_by_fallback"] = shared->fallback_answers();
+      network["shared_fabric"] = {{"consumers", ledger->consumers()},
+                                  {"collective_loads_routed", shared->collective_loads_built()},
+                                  {"job_recosts", shared->recost_requests()},
+                                  {"job_reroutes", shared->reroutes()}};
+    }
     if (!link_failures.empty()) link_failures.write_summary(network);
   }
 
@@ -83,9 +106,16 @@ struct Fabric {
     const bool repaired = e.kind == FailureEvent::Kind::Repair;
     if (!failed && !repaired) return;
     if (e.cls == ComponentClass::Link)
-      for (uint32_t link : map.access_links(GpuId{e.component.index})) flows.set_link_up(link, repaired);
+      for (uint32_t link : map.access_links(GpuId{e.component.index})) {
+        flows.set_link_up(link, repaired);
+        if (shared) shared->link_changed(link, repaired);
+      }
     if (e.cls == ComponentClass::Switch)
-      if (auto tor = map.tor_of(RackId{e.component.index})) flows.set_switch_up(*tor, repaired);
+      if (auto tor = map.tor_of(RackId{e.component.index})) {
+        flows.set_switch_up(*tor, repaired);
+        if (shared)
+          for (const Router::Out& o : router.out(*tor)) shared->link_changed(Router::link_of(o.e), repaired);
+      }
   }
 };
 
@@ -118,7 +148,13 @@ struct World::Models {
     // The fabric's listener (connected above) updates the router before the training model, which
     // connects in start(), asks whether each running job's placement is still connected.
     if (training && fabric) training->set_placement_probe(&fabric->placement_probe);
-    if (training && fabric) fabric->link_failures.on_change = [this](bool) { training->on_fabric_change(); };
+    if (training && fabric) fabric->link_failures.on_change = [this](bool) { training->on_fabric_change(!fabric->shared); };
+    if (training && fabric && fabric->shared) {
+      // Shared fabric: each job is costed against the others' traffic; the jobs whose links changed
+      // are re-costed (and only they).
+      training->set_fabric_traffic(fabric->shared.get());
+      fabric->shared->on_recost = [this](std::span<const size_t> jobs) { training->recost(jobs); };
+    }
     if (!s.inference.services.empty()) {
       InferenceOptions opt;
       opt.epoch_unix_ns = s.run.start_unix_ns;

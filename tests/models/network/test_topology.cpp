@@ -145,3 +145,39 @@ TEST_CASE("WAN sites join clusters through their routers", "[network]") {
   // 4 leaf uplinks x 2 parallel WAN links x 2 spines x 2 parallel spine-to-leaf links.
   CHECK(r.count_paths(t.endpoint(0, 0), t.endpoint(1, 0)) == 4 * 2 * 2 * 2);
 }
+
+TEST_CASE("storage endpoint: one link per top-tier switch, its bandwidth spread evenly, one port each", "[network][topology]") {
+  // 2 tiers, radix 8: 8 leaves of 4 GPUs need 8 spine ports each, so with storage (one more port per
+  // spine) 32 GPUs no longer fit and 28 do. Storage of 200 GB/s over the 4 spines: 50 GB/s per link.
+  ClusterSpec c;
+  c.name = "c";
+  c.gpus = 28;
+  c.gpus_per_host = 1;
+  c.scale_up.gpus_per_domain = 1;
+  c.scale_out.attach = Attach::Tor;
+  c.scale_out.tiers = 2;
+  c.scale_out.radix = 8;
+  c.scale_out.port_bytes_per_s = 50e9;
+  const Topology plain = build_topology(NetworkSpec{{c}, {}, {}});
+  CHECK_FALSE(plain.storage(0));
+  c.storage_bytes_per_s = 200e9;
+  const Topology t = build_topology(NetworkSpec{{c}, {}, {}});
+  REQUIRE(t.storage(0));
+  const VertexId st = *t.storage(0);
+  CHECK(t.vertex(st).kind == VertexKind::Storage);
+  CHECK(t.vertex(st).name == "c/storage");
+  // Everything else is built as without storage: same vertices and edges first, storage appended.
+  CHECK(t.vertices() == plain.vertices() + 1);
+  uint32_t links = 0;
+  for (EdgeIndex e = plain.directed_edges(); e < t.directed_edges(); e += 2) {
+    CHECK(t.edge(e).target == st);
+    CHECK(t.vertex(t.edge(e).source).kind == VertexKind::Spine);
+    CHECK(t.edge(e).bytes_per_s == Approx(50e9));
+    ++links;
+  }
+  CHECK(links == 4);
+  for (EdgeIndex e = 0; e < plain.directed_edges(); ++e) CHECK(t.edge(e).source == plain.edge(e).source);
+  c.gpus = 32;
+  CHECK_THROWS_WITH(build_topology(NetworkSpec{{c}, {}, {}}),
+                    Catch::Contains("a spine has 7 ports besides its storage link"));
+}

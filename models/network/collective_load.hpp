@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// CollectiveLoad: a collective (one group, or every group that runs at the same time) as link loads, and
+// its time on a shared fabric (the aggregate shared costing; docs/network.md, "One fabric carries all
+// traffic").
+//
+//   CollectiveLoad l = collective_load(router, groups, spec);     // routed once per fabric state
+//   SharedCollectiveCost c = shared_collective_time(l, ledger, job);  // against everyone else's load
+//   ledger.set_load(job, l.bytes_per_call() * calls / step_s, ...);  // what the job puts on the links
+//
+// Each distinct step pattern of the collective (CollectivePlan: a ring phase has one, an all-to-all up
+// to kCollectiveSampledSteps sampled shifts) is routed with the same ECMP keys as the flows mode into a
+// sparse routing matrix (used links x transfers, Eigen), and its link bytes and link flows are the
+// products R x bytes and R x channels: one LinkVector each.
+//
+// Time of a pattern: alpha + the longest path latency + max over its links e of bytes_e / share_e,
+// where share_e is what the ledger gives this consumer's flows_e flows on e (FabricLoad::share). The
+// max is the bottleneck link. Where the others send only part of the time (busy p_e < 1) or with a
+// varying number of flows, the link's time is a random variable (C_e alone with probability 1 - p_e,
+// else the share with k of their flows, k between 1 and their peak with their mean), independent per
+// link [A], and the pattern lasts the expected maximum: the synchronous step waits for its worst link. Why this equals the flows mode on an idle fabric: progressive filling
+// saturates first the link with the least capacity per flow, C_e / n_e, and freezes its flows there;
+// flows of one step carry equal bytes (ring, all-gather, hierarchical, all-to-all shifts), so those
+// are the last to finish, at n_e * bytes_per_flow / C_e = bytes_e / C_e. With other consumers on a
+// link, share_e replaces C_e (weighted max-min with their average loads). The collective's time is the
+// sum over patterns of steps x pattern time.
+#pragma once
+
+#include "models/network/collectives.hpp"
+#include "models/network/fabric_load.hpp"
+
+#include <span>
+#include <vector>
+
+namespace fleetsim {
+
+struct CollectivePattern {
+  double steps = 0;         ///< steps of the collective this pattern stands for
+  LinkVector bytes;         ///< bytes per step on each link
+  LinkVector flows;         ///< flows per step on each link
+  LinkVector present;       ///< 1 on each link the pattern uses
+  Duration latency;         ///< longest path latency among its transfers
+};
+
+struct CollectiveLoad {
+  std::vector<CollectivePattern> patterns;
+  Duration alpha;
+  uint32_t steps = 0;
+  bool connected = true;  ///< false: some transfer has no route
+  uint32_t edges = 0;
+  /// Bytes one run of the collective puts on each link (sum over patterns of steps x bytes).
+  LinkVector bytes_per_call() const;
+};
+
+/// Routes every step pattern of `placements` running `spec` together (estimate_concurrent's union).
+CollectiveLoad collective_load(Router& router, std::span<const std::vector<VertexId>> placements,
+                               const CollectiveSpec& spec);
+
+struct SharedCollectiveCost {
+  Duration time;                    ///< alpha + latency + transfer, summed over steps
+  double latency_s = 0;             ///< the alpha + latency part of `time`
+  double bottleneck_bytes_per_s = 0;///< per-flow rate on the worst bottleneck met
+  EdgeIndex bottleneck = 0;         ///< the link that set the slowest pattern
+  /// Flow-seconds per link of one run (sum over patterns of steps x pattern time x flows): divided by
+  /// a cycle's length, the time-averaged flows the consumer puts there (what the ledger weighs it by).
+  LinkVector flow_seconds;
+  /// The most flows any pattern puts on each link: what the collective puts there while it sends.
+  LinkVector peak_flows;
+  /// Seconds per link of one run during which the collective sends there (sum over patterns using the
+  /// link of steps x pattern time): divided by a cycle's length, the ledger's `busy` fraction.
+  LinkVector busy_seconds;
+};
+
+/// The flows a collective has on each link while it sends there (flow_seconds / busy_seconds): what the
+/// ledger's set_load takes as `flows`, with busy_seconds / cycle as `busy` and peak_flows as `peak`.
+LinkVector flows_while_busy(const SharedCollectiveCost& c);
+
+/// The collective's time on the fabric as the ledger has it, for consumer `self` (its own registered
+/// load is not counted against it; with nobody else on its links this is the idle-fabric time).
+SharedCollectiveCost shared_collective_time(const CollectiveLoad& load, const FabricLoad& ledger, ConsumerId self,
+                                            bool want_flow_seconds = false);
+
+}  // namespace fleetsim
