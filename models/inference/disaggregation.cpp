@@ -45,6 +45,7 @@ void InferenceModel::Service::hand_off(uint32_t rep_i, uint32_t ri) {
   ++q.res;  // its entry in the prefill replica's running list is stale now
   q.state = RState::Queued;
   q.replica = kNone;
+  q.prefill_from = rep_i;
   Region& reg = regions[rep.region];
   if (reg.dqueue.empty()) {
     const uint32_t d = pick_replica(reg, q.prompt + q.generated, true);
@@ -74,7 +75,22 @@ void InferenceModel::Service::start_transfer(uint32_t rep_i, uint32_t ri) {
   const auto& dg = spec.disaggregation;
   const double bytes = double(need) * spec.model.kv_bytes_per_token();
   const int64_t now = m.engine_.now().ticks();
-  const int64_t wire = std::max<int64_t>(1, std::llround(bytes / dg.kv_transfer_bytes_per_s * 1e9));
+  // On a shared fabric the transfer gets what the loaded path leaves one flow, up to the spec's link
+  // (the replica's NIC), and its bytes load the fabric for everyone else.
+  double bandwidth = dg.kv_transfer_bytes_per_s;
+  if (KvFabric* fabric = m.options_.kv_fabric; fabric && q.prefill_from != kNone) {
+    const Replica& from = replicas[q.prefill_from];
+    if (!from.gpus.empty() && !rep.gpus.empty()) {
+      const uint32_t src = from.gpus.front().begin, dst = rep.gpus.front().begin;
+      if (const double f = fabric->bandwidth(index, src, dst); f > 0) {
+        bandwidth = std::min(bandwidth, f);
+        stats.kv_transfers_on_fabric += 1;
+        stats.kv_fabric_bytes_per_s_sum += f;
+      }
+      kv_bytes_since_sample[{src, dst}] += bytes;
+    }
+  }
+  const int64_t wire = std::max<int64_t>(1, std::llround(bytes / bandwidth * 1e9));
   const int64_t start = std::max(now, rep.link_free_ns);
   rep.link_free_ns = start + wire;
   const int64_t done = start + wire + dg.kv_transfer_latency.ticks();
@@ -86,6 +102,17 @@ void InferenceModel::Service::start_transfer(uint32_t rep_i, uint32_t ri) {
     if (!live(replicas[rep_i], rep_i, ri, res)) return;  // preempted or lost with its replica
     end_transfer(rep_i, ri);
   }, k_xfer);
+}
+
+/// The service's KV traffic since the last sample goes onto the shared fabric as average rates.
+void InferenceModel::Service::publish_kv_traffic(double interval_s) {
+  KvFabric* fabric = m.options_.kv_fabric;
+  if (fabric == nullptr || interval_s <= 0) return;
+  std::vector<KvFlow> flows;
+  flows.reserve(kv_bytes_since_sample.size());
+  for (const auto& [pair, b] : kv_bytes_since_sample) flows.push_back({pair.first, pair.second, b / interval_s});
+  kv_bytes_since_sample.clear();
+  fabric->publish(index, flows);
 }
 
 /// The KV has arrived: the first token reaches the user now (TTFT ends) and decoding starts at the

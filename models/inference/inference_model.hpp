@@ -46,6 +46,7 @@
 #include "models/inference/distributions.hpp"
 #include "models/inference/inference_spec.hpp"
 #include "models/inference/iteration_cost.hpp"
+#include "models/inference/kv_fabric.hpp"
 #include "models/inference/replica_placer.hpp"
 #include "sim/engine.hpp"
 #include "sim/recorder.hpp"
@@ -86,6 +87,7 @@ struct InferenceOptions {
   int64_t epoch_unix_ns = 0;      ///< the UTC instant of SimTime 0 (diurnal curves are in local time)
   CapacityBroker* broker = nullptr;         ///< autoscaling source; none: autoscaling cannot grow
   ReplicaPlacer* placer = nullptr;          ///< concrete GPUs for replicas; none: first GPUs, counts
+  KvFabric* kv_fabric = nullptr;            ///< P/D KV transfers on the shared fabric; none: the spec's link
   const TensorParallelComm* comm = nullptr; ///< TP collective cost; none: alpha-beta from the spec
   bool segments = true;           ///< request mode: one event per run of identical iterations
   bool keep_outage_sketches = true;
@@ -143,6 +145,8 @@ struct InferenceServiceStats {
   double decode_saturation_rps = 0;   ///< requests/s one decode replica sustains (batch or KV bound)
   double kv_transfers = 0, kv_transfer_bytes = 0;
   double kv_transfer_seconds = 0;     ///< sum over transfers of link wait + latency + bytes / bandwidth
+  double kv_transfers_on_fabric = 0;  ///< of kv_transfers: costed on the shared fabric (KvFabric)
+  double kv_fabric_bytes_per_s_sum = 0;  ///< sum over those of the rate the fabric gave them
   double weight_load_s = 0;           ///< a replica's weight load before it serves again
 };
 

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -53,6 +54,7 @@ struct InferenceModel::Service {
     bool transferring = false;  // disaggregation: its KV is on the way to replica `replica`
     RState state = RState::Free;
     uint32_t next_free = kNone;
+    uint32_t prefill_from = kNone;  // disaggregation: the prefill replica its KV leaves from
   };
 
   struct HeapEntry {
@@ -146,6 +148,9 @@ struct InferenceModel::Service {
     bool operator<(const GpuEntry& o) const { return begin != o.begin ? begin < o.begin : replica < o.replica; }
   };
   std::vector<GpuEntry> by_gpu;
+  // Disaggregation on a shared fabric: KV bytes per (prefill GPU, decode GPU) since the last sample.
+  std::map<std::pair<uint32_t, uint32_t>, double> kv_bytes_since_sample;
+  void publish_kv_traffic(double interval_s);
   Duration load_time;  // weights onto a replica's GPUs (InferenceServiceStats::weight_load_s)
   std::vector<Req> reqs;
   uint32_t free_head = kNone;

@@ -56,6 +56,7 @@ void InferenceModel::Service::sample() {
     reg.iv_e2e.clear();
     reg.iv_tpot.clear();
   }
+  if (disagg) publish_kv_traffic((now - last_sample).seconds());
   last_sample = now;
   schedule_sample();
 }
@@ -114,6 +115,10 @@ void InferenceModel::write_summary() {
                              {"kv_transfers", st.kv_transfers},
                              {"kv_transfer_bytes", st.kv_transfer_bytes},
                              {"kv_transfer_mean_s", st.kv_transfers > 0 ? st.kv_transfer_seconds / st.kv_transfers : 0.0}};
+      if (st.kv_transfers_on_fabric > 0) {  // a shared fabric carried them (KvFabric)
+        j["disaggregation"]["kv_transfers_on_fabric"] = st.kv_transfers_on_fabric;
+        j["disaggregation"]["kv_fabric_mean_bytes_per_s"] = st.kv_fabric_bytes_per_s_sum / st.kv_transfers_on_fabric;
+      }
     }
     j["replica"] = {{"gpus", s.gpus_per_replica},
                     {"kv_capacity_tokens", st.kv_capacity_tokens},

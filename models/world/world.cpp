@@ -52,10 +52,19 @@ struct Fabric {
         link_failures(topo, flows, engine, &recorder, s.network_run.link_failures, s.run.seed) {
     // Collectives of training jobs are costed on this fabric; groups it does not map fall back to the
     // alpha-beta model of the first job's hardware.
+    if (s.network_run.collective_costing == CollectiveCosting::Shared) {
+      ledger = std::make_unique<FabricLoad>(topo, router);
+      // Without training jobs the ledger still carries the other consumers' streams (KV transfers):
+      // a link change re-routes those it touches.
+      link_failures.on_link = [this](uint32_t link, bool up) {
+        std::vector<ConsumerId> moved;
+        ledger->touching(link, up, moved);
+        ledger->reroute(moved);
+      };
+    }
     if (!s.training.jobs.empty()) {
       fallback = std::make_unique<AlphaBetaCommCost>(s.training.jobs.front().hardware);
-      if (s.network_run.collective_costing == CollectiveCosting::Shared) {
-        ledger = std::make_unique<FabricLoad>(topo, router);
+      if (ledger) {
         std::vector<std::string> names;
         for (const auto& j : s.training.jobs) names.push_back(j.name);
         shared = std::make_unique<SharedFabricCost>(router, map, *ledger, engine, kCollectiveAlpha, *fallback, names);
@@ -68,6 +77,40 @@ struct Fabric {
     // Sets failed at 0s are down now, before any job is placed and costed; later ones are events.
     link_failures.start();
   }
+
+  /// Inference services' prefill -> decode KV transfers on the shared fabric: each transfer gets what
+  /// the loaded path leaves one flow, and each service's KV traffic (averaged per sample interval) is a
+  /// consumer of the ledger, so the training jobs crossing the same links are re-costed.
+  class KvOnFabric final : public KvFabric {
+   public:
+    KvOnFabric(Fabric& fabric, const InferenceSpec& spec) : f_(fabric) {
+      for (const auto& svc : spec.services) {
+        std::string name = "inference/" + svc.name + "/kv";
+        consumers_.push_back(f_.shared ? f_.shared->add_consumer(std::move(name)) : f_.ledger->add_consumer(std::move(name)));
+      }
+    }
+    double bandwidth(size_t service, uint32_t src_gpu, uint32_t dst_gpu) override {
+      const auto a = f_.map.endpoint(GpuId{src_gpu}), b = f_.map.endpoint(GpuId{dst_gpu});
+      if (!a || !b) return 0;
+      return f_.ledger->flow_rate(consumers_.at(service), Stream{.src = *a, .dst = *b, .bytes_per_s = 0, .flows = 1});
+    }
+    void publish(size_t service, std::span<const KvFlow> flows) override {
+      streams_.clear();
+      for (const KvFlow& k : flows) {
+        const auto a = f_.map.endpoint(GpuId{k.src_gpu}), b = f_.map.endpoint(GpuId{k.dst_gpu});
+        if (a && b && k.bytes_per_s > 0) streams_.push_back(Stream{.src = *a, .dst = *b, .bytes_per_s = k.bytes_per_s, .flows = 1});
+      }
+      const ConsumerId c = consumers_.at(service);
+      if (f_.shared) (void)f_.shared->set_streams(c, streams_);
+      else (void)f_.ledger->set_streams(c, streams_);
+    }
+
+   private:
+    Fabric& f_;
+    std::vector<ConsumerId> consumers_;  // per service
+    std::vector<Stream> streams_;        // scratch
+  };
+  std::unique_ptr<KvOnFabric> kv;
 
   void write_summary(nlohmann::json& network) const {
     if (comm) {
@@ -160,6 +203,12 @@ struct World::Models {
       opt.epoch_unix_ns = s.run.start_unix_ns;
       opt.broker = &broker;
       opt.placer = &broker;  // replicas on nodes the scheduler places, beside the training gangs
+      const bool disaggregated = std::any_of(s.inference.services.begin(), s.inference.services.end(),
+                                             [](const auto& svc) { return svc.disaggregation.enabled; });
+      if (fabric && fabric->ledger && disaggregated) {
+        fabric->kv = std::make_unique<Fabric::KvOnFabric>(*fabric, s.inference);
+        opt.kv_fabric = fabric->kv.get();
+      }
       inference.emplace(s.inference, fleet, s.catalog, engine, streams, recorder, opt);
       failures.on_event.connect([this](const FailureEvent& e) { inference->on_failure_event(e); });
       lifecycle.on_change.connect([this](const CapacityChange& c) { inference->on_fleet_change(c.what); });
