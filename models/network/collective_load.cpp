@@ -8,6 +8,27 @@
 
 namespace fleetsim {
 
+// Coefficient-wise maximum of two sparse vectors (a merge of their sorted entries).
+LinkVector cwise_max(const LinkVector& a, const LinkVector& b) {
+  LinkVector out(std::max(a.size(), b.size()));
+  out.reserve(a.nonZeros() + b.nonZeros());
+  LinkVector::InnerIterator x(a), y(b);
+  while (x || y) {
+    if (x && (!y || x.index() < y.index())) {
+      out.insertBack(x.index()) = x.value();
+      ++x;
+    } else if (y && (!x || y.index() < x.index())) {
+      out.insertBack(y.index()) = y.value();
+      ++y;
+    } else {
+      out.insertBack(x.index()) = std::max(x.value(), y.value());
+      ++x;
+      ++y;
+    }
+  }
+  return out;
+}
+
 LinkVector flows_while_busy(const SharedCollectiveCost& c) {
   LinkVector out = c.flow_seconds;
   LinkVector::InnerIterator b(c.busy_seconds);
@@ -125,27 +146,6 @@ double expected_max(double base, std::vector<Point>& pts, std::vector<double>& c
   return e;
 }
 
-// Coefficient-wise maximum of two sparse vectors (a merge of their sorted entries).
-LinkVector max_of(const LinkVector& a, const LinkVector& b) {
-  LinkVector out(a.size());
-  out.reserve(a.nonZeros() + b.nonZeros());
-  LinkVector::InnerIterator x(a), y(b);
-  while (x || y) {
-    if (x && (!y || x.index() < y.index())) {
-      out.insertBack(x.index()) = x.value();
-      ++x;
-    } else if (y && (!x || y.index() < x.index())) {
-      out.insertBack(y.index()) = y.value();
-      ++y;
-    } else {
-      out.insertBack(x.index()) = std::max(x.value(), y.value());
-      ++x;
-      ++y;
-    }
-  }
-  return out;
-}
-
 // Binomial(n, q) probability of k.
 double binomial(uint32_t n, double q, uint32_t k) {
   double c = 1;
@@ -234,7 +234,7 @@ SharedCollectiveCost shared_collective_time(const CollectiveLoad& load, const Fa
     }
     c.bottleneck_bytes_per_s = std::min(c.bottleneck_bytes_per_s, rate);
     if (want_flow_seconds) {
-      c.peak_flows = max_of(c.peak_flows, p.flows);
+      c.peak_flows = cwise_max(c.peak_flows, p.flows);
       c.flow_seconds += (p.steps * pattern_s) * p.flows;
       c.busy_seconds += (p.steps * pattern_s) * p.present;
     }

@@ -70,6 +70,9 @@ struct SharedCollectiveCost {
   LinkVector busy_seconds;
 };
 
+/// Coefficient-wise maximum of two link vectors.
+LinkVector cwise_max(const LinkVector& a, const LinkVector& b);
+
 /// The flows a collective has on each link while it sends there (flow_seconds / busy_seconds): what the
 /// ledger's set_load takes as `flows`, with busy_seconds / cycle as `busy` and peak_flows as `peak`.
 LinkVector flows_while_busy(const SharedCollectiveCost& c);

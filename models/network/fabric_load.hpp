@@ -32,9 +32,10 @@
 // held to w_o L. With no one else there, the consumer gets C. The job's time on a link is its bytes
 // there over that share, and its slowest link (the bottleneck) sets each step (collective_load.hpp).
 // Others that send only part of the time (busy p < 1) are on the link with probability p, at their
-// load / p over flows / p: the link's time for the job is two-valued, and a synchronous step lasts the
-// expected maximum over its links (collective_load.hpp), which is what a ring meeting an all-to-all's
-// moving hot spots sees.
+// load / p, and their flow count there varies between 1 and its peak around its mean (others(): busy,
+// load, mean and peak flows while sending): the link's time for the job is a random variable, and a
+// synchronous step lasts the expected maximum over its links (collective_load.hpp), which is what a
+// ring meeting an all-to-all's moving hash collisions sees.
 //
 // Index: per directed link, the consumers with load on it (link -> consumers), so a change of one
 // consumer marks only the consumers sharing a link with it (affected()), and a link failure or return

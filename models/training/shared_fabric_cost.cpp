@@ -9,27 +9,6 @@
 namespace fleetsim {
 
 namespace {
-// Coefficient-wise max of two sparse link vectors (merge of sorted entries).
-LinkVector cwise_max(const LinkVector& a, const LinkVector& b) {
-  LinkVector out(std::max(a.size(), b.size()));
-  out.reserve(a.nonZeros() + b.nonZeros());
-  LinkVector::InnerIterator x(a), y(b);
-  while (x || y) {
-    if (x && (!y || x.index() < y.index())) {
-      out.insertBack(x.index()) = x.value();
-      ++x;
-    } else if (y && (!x || y.index() < x.index())) {
-      out.insertBack(y.index()) = y.value();
-      ++y;
-    } else {
-      out.insertBack(x.index()) = std::max(x.value(), y.value());
-      ++x;
-      ++y;
-    }
-  }
-  return out;
-}
-
 // Largest relative difference between two link vectors, against the larger's largest entry.
 double relative_change(const LinkVector& a, const LinkVector& b) {
   if (a.size() != b.size()) return 1;

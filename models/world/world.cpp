@@ -36,9 +36,9 @@ struct Fabric {
   std::unique_ptr<AlphaBetaCommCost> fallback;
   std::unique_ptr<NetworkCommCost> comm;
   FabricFailures link_failures;  // network.link_failures: leaf-spine, spine-core, WAN links
-  // collective_costing "shared": the ledger every consumer registers its traffic in, and the training
-  // jobs' costing against it. Other models register their streams through `ledger` (fabric_load.hpp)
-  // and call shared->ledger_changed() so the jobs they affect are re-costed.
+  // collective_costing "shared" (with training jobs): the ledger every consumer registers its traffic
+  // in, and the training jobs' costing against it. Other models register their streams through
+  // shared->add_consumer / set_streams / clear (the jobs they affect are re-costed at that instant).
   std::unique_ptr<FabricLoad> ledger;
   std::unique_ptr<SharedFabricCost> shared;
 

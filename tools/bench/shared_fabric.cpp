@@ -64,7 +64,7 @@ void cost_and_register(FabricLoad& ledger, Job& j) {
     it.valueRef() /= (bs && bs.index() == it.index() && bs.value() > 0) ? bs.value() : 1.0;
   }
   LinkVector busy = (1.0 / j.step_s) * busy_s;
-  ledger.set_load(j.id, load, flows, busy, a.peak_flows + b.peak_flows);  // peak: an upper bound of the max
+  ledger.set_load(j.id, load, flows, busy, cwise_max(a.peak_flows, b.peak_flows));
 }
 
 void route(Router& r, Job& j) {
@@ -81,11 +81,9 @@ uint64_t settle(FabricLoad& ledger, std::vector<Job>& jobs, std::vector<char>& p
     for (size_t i = 0; i < jobs.size(); ++i)
       if (pending[i]) {
         pending[i] = 0;
-        const double before = jobs[i].step_s;
         cost_and_register(ledger, jobs[i]);
         ++n;
         any = true;
-        (void)before;
       }
     for (ConsumerId c : ledger.affected())
       if (c < jobs.size()) pending[c] = 1;

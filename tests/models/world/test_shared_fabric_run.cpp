@@ -108,3 +108,38 @@ TEST_CASE("shared costing: bad storage and costing values are rejected with thei
   CHECK_THAT(errors_of("/network/clusters/0/storage={\"bandwidth\": \"0 TB/s\"}"),
              Catch::Contains("/network/clusters/0/storage/bandwidth"));
 }
+
+TEST_CASE("shared costing: link failures re-route only the jobs on the failed links", "[world][network][fabric_load]") {
+  // scenarios/network-link-failures.json (2% of the leaf-spine links down for 6 h from day 1, and a
+  // 20,000 h MTBF process on every leaf-spine link) with three 1,024-GPU jobs on a 2:1 fat-tree instead
+  // of one job, costed shared. Every failure and return is a link change; a job is re-routed only when
+  // the ledger has its load on the failed link (or, on a return, at its ends). Were every job re-routed
+  // at every change, job_reroutes would be 3 x (failures + returns) = 318; measured 18.
+  const std::string job = R"({"accelerator": "H100", "gpus": 1024,
+    "model": {"parameters": 13e9, "layers": 40, "hidden": 5120, "heads": 40, "seq_len": 4096, "vocab": 32000},
+    "global_batch_tokens": 4194304, "total_tokens": 1e12, "precision": "bf16",
+    "parallelism": {"tp": 8, "pp": 2, "dp": 64, "zero_stage": 1, "micro_batch": 1, "recompute": "selective"},
+    "kernel_efficiency": 0.6, "checkpoint": {"policy": "fixed", "interval": "1h", "storage_bandwidth": "2 TB/s"},
+    "recovery": {"mode": "wait", "detection": "2min", "restart": "8min"}})";
+  auto named = [&](const char* name) { return std::string("{\"name\": \"") + name + "\", " + job.substr(1); };
+  LoadOptions lo;
+  for (const std::string& set :
+       {std::string("/network/collective_costing=\"shared\""),
+        std::string("/fleet/regions/0/zones/0/datacenters/0/gpus=4096"),
+        std::string("/network/clusters/0/scale_out={\"design\": \"fat_tree\", \"switch_radix\": 64, \"port_speed\": "
+                    "\"400 Gbps\", \"leaf_oversubscription\": \"2:1\"}"),
+        std::string("/network/clusters/0/storage={\"bandwidth\": \"2 TB/s\"}"),
+        "/training/jobs=[" + named("a") + ", " + named("b") + ", " + named("c") + "]"})
+    lo.overrides.push_back(parse_override(set));
+  const Scenario s = load_scenario(std::string(FLEETSIM_SOURCE_DIR) + "/scenarios/network-link-failures.json", lo);
+  const auto summary = simulate(s, SimulationOptions{}).summary;
+  const auto& lf = summary["network"]["link_failures"];
+  const int failures = lf["by_kind"]["leaf_spine"]["failures"].get<int>();
+  const int changes = 2 * failures - lf["links_down_at_end"].get<int>();  // failures and returns
+  const int reroutes = summary["network"]["shared_fabric"]["job_reroutes"].get<int>();
+  INFO(failures << " failures, " << changes << " link changes, " << reroutes << " job re-routes");
+  REQUIRE(changes > 20);
+  CHECK(reroutes > 0);  // some failed links do carry a job
+  CHECK(reroutes < 3 * changes / 4);
+  CHECK(summary["network"]["collectives_costed_by_fallback"] == 0);
+}
