@@ -143,3 +143,31 @@ TEST_CASE("shared costing: link failures re-route only the jobs on the failed li
   CHECK(reroutes < 3 * changes / 4);
   CHECK(summary["network"]["collectives_costed_by_fallback"] == 0);
 }
+
+TEST_CASE("shared costing: prefill -> decode KV transfers ride the fabric and load it for the training job",
+          "[world][network][fabric_load][inference]") {
+  // The NVL72 study fabric: beside the 16,384-GPU job, a disaggregated 8B service of 40 one-tray (TP4)
+  // replicas placed by the scheduler in the first three racks (18 trays to a rack): 10 prefill replicas
+  // in rack 0, decode replicas in racks 0-2, so most KV leaves the NVLink domain and crosses the
+  // scale-out fabric. The KV consumer must be on the ledger with traffic, and each transfer costed on it.
+  const std::string service = R"({"name": "chat", "mode": "request",
+    "model": {"name": "llama-8b", "parameters": 8.03e9, "layers": 32, "hidden": 4096, "kv_heads": 8, "head_dim": 128},
+    "replica": {"accelerator": "GB200", "tp": 4},
+    "arrivals": {"rate": 40},
+    "prompt_tokens": {"distribution": "lognormal", "median": 2000, "sigma": 0.5, "max": 16000},
+    "output_tokens": {"distribution": "lognormal", "median": 200, "sigma": 0.5, "max": 2000},
+    "disaggregation": {"enabled": true, "prefill_fraction": 0.25},
+    "sample_interval": "5min",
+    "regions": [{"region": "us-east-1", "replicas": 40}]})";
+  const auto s = run("topologies/gb200-nvl72.json",
+                     {"/network/collective_costing=\"shared\"", "/inference={\"services\": [" + service + "]}"});
+  const auto& dg = s["inference"]["chat"]["disaggregation"];
+  INFO(dg.dump());
+  REQUIRE(dg["kv_transfers"].get<double>() > 1000);
+  CHECK(dg["kv_transfers_on_fabric"] == dg["kv_transfers"]);  // every transfer was routed on the fabric
+  // One flow's rate on the path, capped by the spec's 50 GB/s NIC in the transfer itself: the fabric
+  // gives at most a 400 Gb/s port (50 GB/s) across racks and NVLink's 900 GB/s inside one.
+  CHECK(dg["kv_fabric_mean_bytes_per_s"].get<double>() > 40e9);
+  const auto& sf = s["network"]["shared_fabric"];
+  CHECK(sf["consumers"] == 3);  // the job, its checkpoint writes, the service's KV traffic
+}
