@@ -34,6 +34,15 @@ std::optional<VertexId> FleetNetworkMap::endpoint(GpuId g) const {
   return topo_.endpoint(it->cluster, i - it->fleet_begin);
 }
 
+std::optional<GpuId> FleetNetworkMap::gpu_of(VertexId v) const {
+  if (v >= topo_.vertices()) return std::nullopt;
+  const VertexProps& p = topo_.vertex(v);
+  if (p.kind != VertexKind::Gpu) return std::nullopt;
+  for (const Range& r : ranges_)
+    if (r.cluster == p.cluster && topo_.endpoint(r.cluster, p.index) == v) return GpuId{r.fleet_begin + p.index};
+  return std::nullopt;
+}
+
 std::vector<uint32_t> FleetNetworkMap::access_links(GpuId g) const {
   std::vector<uint32_t> out;
   const auto v = endpoint(g);

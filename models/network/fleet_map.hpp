@@ -32,6 +32,8 @@ class FleetNetworkMap {
   FleetNetworkMap(const Fleet& fleet, const Topology& topo, const NetworkSpec& spec);
 
   std::optional<VertexId> endpoint(GpuId g) const;
+  /// The fleet GPU of an endpoint; nullopt for a vertex that is no mapped fleet GPU.
+  std::optional<GpuId> gpu_of(VertexId v) const;
   /// The physical links (Router::link_of) from a GPU to its leaves, one per plane; empty if unmapped.
   std::vector<uint32_t> access_links(GpuId g) const;
   /// The leaf standing for a rack's switch; nullopt if the rack is not in the network.

@@ -7,8 +7,10 @@
 //   bool ok = check.connected(nodes);   // false: a partition splits the placement
 //
 // GPUs the map does not know (a datacenter without a cluster) are left out: no network is modelled
-// for them, so they never split a placement. Cost: O(GPUs of the placement) plus the router's lazy
-// connected components (recomputed once per link-state change, whatever the number of checks).
+// for them, so they never split a placement. Cost: while the scale-out fabric is whole
+// (Router::scale_out_whole), O(impaired GPUs x nodes of the placement); otherwise O(GPUs of the
+// placement). Plus the router's lazy connected components, recomputed once per change of the switch
+// graph, whatever the number of checks.
 #pragma once
 
 #include "models/hardware/fleet.hpp"

@@ -36,6 +36,18 @@ Router::Router(const Topology& t) : t_(&t) {
       switches_.push_back(v);
     }
   }
+  scale_out_attachment_.assign(switches_.size(), 0);
+  impaired_pos_.assign(V, UINT32_MAX);
+  for (VertexId v = 0; v < V; ++v) {
+    if (t.forwards(v) || t.vertex(v).kind != VertexKind::Gpu) continue;
+    bool scale_out = false;
+    for (const Out& o : out(v)) {
+      if (!t.forwards(o.to) || t.vertex(o.to).kind == VertexKind::NvSwitch) continue;
+      scale_out = true;
+      scale_out_attachment_[switch_index_[o.to]] = 1;
+    }
+    if (!scale_out) every_gpu_scale_out_ = false;
+  }
   dist_.resize(switches_.size());
   dist_gen_.assign(switches_.size(), UINT64_MAX);
   sw_out_begin_.assign(V + 1, 0);
@@ -60,8 +72,31 @@ bool Router::set_link_up(uint32_t link, bool up) {
   link_up_[link] = up ? 1 : 0;
   links_down_ += up ? -1u : 1u;
   ++generation_;
+  const VertexId a = src_[link * 2], b = dst_[link * 2];
+  const bool sa = switch_index_[a] != UINT32_MAX, sb = switch_index_[b] != UINT32_MAX;
+  if (sa && sb) ++switch_generation_;
+  if (!sa && sb) refresh_impaired(a);
+  if (sa && !sb) refresh_impaired(b);
   keep_distances(link, up);
   return true;
+}
+
+void Router::refresh_impaired(VertexId g) {
+  if (t_->vertex(g).kind != VertexKind::Gpu) return;
+  bool bad = !vertex_up(g);
+  for (const Out& o : out(g))
+    if (switch_index_[o.to] != UINT32_MAX && !usable(o.e)) bad = true;
+  const bool listed = impaired_pos_[g] != UINT32_MAX;
+  if (bad && !listed) {
+    impaired_pos_[g] = static_cast<uint32_t>(impaired_.size());
+    impaired_.push_back(g);
+  } else if (!bad && listed) {
+    const uint32_t i = impaired_pos_[g];
+    impaired_[i] = impaired_.back();
+    impaired_pos_[impaired_[i]] = i;
+    impaired_.pop_back();
+    impaired_pos_[g] = UINT32_MAX;
+  }
 }
 
 // One link changed. A cached distance table (BFS hop counts to switch s over usable switch-to-switch
@@ -111,6 +146,13 @@ bool Router::set_vertex_up(VertexId v, bool up) {
   if ((vertex_up_[v] != 0) == up) return false;
   vertex_up_[v] = up ? 1 : 0;
   ++generation_;
+  if (switch_index_[v] != UINT32_MAX) {
+    ++switch_generation_;
+    for (const Out& o : out(v))
+      if (switch_index_[o.to] == UINT32_MAX) refresh_impaired(o.to);
+  } else {
+    refresh_impaired(v);
+  }
   return true;
 }
 
@@ -296,7 +338,8 @@ uint64_t Router::count_paths(VertexId src, VertexId dst) {
 }
 
 void Router::update_components() {
-  if (comp_gen_ == generation_ + 1) return;
+  if (comp_gen_ == switch_generation_ + 1) return;
+  ++comp_runs_;
   using UGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS>;
   UGraph g(switches_.size());
   for (EdgeIndex e = 0; e < src_.size(); e += 2) {
@@ -309,7 +352,20 @@ void Router::update_components() {
   // A switch that is down is its own component and reaches nobody.
   for (uint32_t s = 0; s < switches_.size(); ++s)
     if (!vertex_up(switches_[s])) comp_[s] = -1;
-  comp_gen_ = generation_ + 1;
+  comp_gen_ = switch_generation_ + 1;
+  // One component holding every scale-out attachment switch, all of them up?
+  int first = -2;
+  scale_out_whole_ = every_gpu_scale_out_;
+  for (uint32_t s = 0; s < switches_.size() && scale_out_whole_; ++s) {
+    if (scale_out_attachment_[s] == 0) continue;
+    if (comp_[s] < 0 || (first != -2 && comp_[s] != first)) scale_out_whole_ = false;
+    first = comp_[s];
+  }
+}
+
+bool Router::scale_out_whole() {
+  update_components();
+  return scale_out_whole_;
 }
 
 uint32_t Router::components() {

@@ -112,6 +112,20 @@ class Router {
   PlacementCheck check_placement(std::span<const VertexId> gpus);
   /// Connected components of the switch graph right now.
   uint32_t components();
+  /// Times the components were computed: once per change of the switch graph (a link between two
+  /// switches, or a switch), not per access or NVLink change, which cannot move a component.
+  uint64_t component_runs() const { return comp_runs_; }
+
+  // ---- the whole-fabric shortcut of placement checks ----
+  /// True when every GPU endpoint has a scale-out attachment (a link to a switch other than its
+  /// NVSwitch) and every such attachment switch is up and in one component of the switch graph: then
+  /// any placement of GPUs that are not impaired() is connected, whatever its size. A placement check
+  /// then looks only at the few impaired GPUs instead of every GPU of the placement (at 100,000-GPU
+  /// jobs and one check per restart, that loop was most of a run's time).
+  bool scale_out_whole();
+  /// GPUs that are down or have an unusable link to a switch (a link down or its switch down), in no
+  /// particular order. Usually a handful: the GPUs whose access link failed and is not yet repaired.
+  const std::vector<VertexId>& impaired() const { return impaired_; }
 
   /// BFS runs since construction (a measure of cache effectiveness).
   uint64_t bfs_runs() const { return bfs_runs_; }
@@ -176,10 +190,20 @@ class Router {
   std::vector<CacheSlot> cache_;
   uint64_t cache_hits_ = 0, cache_misses_ = 0;
 
-  // Components per switch, valid when comp_gen_ == generation_ + 1.
+  // Components per switch, valid when comp_gen_ == switch_generation_ + 1: only a change of a link
+  // between two switches or of a switch can move them.
   std::vector<int> comp_;
   uint32_t ncomp_ = 0;
   uint64_t comp_gen_ = 0;
+  uint64_t switch_generation_ = 0;
+  uint64_t comp_runs_ = 0;
+  bool scale_out_whole_ = false;  // valid with comp_
+  bool every_gpu_scale_out_ = true;                // static: every GPU has a non-NVSwitch switch link
+  std::vector<uint8_t> scale_out_attachment_;      // per switch index: some GPU's non-NVSwitch attachment
+  // GPUs with an unusable switch link (impaired_), and each GPU's position in it (UINT32_MAX: none).
+  std::vector<VertexId> impaired_;
+  std::vector<uint32_t> impaired_pos_;
+  void refresh_impaired(VertexId gpu);
 };
 
 }  // namespace fleetsim
