@@ -184,7 +184,11 @@ void InferenceModel::Service::index_gpus(uint32_t rep_i) {
 }
 
 void InferenceModel::Service::unindex_gpus(uint32_t rep_i) {
-  std::erase_if(by_gpu, [rep_i](const GpuEntry& e) { return e.replica == rep_i; });
+  // Each span's entry by binary search (entries are sorted by first GPU, then replica).
+  for (const GpuSpan& g : replicas[rep_i].gpus) {
+    const auto it = std::lower_bound(by_gpu.begin(), by_gpu.end(), GpuEntry{g.begin, g.end(), rep_i});
+    if (it != by_gpu.end() && it->begin == g.begin && it->replica == rep_i) by_gpu.erase(it);
+  }
 }
 
 /// Replicas with a GPU in [begin, end), each once, in index order.

@@ -89,6 +89,7 @@ uint64_t SchedulerBroker::acquire(RegionId region, std::string_view accelerator,
           c.started = true;
           pl.waiting -= c.nodes;
         }
+      for (NodeId n : nodes) pl.open.insert(n.value());
       trim(pl);  // lent GPUs released while it waited
     };
     const AllocationId id = sched_.submit(std::move(r));
@@ -120,6 +121,7 @@ void SchedulerBroker::trim(Pool& p) {
     const std::vector<NodeId>& held = sched_.allocation(c.id).nodes;
     const auto spare = std::find_if(held.rbegin(), held.rend(), [&](NodeId n) { return !has_bound(p, n); });
     if (spare == held.rend()) break;
+    p.open.erase(spare->value());
     if (c.nodes == 1) {
       sched_.release(c.id, /*requeue=*/false);
       p.claims.pop_back();
@@ -151,11 +153,7 @@ uint64_t SchedulerBroker::claimed_nodes(RegionId region, std::string_view accele
 
 namespace fleetsim {
 
-bool SchedulerBroker::has_bound(const Pool& p, NodeId n) const {
-  const IndexRange g = fleet_.range(ref(n), Level::Gpu);
-  const auto it = p.bound.lower_bound(g.begin);
-  return it != p.bound.end() && *it < g.end;
-}
+bool SchedulerBroker::has_bound(const Pool& p, NodeId n) const { return p.bound_on.contains(n.value()); }
 
 uint32_t SchedulerBroker::place(std::string_view service, RegionId region, std::string_view accelerator,
                                 uint32_t replicas, uint32_t gpus_per_replica, std::vector<ReplicaGpus>& out) {
@@ -216,11 +214,6 @@ std::optional<ReplicaGpus> SchedulerBroker::bind(RegionId region, std::string_vi
   Pool& p = pool(region, accelerator);
   const uint32_t gpn = p.gpus_per_node;
   if (gpn == 0 || gpus == 0) return std::nullopt;
-  std::vector<NodeId> held;
-  for (const Claim& c : p.claims)
-    if (c.started)
-      for (NodeId n : sched_.allocation(c.id).nodes) held.push_back(n);
-  std::sort(held.begin(), held.end());
   const auto open = [&](uint32_t begin, uint32_t count) {
     for (uint32_t g = begin; g < begin + count; ++g)
       if (p.bound.count(g) > 0 || !fleet_.usable(ref(GpuId{g}))) return false;
@@ -228,18 +221,19 @@ std::optional<ReplicaGpus> SchedulerBroker::bind(RegionId region, std::string_vi
   };
   ReplicaGpus out;
   if (gpus <= gpn) {
-    for (NodeId n : held) {
-      const uint32_t first = fleet_.range(ref(n), Level::Gpu).begin;
+    for (uint32_t n : p.open) {
+      const uint32_t first = fleet_.range(ref(NodeId{n}), Level::Gpu).begin;
       for (uint32_t off = 0; off + gpus <= gpn && out.empty(); off += gpus)
         if (open(first + off, gpus)) out.push_back({first + off, gpus});
       if (!out.empty()) break;
     }
   } else {
-    // Whole free nodes of one scale-up domain (held is sorted, and a domain is a range of nodes).
+    // Whole free nodes of one scale-up domain (the open set is sorted, and a domain is a range of nodes).
     const uint32_t npr = (gpus + gpn - 1) / gpn;
     std::vector<NodeId> run;
-    for (NodeId n : held) {
-      if (!open(fleet_.range(ref(n), Level::Gpu).begin, gpn)) continue;
+    for (uint32_t k : p.open) {
+      const NodeId n{k};
+      if (p.bound_on.contains(k) || !open(fleet_.range(ref(n), Level::Gpu).begin, gpn)) continue;
       if (!run.empty() && fleet_.scale_up_domain(run.front()).end <= n.value()) run.clear();
       run.push_back(n);
       if (run.size() == npr) break;
@@ -253,15 +247,28 @@ std::optional<ReplicaGpus> SchedulerBroker::bind(RegionId region, std::string_vi
     }
   }
   if (out.empty()) return std::nullopt;
-  for (const GpuSpan& s : out)
+  for (const GpuSpan& s : out) {
     for (uint32_t g = s.begin; g < s.end(); ++g) p.bound.insert(g);
+    const uint32_t n = fleet_.node_of(GpuId{s.begin}).value();
+    if ((p.bound_on[n] += s.count) >= gpn) p.open.erase(n);
+  }
   return out;
 }
 
 void SchedulerBroker::unbind(RegionId region, std::string_view accelerator, const ReplicaGpus& gpus) {
   Pool& p = pool(region, accelerator);
-  for (const GpuSpan& s : gpus)
+  for (const GpuSpan& s : gpus) {
     for (uint32_t g = s.begin; g < s.end(); ++g) p.bound.erase(g);
+    const uint32_t n = fleet_.node_of(GpuId{s.begin}).value();
+    const auto it = p.bound_on.find(n);
+    if (it == p.bound_on.end()) continue;
+    it->second -= std::min(it->second, s.count);
+    if (it->second == 0) p.bound_on.erase(it);
+    // Still held by a started claim? Then it is open again (trim gives back unbound nodes only).
+    const AllocationId owner = sched_.owner(NodeId{n});
+    if (owner != kNoAllocation && std::any_of(p.claims.begin(), p.claims.end(), [&](const Claim& c) { return c.id == owner && c.started; }))
+      p.open.insert(n);
+  }
   trim(p);
 }
 

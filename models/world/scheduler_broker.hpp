@@ -95,6 +95,10 @@ class SchedulerBroker final : public CapacityBroker, public ReplicaPlacer {
     uint64_t waiting = 0;         // nodes of claims not started yet
     uint32_t unit_nodes = 1;      // nodes of the widest replica placed here (claims come in such units)
     std::set<uint32_t> bound;     // GPUs of claimed nodes bound to a replica
+    // Nodes of started claims with a GPU not bound yet, in index order: bind() looks here and not
+    // through every claimed node (thousands of borrowed replicas at the flagship's scale).
+    std::set<uint32_t> open;
+    std::map<uint32_t, uint32_t> bound_on;  // node -> its bound GPUs (absent: none)
   };
   bool has_bound(const Pool& p, NodeId n) const;
   using Key = std::pair<uint32_t, std::string>;
