@@ -189,7 +189,11 @@ TEST_CASE("scenario: --seed and --until win over the file", "[scenario]") {
   CHECK(s.run.seed == 5);
   CHECK(s.run.horizon == Duration::days(2));
   CHECK(s.resolved["seed"] == 5);
-  CHECK(s.resolved["horizon"] == "2d");
+  // resolved.json keeps the file's horizon and records the cut, so it reloads as the same run.
+  CHECK(s.resolved["horizon"] == "30d");
+  CHECK(s.resolved["until"] == "2d");
+  const Scenario again = load_scenario_text(s.resolved.dump(), "resolved.json", {});
+  CHECK(again.run.horizon == Duration::days(2));
 }
 
 TEST_CASE("scenario: resolved carries the defaults that were applied", "[scenario]") {
