@@ -20,7 +20,7 @@ NetworkCommCost::NetworkCommCost(Router& router, const FleetNetworkMap& map, std
 double NetworkCommCost::fallback(Collective c, double bytes, const CommGroup& g, int reason) const {
   ++fallback_answers_;
   ++fallbacks_[static_cast<size_t>(c)][reason];
-  return fallback_.seconds(c, bytes, g);
+  return (g.fallback != nullptr ? *g.fallback : fallback_).seconds(c, bytes, g);
 }
 
 double NetworkCommCost::seconds(Collective c, double bytes, const CommGroup& g) const {

@@ -164,7 +164,7 @@ class SharedFabricCost::JobComm final : public CommCost {
 
   double fallback(Collective c, double bytes, const CommGroup& g) const {
     ++owner_.fallbacks_;
-    return owner_.fallback_.seconds(c, bytes, g);
+    return (g.fallback != nullptr ? *g.fallback : owner_.fallback_).seconds(c, bytes, g);
   }
 
   SharedFabricCost& owner_;

@@ -46,6 +46,8 @@ namespace fleetsim {
 enum class Collective : uint8_t { AllReduce, AllGather, ReduceScatter, AllToAll, SendRecv };
 
 /// Who takes part in one collective: its size and how far it reaches on the job's placement.
+class CommCost;
+
 struct CommGroup {
   uint32_t ranks = 1;
   bool scale_up = false;  ///< every rank in one scale-up (NVLink) domain
@@ -64,6 +66,9 @@ struct CommGroup {
   /// How many times a step runs this collective (the multiplier the step model applies to its time),
   /// for a network model that registers the job's traffic on a shared fabric; 0: not said.
   double calls_per_step = 0;
+  /// The job's own cost model for what a network model cannot cost (a group it does not map): each job
+  /// falls back to its own hardware, not to one model for all; null: the network model's default.
+  const CommCost* fallback = nullptr;
 };
 
 /// Costs one collective in seconds. The interface the network model's collectives implement

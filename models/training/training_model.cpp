@@ -242,6 +242,7 @@ struct TrainingModel::Impl {
     }
     for (const Job& j : jobs) {
       alphabeta.push_back(std::make_unique<AlphaBetaCommCost>(j.spec.hardware));
+      own_fallback.push_back(std::make_unique<OwnFallback>(alphabeta.back().get()));
     }
   }
 
@@ -254,6 +255,19 @@ struct TrainingModel::Impl {
   const FailureSpec* failure_spec;
   const CommCost* comm;
   std::vector<std::unique_ptr<AlphaBetaCommCost>> alphabeta;
+  /// A network cost model asked on behalf of one job, with that job's alpha-beta model as the answer
+  /// for groups the network cannot cost (each job's own NIC rate, not the first job's).
+  struct OwnFallback final : CommCost {
+    explicit OwnFallback(const CommCost* own) : own_(own) {}
+    const CommCost* net = nullptr;
+    double seconds(Collective c, double bytes, const CommGroup& g) const override {
+      CommGroup h = g;
+      h.fallback = own_;
+      return net->seconds(c, bytes, h);
+    }
+    const CommCost* own_;
+  };
+  std::vector<std::unique_ptr<OwnFallback>> own_fallback;
   std::vector<Job> jobs;
   std::vector<int32_t> alloc_job;  // allocation id -> job index
   TableId table;
@@ -266,8 +280,10 @@ struct TrainingModel::Impl {
 
   FabricTraffic* traffic = nullptr;
   const CommCost& comm_of(const Job& j) const {
-    if (traffic != nullptr) return traffic->comm(j.idx);
-    return comm != nullptr ? *comm : *alphabeta[j.idx];
+    const CommCost* net = traffic != nullptr ? &traffic->comm(j.idx) : comm;
+    if (net == nullptr) return *alphabeta[j.idx];
+    own_fallback[j.idx]->net = net;
+    return *own_fallback[j.idx];
   }
   /// Tells the shared fabric the job's pace and checkpoint writes (after its step was costed).
   void report_traffic(const Job& j) {

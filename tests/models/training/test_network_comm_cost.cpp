@@ -214,6 +214,26 @@ TEST_CASE("network comm cost: fallbacks are counted per collective kind and reas
   CHECK(NetworkCommCost::kReasonNames[0] == "no_gpu_list");
 }
 
+TEST_CASE("network comm cost: a group it cannot cost falls back to its own job's hardware", "[training][network]") {
+  // Two jobs on one fabric: the network model's default fallback is the first job's alpha-beta; a
+  // group that names its own (the training model sets CommGroup::fallback per job) gets its job's NIC.
+  Net n;
+  HardwareFigures first = fleetsim::test::h100();
+  HardwareFigures other = first;
+  other.scale_out_bytes_per_s = 2 * first.scale_out_bytes_per_s;  // a job on faster NICs
+  AlphaBetaCommCost ab_first(first), ab_other(other);
+  NetworkCommCost net(n.router, n.map, nominal_capacity(n.topo), Duration::us(5), ab_first);
+  CommGroup bare;  // no GPU list: the network model cannot cost it
+  bare.ranks = 16;
+  bare.racks = 2;
+  const double as_first = net.seconds(Collective::AllReduce, 1e9, bare);
+  CHECK(as_first == ab_first.seconds(Collective::AllReduce, 1e9, bare));
+  bare.fallback = &ab_other;
+  const double own = net.seconds(Collective::AllReduce, 1e9, bare);
+  CHECK(own == ab_other.seconds(Collective::AllReduce, 1e9, bare));
+  CHECK(own < 0.75 * as_first);
+}
+
 TEST_CASE("network comm cost: CP, EP and expert-DP groups of an MoE job are mapped, none falls back",
           "[training][network]") {
   // TP4 x CP2 per node, 16 DP replicas (one node each), 8 experts over EP4: the step model asks for
