@@ -104,8 +104,7 @@ void InferenceModel::Service::build_regions(const RngStreams& streams) {
     }
   }
   for (uint32_t i = 0; i < replicas.size(); ++i)
-    for (const GpuSpan& g : replicas[i].gpus) by_gpu.push_back({g.begin, g.end(), i});
-  std::sort(by_gpu.begin(), by_gpu.end());
+    for (const GpuSpan& g : replicas[i].gpus) by_gpu.insert({g.begin, g.end(), i});
   for (auto& reg : regions) {
     reg.dedicated_up = 0;
     for (uint32_t k = 0; k < reg.dedicated; ++k) {
@@ -178,15 +177,14 @@ bool InferenceModel::Service::gpus_usable(const Replica& rep) const {
 
 void InferenceModel::Service::index_gpus(uint32_t rep_i) {
   for (const GpuSpan& g : replicas[rep_i].gpus) {
-    const GpuEntry e{g.begin, g.end(), rep_i};
-    by_gpu.insert(std::lower_bound(by_gpu.begin(), by_gpu.end(), e), e);
+    by_gpu.insert(GpuEntry{g.begin, g.end(), rep_i});
   }
 }
 
 void InferenceModel::Service::unindex_gpus(uint32_t rep_i) {
   // Each span's entry by binary search (entries are sorted by first GPU, then replica).
   for (const GpuSpan& g : replicas[rep_i].gpus) {
-    const auto it = std::lower_bound(by_gpu.begin(), by_gpu.end(), GpuEntry{g.begin, g.end(), rep_i});
+    const auto it = by_gpu.lower_bound(GpuEntry{g.begin, g.end(), rep_i});
     if (it != by_gpu.end() && it->begin == g.begin && it->replica == rep_i) by_gpu.erase(it);
   }
 }
@@ -195,7 +193,7 @@ void InferenceModel::Service::unindex_gpus(uint32_t rep_i) {
 std::vector<uint32_t> InferenceModel::Service::replicas_on(uint32_t begin, uint32_t end) const {
   std::vector<uint32_t> out;
   if (begin >= end || by_gpu.empty()) return out;
-  auto it = std::upper_bound(by_gpu.begin(), by_gpu.end(), GpuEntry{begin, 0, kNone});
+  auto it = by_gpu.upper_bound(GpuEntry{begin, 0, kNone});
   if (it != by_gpu.begin()) --it;
   for (; it != by_gpu.end() && it->begin < end; ++it)
     if (it->end > begin) out.push_back(it->replica);

@@ -22,6 +22,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -142,12 +143,13 @@ struct InferenceModel::Service {
   std::vector<std::vector<double>> rtt_s;
   std::vector<Replica> replicas;
   // Every replica's GPU spans, sorted by first GPU: which replicas a failed component touches. Spans
-  // of different replicas never overlap (one GPU runs one replica).
+  // of different replicas never overlap (one GPU runs one replica). A set, not a sorted vector: thousands
+  // of borrowed replicas come and go at the flagship's scale, and each insert into a vector shifted it.
   struct GpuEntry {
     uint32_t begin, end, replica;
     bool operator<(const GpuEntry& o) const { return begin != o.begin ? begin < o.begin : replica < o.replica; }
   };
-  std::vector<GpuEntry> by_gpu;
+  std::set<GpuEntry> by_gpu;
   // Disaggregation on a shared fabric: KV bytes per (prefill GPU, decode GPU) since the last sample.
   std::map<std::pair<uint32_t, uint32_t>, double> kv_bytes_since_sample;
   void publish_kv_traffic(double interval_s);

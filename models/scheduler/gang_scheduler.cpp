@@ -206,15 +206,15 @@ std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangReque
     if (!fleet_.usable(dref) || !fleet_.launch_allowed(dref)) continue;
     Cand c{d, 0, {}};
     if (unit == 1) c.free = free_in_dc(d);
+    // Whole units per scale-up domain, visiting only unallocated nodes (a free node is unallocated):
+    // on a busy datacenter most domains are skipped without a look at their nodes.
     const IndexRange nodes = fleet_.range(dref, Level::Node);
-    for (uint32_t n = nodes.begin; unit > 1 && n < nodes.end;) {
-      const IndexRange dom = fleet_.scale_up_domain(NodeId{n});
-      std::vector<NodeId> f;
-      for (uint32_t k = dom.begin; k < dom.end; ++k)
-        if (is_free(NodeId{k})) f.push_back(NodeId{k});
-      f.resize(f.size() / unit * unit);
-      c.nodes.insert(c.nodes.end(), f.begin(), f.end());
-      n = std::max(dom.end, n + 1);
+    for (auto u = unallocated_.lower_bound(nodes.begin); unit > 1 && u != unallocated_.end() && *u < nodes.end;) {
+      const IndexRange dom = fleet_.scale_up_domain(NodeId{*u});
+      const size_t first = c.nodes.size();
+      for (; u != unallocated_.end() && *u < dom.end; ++u)
+        if (is_free(NodeId{*u})) c.nodes.push_back(NodeId{*u});
+      c.nodes.resize(first + (c.nodes.size() - first) / unit * unit);
     }
     if (unit > 1) c.free = c.nodes.size();
     if (c.free > 0) cands.push_back(std::move(c));
@@ -537,8 +537,19 @@ std::optional<NodeId> GangScheduler::replace(AllocationId id, NodeId failed, std
 
 NodeId GangScheduler::swap_in(Allocation& a, AllocationId id, NodeId failed, NodeId cand) {
   auto it = std::lower_bound(a.nodes.begin(), a.nodes.end(), failed);
-  if (it != a.nodes.end() && *it == failed) {
-    a.nodes.erase(it);
+  const bool member = it != a.nodes.end() && *it == failed;
+  if (member) {
+    // The candidate takes the failed node's slot, then moves to its sorted place: a rotation over the
+    // nodes between the two (a replacement is usually in the same rack or datacenter), not an erase
+    // and an insert that each shift the rest of a 25,000-node gang.
+    *it = cand;
+    auto to = std::lower_bound(a.nodes.begin(), it, cand);
+    if (to != it) {
+      std::rotate(to, it, it + 1);
+    } else {
+      to = std::lower_bound(it + 1, a.nodes.end(), cand);
+      std::rotate(it, it + 1, to);
+    }
     count_gang(failed, -1);
   }
   count_gang(cand, +1);
@@ -546,7 +557,7 @@ NodeId GangScheduler::swap_in(Allocation& a, AllocationId id, NodeId failed, Nod
   mark_free(failed.value());
   mark_taken(cand.value());
   owner_[cand.value()] = id;
-  a.nodes.insert(std::lower_bound(a.nodes.begin(), a.nodes.end(), cand), cand);
+  if (!member) a.nodes.insert(std::lower_bound(a.nodes.begin(), a.nodes.end(), cand), cand);
   return cand;
 }
 

@@ -1086,8 +1086,11 @@ struct TrainingModel::Impl {
     if (!bad.empty()) {
       for (NodeId n : bad) {
         bool fixed = false;
-        const std::vector<NodeId> spares = alloc_of(j).spares;
-        for (NodeId s : spares) {
+        // By reference, not a copy per failed node: the loop ends at the first swap, which is the only
+        // change to the spares it makes.
+        const std::vector<NodeId>& spares = alloc_of(j).spares;
+        for (size_t k = 0; k < spares.size(); ++k) {
+          const NodeId s = spares[k];
           if (!healthy_spare(j, s)) continue;
           sched.swap_with_spare(j.alloc, n, s);
           // The span counts drive the communication tiers; a swap inside a datacenter leaves them

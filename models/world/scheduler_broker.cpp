@@ -119,7 +119,7 @@ void SchedulerBroker::trim(Pool& p) {
     }
     // Never a node a replica runs on: the surplus is then kept until that replica goes.
     const std::vector<NodeId>& held = sched_.allocation(c.id).nodes;
-    const auto spare = std::find_if(held.rbegin(), held.rend(), [&](NodeId n) { return !has_bound(p, n); });
+    const auto spare = std::find_if(held.rbegin(), held.rend(), [&](NodeId n) { return !has_bound(n); });
     if (spare == held.rend()) break;
     p.open.erase(spare->value());
     if (c.nodes == 1) {
@@ -152,8 +152,6 @@ uint64_t SchedulerBroker::claimed_nodes(RegionId region, std::string_view accele
 }  // namespace fleetsim
 
 namespace fleetsim {
-
-bool SchedulerBroker::has_bound(const Pool& p, NodeId n) const { return p.bound_on.contains(n.value()); }
 
 uint32_t SchedulerBroker::place(std::string_view service, RegionId region, std::string_view accelerator,
                                 uint32_t replicas, uint32_t gpus_per_replica, std::vector<ReplicaGpus>& out) {
@@ -216,7 +214,7 @@ std::optional<ReplicaGpus> SchedulerBroker::bind(RegionId region, std::string_vi
   if (gpn == 0 || gpus == 0) return std::nullopt;
   const auto open = [&](uint32_t begin, uint32_t count) {
     for (uint32_t g = begin; g < begin + count; ++g)
-      if (p.bound.count(g) > 0 || !fleet_.usable(ref(GpuId{g}))) return false;
+      if (bound_[g] != 0 || !fleet_.usable(ref(GpuId{g}))) return false;
     return true;
   };
   ReplicaGpus out;
@@ -233,7 +231,7 @@ std::optional<ReplicaGpus> SchedulerBroker::bind(RegionId region, std::string_vi
     std::vector<NodeId> run;
     for (uint32_t k : p.open) {
       const NodeId n{k};
-      if (p.bound_on.contains(k) || !open(fleet_.range(ref(n), Level::Gpu).begin, gpn)) continue;
+      if (bound_on_[k] > 0 || !open(fleet_.range(ref(n), Level::Gpu).begin, gpn)) continue;
       if (!run.empty() && fleet_.scale_up_domain(run.front()).end <= n.value()) run.clear();
       run.push_back(n);
       if (run.size() == npr) break;
@@ -248,9 +246,9 @@ std::optional<ReplicaGpus> SchedulerBroker::bind(RegionId region, std::string_vi
   }
   if (out.empty()) return std::nullopt;
   for (const GpuSpan& s : out) {
-    for (uint32_t g = s.begin; g < s.end(); ++g) p.bound.insert(g);
+    std::fill(bound_.begin() + s.begin, bound_.begin() + s.end(), uint8_t{1});
     const uint32_t n = fleet_.node_of(GpuId{s.begin}).value();
-    if ((p.bound_on[n] += s.count) >= gpn) p.open.erase(n);
+    if ((bound_on_[n] += s.count) >= gpn) p.open.erase(n);
   }
   return out;
 }
@@ -258,12 +256,10 @@ std::optional<ReplicaGpus> SchedulerBroker::bind(RegionId region, std::string_vi
 void SchedulerBroker::unbind(RegionId region, std::string_view accelerator, const ReplicaGpus& gpus) {
   Pool& p = pool(region, accelerator);
   for (const GpuSpan& s : gpus) {
-    for (uint32_t g = s.begin; g < s.end(); ++g) p.bound.erase(g);
+    std::fill(bound_.begin() + s.begin, bound_.begin() + s.end(), uint8_t{0});
     const uint32_t n = fleet_.node_of(GpuId{s.begin}).value();
-    const auto it = p.bound_on.find(n);
-    if (it == p.bound_on.end()) continue;
-    it->second -= std::min(it->second, s.count);
-    if (it->second == 0) p.bound_on.erase(it);
+    if (bound_on_[n] == 0) continue;
+    bound_on_[n] -= std::min(bound_on_[n], s.count);
     // Still held by a started claim? Then it is open again (trim gives back unbound nodes only).
     const AllocationId owner = sched_.owner(NodeId{n});
     if (owner != kNoAllocation && std::any_of(p.claims.begin(), p.claims.end(), [&](const Claim& c) { return c.id == owner && c.started; }))

@@ -53,7 +53,8 @@ namespace fleetsim {
 
 class SchedulerBroker final : public CapacityBroker, public ReplicaPlacer {
  public:
-  SchedulerBroker(GangScheduler& scheduler, const Fleet& fleet) : sched_(scheduler), fleet_(fleet) {}
+  SchedulerBroker(GangScheduler& scheduler, const Fleet& fleet)
+      : sched_(scheduler), fleet_(fleet), bound_(fleet.gpus(), 0), bound_on_(fleet.nodes(), 0) {}
   SchedulerBroker(const SchedulerBroker&) = delete;
   SchedulerBroker& operator=(const SchedulerBroker&) = delete;
 
@@ -94,13 +95,11 @@ class SchedulerBroker final : public CapacityBroker, public ReplicaPlacer {
     uint64_t nodes = 0;           // sum of the claims' nodes
     uint64_t waiting = 0;         // nodes of claims not started yet
     uint32_t unit_nodes = 1;      // nodes of the widest replica placed here (claims come in such units)
-    std::set<uint32_t> bound;     // GPUs of claimed nodes bound to a replica
     // Nodes of started claims with a GPU not bound yet, in index order: bind() looks here and not
     // through every claimed node (thousands of borrowed replicas at the flagship's scale).
     std::set<uint32_t> open;
-    std::map<uint32_t, uint32_t> bound_on;  // node -> its bound GPUs (absent: none)
   };
-  bool has_bound(const Pool& p, NodeId n) const;
+  bool has_bound(NodeId n) const { return bound_on_[n.value()] > 0; }
   using Key = std::pair<uint32_t, std::string>;
   Pool& pool(RegionId region, std::string_view accelerator);
   const Pool* find(RegionId region, std::string_view accelerator) const;
@@ -115,6 +114,10 @@ class SchedulerBroker final : public CapacityBroker, public ReplicaPlacer {
   const Fleet& fleet_;
   std::map<Key, Pool> pools_;
   std::vector<AllocationId> placements_;
+  // Which GPUs are bound to a replica, and how many per node: flat over the fleet (a GPU or node
+  // belongs to one pool), so binding and unbinding are O(1) per GPU with no tree to rebalance.
+  std::vector<uint8_t> bound_;        // per GPU
+  std::vector<uint32_t> bound_on_;    // per node
   uint64_t claims_ = 0, claims_started_ = 0;
   Duration max_wait_ = Duration::zero();
 };
