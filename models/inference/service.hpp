@@ -110,6 +110,7 @@ struct InferenceModel::Service {
     uint32_t dedicated_up = 0;
     uint32_t extra_active = 0, extra_pending = 0;
     uint32_t unbound = 0;   // borrowed replicas past their scale-up delay whose nodes are not handed over yet
+    uint64_t borrowed_gpus = 0;  // granted by the broker and not given back: what the service is billed for
     uint32_t placement = 0; // the placer's handle for its dedicated replicas
     uint32_t max_extra = 0;
     std::deque<uint32_t> queue;

@@ -8,13 +8,14 @@
 namespace fleetsim {
 
 GangScheduler::GangScheduler(Fleet& fleet, Engine& engine, FailureModel* failures)
-    : fleet_(fleet), engine_(engine), owner_(fleet.nodes(), kNoAllocation), kind_pass_(engine.register_kind("sched-pass")) {
+    : fleet_(fleet), engine_(engine), owner_(fleet.nodes(), kNoAllocation), unallocated_(fleet.nodes()),
+      kind_pass_(engine.register_kind("sched-pass")) {
   unallocated_in_region_.assign(fleet.regions(), 0);
   // Datacenters are numbered region by region: the last region's range ends at their count.
   unallocated_in_dc_.assign(fleet.regions() == 0 ? 0 : fleet.range(RegionId{fleet.regions() - 1}, Level::Datacenter).end, 0);
   gang_gpus_.assign(fleet.regions() * std::max<size_t>(1, fleet.accelerators().size()), 0);
   for (uint32_t n = 0; n < fleet.nodes(); ++n) {
-    unallocated_.insert(unallocated_.end(), n);
+    unallocated_.insert(n);
     ++unallocated_in_region_[fleet.region_of(ref(NodeId{n})).value()];
   }
   for (uint32_t d = 0; d < unallocated_in_dc_.size(); ++d)
@@ -37,7 +38,7 @@ GangScheduler::GangScheduler(Fleet& fleet, Engine& engine, FailureModel* failure
 }
 
 void GangScheduler::mark_taken(uint32_t n) {
-  if (unallocated_.erase(n) != 0) {
+  if (unallocated_.erase(n)) {
     const ComponentRef c = ref(NodeId{n});
     --unallocated_in_region_[fleet_.region_of(c).value()];
     --unallocated_in_dc_[fleet_.datacenter_of(c).value()];
@@ -46,7 +47,7 @@ void GangScheduler::mark_taken(uint32_t n) {
 
 void GangScheduler::mark_free(uint32_t n) {
   ++freed_;
-  if (unallocated_.insert(n).second) {
+  if (unallocated_.insert(n)) {
     const ComponentRef c = ref(NodeId{n});
     ++unallocated_in_region_[fleet_.region_of(c).value()];
     ++unallocated_in_dc_[fleet_.datacenter_of(c).value()];
@@ -154,10 +155,10 @@ uint64_t GangScheduler::count_free(RegionId region, std::string_view accelerator
   uint64_t n = 0;
   const IndexRange dcs = fleet_.range(region, Level::Datacenter);
   for (uint32_t d = dcs.begin; d < dcs.end && n < limit; ++d) {
-    if (fleet_.accelerators()[fleet_.accelerator_of(ref(DatacenterId{d}))] != accelerator) continue;
-    const IndexRange nodes = fleet_.range(ref(DatacenterId{d}), Level::Node);
-    for (auto u = unallocated_.lower_bound(nodes.begin); u != unallocated_.end() && *u < nodes.end && n < limit; ++u)
-      n += is_free(NodeId{*u}) ? 1 : 0;
+    const ComponentRef dref = ref(DatacenterId{d});
+    if (fleet_.accelerators()[fleet_.accelerator_of(dref)] != accelerator) continue;
+    if (!fleet_.usable(dref) || !fleet_.launch_allowed(dref)) continue;  // no node of it is free
+    n += collect_free(fleet_.range(dref, Level::Node), fleet_.gpus_per_node(DatacenterId{d}), limit - n, nullptr);
   }
   return n;
 }
@@ -206,15 +207,16 @@ std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangReque
     if (!fleet_.usable(dref) || !fleet_.launch_allowed(dref)) continue;
     Cand c{d, 0, {}};
     if (unit == 1) c.free = free_in_dc(d);
-    // Whole units per scale-up domain, visiting only unallocated nodes (a free node is unallocated):
-    // on a busy datacenter most domains are skipped without a look at their nodes.
+    // Whole units per scale-up domain. Only domains with an unallocated node are looked at (a free
+    // node is unallocated), and a domain in a rack with every GPU up without a look at its nodes.
     const IndexRange nodes = fleet_.range(dref, Level::Node);
-    for (auto u = unallocated_.lower_bound(nodes.begin); unit > 1 && u != unallocated_.end() && *u < nodes.end;) {
-      const IndexRange dom = fleet_.scale_up_domain(NodeId{*u});
+    const uint32_t gpn = fleet_.gpus_per_node(DatacenterId{d});
+    for (uint32_t u = unallocated_.next(nodes.begin); unit > 1 && u < nodes.end;) {
+      const IndexRange dom = fleet_.scale_up_domain(NodeId{u});
       const size_t first = c.nodes.size();
-      for (; u != unallocated_.end() && *u < dom.end; ++u)
-        if (is_free(NodeId{*u})) c.nodes.push_back(NodeId{*u});
+      collect_free({u, std::min(dom.end, nodes.end)}, gpn, SIZE_MAX, &c.nodes);
       c.nodes.resize(first + (c.nodes.size() - first) / unit * unit);
+      u = unallocated_.next(std::max(dom.end, u + 1));
     }
     if (unit > 1) c.free = c.nodes.size();
     if (c.free > 0) cands.push_back(std::move(c));
@@ -225,12 +227,7 @@ std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangReque
       out.insert(out.end(), c.nodes.begin(), c.nodes.begin() + static_cast<std::ptrdiff_t>(k));
       return;
     }
-    const IndexRange nodes = fleet_.range(ref(DatacenterId{c.dc}), Level::Node);
-    for (auto u = unallocated_.lower_bound(nodes.begin); k > 0 && u != unallocated_.end() && *u < nodes.end; ++u)
-      if (is_free(NodeId{*u})) {
-        out.push_back(NodeId{*u});
-        --k;
-      }
+    collect_free(fleet_.range(ref(DatacenterId{c.dc}), Level::Node), fleet_.gpus_per_node(DatacenterId{c.dc}), k, &out);
   };
   // Best fit: the datacenter with the fewest free nodes that holds the whole gang.
   const Cand* best = nullptr;
@@ -268,6 +265,29 @@ std::optional<std::vector<NodeId>> GangScheduler::find_in_region(const GangReque
     }
   }
   return std::nullopt;
+}
+
+size_t GangScheduler::collect_free(IndexRange nodes, uint32_t gpn, size_t limit, std::vector<NodeId>* out) const {
+  // The caller checked the datacenter usable and launch-allowed; then a node is free iff unallocated,
+  // its rack and itself up and all its GPUs up, and in a rack whose up count is every GPU of its
+  // nodes that holds for every node (free_in_dc's reasoning): only other racks are looked at node by node.
+  size_t n = 0;
+  for (uint32_t u = unallocated_.next(nodes.begin); u < nodes.end && n < limit;) {
+    const ComponentRef rack = ref(fleet_.rack_of(NodeId{u}));
+    const IndexRange in_rack = fleet_.range(rack, Level::Node);
+    const uint32_t end = std::min(in_rack.end, nodes.end);
+    if (!fleet_.own_up(rack)) {
+      u = unallocated_.next(end);
+      continue;
+    }
+    const bool whole = fleet_.usable_gpus(rack) == uint64_t{gpn} * in_rack.size();
+    for (; u < end && n < limit; u = unallocated_.next(u + 1)) {
+      if (!whole && !is_free(NodeId{u})) continue;
+      if (out != nullptr) out->push_back(NodeId{u});
+      ++n;
+    }
+  }
+  return n;
 }
 
 size_t GangScheduler::free_in_dc(uint32_t dc) const {
@@ -369,10 +389,9 @@ bool GangScheduler::try_preempt_for(AllocationId id) {
     if (r.region && r.region->value() != g) continue;
     const IndexRange dcs = fleet_.range(RegionId{g}, Level::Datacenter);
     for (uint32_t d = dcs.begin; d < dcs.end && free < limit; ++d) {
-      if (!accelerator_ok(r, d)) continue;
-      const IndexRange nodes = fleet_.range(ref(DatacenterId{d}), Level::Node);
-      for (auto u = unallocated_.lower_bound(nodes.begin); u != unallocated_.end() && *u < nodes.end && free < limit; ++u)
-        free += is_free(NodeId{*u}) ? 1 : 0;
+      const ComponentRef dref = ref(DatacenterId{d});
+      if (!accelerator_ok(r, d) || !fleet_.usable(dref) || !fleet_.launch_allowed(dref)) continue;
+      free += collect_free(fleet_.range(dref, Level::Node), fleet_.gpus_per_node(DatacenterId{d}), limit - free, nullptr);
     }
   }
   uint64_t have = free + pending;

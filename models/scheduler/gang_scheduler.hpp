@@ -34,6 +34,7 @@
 #include "models/failures/failure_model.hpp"
 #include "models/hardware/fleet.hpp"
 #include "sim/engine.hpp"
+#include "sim/index_bitset.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -164,12 +165,15 @@ class GangScheduler {
   Engine& engine_;
   std::vector<Allocation> allocs_;
   std::vector<AllocationId> owner_;  // per node
-  std::set<uint32_t> unallocated_;   // nodes no allocation holds, for fast replacement searches
+  IndexBitset unallocated_;          // nodes no allocation holds, for fast replacement searches
   std::vector<uint64_t> unallocated_in_region_;
   std::vector<uint64_t> unallocated_in_dc_;
   /// Free nodes (is_free) of a usable, launch-allowed datacenter: O(racks) plus the nodes of racks
   /// with something down, not O(hosts).
   size_t free_in_dc(uint32_t dc) const;
+  /// Free nodes of `nodes` (inside one usable, launch-allowed datacenter whose hosts have `gpn` GPUs),
+  /// in index order, up to `limit`; appended to `out` if given. The count is returned.
+  size_t collect_free(IndexRange nodes, uint32_t gpn, size_t limit, std::vector<NodeId>* out) const;
   void mark_taken(uint32_t n);
   void mark_free(uint32_t n);
   void count_gang(NodeId n, int sign);  // gang_gpus_ bookkeeping
