@@ -30,6 +30,8 @@ void InferenceModel::Service::autoscale() {
         m.options_.broker->release(reg.fleet_region, acc_name, granted - uint64_t{n} * gpus_per_replica, m.engine_.now());
       if (n > 0) {
         reg.extra_pending += n;
+        reg.borrowed_gpus += uint64_t{n} * gpus_per_replica;
+        if (m.options_.on_borrowed_change) m.options_.on_borrowed_change();
         Region* r = &reg;
         m.recorder_.event(m.engine_.now(), "inference_scale_up")
             .field("service", spec.name)

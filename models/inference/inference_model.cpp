@@ -79,4 +79,11 @@ std::vector<ReplicaView> InferenceModel::replicas(size_t i) const {
 }
 size_t InferenceModel::queued(size_t i) const { return services_.at(i)->queued(); }
 
+uint64_t InferenceModel::borrowed_gpus(size_t i, RegionId region) const {
+  uint64_t n = 0;
+  for (const auto& reg : services_.at(i)->regions)
+    if (reg.fleet_region == region) n += reg.borrowed_gpus;
+  return n;
+}
+
 }  // namespace fleetsim

@@ -52,6 +52,7 @@
 #include "sim/recorder.hpp"
 #include "sim/rng.hpp"
 
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -89,6 +90,9 @@ struct InferenceOptions {
   ReplicaPlacer* placer = nullptr;          ///< concrete GPUs for replicas; none: first GPUs, counts
   KvFabric* kv_fabric = nullptr;            ///< P/D KV transfers on the shared fabric; none: the spec's link
   const TensorParallelComm* comm = nullptr; ///< TP collective cost; none: alpha-beta from the spec
+  /// Called when a service's borrowed GPUs change (InferenceModel::borrowed_gpus): the cost model bills
+  /// them to the service from that instant.
+  std::function<void()> on_borrowed_change = {};
   bool segments = true;           ///< request mode: one event per run of identical iterations
   bool keep_outage_sketches = true;
 };
@@ -183,6 +187,9 @@ class InferenceModel {
   const IterationCost& cost(size_t service) const;
   /// Every replica slot of a service (dedicated first per region, then borrowed slots).
   std::vector<ReplicaView> replicas(size_t service) const;
+  /// GPUs the broker has granted a service's autoscaling in `region` and not had back (borrowed replicas
+  /// loading, serving or draining): the service pays for them (docs/cost.md).
+  uint64_t borrowed_gpus(size_t service, RegionId region) const;
   /// Total requests waiting in gateway queues of a service now.
   size_t queued(size_t service) const;
   /// Writes recorder.summary()["inference"] (every service, its regions, its outage windows) and the

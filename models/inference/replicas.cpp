@@ -106,6 +106,8 @@ void InferenceModel::Service::return_borrowed(uint32_t rep_i) {
     rep.gpus.clear();
   }
   if (m.options_.broker) m.options_.broker->release(reg.fleet_region, acc_name, gpus_per_replica, m.engine_.now());
+  regions[rep.region].borrowed_gpus -= std::min<uint64_t>(regions[rep.region].borrowed_gpus, gpus_per_replica);
+  if (m.options_.on_borrowed_change) m.options_.on_borrowed_change();
 }
 
 /// A dedicated replica that is down moves off each node of it that is down whole: every replica on

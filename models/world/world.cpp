@@ -203,6 +203,9 @@ struct World::Models {
       opt.epoch_unix_ns = s.run.start_unix_ns;
       opt.broker = &broker;
       opt.placer = &broker;  // replicas on nodes the scheduler places, beside the training gangs
+      opt.on_borrowed_change = [this] {
+        if (cost) cost->changed();
+      };
       const bool disaggregated = std::any_of(s.inference.services.begin(), s.inference.services.end(),
                                              [](const auto& svc) { return svc.disaggregation.enabled; });
       if (fabric && fabric->ledger && disaggregated) {
@@ -223,23 +226,26 @@ struct World::Models {
     cost->set_busy([this](RegionId r, uint32_t acc) { return scheduler.gang_gpus(r, acc); });
     struct Held {
       uint32_t consumer;
+      uint32_t service;
       RegionId region;
       uint32_t acc;
-      uint64_t gpus;
+      uint64_t gpus;  // dedicated replicas: fixed for the run; borrowed ones are asked for each time
     };
-    std::vector<Held> services;  // dedicated replicas: fixed for the run
+    std::vector<Held> services;
     const auto& accs = fleet.accelerators();
-    for (const auto& svc : s.inference.services) {
+    for (uint32_t i = 0; i < s.inference.services.size(); ++i) {
+      const auto& svc = s.inference.services[i];
       const uint32_t c = cost->add_consumer("inference", svc.name);
       const auto a = std::find(accs.begin(), accs.end(), svc.replica.accelerator);
       for (const auto& reg : svc.regions)
         if (const auto id = fleet.find_region(reg.region); id && a != accs.end())
-          services.push_back({c, *id, static_cast<uint32_t>(a - accs.begin()), uint64_t{reg.replicas} * svc.replica.gpus()});
+          services.push_back({c, i, *id, static_cast<uint32_t>(a - accs.begin()), uint64_t{reg.replicas} * svc.replica.gpus()});
     }
     const uint32_t first_job = training ? cost->add_consumer("training", s.training.jobs.front().name) : 0;
     for (size_t j = 1; training && j < s.training.jobs.size(); ++j) cost->add_consumer("training", s.training.jobs[j].name);
     cost->set_usage([this, services, first_job](std::vector<CostModel::Use>& out) {
-      for (const Held& h : services) out.push_back({h.consumer, h.region, h.acc, h.gpus});
+      for (const Held& h : services)
+        out.push_back({h.consumer, h.region, h.acc, h.gpus + (inference ? inference->borrowed_gpus(h.service, h.region) : 0)});
       for (size_t j = 0; training && j < training->jobs(); ++j) {
         const AllocationId id = training->allocation(j);
         if (id == kNoAllocation) continue;

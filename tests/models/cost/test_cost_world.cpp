@@ -8,6 +8,7 @@
 #include "tests/support/files.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <fstream>
@@ -110,4 +111,33 @@ TEST_CASE("cost: cost.csv rows are consistent with each other and with the summa
   CHECK(total == Approx(c["total_usd"].get<double>()));
   CHECK(last_fleet == Approx(c["total_usd"].get<double>()));
   CHECK(energy_kwh / 1000 == Approx(c["energy_mwh"].get<double>()));
+}
+
+// Borrowed replicas are the service's: from the grant to the return it pays for their GPUs, so with
+// load beyond its dedicated replicas the service's GPU-hours exceed them (before, only the dedicated
+// replicas were billed to it and the borrowed GPUs were busy without a payer). A TP4 replica fills a
+// 4-GPU GB200 host, so what the service borrowed is what autoscaling added to the busy GPU-hours.
+TEST_CASE("cost: an autoscaled service pays for the GPUs it borrows", "[cost][world][autoscale]") {
+  std::ifstream in(std::string(FLEETSIM_SOURCE_DIR) + "/scenarios/quickstart.json");
+  nlohmann::json j = nlohmann::json::parse(in);
+  j["until"] = "3d";  // the quickstart's dated outages lie beyond the cut and are dropped
+  auto& chat = j["inference"]["services"][0];
+  chat["arrivals"]["rate"] = "3000/s";  // far beyond what the 112 dedicated replicas serve
+  chat["regions"][0]["max_extra_replicas"] = 40;
+  chat["regions"][1]["max_extra_replicas"] = 0;
+  const auto run = [&](bool autoscale) {
+    chat["autoscale"] = {{"enabled", autoscale}, {"interval", "15min"}, {"scale_up_delay", "10min"},
+                         {"scale_down_delay", "2h"}, {"target_utilization", 0.7}, {"priority", 100}};
+    return simulate(load_scenario_text(j.dump(), "autoscaled-quickstart.json"), {}).summary.at("cost");
+  };
+  const nlohmann::json fixed = run(false), scaled = run(true);
+  const double dedicated_h = 112.0 * 4 * 72;
+  CHECK(fixed["inference"]["chat"]["gpu_hours"].get<double>() == Approx(dedicated_h));
+  const double chat_h = scaled["inference"]["chat"]["gpu_hours"].get<double>();
+  INFO("chat GPU-hours " << chat_h << ", dedicated " << dedicated_h);
+  CHECK(chat_h > dedicated_h * 1.1);
+  CHECK(chat_h <= (112.0 + 40) * 4 * 72 + 1e-6);  // never more than it may borrow
+  const double added_busy_h = scaled["gpu_hours"]["busy"].get<double>() - fixed["gpu_hours"]["busy"].get<double>();
+  CHECK(chat_h - dedicated_h == Approx(added_busy_h).epsilon(0.01));
+  CHECK(scaled["inference"]["chat"]["usd"].get<double>() == Approx(chat_h * 14.2416).epsilon(1e-9));
 }
