@@ -87,19 +87,24 @@ class IterationCost {
   double comm_seconds(double tokens) const;
 
   /// What stays the same over a run of decode-only iterations of `decode_seqs` sequences (a request-
-  /// mode segment): their compute and communication. step_seconds(run, kv) is then one multiply-add and
-  /// a compare per iteration, and the very same double as step_seconds(0, decode_seqs, kv).
+  /// mode segment): their compute and communication, and the memory term's coefficients copied, so
+  /// that a loop over the run's iterations reads only locals (no reloads through `this`).
+  /// step_seconds(run, kv) is then one multiply-add and a compare per iteration, and the very same
+  /// double as step_seconds(0, decode_seqs, kv).
   struct DecodeRun {
     double compute_s = 0;
     double comm_s = 0;
+    double memory_fixed_s = 0;
+    double memory_s_per_kv_token = 0;
+    double overhead_s = 0;
   };
   DecodeRun decode_run(uint32_t decode_seqs) const {
     const double tokens = 0.0 + double(decode_seqs);  // as step_seconds forms it
-    return {tokens * compute_s_per_token_, comm_seconds(tokens)};
+    return {tokens * compute_s_per_token_, comm_seconds(tokens), memory_fixed_s_, memory_s_per_kv_token_, overhead_s_};
   }
-  double step_seconds(const DecodeRun& run, double kv_tokens_read) const {
-    const double memory = memory_fixed_s_ + kv_tokens_read * memory_s_per_kv_token_;
-    return (run.compute_s > memory ? run.compute_s : memory) + run.comm_s + overhead_s_;
+  static double step_seconds(const DecodeRun& run, double kv_tokens_read) {
+    const double memory = run.memory_fixed_s + kv_tokens_read * run.memory_s_per_kv_token;
+    return (run.compute_s > memory ? run.compute_s : memory) + run.comm_s + run.overhead_s;
   }
 
   uint64_t kv_capacity_tokens() const { return kv_capacity_tokens_; }

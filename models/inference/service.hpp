@@ -17,6 +17,7 @@
 #include "models/inference/steady_state.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -57,6 +58,9 @@ struct InferenceModel::Service {
     uint32_t prefill_from = kNone;  // disaggregation: the prefill replica its KV leaves from
   };
 
+  /// Most iterations in one segment (one engine event): cutting a segment searches its iteration ends.
+  static constexpr uint64_t kMaxSegment = 64;
+
   struct HeapEntry {
     uint64_t finish;  // the replica's iteration count when this request completes
     uint32_t req;
@@ -89,7 +93,7 @@ struct InferenceModel::Service {
     uint32_t seg_k = 0;
     uint32_t seg_d = 0;
     uint64_t seg_kv0 = 0;
-    std::vector<int64_t> seg_end;  // end of each iteration of the segment, ns after seg_start (for cut)
+    std::array<int64_t, kMaxSegment> seg_end{};  // end of each iteration of the segment, ns after seg_start (for cut)
     std::vector<std::pair<uint32_t, uint32_t>> chunk;  // (req, prompt tokens) of this iteration
     std::vector<std::pair<uint32_t, uint32_t>> arrived;  // decode replica: (req, res) whose KV came mid-iteration
     EventHandle ev;
