@@ -93,7 +93,9 @@ struct InferenceModel::Service {
     uint32_t seg_k = 0;
     uint32_t seg_d = 0;
     uint64_t seg_kv0 = 0;
-    std::array<int64_t, kMaxSegment> seg_end{};  // end of each iteration of the segment, ns after seg_start (for cut)
+    // End of each iteration of the segment, whole ns after seg_start (for cut), held as doubles (exact
+    // below 2^53 ns, 104 days) because decode_segment_ns sums them in double.
+    std::array<double, kMaxSegment> seg_end{};
     std::vector<std::pair<uint32_t, uint32_t>> chunk;  // (req, prompt tokens) of this iteration
     std::vector<std::pair<uint32_t, uint32_t>> arrived;  // decode replica: (req, res) whose KV came mid-iteration
     EventHandle ev;
@@ -243,6 +245,9 @@ struct InferenceModel::Service {
   int64_t step_ns(uint32_t prefill_tokens, uint32_t d, uint64_t kv) const {
     return round_ns(cost->step_seconds(double(prefill_tokens), double(d), double(kv)));
   }
+  /// The iteration ends of a segment of k decode-only iterations into ends[0..k) (batching.cpp).
+  static int64_t decode_segment_ns(const IterationCost::DecodeRun& run, double kv0, double kv_step, uint64_t k,
+                                   double* ends);
   void begin_iteration(uint32_t rep_i);
   void cut(uint32_t rep_i);
   void end_iteration(uint32_t rep_i);
