@@ -41,20 +41,15 @@ void InferenceModel::Service::begin_iteration(uint32_t rep_i) {
     k = rep.heap.front().finish - rep.it;  // up to the next completion (stale entries only shorten it)
     k = std::min<uint64_t>(k, (kv_capacity - rep.kv_used) / d);
     // Capped so that cutting a segment (which re-walks its iterations) stays cheap.
-    k = std::clamp<uint64_t>(k, 1, 64);
+    k = std::clamp<uint64_t>(k, 1, kMaxSegment);
   }
   int64_t total = 0;
-  rep.seg_end.clear();
   if (k == 1) {
     total = step_ns(pf, d, rep.kv_used);
   } else {
     // A segment (no prompt work): d and so compute and communication are the same in every iteration;
     // only the KV read grows. The iteration ends are kept for cut().
-    const IterationCost::DecodeRun run = cost->decode_run(d);
-    for (uint64_t j = 0; j < k; ++j) {
-      total += round_ns(cost->step_seconds(run, double(rep.kv_used + j * d)));
-      rep.seg_end.push_back(total);
-    }
+    total = IterationCost::decode_run_ends_ns(cost->decode_run(d), double(rep.kv_used), double(d), k, rep.seg_end.data());
   }
   rep.busy = true;
   rep.seg_start = m.engine_.now();
@@ -69,11 +64,11 @@ void InferenceModel::Service::cut(uint32_t rep_i) {
   Replica& rep = replicas[rep_i];
   const SimTime now = m.engine_.now();
   // The first iteration end at or after now (seg_end is ascending; seg_k > 1 here, so it is filled).
-  const int64_t since = (now - rep.seg_start).ticks();
+  const auto since = static_cast<double>((now - rep.seg_start).ticks());  // exact, as the ends are
   const auto it = std::lower_bound(rep.seg_end.begin(), rep.seg_end.begin() + rep.seg_k, since);
   const auto mcount = static_cast<uint32_t>(it - rep.seg_end.begin()) + 1;
   if (mcount >= rep.seg_k) return;
-  const SimTime t = rep.seg_start + Duration::ns(*it);
+  const SimTime t = rep.seg_start + Duration::ns(static_cast<int64_t>(*it));
   m.engine_.cancel(rep.ev);
   rep.seg_k = mcount;
   rep.ev = m.engine_.schedule_at(t, Phase::Completion, [this, rep_i] { end_iteration(rep_i); }, k_iter);

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
 
 namespace fleetsim {
@@ -69,6 +70,47 @@ double IterationCost::comm_seconds(double tokens) const {
   if (tp_ > 1) s += 2.0 * layers_ * comm_->all_reduce_seconds(bytes, tp_);
   if (pp_ > 1) s += (pp_ - 1.0) * comm_->send_seconds(bytes);
   return s;
+}
+
+// Every iteration is rounded to whole ns as round_ns does, and the sums are the very same integers.
+//
+// It runs for every one of the request-level week's 290 M iterations, so it is written for speed
+// (hand-written rather than a library call: no library rounds a batch this way):
+// - only locals are read (no reloads through `this`), and a fixed array is written (no push_back);
+// - the rounding stays in double: n = (x + 1.5 * 2^52) - 1.5 * 2^52 is x rounded to the nearest
+//   integer, ties to even, exact for 0 <= x < 2^51; llround rounds ties away from zero, so a tie
+//   below (x - n == 0.5, exact) adds one. No integer conversions, so the first loop vectorizes;
+// - KV counts and ns sums stay exact in double below 2^53, like the integers they stand for.
+// Iterations of 19 hours or more (x >= 2^46 ns) take round_ns instead; the step grows with
+// the KV read, so the last iteration is the longest and the only one to check. The magic-number
+// rounding needs x rounded to a double before the addition, so a build for a CPU with FMA must not
+// contract x * 1e9 + kMagic (g++ contracts only with -mfma or -march naming such a CPU; the project's
+// builds target x86-64 without it).
+int64_t IterationCost::decode_run_ends_ns(const DecodeRun& run, double kv0, double kv_step, uint64_t k, double* ends) {
+  constexpr double kMagic = 6755399441055744.0;  // 1.5 * 2^52
+  constexpr double kExact = 70368744177664.0;     // 2^46: 64 of them sum exactly (below 2^53)
+  if (!(step_seconds(run, kv0 + double(k - 1) * kv_step) * 1e9 < kExact)) {
+    int64_t total = 0;
+    for (uint64_t j = 0; j < k; ++j) {
+      total += round_ns(step_seconds(run, kv0 + double(j) * kv_step));
+      ends[j] = static_cast<double>(total);  // exact: below 2^53
+    }
+    return total;
+  }
+  std::array<double, kMaxDecodeRun> ns;
+  const auto kn = static_cast<int32_t>(k);  // SSE2 converts packed 32-bit integers to double, not 64-bit
+  for (int32_t j = 0; j < kn; ++j) {
+    const double x = step_seconds(run, kv0 + double(j) * kv_step) * 1e9;
+    const double n = (x + kMagic) - kMagic;
+    const double r = n + static_cast<double>(x - n == 0.5);
+    ns[j] = std::max(r, 1.0);
+  }
+  double total = 0;
+  for (uint64_t j = 0; j < k; ++j) {
+    total += ns[j];
+    ends[j] = total;
+  }
+  return static_cast<int64_t>(total);
 }
 
 IterationBreakdown IterationCost::breakdown(const IterationLoad& load) const {

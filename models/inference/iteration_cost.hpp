@@ -22,6 +22,8 @@
 #include "models/hardware/catalog.hpp"
 #include "models/inference/inference_spec.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 namespace fleetsim {
@@ -87,20 +89,42 @@ class IterationCost {
   double comm_seconds(double tokens) const;
 
   /// What stays the same over a run of decode-only iterations of `decode_seqs` sequences (a request-
-  /// mode segment): their compute and communication. step_seconds(run, kv) is then one multiply-add and
-  /// a compare per iteration, and the very same double as step_seconds(0, decode_seqs, kv).
+  /// mode segment): their compute and communication, and the memory term's coefficients copied, so
+  /// that a loop over the run's iterations reads only locals (no reloads through `this`).
+  /// step_seconds(run, kv) is then one multiply-add and a compare per iteration, and the very same
+  /// double as step_seconds(0, decode_seqs, kv).
   struct DecodeRun {
     double compute_s = 0;
     double comm_s = 0;
+    double memory_fixed_s = 0;
+    double memory_s_per_kv_token = 0;
+    double overhead_s = 0;
   };
   DecodeRun decode_run(uint32_t decode_seqs) const {
     const double tokens = 0.0 + double(decode_seqs);  // as step_seconds forms it
-    return {tokens * compute_s_per_token_, comm_seconds(tokens)};
+    return {tokens * compute_s_per_token_, comm_seconds(tokens), memory_fixed_s_, memory_s_per_kv_token_, overhead_s_};
   }
-  double step_seconds(const DecodeRun& run, double kv_tokens_read) const {
-    const double memory = memory_fixed_s_ + kv_tokens_read * memory_s_per_kv_token_;
-    return (run.compute_s > memory ? run.compute_s : memory) + run.comm_s + overhead_s_;
+  static double step_seconds(const DecodeRun& run, double kv_tokens_read) {
+    const double memory = run.memory_fixed_s + kv_tokens_read * run.memory_s_per_kv_token;
+    return (run.compute_s > memory ? run.compute_s : memory) + run.comm_s + run.overhead_s;
   }
+
+  /// An iteration's duration in whole ns (at least 1): max(1, llround(s * 1e9)), without the libm
+  /// call on the hot path (it was a fifth of the request-level week's time): truncation and x - trunc(x)
+  /// are exact for 0 <= x < 2^62, and a fraction of one half rounds up, as llround does.
+  static int64_t round_ns(double s) {
+    const double x = s * 1e9;
+    if (!(x >= 0 && x < 4.6e18)) return std::max<int64_t>(1, static_cast<int64_t>(std::llround(x)));
+    auto r = static_cast<int64_t>(x);
+    if (x - static_cast<double>(r) >= 0.5) ++r;
+    return std::max<int64_t>(1, r);
+  }
+  /// The most iterations decode_run_ends_ns takes at once.
+  static constexpr uint64_t kMaxDecodeRun = 64;
+  /// The ends of k (1 to kMaxDecodeRun) decode-only iterations of `run`, the first reading kv0 KV tokens
+  /// and each next one kv_step more: ends[j] = the sum of round_ns(step_seconds(run, kv0 + i * kv_step))
+  /// over i <= j, in whole ns (exact in double); returns ends[k - 1]. The request mode's segments.
+  static int64_t decode_run_ends_ns(const DecodeRun& run, double kv0, double kv_step, uint64_t k, double* ends);
 
   uint64_t kv_capacity_tokens() const { return kv_capacity_tokens_; }
   double kv_capacity_bytes() const { return kv_capacity_bytes_; }

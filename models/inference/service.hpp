@@ -17,6 +17,7 @@
 #include "models/inference/steady_state.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -58,6 +59,9 @@ struct InferenceModel::Service {
     uint32_t prefill_from = kNone;  // disaggregation: the prefill replica its KV leaves from
   };
 
+  /// Most iterations in one segment (one engine event): cutting a segment searches its iteration ends.
+  static constexpr uint64_t kMaxSegment = IterationCost::kMaxDecodeRun;
+
   struct HeapEntry {
     uint64_t finish;  // the replica's iteration count when this request completes
     uint32_t req;
@@ -90,7 +94,9 @@ struct InferenceModel::Service {
     uint32_t seg_k = 0;
     uint32_t seg_d = 0;
     uint64_t seg_kv0 = 0;
-    std::vector<int64_t> seg_end;  // end of each iteration of the segment, ns after seg_start (for cut)
+    // End of each iteration of the segment, whole ns after seg_start (for cut), held as doubles (exact
+    // below 2^53 ns, 104 days) because IterationCost::decode_run_ends_ns sums them in double.
+    std::array<double, kMaxSegment> seg_end{};
     std::vector<std::pair<uint32_t, uint32_t>> chunk;  // (req, prompt tokens) of this iteration
     std::vector<std::pair<uint32_t, uint32_t>> arrived;  // decode replica: (req, res) whose KV came mid-iteration
     EventHandle ev;
@@ -229,16 +235,7 @@ struct InferenceModel::Service {
   void record(const Req& q);
 
   // ---------------------------------------------------------------- iterations (batching.cpp)
-  /// An iteration's duration in whole ns (at least 1): max(1, llround(s * 1e9)), without the libm
-  /// call on the hot path (it was a fifth of the request-level week's time): truncation and x - trunc(x)
-  /// are exact for 0 <= x < 2^62, and a fraction of one half rounds up, as llround does.
-  static int64_t round_ns(double s) {
-    const double x = s * 1e9;
-    if (!(x >= 0 && x < 4.6e18)) return std::max<int64_t>(1, static_cast<int64_t>(std::llround(x)));
-    auto r = static_cast<int64_t>(x);
-    if (x - static_cast<double>(r) >= 0.5) ++r;
-    return std::max<int64_t>(1, r);
-  }
+  static int64_t round_ns(double s) { return IterationCost::round_ns(s); }
   int64_t step_ns(uint32_t prefill_tokens, uint32_t d, uint64_t kv) const {
     return round_ns(cost->step_seconds(double(prefill_tokens), double(d), double(kv)));
   }

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 
 using namespace fleetsim;
@@ -171,4 +172,51 @@ TEST_CASE("Erlang C matches known values", "[inference]") {
   const double exact = erlang_c(5000, 4900);
   const double hw = erlang_c(5001, 4901);
   CHECK(hw == Approx(exact).epsilon(0.05));
+}
+
+// The request mode's segments take their iteration ends from decode_run_ends_ns, which rounds in
+// double for speed; it must give the very integers of round_ns(step_seconds(...)) summed one by one
+// (and so the same outputs), including ties at half a nanosecond, where llround rounds up.
+TEST_CASE("a decode run's iteration ends equal the per-iteration rounding summed", "[inference]") {
+  const auto check = [](const IterationCost::DecodeRun& run, double kv0, double kv_step, uint64_t k) {
+    std::array<double, IterationCost::kMaxDecodeRun> ends{};
+    const int64_t total = IterationCost::decode_run_ends_ns(run, kv0, kv_step, k, ends.data());
+    int64_t sum = 0;
+    for (uint64_t j = 0; j < k; ++j) {
+      sum += IterationCost::round_ns(IterationCost::step_seconds(run, kv0 + double(j) * kv_step));
+      REQUIRE(ends[j] == double(sum));
+    }
+    CHECK(total == sum);
+  };
+  // A tie: 2.5 ns and 3.5 ns exactly (both representable), llround gives 3 and 4 (ties to even would
+  // give 2 and 4): memory 1.5 ns + 1 ns per KV token from 1 token on; compute below, no comm or overhead.
+  IterationCost::DecodeRun ties{.compute_s = 0, .comm_s = 0, .memory_fixed_s = 1.5e-9, .memory_s_per_kv_token = 1e-9,
+                                .overhead_s = 0};
+  std::array<double, 2> tie_ends{};
+  CHECK(IterationCost::decode_run_ends_ns(ties, 1, 1, 2, tie_ends.data()) == 3 + 4);
+  CHECK(tie_ends[0] == 3.0);
+  check(ties, 1, 1, IterationCost::kMaxDecodeRun);
+  // Compute-bound, then memory-bound as the KV read grows; sub-ns steps round up to 1 ns.
+  check({.compute_s = 12e-3, .comm_s = 0.4e-3, .memory_fixed_s = 9e-3, .memory_s_per_kv_token = 3.3e-8, .overhead_s = 1e-4},
+        40'000, 64, 64);
+  check({.compute_s = 0, .comm_s = 0, .memory_fixed_s = 1e-10, .memory_s_per_kv_token = 1e-12, .overhead_s = 0}, 3, 7, 33);
+  // Iterations of a day take the integer path (x >= 2^46 ns).
+  check({.compute_s = 0, .comm_s = 0, .memory_fixed_s = 86400.0, .memory_s_per_kv_token = 1e-3, .overhead_s = 0.25},
+        1e6, 1000, 17);
+  // Many random runs of a real shape (70B on 4 x H100), against the same loop.
+  const auto model = LlmModelSpec::dense("llama-70b", 70.6e9, 80, 8192, 8, 128);
+  ReplicaSpec r;
+  r.accelerator = "H100";
+  r.tp = 4;
+  const AlphaBetaComm comm(1e-6, 450e9);
+  const IterationCost cost(model, r, test::h100(), comm);
+  uint64_t state = 12345;
+  const auto next = [&state](uint64_t n) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (state >> 33) % n;
+  };
+  for (int i = 0; i < 2000; ++i) {
+    const auto d = static_cast<uint32_t>(1 + next(256));
+    check(cost.decode_run(d), double(next(cost.kv_capacity_tokens())), double(d), 1 + next(IterationCost::kMaxDecodeRun));
+  }
 }
