@@ -72,6 +72,12 @@ LengthSpec read_length(const Reader& r, const LengthSpec& def) {
       if (!(l.median >= 1)) r.at("median").expected("a median of at least 1 token");
       l.sigma = r.number_or("sigma", def.sigma);
       if (!(l.sigma >= 0)) r.at("sigma").expected("a non-negative sigma");
+      // A maximum below the median clamps more than half the draws to it: the distribution asked for
+      // is not the one simulated (issue 19). Reported where the user wrote the conflict.
+      if (l.median > l.max) {
+        if (r.has("max")) r.at("max").expected(fmt::format("a maximum of at least the median {:g}", l.median));
+        else r.at("median").expected(fmt::format("a median of at most the maximum {} (the default; set \"max\")", l.max));
+      }
       break;
     }
     case LengthSpec::Kind::Empirical: {
@@ -386,6 +392,10 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
       if (between.is_array() && between.size() == 2) {
         x.a = between.at(size_t{0}).string();
         x.b = between.at(size_t{1}).string();
+        // A region's requests served at home pay no round trip: an rtt to itself would be ignored.
+        if (!x.a.empty() && x.a == x.b)
+          between.expected(fmt::format("two different regions (an rtt from \"{}\" to itself is not used: a "
+                                       "region's own requests pay no round trip)", x.a));
         for (const Reader& nm : between.items())
           if (!unknown_region && std::find(names.begin(), names.end(), nm.string()) == names.end())
             nm.error(fmt::format("expected a region of this service, got {}{}", nm.describe(), did_you_mean(nm.string(), names)));
@@ -415,7 +425,7 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
 }  // namespace
 
 std::vector<TraceRequest> parse_inference_trace(std::string_view csv, const std::vector<std::string>& regions,
-                                                const RunSpec& run) {
+                                                const RunSpec& run, size_t max_rows) {
   std::vector<TraceRequest> out;
   size_t line_no = 0, pos = 0;
   bool first_content = true;
@@ -424,6 +434,11 @@ std::vector<TraceRequest> parse_inference_trace(std::string_view csv, const std:
     std::string_view line = csv.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? csv.size() + 1 : nl + 1;
     ++line_no;
+    // Bounds (issue 19): the message names the line and the limit, never the line's content (a trace
+    // path may name any file).
+    if (line.size() > kMaxTraceLineBytes)
+      throw std::invalid_argument(fmt::format("line {}: longer than the limit of {} bytes per trace line ({} bytes)",
+                                              line_no, kMaxTraceLineBytes, line.size()));
     line = trim(line);
     if (line.empty() || line.front() == '#') continue;
     if (first_content) {
@@ -466,6 +481,8 @@ std::vector<TraceRequest> parse_inference_trace(std::string_view csv, const std:
     if (!out.empty() && t.arrival < out.back().arrival)
       throw std::invalid_argument(fmt::format("line {}: arrival \"{}\" is earlier than the row before it (rows must be in "
                                               "arrival order)", line_no, a));
+    if (out.size() >= max_rows)
+      throw std::invalid_argument(fmt::format("line {}: more than the limit of {} requests per trace", line_no, max_rows));
     out.push_back(t);
   }
   if (out.empty()) throw std::invalid_argument("the trace has no requests");

@@ -142,3 +142,20 @@ TEST_CASE("a malformed trace row is reported with its line number", "[inference]
   CHECK((*spec.services[0].trace)[1].arrival == SimTime::zero() + Duration::s(2));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a trace is bounded: line length and rows, each refused at its line", "[inference]") {
+  // issue 19: a trace path may name any file; a line longer than any row, or more rows than the limit,
+  // is refused with the line number and the limit (the line's content is not quoted).
+  RunSpec run;
+  const std::string long_line = "0.5,100,20\n" + std::string(kMaxTraceLineBytes + 1, '7') + "\n";
+  CHECK_THROWS_WITH(parse_inference_trace(long_line, {"r1"}, run),
+                    Catch::Contains("line 2: longer than the limit of 1024 bytes per trace line (1025 bytes)"));
+  const std::string exactly = "0.5,100," + std::string(kMaxTraceLineBytes - 8, ' ') + "\n";
+  CHECK(exactly.size() == kMaxTraceLineBytes + 1);
+  CHECK_THROWS_WITH(parse_inference_trace(exactly, {"r1"}, run), Catch::Contains("expected output tokens"));
+  const std::string rows = "0.5,100,20\n0.6,100,20\n0.7,100,20\n";
+  CHECK(parse_inference_trace(rows, {"r1"}, run, 3).size() == 3);
+  CHECK_THROWS_WITH(parse_inference_trace(rows, {"r1"}, run, 2),
+                    Catch::Contains("line 3: more than the limit of 2 requests per trace"));
+  CHECK(kMaxTraceRows == size_t{1} << 23);
+}
