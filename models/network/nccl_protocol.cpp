@@ -50,7 +50,7 @@ double nccl_ring_seconds(NcclOp op, uint32_t n, double bytes, double bytes_per_s
   // NCCL's per-step latency already holds the hop's switching and propagation inside a datacenter;
   // a longer configured latency (across datacenters or regions) replaces it.
   return kBaseUs[i] * 1e-6 + s.steps * std::max(step_us * 1e-6, alpha_s) +
-         s.traffic / (kNcclBusEfficiency * nccl_data_fraction(p) * bytes_per_s);
+         s.traffic / (nccl_bus_efficiency(link) * nccl_data_fraction(p) * bytes_per_s);
 }
 
 NcclCost nccl_ring_cost(NcclOp op, uint32_t n, double bytes, double bytes_per_s, double alpha_s, NcclLink link) {

@@ -69,11 +69,13 @@ double NetworkCommCost::seconds(Collective c, double bytes, const CommGroup& g) 
   ++computed_;
   compute_wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!cost.connected) return fallback(c, bytes, g, 3);  // a partition: the job will not run there anyway
-  // The flows' max-min rates are line rates; NCCL's protocols carry data on kNcclBusEfficiency of the
-  // line (models/network/nccl_protocol.hpp), so the transfer part of the time stretches by 1/eta, as
-  // in the alpha-beta costing (issue 20 item 6).
+  // The flows' max-min rates are line rates; NCCL's protocols carry data on eta of the line
+  // (models/network/nccl_protocol.hpp), so the transfer part of the time stretches by 1/eta, as in the
+  // alpha-beta costing (issue 20 item 6): NVLink's eta for a group inside a scale-up domain, the
+  // network cards' for one that leaves it.
+  const double eta = nccl_bus_efficiency(g.scale_up ? NcclLink::ScaleUp : NcclLink::ScaleOut);
   const double latency = cost.steps * cost.step_latency.seconds();
-  const double seconds = latency + std::max(0.0, cost.time.seconds() - latency) / kNcclBusEfficiency;
+  const double seconds = latency + std::max(0.0, cost.time.seconds() - latency) / eta;
   cache_.emplace(std::move(key), seconds);
   ++network_answers_;
   // Scale by the fleet's network factor (degraded-network outages are fleet state, not topology).

@@ -66,9 +66,10 @@ class SharedFabricCost::JobComm final : public CommCost {
     const SharedCollectiveCost cost = shared_collective_time(e.load, owner_.ledger_, id_, true);
     ++owner_.answers_;
     pending_.push_back({&e, g.calls_per_step > 0 ? g.calls_per_step : 1.0, cost.busy_seconds, cost.flow_seconds, cost.peak_flows});
-    // Line rates to NCCL's data rate, as NetworkCommCost does (kNcclBusEfficiency).
+    // Line rates to NCCL's data rate, as NetworkCommCost does (nccl_bus_efficiency of the group's links).
     const double t = cost.time.seconds();
-    const double s = cost.latency_s + std::max(0.0, t - cost.latency_s) / kNcclBusEfficiency;
+    const double eta = nccl_bus_efficiency(g.scale_up ? NcclLink::ScaleUp : NcclLink::ScaleOut);
+    const double s = cost.latency_s + std::max(0.0, t - cost.latency_s) / eta;
     return s / std::max(1e-9, g.network_factor);
   }
 

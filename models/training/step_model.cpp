@@ -20,8 +20,17 @@ double AlphaBetaCommCost::bandwidth(const CommGroup& g) const {
   // A group with several ranks in each scale-up domain runs NCCL's rings through the domain (NVLink)
   // and leaves it once per ring, one ring per network card: the ring sees the domain's network cards
   // together, capped by the scale-up link (nccl-tests' multi-node bus bandwidth approaches the node's
-  // total network bandwidth: 8 x 400 Gb/s = 400 GB/s on a DGX H100).
-  if (g.ranks_per_domain > 1) bw = std::min(bw * g.ranks_per_domain, hw_.scale_up_bytes_per_s);
+  // total network bandwidth: 8 x 400 Gb/s = 400 GB/s on a DGX H100). Each ring (channel) crosses
+  // the domain as a chain of r ranks: r - 1 NVLink hops and one network card, so over the r rings a
+  // rank sends on NVLink in r - 1 of them and the scale-up link caps the bus bandwidth at
+  // scale_up * r / (r - 1). The cap is NVLink's data rate expressed as a network line rate:
+  // seconds() applies the network cards' protocol efficiency to what this returns, and NVLink carries
+  // data at its own (models/network/nccl_protocol.hpp).
+  if (g.ranks_per_domain > 1) {
+    const double r = g.ranks_per_domain;
+    const double nvlink_data = hw_.scale_up_bytes_per_s * nccl_bus_efficiency(NcclLink::ScaleUp) * r / (r - 1);
+    bw = std::min(bw * r, nvlink_data / nccl_bus_efficiency(NcclLink::ScaleOut));
+  }
   return bw;
 }
 

@@ -87,7 +87,8 @@ class CommCost {
 ///   all-to-all base + (n-1)*(alpha + step) + (n-1)/n * B/(eta*f*bw); send/recv base + alpha + step
 ///   + B/(eta*f*bw). bw is the scale-up bandwidth inside a domain, else the per-GPU scale-out bandwidth
 ///   times the factors of the tiers crossed (racks, datacenters, regions) and the network factor, times
-///   the group's ranks per scale-up domain (capped at the scale-up bandwidth).
+///   the group's ranks per scale-up domain r (capped at the scale-up bandwidth times r / (r - 1)). eta
+///   is NVLink's inside a domain and the network cards' across domains (nccl_bus_efficiency).
 class AlphaBetaCommCost final : public CommCost {
  public:
   explicit AlphaBetaCommCost(const HardwareFigures& hw) : hw_(hw) {}

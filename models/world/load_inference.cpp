@@ -72,6 +72,12 @@ LengthSpec read_length(const Reader& r, const LengthSpec& def) {
       if (!(l.median >= 1)) r.at("median").expected("a median of at least 1 token");
       l.sigma = r.number_or("sigma", def.sigma);
       if (!(l.sigma >= 0)) r.at("sigma").expected("a non-negative sigma");
+      // A maximum below the median clamps more than half the draws to it: the distribution asked for
+      // is not the one simulated (issue 19). Reported where the user wrote the conflict.
+      if (l.median > l.max) {
+        if (r.has("max")) r.at("max").expected(fmt::format("a maximum of at least the median {:g}", l.median));
+        else r.at("median").expected(fmt::format("a median of at most the maximum {} (the default; set \"max\")", l.max));
+      }
       break;
     }
     case LengthSpec::Kind::Empirical: {
@@ -386,6 +392,10 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
       if (between.is_array() && between.size() == 2) {
         x.a = between.at(size_t{0}).string();
         x.b = between.at(size_t{1}).string();
+        // A region's requests served at home pay no round trip: an rtt to itself would be ignored.
+        if (!x.a.empty() && x.a == x.b)
+          between.expected(fmt::format("two different regions (an rtt from \"{}\" to itself is not used: a "
+                                       "region's own requests pay no round trip)", x.a));
         for (const Reader& nm : between.items())
           if (!unknown_region && std::find(names.begin(), names.end(), nm.string()) == names.end())
             nm.error(fmt::format("expected a region of this service, got {}{}", nm.describe(), did_you_mean(nm.string(), names)));
@@ -415,7 +425,7 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
 }  // namespace
 
 std::vector<TraceRequest> parse_inference_trace(std::string_view csv, const std::vector<std::string>& regions,
-                                                const RunSpec& run) {
+                                                const RunSpec& run, size_t max_rows) {
   std::vector<TraceRequest> out;
   size_t line_no = 0, pos = 0;
   bool first_content = true;
@@ -424,6 +434,12 @@ std::vector<TraceRequest> parse_inference_trace(std::string_view csv, const std:
     std::string_view line = csv.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? csv.size() + 1 : nl + 1;
     ++line_no;
+    const std::string_view raw = line;
+    // Bounds (issue 19): the message names the line and the limit, never the line's content (a trace
+    // path may name any file).
+    if (line.size() > kMaxTraceLineBytes)
+      throw std::invalid_argument(fmt::format("line {}: longer than the limit of {} bytes per trace line ({} bytes)",
+                                              line_no, kMaxTraceLineBytes, line.size()));
     line = trim(line);
     if (line.empty() || line.front() == '#') continue;
     if (first_content) {
@@ -431,11 +447,13 @@ std::vector<TraceRequest> parse_inference_trace(std::string_view csv, const std:
       if (std::isalpha(static_cast<unsigned char>(line.front()))) continue;  // header
     }
     const auto f = split(line);
-    const std::string shown(line.substr(0, 60));
+    // Messages give the line and the field's column, never the file's text (issue 19 item 14: a trace
+    // path may name any file, and quoting its lines would print that file).
+    const auto col = [&raw](std::string_view field) { return static_cast<size_t>(field.data() - raw.data()) + 1; };
     if (f.size() != 3 && f.size() != 4)
       throw std::invalid_argument(fmt::format(
-          "line {}: expected 3 or 4 comma-separated fields (arrival, prompt_tokens, output_tokens[, region]), got \"{}\"",
-          line_no, shown));
+          "line {}: expected 3 or 4 comma-separated fields (arrival, prompt_tokens, output_tokens[, region]), got {}",
+          line_no, f.size()));
     TraceRequest t;
     const std::string a(f[0]);
     try {
@@ -449,23 +467,25 @@ std::vector<TraceRequest> parse_inference_trace(std::string_view csv, const std:
       }
     } catch (const std::exception&) {
       throw std::invalid_argument(fmt::format(
-          "line {}: expected an arrival time in seconds from the start or a UTC instant, got \"{}\"", line_no, a));
+          "line {}, column {}: expected an arrival time in seconds from the start or a UTC instant", line_no, col(f[0])));
     }
     if (t.arrival < SimTime::zero())
-      throw std::invalid_argument(fmt::format("line {}: arrival \"{}\" is before the run's start", line_no, a));
+      throw std::invalid_argument(fmt::format("line {}, column {}: the arrival is before the run's start", line_no, col(f[0])));
     if (!parse_u32(f[1], t.prompt_tokens))
-      throw std::invalid_argument(fmt::format("line {}: expected prompt tokens as a whole number >= 1, got \"{}\"", line_no, f[1]));
+      throw std::invalid_argument(fmt::format("line {}, column {}: expected prompt tokens as a whole number >= 1", line_no, col(f[1])));
     if (!parse_u32(f[2], t.output_tokens))
-      throw std::invalid_argument(fmt::format("line {}: expected output tokens as a whole number >= 1, got \"{}\"", line_no, f[2]));
+      throw std::invalid_argument(fmt::format("line {}, column {}: expected output tokens as a whole number >= 1", line_no, col(f[2])));
     if (f.size() == 4 && !f[3].empty()) {
       const auto it = std::find(regions.begin(), regions.end(), f[3]);
       if (it == regions.end())
-        throw std::invalid_argument(fmt::format("line {}: \"{}\" is not a region of this service", line_no, f[3]));
+        throw std::invalid_argument(fmt::format("line {}, column {}: not a region of this service", line_no, col(f[3])));
       t.region = static_cast<int32_t>(it - regions.begin());
     }
     if (!out.empty() && t.arrival < out.back().arrival)
-      throw std::invalid_argument(fmt::format("line {}: arrival \"{}\" is earlier than the row before it (rows must be in "
-                                              "arrival order)", line_no, a));
+      throw std::invalid_argument(fmt::format("line {}, column {}: the arrival is earlier than the row before it (rows "
+                                              "must be in arrival order)", line_no, col(f[0])));
+    if (out.size() >= max_rows)
+      throw std::invalid_argument(fmt::format("line {}: more than the limit of {} requests per trace", line_no, max_rows));
     out.push_back(t);
   }
   if (out.empty()) throw std::invalid_argument("the trace has no requests");

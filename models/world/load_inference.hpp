@@ -49,8 +49,9 @@ InferenceSpec load_inference(const Reader& inference_section, const Catalog& cat
 /// arrival in seconds from the run's start (a number) or a UTC instant ("2026-01-01T00:00:05Z"); an
 /// optional header line starting with a letter; blank lines and lines starting with '#' skipped.
 /// Rows must be in arrival order. Region names index `regions`. Throws std::invalid_argument with
-/// "line N: ..." for the first malformed row.
+/// "line N: ..." for the first malformed row, a line longer than kMaxTraceLineBytes or a row beyond
+/// `max_rows` (docs/robustness.md).
 std::vector<TraceRequest> parse_inference_trace(std::string_view csv, const std::vector<std::string>& regions,
-                                                const RunSpec& run);
+                                                const RunSpec& run, size_t max_rows = kMaxTraceRows);
 
 }  // namespace fleetsim

@@ -54,6 +54,11 @@ inline constexpr size_t kMaxJsonDepth = 64;
 
 /// An inference trace file (CSV) is read up to this size; a larger one (or /dev/zero) is refused.
 inline constexpr size_t kMaxTraceBytes = size_t{256} << 20;
+/// A trace line holds at most 4 short fields (about 60 bytes with a UTC instant and a region name):
+/// a longer line is not a trace (a binary file, /dev/urandom) and is refused at its line number.
+inline constexpr size_t kMaxTraceLineBytes = 1024;
+/// Requests per trace: 2^23 (a day at 97 requests/s) hold about 200 MB in memory (24 bytes each).
+inline constexpr size_t kMaxTraceRows = size_t{1} << 23;
 
 /// Reads `in` to the end into `out`, but no more than limit + 1 bytes; false if there was more than
 /// `limit` (out then holds limit + 1 bytes). Reading in chunks, so an endless input costs the limit.

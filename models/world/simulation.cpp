@@ -95,13 +95,26 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
   // Why the run stopped early, set by the hook; it only counts if the engine did stop (reason Stopped):
   // the hook also runs once after the last event, when a flag set then must not mark a finished run.
   std::string early_stop;
-  uint64_t every = kHookEveryEvents;
+  // The runaway guard: more than max_event_rate events within one simulated second (a window that
+  // starts at a hook call and lasts at least a simulated second) stops the run, checked at the hook,
+  // which then fires at least every max_event_rate events.
+  const uint64_t rate_limit = options.max_event_rate;
+  const uint64_t base_every = rate_limit > 0 ? std::clamp<uint64_t>(rate_limit, 1, kHookEveryEvents) : kHookEveryEvents;
+  uint64_t every = base_every;
+  SimTime window_start = engine.now();
+  uint64_t window_events = engine.events_executed();
   bool rearm = false;  // stopped only to re-arm the hook so that it fires exactly at max_events
   const auto hook = [&] {
     progress.poll(engine.now(), engine.events_executed());
     const uint64_t done = engine.events_executed();
+    if (rate_limit > 0 && engine.now() - window_start >= Duration::s(1)) {
+      window_start = engine.now();
+      window_events = done;
+    }
     if (options.interrupt && options.interrupt->load(std::memory_order_relaxed)) {
       early_stop = "interrupted";
+    } else if (rate_limit > 0 && done - window_events > rate_limit) {
+      early_stop = "event_rate";
     } else if (options.max_events > 0 && done >= options.max_events) {
       early_stop = "max_events";
     } else if (options.max_wall_s > 0 &&
@@ -119,7 +132,7 @@ SimulationResult simulate(const Scenario& scenario, const SimulationOptions& opt
   for (;;) {
     if (options.max_events > 0)
       every = std::clamp<uint64_t>(options.max_events - std::min(options.max_events, engine.events_executed()), 1,
-                                   kHookEveryEvents);
+                                   base_every);
     engine.set_periodic_hook(every, [h = &hook] { (*h)(); });  // one pointer: EventFn stores 48 bytes inline
     rearm = false;
     run = engine.run(horizon);

@@ -21,6 +21,11 @@
 
 namespace fleetsim {
 
+/// The runaway guard's default: events per simulated second. The busiest golden run (a request-level
+/// chat service, tests/golden/inference-chat-failover) averages about 220 per simulated second, so the
+/// guard leaves five orders of magnitude; 10^8 events take about a minute of wall time at 1.3 M/s.
+inline constexpr uint64_t kDefaultMaxEventRate = 100'000'000;
+
 struct SimulationOptions {
   std::filesystem::path directory;       ///< where outputs go (must exist); empty: in memory only
   ProgressMode progress = ProgressMode::Never;
@@ -42,6 +47,9 @@ struct SimulationOptions {
   /// With no directory: keep only the summary, not every row and event (RecorderOptions::summary_only).
   bool summary_only = false;
   double max_wall_s = 0;
+  /// The runaway guard (docs/robustness.md): more than this many events within one simulated second
+  /// stops the run like a limit, stop_reason "event_rate". 0: no guard.
+  uint64_t max_event_rate = kDefaultMaxEventRate;
   /// Files the caller writes into the directory itself (report.html): listed with the run's own in
   /// manifest.json's "files", which is all `fleetsim run --force` removes of a previous run.
   std::vector<std::string> caller_files;
@@ -52,7 +60,7 @@ struct SimulationOptions {
 
 struct SimulationResult {
   bool complete = true;          ///< false if interrupted or stopped by a limit before the horizon
-  std::string stop_reason;       ///< "horizon", "empty", "interrupted", "max_events", "max_wall"
+  std::string stop_reason;       ///< "horizon", "empty", "interrupted", "max_events", "max_wall", "event_rate"
   SimTime reached;
   uint64_t events = 0;
   uint64_t fingerprint = 0;

@@ -443,3 +443,82 @@ TEST_CASE("robustness: one rule for seeds, on the command line as in a file", "[
                "1000"}, tmp) == 75);
   CHECK(run({"validate", (out / "resolved.json").string()}, tmp) == 0);
 }
+
+TEST_CASE("robustness: a trace line beyond the line limit is refused at its line, quoting none of it",
+          "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  const auto out = tmp.path / "run";
+  // A binary or garbage file named as a trace: its first line is far longer than any trace row.
+  write_text(tmp.path / "t.csv", "0.5,100,20\n" + std::string(5000, 'x') + "\n");
+  const std::string trace = fmt::format(R"(/inference/services/0/trace={{"file": "{}"}})", (tmp.path / "t.csv").string());
+  CHECK(run({"run", kLong.string(), "-o", out.string(), "-q", "--set", trace}, tmp, bounded) == 65);
+  const std::string err = slurp(tmp.path / "stderr.txt");
+  CHECK_THAT(err, Catch::Contains("/inference/services/0/trace/file: t.csv: line 2: longer than the limit of 1024 "
+                                  "bytes per trace line (5000 bytes)"));
+  CHECK(err.find("xxxx") == std::string::npos);
+  CHECK_FALSE(fs::exists(out));  // refused at load: nothing on disk
+}
+
+TEST_CASE("robustness: the runaway guard stops a run past its events per simulated second (exit 75)",
+          "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  const auto out = tmp.path / "run";
+  // long-inference runs hundreds of events per simulated second (50 requests/s on 8 replicas): a
+  // guard of 100 trips at once. The default (10^8) is far above any shipped scenario.
+  CHECK(run({"run", kLong.string(), "-o", out.string(), "--max-event-rate", "100", "--max-wall", "60s"}, tmp) == 75);
+  CHECK_THAT(slurp(tmp.path / "stderr.txt"),
+             Catch::Contains("error: runaway: more than 100 events within one simulated second, at simulated time"));
+  CHECK_THAT(slurp(tmp.path / "stdout.txt"), Catch::Contains("STOPPED by the runaway guard (--max-event-rate)"));
+  check_stopped_run(out, "event_rate");
+  CHECK(json_file(out / "summary.json")["simulated_until_ns"].get<int64_t>() < int64_t{10} * 1'000'000'000);
+  // Not a number of events: a usage error.
+  CHECK(run({"run", kLong.string(), "-o", (tmp.path / "other").string(), "--max-event-rate", "0"}, tmp) == 2);
+  CHECK_THAT(slurp(tmp.path / "stderr.txt"), Catch::Contains("--max-event-rate expects a positive number"));
+}
+
+TEST_CASE("robustness: a second signal while the outputs are written still leaves every file whole",
+          "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  const auto out = tmp.path / "run";
+  const Child c = spawn({"run", kLong.string(), "-o", out.string(), "-q", "--max-wall", "120s"}, tmp);
+  REQUIRE(c.pid > 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!has_temporary(out) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(has_temporary(out));
+  // The first SIGTERM stops the run; the ones after it (every 200 us until the process is gone) arrive
+  // while it stops and writes its outputs, the moment issue 19 item 10 saw a second signal kill it.
+  REQUIRE(::kill(c.pid, SIGTERM) == 0);
+  int status = 0, signals = 1;
+  while (::waitpid(c.pid, &status, WNOHANG) == 0) {
+    ::kill(c.pid, SIGTERM);
+    ++signals;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  INFO(signals << " signals sent");
+  CHECK(signals > 1);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 143);
+  check_stopped_run(out, "interrupted");
+}
+
+TEST_CASE("robustness: a run killed outright leaves temporaries that the next --force run removes",
+          "[cli][robustness][hostile]") {
+  TempDir tmp("robust");
+  const auto out = tmp.path / "run";
+  const Child c = spawn({"run", kLong.string(), "-o", out.string(), "-q", "--max-wall", "120s"}, tmp);
+  REQUIRE(c.pid > 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!has_temporary(out) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(has_temporary(out));
+  REQUIRE(::kill(c.pid, SIGKILL) == 0);
+  CHECK(wait_exit(c) == 1000 + SIGKILL);
+  REQUIRE(has_temporary(out));  // SIGKILL cannot be handled: the recorder's temporaries remain
+  CHECK_FALSE(fs::exists(out / "summary.json"));
+  // The next run with --force removes them along with nothing else, and leaves only whole files.
+  write_text(out / "my-notes.csv", "mine\n");
+  CHECK(run({"run", kLong.string(), "-o", out.string(), "-q", "--force", "--max-events", "20000"}, tmp) == 75);
+  check_stopped_run(out, "max_events");
+  CHECK(slurp(out / "my-notes.csv") == "mine\n");
+}

@@ -93,6 +93,7 @@ int cmd_run(const Args& args) {
   std::string seed;  // text: parse_seed_option applies the scenario's rule
   int64_t max_events = 0;  // signed: Program_options reads "-5" into an unsigned as 2^64 - 5
   std::string max_wall;
+  int64_t max_event_rate = static_cast<int64_t>(kDefaultMaxEventRate);
   options.add_options()
       ("scenario", po::value(&scenario_path)->required(), "scenario file (JSON)")
       ("output,o", po::value(&out_dir), "output directory (default: out/<scenario name>)")
@@ -112,7 +113,9 @@ int cmd_run(const Args& args) {
        "commas, e.g. training,cost")
       ("no-report", "do not write report.html (`fleetsim report DIR` writes it later)")
       ("max-events", po::value(&max_events), "stop after this many events; outputs say \"complete\": false (exit 75)")
-      ("max-wall", po::value(&max_wall), "stop after this much wall-clock time, e.g. 10min; \"complete\": false (exit 75)");
+      ("max-wall", po::value(&max_wall), "stop after this much wall-clock time, e.g. 10min; \"complete\": false (exit 75)")
+      ("max-event-rate", po::value(&max_event_rate), "runaway guard: stop when more than this many events fall "
+       "within one simulated second (default 100000000); \"complete\": false (exit 75)");
   po::positional_options_description positional;
   positional.add("scenario", 1);
   po::variables_map vm;
@@ -145,6 +148,11 @@ int cmd_run(const Args& args) {
     fmt::print(stderr, "error: fleetsim run: --max-events expects a positive number of events\n");
     return exit_code::usage;
   }
+  if (max_event_rate <= 0) {
+    fmt::print(stderr, "error: fleetsim run: --max-event-rate expects a positive number of events per simulated second\n");
+    return exit_code::usage;
+  }
+  sim.max_event_rate = static_cast<uint64_t>(max_event_rate);
   if (vm.count("max-wall")) {
     try {
       sim.max_wall_s = parse_duration(max_wall).seconds();
@@ -217,11 +225,16 @@ int cmd_run(const Args& args) {
     fmt::print(stderr, "error: simulation failed: {}\n", e.what());
     return exit_code::software;
   }
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  // The handlers stay installed until the process exits: a signal after the outputs are in place only
+  // sets the flag (it used to restore the default here, so a second SIGTERM arriving while the run
+  // summary was printed killed the process instead of letting it exit 143; issue 19 item 10).
   if (report_skipped && !quiet)
     fmt::print(stderr, "note: report.html not written for an interrupted run; `fleetsim report {}` writes it\n",
                dir.string());
+  if (result.stop_reason == "event_rate")
+    fmt::print(stderr, "error: runaway: more than {} events within one simulated second, at simulated time {} "
+               "(limit --max-event-rate {}; docs/robustness.md): stopped, outputs cover the simulated time reached\n",
+               sim.max_event_rate, format_duration(result.reached.since_epoch()), sim.max_event_rate);
   if (!quiet) fmt::print("{}", format_run_summary(scenario, result, dir.string()));
   if (result.complete) return exit_code::ok;
   if (result.stop_reason == "interrupted")

@@ -49,7 +49,9 @@ std::string format_run_summary(const Scenario& scenario, const SimulationResult&
   std::string out;
   std::string status = "complete";
   if (!result.complete) {
-    const std::string limit = result.stop_reason == "max_events" ? "--max-events" : "--max-wall";
+    const std::string limit = result.stop_reason == "max_events"   ? "--max-events"
+                              : result.stop_reason == "event_rate" ? "the runaway guard (--max-event-rate)"
+                                                                   : "--max-wall";
     status = result.stop_reason == "interrupted" ? "INTERRUPTED" : "STOPPED by " + limit;
     status += ": outputs cover the simulated time reached";
   }

@@ -44,10 +44,30 @@ TEST_CASE("NCCL bus bandwidth rises with size to the calibrated share of the lin
 TEST_CASE("NCCL latency: base plus a per-step latency, the configured one where it is longer", "[network]") {
   // 1 byte over 2 ranks, Simple forced: 8.4 us base + 2 steps x 6.6 us on the network.
   const double t = nccl_ring_seconds(NcclOp::AllReduce, 2, 1, 50e9, 1e-6, NcclLink::ScaleOut, NcclProtocol::Simple);
-  CHECK(t == Approx(8.4e-6 + 2 * 6.6e-6 + 1.0 / (50e9 * 370.0 / 450.0)));
+  CHECK(t == Approx(8.4e-6 + 2 * 6.6e-6 + 1.0 / (50e9 * kNcclScaleOutEfficiency)));
   // Across regions (30 ms per step) the wide-area latency replaces NCCL's per-step figure.
   const double w = nccl_ring_seconds(NcclOp::AllReduce, 2, 1, 50e9, 30e-3, NcclLink::ScaleOut, NcclProtocol::Simple);
   CHECK(w == Approx(8.4e-6 + 2 * 30e-3).epsilon(1e-6));
   CHECK(nccl_ring_cost(NcclOp::AllReduce, 1, 1e9, 50e9, 1e-6, NcclLink::ScaleOut).seconds == 0);
   CHECK(nccl_ring_cost(NcclOp::SendRecv, 1, 1e9, 50e9, 1e-6, NcclLink::ScaleOut).seconds > 0);
+}
+
+TEST_CASE("NCCL bus efficiency: one per transport, NVLink's below the network cards'", "[network]") {
+  // Issue 20 item 6: with one efficiency for both (NVLink's 0.822), three independent inter-node
+  // measurements (0.92-0.96 of the cards' line rate) all missed by 15-22%.
+  CHECK(nccl_bus_efficiency(NcclLink::ScaleUp) == Approx(370.0 / 450.0));
+  CHECK(nccl_bus_efficiency(NcclLink::ScaleOut) > nccl_bus_efficiency(NcclLink::ScaleUp));
+  // The scale-out calibration point, by hand: NVIDIA/nccl issue #812, 192 GB/s all-reduce bus
+  // bandwidth across DGX A100 hosts with 8 x 200 Gb/s HDR (200 GB/s per host): 16 ranks over 1 GiB.
+  const double bytes = 1073741824.0;
+  const double t = nccl_ring_cost(NcclOp::AllReduce, 16, bytes, 200e9, 1e-6, NcclLink::ScaleOut).seconds;
+  CHECK(nccl_allreduce_bus_bandwidth(16, bytes, t) == Approx(192e9).epsilon(0.005));
+  // Judged (not fitted): nccl-tests #290, 46-48 GB/s per 400 Gb/s NDR card on 2 H100 hosts of 8 cards.
+  const double ndr = nccl_ring_cost(NcclOp::AllReduce, 16, bytes, 400e9, 1e-6, NcclLink::ScaleOut).seconds;
+  const double per_nic = nccl_allreduce_bus_bandwidth(16, bytes, ndr) / 8;
+  CHECK(per_nic >= 46e9);
+  CHECK(per_nic <= 48e9);
+  // Inside NVLink the same message runs at NVLink's efficiency, whatever the network's.
+  const double nv = nccl_ring_cost(NcclOp::AllReduce, 8, 4.3e9, 450e9, 1e-6, NcclLink::ScaleUp).seconds;
+  CHECK(nccl_allreduce_bus_bandwidth(8, 4.3e9, nv) == Approx(370e9).epsilon(0.01));
 }

@@ -130,7 +130,7 @@ TEST_CASE("network comm cost: a failed leaf-spine link slows a ring crossing it 
   SmallNet n(6, 2);
   REQUIRE(n.topo.report().clusters[0].switches_per_tier[1] == 1);
   const double S = 1e9, B = 50e9;
-  const double bw = 2.0 * 7 / 8 * S / B / kNcclBusEfficiency;
+  const double bw = 2.0 * 7 / 8 * S / B / kNcclScaleOutEfficiency;
   const double healthy_expected = bw + 14 * (5e-6 + 4 * 0.5e-6);
   // Find a ring order whose crossing flows ECMP puts on distinct links (the hash is fixed, so this is
   // deterministic; a collision-free order exists among the 24 x 24 tried).
@@ -187,8 +187,8 @@ TEST_CASE("network comm cost: flows costing puts concurrent groups on the fabric
   NetworkCommCost flows(n.router, n.map, nominal_capacity(n.topo), Duration::us(5), n.ab, CollectiveCosting::Flows);
   const double ta = aggregate.seconds(Collective::AllReduce, S, g);
   const double tf = flows.seconds(Collective::AllReduce, S, g);
-  CHECK(ta == Approx(S / B / kNcclBusEfficiency + 2 * (5e-6 + 2e-6)).epsilon(1e-9));
-  CHECK(tf - ta == Approx(S / B / kNcclBusEfficiency).epsilon(1e-6));
+  CHECK(ta == Approx(S / B / kNcclScaleOutEfficiency + 2 * (5e-6 + 2e-6)).epsilon(1e-9));
+  CHECK(tf - ta == Approx(S / B / kNcclScaleOutEfficiency).epsilon(1e-6));
   CHECK(flows.computed() == 1);
   CHECK(flows.seconds(Collective::AllReduce, S, g) == tf);  // memoized per placement and fabric state
   CHECK(flows.computed() == 1);

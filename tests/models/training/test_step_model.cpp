@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "models/network/nccl_protocol.hpp"
 #include "models/training/checkpoint.hpp"
 #include "models/training/step_model.hpp"
 #include "tests/models/training/training_fixtures.hpp"
@@ -89,10 +90,10 @@ TEST_CASE("exposed communication is the non-overlapped part", "[training]") {
   CHECK(all.exposed_comm_s == 0);
   CHECK(all.step_s == Approx(all.compute_s + all.bubble_s));
   // The DP all-reduce of 2 bytes per parameter of a GPU's shard, over 128 ranks at 50 GB/s, by hand:
-  // NCCL's Simple protocol at the calibrated bus efficiency, its 8.4 us base and 6.6 us per network
-  // step (models/network/nccl_protocol.hpp).
+  // NCCL's Simple protocol at the network cards' calibrated bus efficiency, its 8.4 us base and 6.6 us
+  // per network step (models/network/nccl_protocol.hpp).
   const double shard = 405e9 / (8 * 16);
-  CHECK(none.dp_s == Approx(2.0 * 127 / 128 * shard * 2 / (50e9 * 370.0 / 450.0) + 8.4e-6 + 2 * 127 * 6.6e-6));
+  CHECK(none.dp_s == Approx(2.0 * 127 / 128 * shard * 2 / (50e9 * kNcclScaleOutEfficiency) + 8.4e-6 + 2 * 127 * 6.6e-6));
 }
 
 TEST_CASE("alpha-beta costs: tiers crossed lower the bandwidth", "[training]") {
@@ -123,8 +124,15 @@ TEST_CASE("alpha-beta costs: tiers crossed lower the bandwidth", "[training]") {
   dp.ranks = 32;
   dp.ranks_per_domain = 8;
   CHECK(comm.bandwidth(dp) == Approx(400e9));
-  dp.ranks_per_domain = 16;  // capped by the scale-up link
-  CHECK(comm.bandwidth(dp) == Approx(450e9));
+  // Capped by the scale-up link: each of the 16 rings crosses a domain in 15 NVLink hops and one card,
+  // so a rank's NVLink carries 15/16 of the bus bandwidth: NVLink's data rate (0.822 of 450 GB/s) x
+  // 16/15, expressed as the network line rate that carries it at the cards' efficiency (0.976).
+  dp.ranks_per_domain = 16;
+  CHECK(comm.bandwidth(dp) == Approx(450e9 * kNcclScaleUpEfficiency * 16 / 15 / kNcclScaleOutEfficiency));
+  CHECK(comm.bandwidth(dp) * kNcclScaleOutEfficiency == Approx(370e9 * 16 / 15));
+  // 8 ranks per domain on 8 x 50 GB/s cards: the cards bind (390 GB/s of data), not NVLink (423).
+  dp.ranks_per_domain = 8;
+  CHECK(comm.bandwidth(dp) == Approx(400e9));
 }
 
 TEST_CASE("a layout that exceeds HBM is rejected with its numbers", "[training]") {

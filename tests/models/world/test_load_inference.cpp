@@ -117,19 +117,20 @@ TEST_CASE("a malformed trace row is reported with its line number", "[inference]
     f << "arrival_s,prompt_tokens,output_tokens,region\n0.5,100,20,us-east-1\n# a comment\n1.0,abc,20\n";
   }
   const std::string msg = load(with(R"("trace": {"file": "t.csv"})"), nullptr, (dir / "s.json").string());
-  CHECK_THAT(msg, Catch::Contains("t.csv: line 4: expected prompt tokens as a whole number >= 1, got \"abc\""));
+  CHECK_THAT(msg, Catch::Contains("t.csv: line 4, column 5: expected prompt tokens as a whole number >= 1"));
+  CHECK(msg.find("abc") == std::string::npos);  // the file's text is not quoted (issue 19 item 14)
   {
     std::ofstream f(dir / "t.csv");
     f << "0.5,100,20,us-east-1\n2.0,10,5\n1.5,10,5,us-west-2\n";
   }
   CHECK_THAT(load(with(R"("trace": {"file": "t.csv"})"), nullptr, (dir / "s.json").string()),
-             Catch::Contains("line 3: arrival \"1.5\" is earlier"));
+             Catch::Contains("line 3, column 1: the arrival is earlier"));
   {
     std::ofstream f(dir / "t.csv");
     f << "0.5,100,20,us-east-1\n2.0,10,5,eu-west-9\n";
   }
   CHECK_THAT(load(with(R"("trace": {"file": "t.csv"})"), nullptr, (dir / "s.json").string()),
-             Catch::Contains("line 2: \"eu-west-9\" is not a region"));
+             Catch::Contains("line 2, column 10: not a region of this service"));
   {
     std::ofstream f(dir / "t.csv");
     f << "0.5,100,20,us-east-1\n2.0,10,5,us-west-2\n";
@@ -141,4 +142,21 @@ TEST_CASE("a malformed trace row is reported with its line number", "[inference]
   CHECK((*spec.services[0].trace)[1].region == 1);
   CHECK((*spec.services[0].trace)[1].arrival == SimTime::zero() + Duration::s(2));
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a trace is bounded: line length and rows, each refused at its line", "[inference]") {
+  // issue 19: a trace path may name any file; a line longer than any row, or more rows than the limit,
+  // is refused with the line number and the limit (the line's content is not quoted).
+  RunSpec run;
+  const std::string long_line = "0.5,100,20\n" + std::string(kMaxTraceLineBytes + 1, '7') + "\n";
+  CHECK_THROWS_WITH(parse_inference_trace(long_line, {"r1"}, run),
+                    Catch::Contains("line 2: longer than the limit of 1024 bytes per trace line (1025 bytes)"));
+  const std::string exactly = "0.5,100," + std::string(kMaxTraceLineBytes - 8, ' ') + "\n";
+  CHECK(exactly.size() == kMaxTraceLineBytes + 1);
+  CHECK_THROWS_WITH(parse_inference_trace(exactly, {"r1"}, run), Catch::Contains("expected output tokens"));
+  const std::string rows = "0.5,100,20\n0.6,100,20\n0.7,100,20\n";
+  CHECK(parse_inference_trace(rows, {"r1"}, run, 3).size() == 3);
+  CHECK_THROWS_WITH(parse_inference_trace(rows, {"r1"}, run, 2),
+                    Catch::Contains("line 3: more than the limit of 2 requests per trace"));
+  CHECK(kMaxTraceRows == size_t{1} << 23);
 }
