@@ -115,6 +115,10 @@ PacketRun run_packets(const Topology& topo, Router& router, std::span<const Pack
                       const PacketOptions& o) {
   using namespace ns3;
   if (o.mtu < 576 || o.mtu > 65000) throw std::invalid_argument(fmt::format("packet: mtu {} outside 576..65000", o.mtu));
+  constexpr uint32_t kMaxLinksOrFlows = 1u << 22;  // each a /30 in its own /8
+  if (topo.directed_edges() / 2 > kMaxLinksOrFlows || flows.size() > kMaxLinksOrFlows)
+    throw std::invalid_argument(fmt::format("packet: {} links and {} flows; at most {} of each",
+                                            topo.directed_edges() / 2, flows.size(), kMaxLinksOrFlows));
   // Routes first: a bad flow fails before ns-3 state exists.
   std::vector<std::vector<EdgeIndex>> paths(flows.size());
   for (size_t i = 0; i < flows.size(); ++i) {

@@ -18,9 +18,9 @@
 // Routing: static routes that follow fleetsim's own Router path of each flow (route(src, dst, key)),
 // so both models put every flow on the same links. ns-3 3.37's global routing has only per-packet
 // random ECMP (which reorders TCP segments) and otherwise one path per destination; neither reproduces
-// the per-flow paths of the fluid model. Each flow gets its own pair of /32 addresses (one on the
-// sender, one on the receiver), and every node on its path a host route for each of them: data follows
-// the path, ACKs its reverse.
+// the per-flow paths of the fluid model. Each flow gets its own pair of addresses (one on the sender,
+// one on the receiver), and every node on its path a /32 host route for each of them: data follows the
+// path, ACKs its reverse.
 //
 // A run is deterministic (ns-3's RNG seeded from `seed`; no wall-clock input). ns-3 keeps one global
 // simulator per process: run_packets is not reentrant and must not run on two threads at once.
@@ -83,12 +83,12 @@ struct PacketRun {
   std::vector<Duration> fct;
   std::vector<uint64_t> received_bytes;  ///< per flow, by the end of the run (short of bytes: unfinished)
   uint64_t marked_packets = 0;   ///< ECN marks by the queue discs
-  uint64_t dropped_packets = 0;  ///< drops by the queue discs (buffer overflow)
+  uint64_t dropped_packets = 0;  ///< drops anywhere: queue discs (overflow, RED), devices, IP
   uint32_t unfinished = 0;
 };
 
 /// Throws std::invalid_argument when a flow's endpoints are not endpoints, cannot be routed, or have
-/// zero bytes.
+/// zero bytes, or when there are more than 4,194,304 links or flows (the address plan).
 PacketRun run_packets(const Topology& topology, Router& router, std::span<const PacketFlow> flows,
                       const PacketOptions& options);
 
