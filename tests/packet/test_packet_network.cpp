@@ -120,3 +120,16 @@ TEST_CASE("bad flows are refused before anything runs") {
   const std::vector<PacketFlow> empty{flow(topo.endpoint(0, 0), topo.endpoint(0, 1), 0)};
   CHECK_THROWS_WITH(run_packets(topo, router, empty, {}), Catch::Contains("bytes >= 1"));
 }
+
+TEST_CASE("ratio statistics: nearest rank, unfinished flows left out and counted") {
+  // Ratios 1/1, 1/2, 1/4 and one unfinished packet flow: median (2nd of 3) 0.5, p99 (3rd) 1.
+  const std::vector<Duration> fluid{Duration::us(1), Duration::us(1), Duration::us(1), Duration::us(1)};
+  const std::vector<Duration> packet{Duration::us(1), Duration::us(2), Duration::us(4), Duration::max()};
+  const RatioStats s = ratio_stats(fluid, packet);
+  CHECK(s.flows == 3);
+  CHECK(s.unfinished == 1);
+  CHECK(s.median == 0.5);
+  CHECK(s.p99 == 1.0);
+  CHECK(s.min == 0.25);
+  CHECK(s.max == 1.0);
+}
