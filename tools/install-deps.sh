@@ -10,4 +10,5 @@ apt-get install -y -q --no-install-recommends \
   python3 python3-jsonschema \
   libopenmpi-dev openmpi-bin \
   chromium \
+  libns3-dev \
   clang-14 libclang-rt-14-dev  # libFuzzer and its sanitizer runtimes: the `fuzz` preset, docs/fuzzing.md
