@@ -197,9 +197,10 @@ ClusterRouting read_cluster_routing(const Reader& r, const ClusterSpec& cl, uint
   if (!f.valid() || file.empty()) return cr;
   std::filesystem::path p(file);
   if (p.is_relative()) p = std::filesystem::path(r.diagnostics().file()).parent_path() / p;
+  std::error_code ec;
   std::ifstream in(p, std::ios::binary);
   std::string text;
-  if (!in) {
+  if (!in || std::filesystem::is_directory(p, ec)) {  // a directory opens, and reads as empty
     f.error(fmt::format("cannot read routes file \"{}\"", p.string()));
     return cr;
   }

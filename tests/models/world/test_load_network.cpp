@@ -157,7 +157,7 @@ TEST_CASE("network loader: routing policies per cluster, pinned routes checked w
   auto load_run = [&](const std::string& routing, std::vector<Diagnostic>& errors) {
     Diagnostics diags(scenario);
     const nlohmann::json doc = parse_json_text(
-        R"({"network": {"clusters": [{"name": "lab", "gpus": 4, "gpus_per_host": 1,
+        R"({"network": {"clusters": [{"name": "lab", "gpus": 8, "gpus_per_host": 1,
             "scale_out": {"design": "leaf_spine", "switch_radix": 4}, "routing": )" + routing + R"(},
             {"name": "other", "gpus": 4, "gpus_per_host": 1, "scale_out": {"design": "leaf_spine", "switch_radix": 4}}]}})",
         diags);
@@ -190,9 +190,15 @@ TEST_CASE("network loader: routing policies per cluster, pinned routes checked w
   REQUIRE(errors.size() == 1);
   CHECK_THAT(errors[0].message, Catch::StartsWith("cannot read routes file"));
 
-  load_run(R"({"policy": "pinned"})", errors);
+  // A directory opens as a file and reads as nothing: refused, not an empty list of routes.
+  load_run(R"({"policy": "pinned", "routes": "."})", errors);
   REQUIRE(errors.size() == 1);
-  CHECK(errors[0].pointer == "/network/clusters/0/routing/routes");
+  CHECK_THAT(errors[0].message, Catch::StartsWith("cannot read routes file"));
+
+  load_run(R"({"policy": "pinned"})", errors);  // a missing key is reported on its object
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].pointer == "/network/clusters/0/routing");
+  CHECK_THAT(errors[0].message, Catch::Contains("\"routes\""));
 
   load_run(R"({"policy": "spray", "routes": "good.routes"})", errors);
   REQUIRE(errors.size() == 1);
