@@ -176,13 +176,22 @@ struct FastMaxMin {
   std::vector<EdgeIndex> used;
   std::vector<double> residual;
   std::vector<uint32_t> count, first, next_flow, link_flows;
+  std::vector<double> weight;  // per used link: sum of the unfrozen flows' fractions there
   struct Entry {
     double share;
     uint32_t id;  // link, or flow | 0x80000000
   };
   std::vector<Entry> heap;
 
-  void solve(std::span<const std::vector<EdgeIndex>> paths, std::span<const double> capacity, std::vector<double>& rate) {
+  // `fractions` (optional, per flow, empty for 1 on every link): a sprayed flow's share of its rate on
+  // each link of its path (Router::spray). Weighted progressive filling; all fractions 1 is the
+  // unweighted solve to the bit (the weights then sum to the flow counts exactly).
+  void solve(std::span<const std::vector<EdgeIndex>> paths, std::span<const double> capacity, std::vector<double>& rate,
+             std::span<const std::vector<double>> fractions = {}) {
+    const auto frac = [&](uint32_t f, size_t i) {
+      return fractions.empty() || fractions[f].empty() ? 1.0 : fractions[f][i];
+    };
+    const bool weighted = !fractions.empty();
     constexpr uint32_t kFlow = 0x80000000u;
     const auto greater = [](const Entry& a, const Entry& b) { return a.share > b.share || (a.share == b.share && a.id > b.id); };
     if (local.size() != capacity.size()) local.assign(capacity.size(), UINT32_MAX);
@@ -197,8 +206,12 @@ struct FastMaxMin {
     residual.assign(L, 0);
     count.assign(L, 0);
     for (size_t l = 0; l < L; ++l) residual[l] = capacity[used[l]];
-    for (const auto& p : paths)
-      for (EdgeIndex e : p) ++count[local[e]];
+    weight.assign(L, 0);
+    for (uint32_t f = 0; f < F; ++f)
+      for (size_t i = 0; i < paths[f].size(); ++i) {
+        ++count[local[paths[f][i]]];
+        weight[local[paths[f][i]]] += frac(f, i);
+      }
     // Flows per link as CSR.
     first.assign(L + 1, 0);
     for (const auto& p : paths)
@@ -212,7 +225,7 @@ struct FastMaxMin {
     std::vector<char> frozen(F, 0);
     heap.clear();
     for (uint32_t l = 0; l < L; ++l)
-      if (count[l] > 1) heap.push_back({residual[l] / count[l], l});
+      if (count[l] > 1) heap.push_back({residual[l] / weight[l], l});
     size_t left = 0;
     for (uint32_t f = 0; f < F; ++f) {
       if (paths[f].empty()) {
@@ -221,8 +234,8 @@ struct FastMaxMin {
       }
       ++left;
       double cap = std::numeric_limits<double>::infinity();
-      for (EdgeIndex e : paths[f])
-        if (count[local[e]] == 1) cap = std::min(cap, capacity[e]);
+      for (size_t i = 0; i < paths[f].size(); ++i)
+        if (count[local[paths[f][i]]] == 1) cap = std::min(cap, capacity[paths[f][i]] / frac(f, i));
       if (std::isfinite(cap)) heap.push_back({cap, f | kFlow});
     }
     std::make_heap(heap.begin(), heap.end(), greater);
@@ -230,9 +243,11 @@ struct FastMaxMin {
       frozen[f] = 1;
       rate[f] = r;
       --left;
-      for (EdgeIndex e : paths[f]) {
-        residual[local[e]] -= r;
-        --count[local[e]];
+      for (size_t i = 0; i < paths[f].size(); ++i) {
+        const uint32_t l = local[paths[f][i]];
+        residual[l] -= r * frac(f, i);
+        weight[l] -= frac(f, i);
+        --count[l];
       }
     };
     while (!heap.empty() && left > 0) {
@@ -245,7 +260,17 @@ struct FastMaxMin {
       }
       const uint32_t l = top.id;
       if (count[l] == 0) continue;
-      const double share = std::max(0.0, residual[l]) / count[l];
+      if (weighted && (count[l] == 1 || weight[l] <= 0)) {
+        // The last unfrozen flows' fractions, not a running difference that may have drifted.
+        weight[l] = 0;
+        for (uint32_t k = first[l]; k < first[l + 1]; ++k) {
+          const uint32_t f = link_flows[k];
+          if (frozen[f]) continue;
+          for (size_t i = 0; i < paths[f].size(); ++i)
+            if (local[paths[f][i]] == l) weight[l] += frac(f, i);
+        }
+      }
+      const double share = std::max(0.0, residual[l]) / weight[l];
       if (share > top.share * (1 + 1e-12)) {
         heap.push_back({share, l});
         std::push_heap(heap.begin(), heap.end(), greater);
@@ -317,6 +342,14 @@ CollectiveCost estimate_concurrent(Router& router, std::span<const double> capac
   std::vector<double> rate;
   std::vector<Transfer> tr;
   std::vector<std::vector<EdgeIndex>> paths;
+  // Policies (routing_policy.hpp): spray gives a transfer fractions on the equal-cost DAG; adaptive routes
+  // a step's transfers in order, each onto the least loaded equal-cost path given those before it (the
+  // flows of a step start together; the order is the plan's, so it is deterministic).
+  std::vector<std::vector<double>> fracs;
+  std::vector<Duration> spray_latency;
+  std::vector<uint32_t> step_flows;
+  std::vector<EdgeIndex> counted;
+  const bool policies = router.any_policy();
   double total_s = 0;
   Duration worst_latency;
   for (const auto& ph : plan.phases()) {
@@ -334,8 +367,34 @@ CollectiveCost estimate_concurrent(Router& router, std::span<const double> capac
     for (uint32_t k : sample) {
       step_of_all(k, tr);
       paths.resize(tr.size());
+      if (policies) {
+        fracs.assign(tr.size(), {});
+        spray_latency.assign(tr.size(), Duration::zero());
+        if (step_flows.size() != cap.size()) step_flows.assign(cap.size(), 0);
+        for (EdgeIndex e : counted) step_flows[e] = 0;
+        counted.clear();
+      }
       for (size_t i = 0; i < tr.size(); ++i) {
-        if (!router.route(tr[i].src, tr[i].dst, transfer_key(spec.key_base, tr[i].src, tr[i].dst, channel_of[i]), paths[i])) {
+        const uint64_t key = transfer_key(spec.key_base, tr[i].src, tr[i].dst, channel_of[i]);
+        bool ok = false;
+        switch (policies ? router.policy(tr[i].src) : RoutingPolicy::Ecmp) {
+          case RoutingPolicy::Spray:
+            ok = router.spray(tr[i].src, tr[i].dst, paths[i], fracs[i], &spray_latency[i]);
+            break;
+          case RoutingPolicy::Adaptive:
+            ok = router.route_least_loaded(
+                tr[i].src, tr[i].dst, key,
+                [&](EdgeIndex e) { return cap[e] / static_cast<double>(step_flows[e] + 1); }, paths[i]);
+            for (EdgeIndex e : paths[i]) {
+              if (step_flows[e]++ == 0) counted.push_back(e);
+            }
+            break;
+          case RoutingPolicy::Ecmp:
+          case RoutingPolicy::Pinned:
+            ok = router.route(tr[i].src, tr[i].dst, key, paths[i]);
+            break;
+        }
+        if (!ok) {
           cost.connected = false;
           cost.time = Duration::max();
           return cost;
@@ -350,7 +409,10 @@ CollectiveCost estimate_concurrent(Router& router, std::span<const double> capac
       size_t alive = 0;
       double step_s = 0;
       for (size_t i = 0; i < tr.size(); ++i) {
-        for (EdgeIndex e : paths[i]) lat[i] += t.edge(e).latency;
+        if (policies && !fracs[i].empty())
+          lat[i] = spray_latency[i];
+        else
+          for (EdgeIndex e : paths[i]) lat[i] += t.edge(e).latency;
         worst_latency = std::max(worst_latency, lat[i]);
         left[i] = tr[i].bytes;
         live[i] = !paths[i].empty() && tr[i].bytes > 0;
@@ -363,7 +425,7 @@ CollectiveCost estimate_concurrent(Router& router, std::span<const double> capac
       double now_s = 0;
       bool first_round = true;
       while (alive > 0) {
-        solver.solve(paths, cap, rate);
+        solver.solve(paths, cap, rate, policies ? std::span<const std::vector<double>>(fracs) : std::span<const std::vector<double>>{});
         double dt = std::numeric_limits<double>::infinity();
         for (size_t i = 0; i < tr.size(); ++i) {
           if (!live[i]) continue;

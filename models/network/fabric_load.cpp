@@ -30,10 +30,21 @@ RoutedStreams route_streams(Router& router, std::span<const Stream> streams) {
   };
   std::vector<Hit> hits;
   std::vector<EdgeIndex> path;
+  std::vector<double> frac;
   for (uint32_t k = 0; k < streams.size(); ++k) {
     const Stream& s = streams[k];
     const uint32_t ch = std::max(1u, s.channels);
     bool ok = true;
+    // Spray, and adaptive (as spray: loads here are averages over many flow starts, and least-loaded
+    // choices at each start even the load out over the equal-cost paths [A]; docs/topologies.md): the
+    // stream's fractions on the equal-cost DAG, whatever its channels.
+    const RoutingPolicy pol = router.any_policy() ? router.policy(s.src) : RoutingPolicy::Ecmp;
+    if (pol == RoutingPolicy::Spray || pol == RoutingPolicy::Adaptive) {
+      ok = router.spray(s.src, s.dst, path, frac);
+      for (size_t i = 0; ok && i < path.size(); ++i) hits.push_back({path[i], k, frac[i]});
+      if (!ok) ++r.unrouted;
+      continue;
+    }
     for (uint32_t c = 0; c < ch && ok; ++c) {
       ok = router.route(s.src, s.dst, collective_transfer_key(s.key_base, s.src, s.dst, c), path);
       for (EdgeIndex e : path) hits.push_back({e, k, 1.0 / ch});
@@ -285,9 +296,16 @@ double FabricLoad::share(EdgeIndex e, ConsumerId self, double own_flows, double*
 }
 
 double FabricLoad::flow_rate(ConsumerId self, const Stream& s) {
-  if (!router_.route(s.src, s.dst, collective_transfer_key(s.key_base, s.src, s.dst, 0), path_)) return 0;
   const double n = std::max(1.0, s.flows);
   double rate = std::numeric_limits<double>::infinity();
+  const RoutingPolicy pol = router_.any_policy() ? router_.policy(s.src) : RoutingPolicy::Ecmp;
+  if (pol == RoutingPolicy::Spray || pol == RoutingPolicy::Adaptive) {
+    // Sprayed: a flow has fraction f of itself on e, where its n flows weigh n f.
+    if (!router_.spray(s.src, s.dst, path_, frac_)) return 0;
+    for (size_t i = 0; i < path_.size(); ++i) rate = std::min(rate, share(path_[i], self, n * frac_[i]) / (n * frac_[i]));
+    return std::isfinite(rate) ? rate : 0;
+  }
+  if (!router_.route(s.src, s.dst, collective_transfer_key(s.key_base, s.src, s.dst, 0), path_)) return 0;
   for (EdgeIndex e : path_) rate = std::min(rate, share(e, self, n) / n);
   return rate;
 }

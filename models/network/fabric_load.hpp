@@ -37,6 +37,10 @@
 // synchronous step lasts the expected maximum over its links (collective_load.hpp), which is what a
 // ring meeting an all-to-all's moving hash collisions sees.
 //
+// Routing policies (routing_policy.hpp): ecmp and pinned route each channel by Router::route; spray and
+// adaptive spread a stream over its equal-cost DAG with Router::spray's fractions (adaptive as spray:
+// see route_streams).
+//
 // Index: per directed link, the consumers with load on it (link -> consumers), so a change of one
 // consumer marks only the consumers sharing a link with it (affected()), and a link failure or return
 // touches only the consumers routed at that link's ends (touching()).
@@ -174,6 +178,7 @@ class FabricLoad {
   uint32_t touch_epoch_ = 0;
   mutable std::vector<Entry> scratch_;
   std::vector<EdgeIndex> path_;
+  std::vector<double> frac_;
   uint64_t updates_ = 0;
 };
 

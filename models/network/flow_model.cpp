@@ -89,11 +89,10 @@ FlowId FlowModel::start(VertexId src, VertexId dst, double bytes, EventFn on_don
   f.done = std::move(on_done);
   f.latency = Duration::zero();
   ++stats_.flows_started;
-  if (!router_.route(src, dst, f.key, f.path)) {
+  if (!route_flow(f, f.path, f.frac, f.latency)) {
     fail_later(slot);
     return id;
   }
-  for (EdgeIndex e : f.path) f.latency += topo_.edge(e).latency;
   if (f.path.empty() || bytes == 0) {
     // Nothing to share: only the latency.
     f.state = State::Draining;
@@ -138,6 +137,40 @@ double FlowModel::remaining_bytes(FlowId id) const {
   if (f->state != State::Active) return f->state == State::Pending ? f->remaining : 0.0;
   return std::max(0.0, f->remaining - f->rate * (engine_.now() - f->last).seconds());
 }
+bool FlowModel::route_flow(const Flow& f, std::vector<EdgeIndex>& out, std::vector<double>& frac, Duration& latency) {
+  frac.clear();
+  latency = Duration::zero();
+  bool ok = false;
+  switch (router_.policy(f.src)) {
+    case RoutingPolicy::Spray: {
+      if (!router_.spray(f.src, f.dst, out, frac, &latency)) return false;
+      // One path: fraction 1 everywhere, the unweighted case.
+      bool all_one = true;
+      for (double x : frac) all_one = all_one && x == 1.0;
+      if (all_one) frac.clear();
+      return true;
+    }
+    case RoutingPolicy::Adaptive:
+      ok = router_.route_least_loaded(
+          f.src, f.dst, f.key,
+          [this](EdgeIndex e) { return links_[e].capacity / static_cast<double>(links_[e].flows.size() + 1); }, out);
+      break;
+    case RoutingPolicy::Ecmp:
+    case RoutingPolicy::Pinned:
+      ok = router_.route(f.src, f.dst, f.key, out);
+      break;
+  }
+  if (ok)
+    for (EdgeIndex e : out) latency += topo_.edge(e).latency;
+  return ok;
+}
+
+const std::vector<double>& FlowModel::fractions(FlowId id) const {
+  static const std::vector<double> none;
+  const Flow* f = get(id);
+  return f == nullptr ? none : f->frac;
+}
+
 const std::vector<EdgeIndex>& FlowModel::path(FlowId id) const {
   static const std::vector<EdgeIndex> none;
   const Flow* f = get(id);
@@ -146,7 +179,8 @@ const std::vector<EdgeIndex>& FlowModel::path(FlowId id) const {
 
 double FlowModel::load(EdgeIndex e) const {
   double s = 0;
-  for (uint32_t slot : links_[e].flows) s += flows_[slot].rate;
+  const Link& l = links_[e];
+  for (size_t i = 0; i < l.flows.size(); ++i) s += flows_[l.flows[i]].rate * l.weight[i];
   return s;
 }
 
@@ -163,6 +197,7 @@ void FlowModel::attach(uint32_t slot) {
     auto& list = links_[f.path[i]].flows;
     f.pos[i] = static_cast<uint32_t>(list.size());
     list.push_back(slot);
+    links_[f.path[i]].weight.push_back(weight(f, i));
     mark_dirty(f.path[i]);
   }
 }
@@ -173,10 +208,13 @@ void FlowModel::detach(uint32_t slot) {
   for (size_t i = 0; i < f.path.size(); ++i) {
     const EdgeIndex e = f.path[i];
     auto& list = links_[e].flows;
+    auto& w = links_[e].weight;
     const uint32_t p = f.pos[i];
     const uint32_t moved = list.back();
     list[p] = moved;
     list.pop_back();
+    w[p] = w.back();
+    w.pop_back();
     if (moved != slot) {
       Flow& g = flows_[moved];
       for (size_t j = 0; j < g.path.size(); ++j)
@@ -218,7 +256,7 @@ void FlowModel::integrate() {
 void FlowModel::set_rate(Flow& f, double r) {
   integrate();
   const double delta = r - f.rate;
-  for (EdgeIndex e : f.path) kind_load_[static_cast<int>(links_[e].kind)] += delta;
+  for (size_t i = 0; i < f.path.size(); ++i) kind_load_[static_cast<int>(links_[f.path[i]].kind)] += delta * weight(f, i);
   f.rate = r;
 }
 
@@ -260,10 +298,14 @@ void FlowModel::solve() {
     Link& l = links_[e];
     l.residual = l.capacity;
     l.unfrozen = static_cast<uint32_t>(l.flows.size());
+    // Sum of fractions (ECMP: 1 per flow, so this is the flow count exactly and the shares below are
+    // the unweighted ones to the bit).
+    l.unfrozen_weight = 0;
+    for (double w : l.weight) l.unfrozen_weight += w;
     // A link crossed by one flow only constrains that flow: it becomes part of the flow's cap below
     // instead of a heap entry. In a large fabric most links carry one flow (every access link of a
     // host with one flow), so this keeps the heap to the links that are actually shared.
-    if (l.unfrozen > 1) heap_.push_back({l.residual / l.unfrozen, e});
+    if (l.unfrozen > 1) heap_.push_back({l.residual / l.unfrozen_weight, e});
   }
   for (uint32_t slot : comp_flows_) {
     Flow& f = flows_[slot];
@@ -273,8 +315,8 @@ void FlowModel::solve() {
     }
     f.frozen = false;
     double cap = f.cap;
-    for (EdgeIndex e : f.path)
-      if (links_[e].unfrozen == 1) cap = std::min(cap, links_[e].capacity);
+    for (size_t i = 0; i < f.path.size(); ++i)
+      if (links_[f.path[i]].unfrozen == 1) cap = std::min(cap, links_[f.path[i]].capacity / weight(f, i));
     if (std::isfinite(cap)) heap_.push_back({cap, slot | kFlowBit});
   }
   std::make_heap(heap_.begin(), heap_.end(), HeapGreater{});
@@ -287,9 +329,11 @@ void FlowModel::solve() {
     f.frozen = true;
     f.next = r;
     ++frozen;
-    for (EdgeIndex e : f.path) {
-      Link& l = links_[e];
-      l.residual -= r;
+    for (size_t i = 0; i < f.path.size(); ++i) {
+      Link& l = links_[f.path[i]];
+      const double w = weight(f, i);
+      l.residual -= r * w;
+      l.unfrozen_weight -= w;
       --l.unfrozen;
     }
   };
@@ -304,7 +348,13 @@ void FlowModel::solve() {
     }
     Link& l = links_[top.id];
     if (l.unfrozen == 0) continue;
-    const double share = std::max(0.0, l.residual) / l.unfrozen;
+    // The last unfrozen flows' weights, not a running difference that may have drifted by rounding.
+    if (router_.any_policy() && (l.unfrozen == 1 || l.unfrozen_weight <= 0)) {
+      l.unfrozen_weight = 0;
+      for (size_t i = 0; i < l.flows.size(); ++i)
+        if (!flows_[l.flows[i]].frozen) l.unfrozen_weight += l.weight[i];
+    }
+    const double share = std::max(0.0, l.residual) / l.unfrozen_weight;
     if (share > top.share * (1 + 1e-12)) {
       heap_.push_back({share, top.id});
       std::push_heap(heap_.begin(), heap_.end(), HeapGreater{});
@@ -400,13 +450,11 @@ void FlowModel::reroute(uint32_t slot) {
   detach(slot);
   ++stats_.flows_rerouted;
   request_solve();
-  if (!router_.route(f.src, f.dst, f.key, f.path)) {
+  if (!route_flow(f, f.path, f.frac, f.latency)) {
     --active_count_;
     fail_later(slot);
     return;
   }
-  f.latency = Duration::zero();
-  for (EdgeIndex e : f.path) f.latency += topo_.edge(e).latency;
   f.state = State::Pending;
   attach(slot);
 }
@@ -415,8 +463,10 @@ void FlowModel::reroute_all() {
   for (uint32_t slot = 0; slot < flows_.size(); ++slot) {
     Flow& f = flows_[slot];
     if (f.state != State::Pending && f.state != State::Active) continue;
-    const bool ok = router_.route(f.src, f.dst, f.key, scratch_path_);
-    if (ok && scratch_path_ == f.path) continue;
+    if (router_.policy(f.src) == RoutingPolicy::Adaptive) continue;  // chose at start; still up
+    Duration lat;
+    const bool ok = route_flow(f, scratch_path_, scratch_frac_, lat);
+    if (ok && scratch_path_ == f.path && scratch_frac_ == f.frac) continue;
     reroute(slot);
   }
 }

@@ -41,6 +41,15 @@
 // the new next-hop sets does, and moves the flows whose route changed. set_link_capacity scales a link
 // (degraded optics, a network outage at a fraction of nominal).
 //
+// Routing policies (routing_policy.hpp), by the source's cluster: ecmp and pinned take Router::route;
+// spray puts the flow on the equal-cost DAG with a fraction per link (Router::spray), and max-min
+// sharing is then weighted: a flow at rate r puts r x fraction on each of its links, so a link's fair
+// share is its residual capacity over the sum of its unfrozen flows' fractions (Bertsekas and
+// Gallager's progressive filling with path weights; every fraction 1 is the unweighted case, to the
+// bit). adaptive takes, at the flow's start, Router::route_least_loaded with each link's headroom the
+// fair share a new flow would get there, capacity / (flows on it + 1); the flow keeps that path while
+// it stays up (a link's return moves ECMP and spray flows, not adaptive ones: they chose at start).
+//
 // Utilization: per link kind, the time-integral of the allocated load; with options.sample_interval > 0
 // and a recorder, one row per link kind per interval into the "network_utilization" table:
 //   time_ns, class, links_up, capacity_bytes_per_s, mean_load_bytes_per_s, utilization_fraction
@@ -109,7 +118,9 @@ class FlowModel {
   double capacity(EdgeIndex e) const { return links_[e].capacity; }
   /// Flows crossing a directed edge now.
   size_t flows_on(EdgeIndex e) const { return links_[e].flows.size(); }
-  /// Sum of the rates of the flows crossing a directed edge.
+  /// Fractions of an active flow on path(f) (spray), or empty (1 on every link).
+  const std::vector<double>& fractions(FlowId f) const;
+  /// Sum of the rates of the flows crossing a directed edge (times their fractions there).
   double load(EdgeIndex e) const;
 
   // ---- utilization ----
@@ -141,6 +152,7 @@ class FlowModel {
     EventHandle ev;
     EventFn done;
     std::vector<EdgeIndex> path;
+    std::vector<double> frac;   // spray: fraction of the flow on path[i]; empty: 1 on every link
     std::vector<uint32_t> pos;  // index of this flow in links_[path[i]].flows
     uint32_t stamp = 0;
     double next = 0;  // rate found by the current solve
@@ -148,7 +160,8 @@ class FlowModel {
   };
   struct Link {
     std::vector<uint32_t> flows;
-    double nominal = 0, capacity = 0, residual = 0;
+    std::vector<double> weight;  // per entry of flows: that flow's fraction on this link
+    double nominal = 0, capacity = 0, residual = 0, unfrozen_weight = 0;
     uint32_t unfrozen = 0;
     uint32_t stamp = 0;
     uint32_t dirty = 0;
@@ -170,6 +183,9 @@ class FlowModel {
   void deliver(uint32_t slot, bool failed);
   void fail_later(uint32_t slot);
   void reroute(uint32_t slot);
+  /// Routes a flow by its source's policy into (out, frac); false: no route.
+  bool route_flow(const Flow& f, std::vector<EdgeIndex>& out, std::vector<double>& frac, Duration& latency);
+  static double weight(const Flow& f, size_t i) { return f.frac.empty() ? 1.0 : f.frac[i]; }
   void reroute_all();
   void integrate();
   void recount_capacity();
@@ -200,6 +216,7 @@ class FlowModel {
   };
   std::vector<HeapEntry> heap_;
   std::vector<EdgeIndex> scratch_path_;
+  std::vector<double> scratch_frac_;
 
   FlowId finishing_;
   bool finishing_failed_ = false;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <numeric>
 
 namespace fleetsim {
@@ -204,6 +205,12 @@ uint32_t Router::cost_to(VertexId u, VertexId dst, const std::vector<Attachment>
 }
 
 bool Router::route(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeIndex>& path) {
+  if (!pinned_.empty())
+    if (const Pin* p = find_pin(src, dst, key)) {
+      ++pinned_hits_;
+      path = p->path;
+      return true;
+    }
   CacheSlot& slot = cache_[ecmp_mix(key ^ ecmp_mix((uint64_t{src} << 32) | dst)) & (cache_.size() - 1)];
   if (slot.generation == generation_ && slot.key == key && slot.src == src && slot.dst == dst) {
     ++cache_hits_;
@@ -285,6 +292,179 @@ bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInde
       if (!usable(o.e)) continue;
       const uint32_t c = cost_to(o.to, dst, att_);
       if (c == UINT32_MAX || c + cost_[o.e] != best) continue;
+      if (pick-- == 0) {
+        path.push_back(o.e);
+        cur = o.to;
+        break;
+      }
+    }
+    ++hop;
+  }
+  return true;
+}
+
+void Router::set_policy(uint32_t cluster, RoutingPolicy p) {
+  if (policy_.size() <= cluster) policy_.resize(cluster + 1, RoutingPolicy::Ecmp);
+  policy_[cluster] = p;
+  any_policy_ = false;
+  for (RoutingPolicy q : policy_) any_policy_ = any_policy_ || q != RoutingPolicy::Ecmp;
+}
+
+void Router::pin(const ResolvedRoute& r) {
+  pin_index_[(uint64_t{r.src} << 32) | r.dst].push_back(static_cast<uint32_t>(pinned_.size()));
+  pinned_.push_back(Pin{r.src, r.dst, r.key.has_value(), r.key.value_or(0), r.path});
+}
+
+// A flow's own pin first, then its pair's; a pin crossing anything down is skipped (ECMP instead).
+const Router::Pin* Router::find_pin(VertexId src, VertexId dst, uint64_t key) const {
+  const auto it = pin_index_.find((uint64_t{src} << 32) | dst);
+  if (it == pin_index_.end()) return nullptr;
+  const Pin* pair = nullptr;
+  const Pin* flow = nullptr;
+  for (uint32_t i : it->second) {
+    const Pin& p = pinned_[i];
+    if (p.per_flow && p.key == key) flow = &p;
+    if (!p.per_flow) pair = &p;
+  }
+  for (const Pin* p : {flow, pair}) {
+    if (p == nullptr) continue;
+    bool ok = true;
+    for (EdgeIndex e : p->path) ok = ok && usable(e);
+    if (ok) return p;
+  }
+  return nullptr;
+}
+
+uint32_t Router::next_epoch() {
+  if (stamp_.size() != t_->vertices()) {
+    stamp_.assign(t_->vertices(), 0);
+    value_.assign(t_->vertices(), 0);
+    lat_.assign(t_->vertices(), 0);
+    epoch_ = 0;
+  }
+  if (++epoch_ == 0) {
+    std::fill(stamp_.begin(), stamp_.end(), 0);
+    epoch_ = 1;
+  }
+  return epoch_;
+}
+
+uint32_t Router::cost_from(VertexId u, VertexId src, VertexId dst) const {
+  if (u != src) return cost_to(u, dst, att_);
+  uint32_t best = UINT32_MAX;
+  for (const Out& o : out(u)) {
+    if (!usable(o.e)) continue;
+    const uint32_t c = cost_to(o.to, dst, att_);
+    if (c != UINT32_MAX) best = std::min(best, c + cost_[o.e]);
+  }
+  return best;
+}
+
+// The DAG is visited in decreasing cost-to-go (a max-heap on cost): every edge of it lowers the cost by
+// at least 1, so a vertex is popped after everything that feeds it and its fraction is complete.
+bool Router::spray(VertexId src, VertexId dst, std::vector<EdgeIndex>& edges, std::vector<double>& fraction,
+                   Duration* latency) {
+  edges.clear();
+  fraction.clear();
+  if (latency != nullptr) *latency = Duration::zero();
+  if (src == dst) return true;
+  if (!vertex_up(src) || !vertex_up(dst)) return false;
+  attachments_of(dst, att_);
+  const uint32_t c0 = cost_from(src, src, dst);
+  if (c0 == UINT32_MAX) return false;
+  const uint32_t ep = next_epoch();
+  const auto by_cost = [](const Pending& a, const Pending& b) { return a.cost < b.cost || (a.cost == b.cost && a.v > b.v); };
+  pending_.clear();
+  stamp_[src] = ep;
+  value_[src] = 1.0;
+  lat_[src] = 0;
+  pending_.push_back({c0, src});
+  int64_t worst = 0;
+  while (!pending_.empty()) {
+    std::pop_heap(pending_.begin(), pending_.end(), by_cost);
+    const Pending u = pending_.back();
+    pending_.pop_back();
+    if (u.v == dst) {
+      worst = lat_[dst];
+      continue;
+    }
+    uint32_t count = 0;
+    for (const Out& o : out(u.v)) {
+      if (!usable(o.e)) continue;
+      const uint32_t c = cost_to(o.to, dst, att_);
+      if (c != UINT32_MAX && c + cost_[o.e] == u.cost) ++count;
+    }
+    const double share = value_[u.v] / count;
+    for (const Out& o : out(u.v)) {
+      if (!usable(o.e)) continue;
+      const uint32_t c = cost_to(o.to, dst, att_);
+      if (c == UINT32_MAX || c + cost_[o.e] != u.cost) continue;
+      edges.push_back(o.e);
+      fraction.push_back(share);
+      const int64_t l = lat_[u.v] + t_->edge(o.e).latency.ticks();
+      if (stamp_[o.to] != ep) {
+        stamp_[o.to] = ep;
+        value_[o.to] = 0;
+        lat_[o.to] = l;
+        pending_.push_back({c, o.to});
+        std::push_heap(pending_.begin(), pending_.end(), by_cost);
+      }
+      value_[o.to] += share;
+      lat_[o.to] = std::max(lat_[o.to], l);
+    }
+  }
+  if (latency != nullptr) *latency = Duration::ns(worst);
+  return true;
+}
+
+bool Router::route_least_loaded(VertexId src, VertexId dst, uint64_t key,
+                                const std::function<double(EdgeIndex)>& headroom, std::vector<EdgeIndex>& path) {
+  path.clear();
+  if (src == dst) return true;
+  if (!vertex_up(src) || !vertex_up(dst)) return false;
+  attachments_of(dst, att_);
+  if (cost_from(src, src, dst) == UINT32_MAX) return false;
+  const uint32_t ep = next_epoch();
+  const double inf = std::numeric_limits<double>::infinity();
+  // best(u): the largest bottleneck headroom over u's equal-cost paths to dst (memoised; depth = hops).
+  auto best = [&](auto&& self, VertexId u) -> double {
+    if (u == dst) return inf;
+    if (stamp_[u] == ep) return value_[u];
+    const uint32_t cu = cost_from(u, src, dst);
+    double b = -inf;
+    for (const Out& o : out(u)) {
+      if (!usable(o.e)) continue;
+      const uint32_t c = cost_to(o.to, dst, att_);
+      if (c == UINT32_MAX || c + cost_[o.e] != cu) continue;
+      b = std::max(b, std::min(headroom(o.e), self(self, o.to)));
+    }
+    stamp_[u] = ep;
+    value_[u] = b;
+    return b;
+  };
+  VertexId cur = src;
+  uint32_t hop = 0;
+  while (cur != dst) {
+    const double want = best(best, cur);
+    const uint32_t cu = cost_from(cur, src, dst);
+    uint32_t count = 0;
+    for (const Out& o : out(cur)) {
+      if (!usable(o.e)) continue;
+      const uint32_t c = cost_to(o.to, dst, att_);
+      if (c == UINT32_MAX || c + cost_[o.e] != cu) continue;
+      if (std::min(headroom(o.e), best(best, o.to)) == want) ++count;
+    }
+    if (count == 0) {
+      path.clear();
+      return false;
+    }
+    const uint64_t h = ecmp_mix((uint64_t{cur} << 8) | hop);
+    uint32_t pick = count == 1 ? 0 : static_cast<uint32_t>(ecmp_mix(key ^ h) % count);
+    for (const Out& o : out(cur)) {
+      if (!usable(o.e)) continue;
+      const uint32_t c = cost_to(o.to, dst, att_);
+      if (c == UINT32_MAX || c + cost_[o.e] != cu) continue;
+      if (std::min(headroom(o.e), best(best, o.to)) != want) continue;
       if (pick-- == 0) {
         path.push_back(o.e);
         cur = o.to;

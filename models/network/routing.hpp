@@ -44,13 +44,22 @@
 // a GPU belongs to the components of its usable attachments. A placement is connected when its GPUs
 // form one group under "shares a component" (transitively: a GPU that reaches both sides relays, as
 // NCCL's PXN does over NVLink). Computed lazily after each change.
+//
+// Policies (routing_policy.hpp): each cluster's fabric routes by its own policy, the source's cluster
+// deciding. route() is ECMP, or a pinned route when one is pinned for the flow or pair and usable;
+// spray() and route_least_loaded() walk the same equal-cost DAG as route() (the same next-hop sets), so
+// the four policies differ only in how a flow uses the equal-cost paths, never in which paths are
+// equal-cost. Callers pick by policy(src): the flow model, the collective costings and the ledger.
 #pragma once
 
+#include "models/network/routing_policy.hpp"
 #include "models/network/topology.hpp"
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 namespace fleetsim {
@@ -90,6 +99,36 @@ class Router {
   /// Increases on every change; cached routes and components are invalid after a change.
   uint64_t generation() const { return generation_; }
   uint32_t links_down() const { return links_down_; }
+
+  // ---- policies ----
+  /// The policy of a cluster's fabric (default ECMP for every cluster).
+  void set_policy(uint32_t cluster, RoutingPolicy p);
+  /// The policy a flow from `src` follows: its cluster's (ECMP for WAN routers).
+  RoutingPolicy policy(VertexId src) const {
+    const uint32_t c = t_->vertex(src).cluster;
+    return c < policy_.size() ? policy_[c] : RoutingPolicy::Ecmp;
+  }
+  /// True when some cluster routes by another policy than ECMP.
+  bool any_policy() const { return any_policy_; }
+  /// Pins a route (pinned policy): route() returns it for its flow key (or every key of its pair) while
+  /// every link and vertex on it is usable, and ECMP otherwise.
+  void pin(const ResolvedRoute& r);
+  size_t pinned_routes() const { return pinned_.size(); }
+  /// route() calls answered by a pinned route.
+  uint64_t pinned_hits() const { return pinned_hits_; }
+
+  /// Spray: the equal-cost DAG from src to dst with the fraction of the flow on each directed edge when
+  /// every hop splits what arrives equally over its equal-cost next hops (`edges` in no particular
+  /// order, each once; fractions out of a vertex sum to what enters it). `latency` gets the longest
+  /// path's latency (the last byte comes by the slowest path). False when dst cannot be reached.
+  bool spray(VertexId src, VertexId dst, std::vector<EdgeIndex>& edges, std::vector<double>& fraction,
+             Duration* latency = nullptr);
+  /// Adaptive: among the equal-cost paths from src to dst, one whose least `headroom` (per directed
+  /// edge, higher is better: the caller's measure, such as the fair share a new flow would get) is
+  /// largest; among equally good next hops the ECMP hash of `key` picks, as route() does. Dynamic
+  /// programming over the equal-cost DAG (each vertex of it once).
+  bool route_least_loaded(VertexId src, VertexId dst, uint64_t key, const std::function<double(EdgeIndex)>& headroom,
+                          std::vector<EdgeIndex>& path);
 
   // ---- routing ----
   /// Fills `path` (cleared first) with the directed edges of the route from src to dst chosen for
@@ -177,6 +216,33 @@ class Router {
   std::vector<uint8_t> min_switch_link_cost_;
   // The links into the destination of the route being walked: (far end, directed edge), edge order.
   std::vector<Out> into_dst_;
+
+  // Policies and pinned routes.
+  std::vector<RoutingPolicy> policy_;
+  bool any_policy_ = false;
+  struct Pin {
+    VertexId src, dst;
+    bool per_flow;
+    uint64_t key;
+    std::vector<EdgeIndex> path;
+  };
+  std::vector<Pin> pinned_;
+  std::unordered_map<uint64_t, std::vector<uint32_t>> pin_index_;  // (src << 32 | dst) -> pins
+  uint64_t pinned_hits_ = 0;
+  const Pin* find_pin(VertexId src, VertexId dst, uint64_t key) const;
+  // Scratch per vertex for spray and adaptive (valid where stamp_ == epoch_).
+  std::vector<uint32_t> stamp_;
+  std::vector<double> value_;
+  std::vector<int64_t> lat_;
+  uint32_t epoch_ = 0;
+  struct Pending {
+    uint32_t cost;
+    VertexId v;
+  };
+  std::vector<Pending> pending_;
+  uint32_t next_epoch();
+  /// Cost-to-go from u (src, a switch or dst) to dst, with att_ for dst.
+  uint32_t cost_from(VertexId u, VertexId src, VertexId dst) const;
 
   // Route cache (see the top of this file).
   static constexpr uint32_t kCachedHops = 14;

@@ -39,6 +39,7 @@
 // is unknown, duplicate names.
 #pragma once
 
+#include "models/network/routing_policy.hpp"
 #include "sim/time.hpp"
 
 #include <boost/graph/adjacency_list.hpp>
@@ -182,6 +183,8 @@ struct NetworkSpec {
 struct NetworkRunOptions {
   std::vector<LinkFailureSpec> link_failures;
   CollectiveCosting collective_costing = CollectiveCosting::Aggregate;
+  /// network.clusters[i].routing, for the clusters that give one (the others route by ECMP).
+  std::vector<ClusterRouting> routing;
 };
 
 // ---- what was built ----

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -170,6 +172,60 @@ LinkFailureSpec read_link_failure(const Reader& f, const std::set<std::string>& 
   return lf;
 }
 
+// network.clusters[i].routing: the policy, and for "pinned" the routes file (relative to the scenario),
+// parsed and resolved on this cluster built alone (vertex names are the cluster's, as in the whole
+// fabric), so a bad route is an error at load with its file, line and element.
+ClusterRouting read_cluster_routing(const Reader& r, const ClusterSpec& cl, uint32_t index) {
+  ClusterRouting cr;
+  cr.cluster = index;
+  if (!r.is_object()) {
+    r.expected("an object such as {\"policy\": \"spray\"}");
+    return cr;
+  }
+  r.reject_unknown_keys({"policy", "routes"});
+  cr.policy = r.at("policy").choice<RoutingPolicy>({{"ecmp", RoutingPolicy::Ecmp},
+                                                    {"pinned", RoutingPolicy::Pinned},
+                                                    {"spray", RoutingPolicy::Spray},
+                                                    {"adaptive", RoutingPolicy::Adaptive}});
+  if (cr.policy != RoutingPolicy::Pinned) {
+    if (r.has("routes"))
+      r.at("routes").error("\"routes\" belongs to the \"pinned\" policy (a file of routes to pin)");
+    return cr;
+  }
+  const Reader f = r.at("routes");
+  const std::string file = f.non_empty_string();
+  if (!f.valid() || file.empty()) return cr;
+  std::filesystem::path p(file);
+  if (p.is_relative()) p = std::filesystem::path(r.diagnostics().file()).parent_path() / p;
+  std::error_code ec;
+  std::ifstream in(p, std::ios::binary);
+  std::string text;
+  if (!in || std::filesystem::is_directory(p, ec)) {  // a directory opens, and reads as empty
+    f.error(fmt::format("cannot read routes file \"{}\"", p.string()));
+    return cr;
+  }
+  if (!read_bounded(in, kMaxTraceBytes, text)) {
+    f.error(fmt::format("routes file \"{}\" is larger than the limit of {} bytes", p.string(), kMaxTraceBytes));
+    return cr;
+  }
+  try {
+    cr.routes = parse_pinned_routes(text);
+    if (!cl.name.empty() && cl.gpus > 0) {
+      NetworkSpec probe;
+      probe.clusters.push_back(cl);
+      if (!cl.site.empty()) probe.sites.push_back(SiteSpec{cl.site, ""});
+      else probe.clusters.back().wan_uplink_bytes_per_s = 0;
+      const Topology t = build_topology(probe);
+      resolve_pinned_routes(t, cr.routes);
+    }
+  } catch (const RoutesFileError& e) {
+    f.error(fmt::format("{}: {}", p.filename().string(), e.what()));
+  } catch (const TopologyError&) {
+    // Reported on the cluster by load_network.
+  }
+  return cr;
+}
+
 }  // namespace
 
 // Every host, switch and link of a cluster is materialised (topology.cpp): measured 1.3 GB and 3.6 s to
@@ -214,7 +270,7 @@ NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalo
   if (const auto rc = net.opt("clusters")) {
     for (const Reader& c : rc->items()) {
       c.reject_unknown_keys({"name", "datacenter", "site", "gpus", "gpus_per_host", "scale_up", "scale_out", "wan_uplink",
-                           "storage"});
+                           "storage", "routing"});
       ClusterSpec cl;
       cl.name = c.at("name").non_empty_string();
       if (!cl.name.empty() && cl.name.find('/') != std::string::npos) c.at("name").expected("a name without '/'");
@@ -333,6 +389,14 @@ NetworkRunOptions load_network_run(const Reader& net, const NetworkSpec& spec) {
   for (const ClusterSpec& c : spec.clusters) cluster_names.insert(c.name);
   if (const auto rf = net.opt("link_failures"))
     for (const Reader& f : rf->items()) o.link_failures.push_back(read_link_failure(f, cluster_names));
+  if (const auto rc = net.opt("clusters"); rc && rc->is_array()) {
+    uint32_t i = 0;
+    for (const Reader& c : rc->items()) {
+      if (i < spec.clusters.size() && c.is_object() && c.has("routing"))
+        o.routing.push_back(read_cluster_routing(c.at("routing"), spec.clusters[i], i));
+      ++i;
+    }
+  }
   o.collective_costing = net.choice_or<CollectiveCosting>(
       "collective_costing",
       {{"aggregate", CollectiveCosting::Aggregate}, {"flows", CollectiveCosting::Flows}, {"shared", CollectiveCosting::Shared}},

@@ -50,6 +50,13 @@ struct Fabric {
         placement_check(fleet, map, router),
         placement_probe(placement_check),
         link_failures(topo, flows, engine, &recorder, s.network_run.link_failures, s.run.seed) {
+    // Routing policies per cluster, before anything routes (pinned routes were checked at load on the
+    // cluster alone; the names are the same here).
+    for (const ClusterRouting& cr : s.network_run.routing) {
+      router.set_policy(cr.cluster, cr.policy);
+      if (cr.policy == RoutingPolicy::Pinned)
+        for (const ResolvedRoute& r : resolve_pinned_routes(topo, cr.routes)) router.pin(r);
+    }
     // Collectives of training jobs are costed on this fabric; groups it does not map fall back to the
     // alpha-beta model of the first job's hardware.
     if (s.network_run.collective_costing == CollectiveCosting::Shared) {

@@ -4,9 +4,11 @@
 #include "models/network/topology.hpp"
 #include "models/world/load_network.hpp"
 #include "models/world/reader.hpp"
+#include "tests/support/files.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <string>
 
 using namespace fleetsim;
@@ -140,4 +142,71 @@ TEST_CASE("network loader: link failures and collective costing", "[network][loa
   const Reader root2 = Reader::root(doc2, d2, &resolved2);
   CHECK(load_network_run(root2.section("network"), NetworkSpec{}).collective_costing == CollectiveCosting::Aggregate);
   CHECK(resolved2["network"]["collective_costing"] == "aggregate");
+}
+
+TEST_CASE("network loader: routing policies per cluster, pinned routes checked with file, line and element",
+          "[network][loader][routing]") {
+  fleetsim::test::TempDir dir("routes");
+  {
+    std::ofstream(dir.path / "good.routes") << "# gpu0 to gpu2 through spine 1\n"
+                                               "lab/gpu0 lab/p0/leaf0 lab/p0/spine1 lab/p0/leaf1 lab/gpu2\n";
+    std::ofstream(dir.path / "bad.routes") << "lab/gpu0 lab/p0/leaf0 lab/p0/spine1 lab/p0/leaf1 lab/gpu2\n"
+                                              "lab/gpu1 lab/p0/leaf0 lab/p0/spine7 lab/p0/leaf1 lab/gpu3\n";
+  }
+  const std::string scenario = (dir.path / "s.json").string();
+  auto load_run = [&](const std::string& routing, std::vector<Diagnostic>& errors) {
+    Diagnostics diags(scenario);
+    const nlohmann::json doc = parse_json_text(
+        R"({"network": {"clusters": [{"name": "lab", "gpus": 8, "gpus_per_host": 1,
+            "scale_out": {"design": "leaf_spine", "switch_radix": 4}, "routing": )" + routing + R"(},
+            {"name": "other", "gpus": 4, "gpus_per_host": 1, "scale_out": {"design": "leaf_spine", "switch_radix": 4}}]}})",
+        diags);
+    const Reader root = Reader::root(doc, diags);
+    const NetworkSpec spec = load_network(root.section("network"), {}, Catalog{});
+    NetworkRunOptions o = load_network_run(root.section("network"), spec);
+    errors = diags.sorted();
+    return o;
+  };
+  std::vector<Diagnostic> errors;
+  NetworkRunOptions o = load_run(R"({"policy": "spray"})", errors);
+  REQUIRE(errors.empty());
+  REQUIRE(o.routing.size() == 1);
+  CHECK(o.routing[0].cluster == 0);
+  CHECK(o.routing[0].policy == RoutingPolicy::Spray);
+
+  o = load_run(R"({"policy": "pinned", "routes": "good.routes"})", errors);
+  REQUIRE(errors.empty());
+  REQUIRE(o.routing[0].routes.size() == 1);
+  CHECK(o.routing[0].routes[0].line == 2);
+  CHECK(o.routing[0].routes[0].hops.size() == 5);
+
+  o = load_run(R"({"policy": "pinned", "routes": "bad.routes"})", errors);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].pointer == "/network/clusters/0/routing/routes");
+  CHECK(errors[0].message ==
+        "bad.routes: line 2, element 3 \"lab/p0/spine7\": no vertex of this name in the fabric");
+
+  o = load_run(R"({"policy": "pinned", "routes": "missing.routes"})", errors);
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0].message, Catch::StartsWith("cannot read routes file"));
+
+  // A directory opens as a file and reads as nothing: refused, not an empty list of routes.
+  load_run(R"({"policy": "pinned", "routes": "."})", errors);
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0].message, Catch::StartsWith("cannot read routes file"));
+
+  load_run(R"({"policy": "pinned"})", errors);  // a missing key is reported on its object
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].pointer == "/network/clusters/0/routing");
+  CHECK_THAT(errors[0].message, Catch::Contains("\"routes\""));
+
+  load_run(R"({"policy": "spray", "routes": "good.routes"})", errors);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].pointer == "/network/clusters/0/routing/routes");
+  CHECK_THAT(errors[0].message, Catch::Contains("belongs to the \"pinned\" policy"));
+
+  load_run(R"({"policy": "random"})", errors);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].pointer == "/network/clusters/0/routing/policy");
+  CHECK_THAT(errors[0].message, Catch::Contains("\"ecmp\", \"pinned\", \"spray\", \"adaptive\""));
 }
