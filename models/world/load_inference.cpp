@@ -271,7 +271,8 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
   const double peak = s.arrivals.rate_per_s * std::pow(1 + std::max(0.0, s.arrivals.growth_per_month), months);
   if (s.arrivals.rate_per_s > kMaxArrivalsPerS) {
     ar.at("rate").expected(fmt::format("a rate of at most {:g}/s", kMaxArrivalsPerS));
-  } else if (!(peak <= kMaxArrivalsPerS) && ar.has("growth_per_month")) {
+  } else if (!(peak <= kMaxArrivalsPerS) && ar.has("growth_per_month") && run.horizon != kUnboundedHorizon) {
+    // (Not against the fallback of a horizon that could not be read: that error is reported once.)
     ar.at("growth_per_month").expected(fmt::format("a growth that keeps the rate under {:g}/s by the horizon (it "
                                                    "would reach {:g}/s)", kMaxArrivalsPerS, peak));
   }

@@ -26,7 +26,6 @@ namespace {
 // silently look historical; hourly samples keep a 7-year run's CSV at ~61k rows per series.
 constexpr std::string_view kDefaultStart = "2026-01-01T00:00:00Z";
 constexpr Duration kDefaultSampleInterval = Duration::hours(1);
-constexpr Duration kUnboundedHorizon = Duration::days(365 * 200);
 // Samples per time series over a run: hourly over 7 years is 61,000; one per second over 100 days is
 // 8.6 million, the finest sampling a run may ask for at that length (docs/robustness.md).
 constexpr int64_t kMaxSamplesPerSeries = 10'000'000;

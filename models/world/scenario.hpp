@@ -25,6 +25,10 @@
 namespace fleetsim {
 
 /// The run itself: what, from when, for how long, how often to sample.
+/// The horizon a scenario is read with when its own "horizon" (or "start") could not be read: instants
+/// are not checked against it, so one bad horizon gives one error, not one per dated instant.
+inline constexpr Duration kUnboundedHorizon = Duration::days(365 * 200);
+
 struct RunSpec {
   std::string name;
   std::string description;

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -217,4 +218,15 @@ TEST_CASE("scenario: the hash follows the content, not the formatting", "[scenar
 
 TEST_CASE("scenario: a missing file is an input error, not a scenario error", "[scenario][errors]") {
   CHECK_THROWS_AS(load_scenario("/nonexistent/dir/scenario.json"), InputError);
+}
+
+// A horizon that cannot be read is one error: the growth check used to compound the arrival rate over
+// the fallback horizon of 200 years and add a second, misleading error on growth_per_month.
+TEST_CASE("scenario: a bad horizon is reported once, not again through the arrival growth", "[scenario][errors]") {
+  std::ifstream in(std::string(FLEETSIM_SOURCE_DIR) + "/scenarios/openai-aws-38b.json");
+  nlohmann::json doc = nlohmann::json::parse(in);
+  doc["horizon"] = "3y";
+  const std::vector<Diagnostic> errors = errors_of(doc.dump());
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].pointer == "/horizon");
 }
