@@ -39,6 +39,7 @@
 // is unknown, duplicate names.
 #pragma once
 
+#include "sim/error.hpp"
 #include "sim/time.hpp"
 
 #include <boost/graph/adjacency_list.hpp>
@@ -53,9 +54,10 @@
 
 namespace fleetsim {
 
-class TopologyError : public std::invalid_argument {
+/// A network that cannot be built as described: invalid input (exit 65, sim/error.hpp).
+class TopologyError : public std::invalid_argument, public ErrorWithKind {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit TopologyError(const std::string& what) : std::invalid_argument(what), ErrorWithKind(ErrorKind::InvalidInput) {}
 };
 
 /// Storage: an endpoint that is not a GPU (a storage server of an imported topology); it never forwards.

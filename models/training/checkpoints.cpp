@@ -53,8 +53,7 @@ void TrainingModel::Impl::start_checkpoint(Job& j) {
   j.stall_start = now();
   ++j.stats.checkpoints;
   recorder.event(now(), "training_checkpoint").field("job", j.spec.name).field("tokens", j.tokens);
-  const size_t i = j.index;
-  j.run_event = schedule(now() + Duration::ns(j.anchor.stall_ns), Phase::Completion, [this, i] { stall_end(jobs[i]); }, kinds.stall_end);
+  j.run_event = schedule_job(j, now() + Duration::ns(j.anchor.stall_ns), Phase::Completion, &Impl::stall_end, kinds.stall_end);
 }
 
 /// Step mode: the checkpoint's stall ends; the next step begins.
@@ -63,8 +62,7 @@ void TrainingModel::Impl::stall_end(Job& j) {
   j.stall_total_ns += j.anchor.stall_ns;
   j.steps_since_checkpoint = 0;
   j.in_stall = false;
-  const size_t i = j.index;
-  j.run_event = schedule(now() + Duration::ns(j.anchor.step_ns), Phase::Completion, [this, i] { step_end(jobs[i]); }, kinds.step);
+  j.run_event = schedule_job(j, now() + Duration::ns(j.anchor.step_ns), Phase::Completion, &Impl::step_end, kinds.step);
 }
 
 /// The latest checkpoint durable before t: the committed one, one carried from a superseded anchor, or

@@ -81,7 +81,6 @@ void TrainingModel::Impl::repace_at(Job& j, bool recost) {
   j.slowdown = slow;
   const int64_t T = paced_step(j).ticks();
   if (T == j.anchor.step_ns) return;
-  const size_t i = j.index;
   if (step_mode(j)) {
     j.anchor.step_ns = T;  // the step in progress keeps its end; the next ones run at the new pace
     return;
@@ -99,7 +98,7 @@ void TrainingModel::Impl::repace_at(Job& j, bool recost) {
   }
   engine.cancel(j.run_event);
   const SimTime end = j.anchor.steps >= j.anchor.done_steps ? j.anchor.start : completion_time(j.anchor);
-  j.run_event = schedule(end, Phase::Completion, [this, i] { finish(jobs[i]); }, kinds.done);
+  j.run_event = schedule_job(j, end, Phase::Completion, &Impl::finish, kinds.done);
 }
 
 }  // namespace fleetsim

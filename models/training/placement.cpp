@@ -40,8 +40,8 @@ Duration expected_runtime(const TrainingJobSpec& spec, uint32_t nodes) {
 
 }  // namespace
 
-void TrainingModel::Impl::submit(size_t i) {
-  Job& j = jobs[i];
+void TrainingModel::Impl::submit(Job& j) {
+  const size_t i = j.index;
   j.state = JobState::Queued;
   j.stats.submitted = now();
   GangRequest r = gang_request(j.spec, j.replica_nodes);

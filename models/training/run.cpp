@@ -17,8 +17,7 @@ void TrainingModel::Impl::schedule_resume(Job& j) {
   const SimTime ready = j.planned ? now() : std::max(now(), j.down_since + rp.detection);
   Duration d = rp.restart;
   if (j.committed.tokens > 0) d += j.spec.checkpoint.restore_time(j.spec.model.parameters);
-  const size_t i = j.index;
-  j.resume_event = schedule(ready + d, Phase::Control, [this, i] { resume(jobs[i]); }, kinds.resume);
+  j.resume_event = schedule_job(j, ready + d, Phase::Control, &Impl::resume, kinds.resume);
 }
 
 /// The job runs again from its committed checkpoint, on its current placement and pace.
@@ -58,7 +57,6 @@ void TrainingModel::Impl::resume(Job& j) {
       .field("step_s", T.seconds())
       .field("checkpoint_every_steps", j.anchor.steps_per_checkpoint)
       .field("tokens", j.committed.tokens);
-  const size_t i = j.index;
   const Duration left = bounded_seconds(remaining / j.anchor.tokens_per_step * T.seconds() / 0.9);
   scheduler.set_expected_end(j.allocation, left == Duration::max() || SimTime::max() - now() <= left ? SimTime::max() : now() + left);
   if (step_mode(j)) {
@@ -67,9 +65,9 @@ void TrainingModel::Impl::resume(Job& j) {
     j.steps_since_checkpoint = 0;
     j.in_stall = false;
     j.checkpoint_in_flight.reset();
-    j.run_event = schedule(now() + T, Phase::Completion, [this, i] { step_end(jobs[i]); }, kinds.step);
+    j.run_event = schedule_job(j, now() + T, Phase::Completion, &Impl::step_end, kinds.step);
   } else {
-    j.run_event = schedule(completion_time(j.anchor), Phase::Completion, [this, i] { finish(jobs[i]); }, kinds.done);
+    j.run_event = schedule_job(j, completion_time(j.anchor), Phase::Completion, &Impl::finish, kinds.done);
   }
 }
 
@@ -119,8 +117,7 @@ void TrainingModel::Impl::step_end(Job& j) {
     start_checkpoint(j);
     return;
   }
-  const size_t i = j.index;
-  j.run_event = schedule(now() + Duration::ns(j.anchor.step_ns), Phase::Completion, [this, i] { step_end(jobs[i]); }, kinds.step);
+  j.run_event = schedule_job(j, now() + Duration::ns(j.anchor.step_ns), Phase::Completion, &Impl::step_end, kinds.step);
 }
 
 /// Position of a Running job at t (events at t not applied).
@@ -224,7 +221,7 @@ void TrainingModel::Impl::finish(Job& j) {
       .field("interruptions", j.stats.interruptions)
       .field("ettr", ettr(j));
   scheduler.release(j.allocation, false);
-  for (size_t f : j.followers) submit(f);
+  for (size_t f : j.followers) submit(jobs[f]);
 }
 
 }  // namespace fleetsim

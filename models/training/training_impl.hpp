@@ -20,6 +20,7 @@
 #include "models/training/checkpoint.hpp"
 #include "models/training/schedule.hpp"
 #include "models/training/training_model.hpp"
+#include "sim/error.hpp"
 
 #include <cstdint>
 #include <map>
@@ -130,6 +131,9 @@ struct TrainingModel::Impl {
   SimTime now() const { return engine.now(); }
   bool step_mode(const Job& j) const { return j.spec.fidelity == Fidelity::Step; }
   EventHandle schedule(SimTime t, Phase phase, EventFn fn, EventKind kind);
+  /// An event for job `j` running `handler` on it; an exception from the handler names the job.
+  using JobHandler = void (Impl::*)(Job&);
+  EventHandle schedule_job(const Job& j, SimTime t, Phase phase, JobHandler handler, EventKind kind);
   const GangScheduler::Allocation& allocation_of(const Job& j) const { return scheduler.allocation(j.allocation); }
   bool has_hosts(const Job& j) const {
     return j.state != JobState::Done && j.state != JobState::Pending && j.state != JobState::Queued;
@@ -137,7 +141,7 @@ struct TrainingModel::Impl {
   void start();
 
   // placement.cpp
-  void submit(size_t i);
+  void submit(Job& j);
   void on_started(size_t i);
   void on_preempt(size_t i);
   bool node_active(const Job& j, NodeId n) const;

@@ -68,6 +68,15 @@ EventHandle TrainingModel::Impl::schedule(SimTime t, Phase phase, EventFn fn, Ev
   return engine.schedule_at(t, phase, std::move(fn), kind);
 }
 
+EventHandle TrainingModel::Impl::schedule_job(const Job& j, SimTime t, Phase phase, JobHandler handler, EventKind kind) {
+  const size_t i = j.index;
+  return schedule(t, phase, [this, i, handler] {
+    Job& job = jobs[i];
+    // An error in the handler names the job (sim/error.hpp); free unless something throws.
+    with_entity([&] { (this->*handler)(job); }, [&] { return "job " + job.spec.name; });
+  }, kind);
+}
+
 void TrainingModel::Impl::start() {
   if (started) throw std::logic_error("TrainingModel::start called twice");
   started = true;
@@ -76,7 +85,7 @@ void TrainingModel::Impl::start() {
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (!jobs[i].spec.after.empty()) continue;
     const SimTime t = std::max(now(), jobs[i].spec.submit);
-    schedule(t, Phase::Arrival, [this, i] { submit(i); }, kinds.submit);
+    schedule_job(jobs[i], t, Phase::Arrival, &Impl::submit, kinds.submit);
   }
   if (spec.sample_interval > Duration::zero() && !jobs.empty())
     sample_event = schedule(now() + spec.sample_interval, Phase::Sample, [this] { sample(); }, kinds.sample);
