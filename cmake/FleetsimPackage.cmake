@@ -18,9 +18,12 @@ install(TARGETS ${fleetsim_libraries} EXPORT fleetsimTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/fleetsim)
 foreach(dir IN LISTS fleetsim_header_dirs)
   get_filename_component(parent ${dir} DIRECTORY)
-  # models/inference/service.hpp is the inference model's internal layout, not API.
+  # models/inference/service.hpp and models/training/training_impl.hpp are the models' internal
+  # layouts, not API.
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/fleetsim/${parent}
-          FILES_MATCHING PATTERN "*.hpp" REGEX "/models/inference/service\\.hpp$" EXCLUDE)
+          FILES_MATCHING PATTERN "*.hpp"
+          REGEX "/models/inference/service\\.hpp$" EXCLUDE
+          REGEX "/models/training/training_impl\\.hpp$" EXCLUDE)
 endforeach()
 install(EXPORT fleetsimTargets NAMESPACE fleetsim:: DESTINATION ${fleetsim_cmake_dir})
 

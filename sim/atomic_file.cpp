@@ -22,7 +22,10 @@ std::string errno_text(int err) { return err != 0 ? std::strerror(err) : "unknow
 }  // namespace
 
 OutputError::OutputError(Kind kind, std::filesystem::path path, const std::string& reason)
-    : std::runtime_error(describe(kind, path, reason)), kind_(kind), path_(std::move(path)) {}
+    : std::runtime_error(describe(kind, path, reason)),
+      ErrorWithKind(kind == Kind::Create ? ErrorKind::CannotCreate : ErrorKind::Io),
+      kind_(kind),
+      path_(std::move(path)) {}
 
 AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
   temp_path_ = path_;

@@ -16,6 +16,8 @@
 // (disk full, I/O error). what() names the path and the system's reason (strerror).
 #pragma once
 
+#include "sim/error.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -24,7 +26,8 @@
 
 namespace fleetsim {
 
-class OutputError : public std::runtime_error {
+/// ErrorKind::CannotCreate (exit 73) for Create, ErrorKind::Io (74) for Write.
+class OutputError : public std::runtime_error, public ErrorWithKind {
  public:
   enum class Kind { Create, Write };
   /// what() is "<verb> <path>: <reason>", e.g. "cannot create out/a.csv.tmp.12: No such file or directory".

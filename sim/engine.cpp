@@ -16,6 +16,7 @@
 // and numbering continues from n: ties still break by scheduling order however long the run.
 #include "sim/engine.hpp"
 
+#include "sim/error.hpp"
 #include "sim/event_queue.hpp"
 
 #include <fmt/format.h>
@@ -283,7 +284,11 @@ RunResult Engine::run(SimTime horizon) {
       fingerprint_ = fingerprint_step(fingerprint_, key.time, key.phase(), kind);
       ++executed_;
 
-      fn.invoke_unchecked();
+      try {
+        fn.invoke_unchecked();
+      } catch (...) {
+        rethrow_in_event(kind);
+      }
       if (executed_ == im.next_hook_at) [[unlikely]] {
         im.next_hook_at += im.hook_every;
         im.hook();
@@ -303,6 +308,20 @@ RunResult Engine::run(SimTime horizon) {
   result.reached = now_;
   result.events = executed_ - executed_before;
   return result;
+}
+
+void Engine::rethrow_in_event(EventKind kind) const {
+  try {
+    throw;
+  } catch (EventError& e) {
+    // A model named the entity (with_entity): add the event.
+    if (!e.has_event()) e.set_event(now_, executed_, kind_name(kind));
+    throw;
+  } catch (...) {
+  }
+  EventError e = EventError::from_current({});
+  e.set_event(now_, executed_, kind_name(kind));
+  throw e;
 }
 
 EventKind Engine::register_kind(std::string_view name) {

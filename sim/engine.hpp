@@ -24,8 +24,9 @@
 //   - when the queue empties, now() stays at the last event's time (reason Empty).
 //   - stop() from inside an event (or the periodic hook) returns after that event (reason Stopped),
 //     with now() at its time; the next run() continues with the next event.
-//   - an exception thrown by a callback propagates out of run(); that event counts as executed and the
-//     engine stays usable.
+//   - an exception thrown by a callback propagates out of run() as an EventError (sim/error.hpp) with
+//     the original's message and kind, the time, the event's number and kind, and the entity a model
+//     named (with_entity); that event counts as executed and the engine stays usable.
 // Limits: at most 2^28 (268 million) pending events; a horizon before now() is a std::logic_error.
 #pragma once
 
@@ -128,6 +129,8 @@ class Engine {
   EventFn& prepare(SimTime t, Phase phase, EventKind kind, EventHandle& handle);
   // now() + d, or std::logic_error if d is negative.
   SimTime time_after(Duration d, EventKind kind) const;
+  // Inside run()'s catch: rethrows the exception in flight as an EventError at this event (cold path).
+  [[noreturn]] void rethrow_in_event(EventKind kind) const;
   Impl* impl_;
   SimTime now_;
   uint64_t executed_ = 0;

@@ -17,6 +17,7 @@
 // non-negative with a positive mean, at least one region with at least one replica, lengths >= 1.
 #pragma once
 
+#include "sim/error.hpp"
 #include "sim/time.hpp"
 
 #include <array>
@@ -28,10 +29,12 @@
 
 namespace fleetsim {
 
-/// A bad service specification; what() says which figure is wrong and by how much.
-class InferenceSpecError : public std::invalid_argument {
+/// A bad service specification; what() says which figure is wrong and by how much. Invalid input (exit
+/// 65, sim/error.hpp).
+class InferenceSpecError : public std::invalid_argument, public ErrorWithKind {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit InferenceSpecError(const std::string& what)
+      : std::invalid_argument(what), ErrorWithKind(ErrorKind::InvalidInput) {}
 };
 
 /// The served model. KV bytes per token come from kv_bytes_per_token_override when > 0, otherwise

@@ -40,6 +40,7 @@
 #pragma once
 
 #include "models/network/routing_policy.hpp"
+#include "sim/error.hpp"
 #include "sim/time.hpp"
 
 #include <boost/graph/adjacency_list.hpp>
@@ -54,9 +55,10 @@
 
 namespace fleetsim {
 
-class TopologyError : public std::invalid_argument {
+/// A network that cannot be built as described: invalid input (exit 65, sim/error.hpp).
+class TopologyError : public std::invalid_argument, public ErrorWithKind {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit TopologyError(const std::string& what) : std::invalid_argument(what), ErrorWithKind(ErrorKind::InvalidInput) {}
 };
 
 /// Storage: an endpoint that is not a GPU (a storage server of an imported topology); it never forwards.

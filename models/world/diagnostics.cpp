@@ -142,10 +142,13 @@ void Diagnostics::throw_if_any() const {
 }
 
 ScenarioError::ScenarioError(Diagnostics diagnostics)
-    : std::runtime_error(diagnostics.render()), diagnostics_(std::move(diagnostics)) {}
+    : std::runtime_error(diagnostics.render()), ErrorWithKind(ErrorKind::InvalidInput, /*headed=*/true),
+      diagnostics_(std::move(diagnostics)) {}
 
 InputError::InputError(std::string file, std::string_view reason)
-    : std::runtime_error(fmt::format("error: {}: cannot read: {}", file, reason)), file_(std::move(file)) {}
+    : std::runtime_error(fmt::format("error: {}: cannot read: {}", file, reason)),
+      ErrorWithKind(ErrorKind::MissingInput, /*headed=*/true),
+      file_(std::move(file)) {}
 
 std::string quote(std::string_view text, size_t max_chars) {
   std::string body;

@@ -19,6 +19,8 @@
 // rendered without one: "error: FILE: message".
 #pragma once
 
+#include "sim/error.hpp"
+
 #include <cstddef>
 #include <set>
 #include <utility>
@@ -82,7 +84,7 @@ std::string render_warnings(std::string_view file, const std::vector<Diagnostic>
 
 /// Invalid scenario (syntax or content): the CLI maps it to exit code 65 (EX_DATAERR).
 /// what() is Diagnostics::render().
-class ScenarioError : public std::runtime_error {
+class ScenarioError : public std::runtime_error, public ErrorWithKind {
  public:
   explicit ScenarioError(Diagnostics diagnostics);
   const Diagnostics& diagnostics() const { return diagnostics_; }
@@ -93,7 +95,7 @@ class ScenarioError : public std::runtime_error {
 
 /// The input file is missing or unreadable: the CLI maps it to exit code 66 (EX_NOINPUT).
 /// what() is "error: FILE: cannot read: REASON".
-class InputError : public std::runtime_error {
+class InputError : public std::runtime_error, public ErrorWithKind {
  public:
   InputError(std::string file, std::string_view reason);
   const std::string& file() const { return file_; }

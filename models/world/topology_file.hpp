@@ -38,9 +38,11 @@
 
 namespace fleetsim {
 
-class TopologyFileError : public std::invalid_argument {
+/// A topology file that cannot be read as GraphML or DOT: invalid input (exit 65, sim/error.hpp).
+class TopologyFileError : public std::invalid_argument, public ErrorWithKind {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit TopologyFileError(const std::string& what)
+      : std::invalid_argument(what), ErrorWithKind(ErrorKind::InvalidInput) {}
 };
 
 enum class TopologyFormat : uint8_t { GraphMl, Dot };

@@ -98,12 +98,11 @@ int cmd_init(const Args& args) {
     AtomicFile f(path);
     f.write(text);
     f.commit();
-  } catch (const OutputError& e) {
-    fmt::print(stderr, "error: fleetsim init: {}\n", e.what());
-    return e.exit_code();
   } catch (const fs::filesystem_error& e) {
     fmt::print(stderr, "error: fleetsim init: {}\n", e.what());
-    return exit_code::cant_create;
+    return exit_code::cant_create;  // creating the file's folder
+  } catch (const std::exception& e) {
+    return exit_with(e);
   }
   fmt::print("wrote {} and {}\nnext: fleetsim validate {} && fleetsim run {} (docs/first-scenario.md explains each part)\n",
              path.string(), schema_path.string(), path.string(), path.string());

@@ -173,12 +173,10 @@ int cmd_plan(const Args& args) {
     Diagnostics checks(source);
     check_plan_against(spec, scenario_path, base, probe, checks);
     checks.throw_if_any();
-  } catch (const InputError& e) {
-    fmt::print(stderr, "{}\n", e.what());
-    return exit_code::no_input;
-  } catch (const ScenarioError& e) {
-    fmt::print(stderr, "{}\nfleetsim plan: nothing was run\n", e.what());
-    return exit_code::data_error;
+  } catch (const std::exception& e) {
+    const int code = exit_with(e);
+    fmt::print(stderr, "fleetsim plan: nothing was run\n");
+    return code;
   }
 
   const fs::path dir = out_dir.empty() ? fs::path("out") / (scenario.run.name + "-plan") : fs::path(out_dir);
@@ -194,9 +192,8 @@ int cmd_plan(const Args& args) {
     }
     try {
       for (auto& r : read_candidates(csv_path, spec)) ev.preload(std::move(r));
-    } catch (const ScenarioError& e) {
-      fmt::print(stderr, "{}\n", e.what());
-      return exit_code::data_error;
+    } catch (const std::exception& e) {
+      return exit_with(e);
     }
   } else {
     int prepared = exit_code::ok;
@@ -231,9 +228,8 @@ int cmd_plan(const Args& args) {
       for (auto& o : ev.overrides(result.best)) best.overrides.push_back(std::move(o));
       write_file_atomically(dir / "best-scenario.json", load_scenario(scenario_path, best).resolved.dump(2) + "\n");
     }
-  } catch (const OutputError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return e.exit_code();
+  } catch (const std::exception& e) {
+    return exit_with(e);
   }
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);

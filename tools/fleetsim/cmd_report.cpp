@@ -30,12 +30,8 @@ int cmd_report(const Args& args) {
   const std::filesystem::path target = out.empty() ? std::filesystem::path(dir) / "report.html" : std::filesystem::path(out);
   try {
     write_report(dir, target);
-  } catch (const ReportInputError& e) {
-    fmt::print(stderr, "error: fleetsim report: {}\n", e.what());
-    return exit_code::no_input;
-  } catch (const OutputError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return e.kind() == OutputError::Kind::Create ? exit_code::cant_create : exit_code::io_error;
+  } catch (const std::exception& e) {
+    return exit_with(e);
   }
   if (!vm.count("quiet")) fmt::print("{}\n", target.string());
   return exit_code::ok;

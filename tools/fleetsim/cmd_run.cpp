@@ -177,12 +177,8 @@ int cmd_run(const Args& args) {
   try {
     scenario = load_scenario(scenario_path, load);
     if (!scenario.warnings.empty()) fmt::print(stderr, "{}\n", render_warnings(scenario_path, scenario.warnings));
-  } catch (const InputError& e) {
-    fmt::print(stderr, "{}\n", e.what());
-    return exit_code::no_input;
-  } catch (const ScenarioError& e) {
-    fmt::print(stderr, "{}\n", e.what());
-    return exit_code::data_error;
+  } catch (const std::exception& e) {
+    return exit_with(e);
   }
 
   if (!quiet && scenario.run.instants_until > scenario.run.horizon)
@@ -215,15 +211,12 @@ int cmd_run(const Args& args) {
   SimulationResult result;
   try {
     result = simulate(scenario, sim);
-  } catch (const OutputError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return e.kind() == OutputError::Kind::Create ? exit_code::cant_create : exit_code::io_error;
   } catch (const ReportInputError& e) {
+    // The page is made from the run's own summary: a missing one here is a bug, not a missing input.
     fmt::print(stderr, "error: report.html: {}\n", e.what());
     return exit_code::software;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "error: simulation failed: {}\n", e.what());
-    return exit_code::software;
+    return exit_with(e);  // an event's failure names its time, event and entity
   }
   // The handlers stay installed until the process exits: a signal after the outputs are in place only
   // sets the flag (it used to restore the default here, so a second SIGTERM arriving while the run

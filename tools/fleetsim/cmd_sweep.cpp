@@ -121,12 +121,10 @@ int cmd_sweep(const Args& args) {
       return exit_code::data_error;
     }
     scenario_name = load_scenario(scenario_path, spec.base).run.name;
-  } catch (const InputError& e) {
-    say(fmt::format("{}\n", e.what()));
-    return exit_code::no_input;
-  } catch (const ScenarioError& e) {
-    say(fmt::format("{}\n", e.what()));
-    return exit_code::data_error;
+  } catch (const std::exception& e) {
+    const ErrorExit x = error_exit(e);
+    say(fmt::format("{}\n", x.message));
+    return x.code;
   }
   spec.plan = sweep::make_plan(params, repeat, base_seed, cell_seeds);
   if (vm.count("list")) {
@@ -174,9 +172,8 @@ int cmd_sweep(const Args& args) {
     for (const auto& w : report.warnings) fmt::print(stderr, "warning: fleetsim sweep: {}\n", w);
     try {
       sweep::write_report(spec, report);
-    } catch (const OutputError& e) {
-      fmt::print(stderr, "error: {}\n", e.what());
-      code = e.kind() == OutputError::Kind::Create ? exit_code::cant_create : exit_code::io_error;
+    } catch (const std::exception& e) {
+      code = exit_with(e);
     }
     if (code == exit_code::ok) {
       if (!quiet)

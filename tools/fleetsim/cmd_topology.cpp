@@ -70,21 +70,11 @@ int cmd_topology(const Args& args) {
       write_file_atomically(output, text.str());
       fmt::print("wrote {}\n", output);
     }
-  } catch (const InputError& e) {
-    fmt::print(stderr, "{}\n", e.what());
-    return exit_code::no_input;
-  } catch (const ScenarioError& e) {
-    fmt::print(stderr, "{}\n", e.what());
-    return exit_code::data_error;
-  } catch (const TopologyFileError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return exit_code::data_error;
   } catch (const TopologyError& e) {
-    fmt::print(stderr, "error: {}: {}\n", input, e.what());
-    return exit_code::data_error;
+    fmt::print(stderr, "error: {}: {}\n", input, e.what());  // names the input the network came from
+    return error_exit(e).code;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "error: fleetsim topology: {}\n", e.what());
-    return exit_code::io_error;
+    return exit_with(e);
   }
   return exit_code::ok;
 }

@@ -87,12 +87,8 @@ int cmd_validation(const Args& args) {
       const nlohmann::json doc = parse_json_file(file, diags);
       if (auto b = validation::read_board(doc, file, diags)) boards.push_back(std::move(*b));
       diags.throw_if_any();
-    } catch (const InputError& e) {
-      fmt::print(stderr, "{}\n", e.what());
-      worst = exit_code::no_input;
-    } catch (const ScenarioError& e) {
-      fmt::print(stderr, "{}\n", e.what());
-      if (worst == exit_code::ok) worst = exit_code::data_error;
+    } catch (const std::exception& e) {
+      worst = std::max(worst, exit_with(e));  // 66 (missing) outranks 65 (invalid)
     }
   }
   if (worst != exit_code::ok) return worst;
@@ -118,15 +114,9 @@ int cmd_validation(const Args& args) {
       try {
         const Scenario scenario = load_scenario(board.file, load);
         result = simulate(scenario, SimulationOptions{});  // in memory: no output directory
-      } catch (const InputError& e) {
-        fmt::print(stderr, "{}\n", e.what());
-        return exit_code::no_input;
-      } catch (const ScenarioError& e) {
-        fmt::print(stderr, "{}\n", e.what());
-        return exit_code::data_error;
       } catch (const std::exception& e) {
-        fmt::print(stderr, "error: {}: simulation failed: {}\n", board.file, e.what());
-        return exit_code::software;
+        fmt::print(stderr, "{}:\n", board.file);
+        return exit_with(e);
       }
       for (size_t i = 0; i < rows.size(); ++i) {
         try {
@@ -157,9 +147,8 @@ int cmd_validation(const Args& args) {
   if (!out_path.empty()) {
     try {
       write_file_atomically(out_path, page);
-    } catch (const OutputError& e) {
-      fmt::print(stderr, "error: {}\n", e.what());
-      return e.exit_code();
+    } catch (const std::exception& e) {
+      return exit_with(e);
     }
   } else {
     fmt::print("{}", page);

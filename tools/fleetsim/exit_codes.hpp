@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // The exit codes of the fleetsim command line, aligned with sysexits.h where it fits. Documented in
-// README.md ("Exit codes"); scripts depend on them, so they never change meaning.
+// README.md ("Exit codes"); scripts depend on them, so they never change meaning. An error maps to its
+// code through the one taxonomy of sim/error.hpp (error_exit); exit_with() is every command's catch.
 #pragma once
+
+#include "sim/error.hpp"
+
+#include <fmt/format.h>
+
+#include <exception>
 
 namespace fleetsim::exit_code {
 inline constexpr int ok = 0;
@@ -19,4 +26,19 @@ inline constexpr int io_error = 74;      // EX_IOERR: writing an output failed
 inline constexpr int limit_reached = 75; // EX_TEMPFAIL: --max-events/--max-wall stopped the run; "complete": false
 inline constexpr int interrupted = 130;  // SIGINT: outputs written with "complete": false
 inline constexpr int terminated = 143;   // SIGTERM (128 + 15): outputs written with "complete": false
+
+// The taxonomy's codes are these.
+static_assert(exit_code_of(ErrorKind::Usage) == usage && exit_code_of(ErrorKind::InvalidInput) == data_error &&
+              exit_code_of(ErrorKind::MissingInput) == no_input && exit_code_of(ErrorKind::Internal) == software &&
+              exit_code_of(ErrorKind::CannotCreate) == cant_create && exit_code_of(ErrorKind::Io) == io_error &&
+              exit_code_of(ErrorKind::Interrupted) == interrupted);
 }  // namespace fleetsim::exit_code
+
+namespace fleetsim::cli {
+/// Prints error_exit(e)'s message on stderr and returns its exit code.
+inline int exit_with(const std::exception& e) {
+  const ErrorExit x = error_exit(e);
+  fmt::print(stderr, "{}\n", x.message);
+  return x.code;
+}
+}  // namespace fleetsim::cli

@@ -65,7 +65,6 @@ int main(int argc, char** argv) {
                kUsage);
     return exit_code::usage;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "internal error: {}\n", e.what());
-    return exit_code::software;
+    return cli::exit_with(e);  // "error: internal error: ..." (70) for anything outside the taxonomy
   }
 }

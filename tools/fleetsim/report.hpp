@@ -10,15 +10,18 @@
 // levels, the last value for running totals), failures counted per bucket.
 #pragma once
 
+#include "sim/error.hpp"
+
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 
 namespace fleetsim::cli {
 
-/// The run directory has no summary.json (not a finished run): exit 66.
-struct ReportInputError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+/// The run directory has no summary.json (not a finished run): missing input, exit 66.
+struct ReportInputError : std::runtime_error, ErrorWithKind {
+  explicit ReportInputError(const std::string& what)
+      : std::runtime_error(what), ErrorWithKind(ErrorKind::MissingInput) {}
 };
 
 inline constexpr int kReportBuckets = 400;

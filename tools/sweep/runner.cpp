@@ -108,6 +108,20 @@ fs::path run_directory(const SweepSpec& spec, size_t index) {
   return spec.directory / "runs" / run_directory_name(index, spec.plan.runs.size());
 }
 
+namespace {
+
+/// The run's exit code and message as `fleetsim run` would give them (sim/error.hpp), without the
+/// leading "error: " of a one-line message.
+void record_error(const std::exception& e, RunOutcome& out) {
+  const ErrorExit x = error_exit(e);
+  out.exit_code = x.code;
+  constexpr std::string_view heading = "error: ";
+  out.error = x.message.starts_with(heading) && x.message.find('\n') == std::string::npos ? x.message.substr(heading.size())
+                                                                                          : x.message;
+}
+
+}  // namespace
+
 RunOutcome run_one(const SweepSpec& spec, const PlannedRun& run, const std::atomic<bool>* interrupt) {
   RunOutcome out;
   out.index = run.index;
@@ -118,13 +132,8 @@ RunOutcome run_one(const SweepSpec& spec, const PlannedRun& run, const std::atom
   Scenario scenario;
   try {
     scenario = load_scenario(spec.scenario_path, load);
-  } catch (const InputError& e) {
-    out.exit_code = 66;
-    out.error = e.what();
-    return out;
   } catch (const std::exception& e) {
-    out.exit_code = 65;
-    out.error = e.what();
+    record_error(e, out);
     return out;
   }
   const fs::path dir = run_directory(spec, run.index);
@@ -148,12 +157,8 @@ RunOutcome run_one(const SweepSpec& spec, const PlannedRun& run, const std::atom
     out.summary_text = result.summary_text;
     out.status = result.complete ? RunStatus::Ok : RunStatus::Interrupted;
     out.exit_code = result.complete ? 0 : 130;
-  } catch (const OutputError& e) {
-    out.exit_code = e.kind() == OutputError::Kind::Create ? 73 : 74;
-    out.error = e.what();
   } catch (const std::exception& e) {
-    out.exit_code = 70;
-    out.error = fmt::format("simulation failed: {}", e.what());
+    record_error(e, out);
   }
   return out;
 }

@@ -21,8 +21,9 @@ inline Catalog h100_catalog() {
   return c;
 }
 
-/// Regions named r1, r2 ... each with `nodes` 8-GPU H100 nodes.
-inline FleetSpec h100_regions(std::vector<std::string> names, uint32_t nodes) {
+/// Regions named as given, each with one zone "<name>-az1" and one datacenter "dc1" of `nodes` 8-GPU H100
+/// nodes, `nodes_per_rack` to a rack.
+inline FleetSpec h100_regions(std::vector<std::string> names, uint32_t nodes, uint32_t nodes_per_rack = 2) {
   FleetSpec s;
   for (auto& n : names) {
     DatacenterSpec d;
@@ -30,7 +31,7 @@ inline FleetSpec h100_regions(std::vector<std::string> names, uint32_t nodes) {
     d.accelerator = "H100";
     d.instance = "p5.48xlarge";
     d.gpus_per_node = 8;
-    d.nodes_per_rack = 2;
+    d.nodes_per_rack = nodes_per_rack;
     d.nodes = nodes;
     s.add_region(n).add_zone(n + "-az1").datacenters.push_back(d);
   }

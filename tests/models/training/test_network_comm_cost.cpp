@@ -40,7 +40,7 @@ struct Net {
 
 TEST_CASE("network comm cost: a DP ring on a non-blocking fabric matches alpha-beta", "[training]") {
   Net n;
-  HardwareFigures hw = fleetsim::test::h100();
+  HardwareFigures hw = fleetsim::test::h100_figures();
   hw.scale_out_latency = Duration::us(5);
   AlphaBetaCommCost ab(hw);
   NetworkCommCost net(n.router, n.map, nominal_capacity(n.topo), Duration::us(5), ab);
@@ -94,7 +94,7 @@ struct SmallNet {
   Engine engine;
   FlowModel flows;
   FleetNetworkMap map;
-  HardwareFigures hw = fleetsim::test::h100();
+  HardwareFigures hw = fleetsim::test::h100_figures();
   AlphaBetaCommCost ab{hw};
   static NetworkSpec make(uint32_t radix, double leaf_over) {
     NetworkSpec s;
@@ -200,7 +200,7 @@ TEST_CASE("network comm cost: flows costing puts concurrent groups on the fabric
 
 TEST_CASE("network comm cost: fallbacks are counted per collective kind and reason", "[training][network]") {
   Net n;
-  AlphaBetaCommCost ab(fleetsim::test::h100());
+  AlphaBetaCommCost ab(fleetsim::test::h100_figures());
   NetworkCommCost net(n.router, n.map, nominal_capacity(n.topo), Duration::us(5), ab);
   CommGroup bare;
   bare.ranks = 16;
@@ -218,7 +218,7 @@ TEST_CASE("network comm cost: a group it cannot cost falls back to its own job's
   // Two jobs on one fabric: the network model's default fallback is the first job's alpha-beta; a
   // group that names its own (the training model sets CommGroup::fallback per job) gets its job's NIC.
   Net n;
-  HardwareFigures first = fleetsim::test::h100();
+  HardwareFigures first = fleetsim::test::h100_figures();
   HardwareFigures other = first;
   other.scale_out_bytes_per_s = 2 * first.scale_out_bytes_per_s;  // a job on faster NICs
   AlphaBetaCommCost ab_first(first), ab_other(other);

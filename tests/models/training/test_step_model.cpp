@@ -97,7 +97,7 @@ TEST_CASE("exposed communication is the non-overlapped part", "[training]") {
 }
 
 TEST_CASE("alpha-beta costs: tiers crossed lower the bandwidth", "[training]") {
-  HardwareFigures hw = fleetsim::test::h100();
+  HardwareFigures hw = fleetsim::test::h100_figures();
   hw.cross_rack_factor = 0.5;
   AlphaBetaCommCost comm(hw);
   CommGroup g;

@@ -15,8 +15,10 @@
 
 namespace fleetsim::test {
 
-/// H100 figures as in scenarios/catalog/accelerators.json and p5.48xlarge (3200 Gbps for 8 GPUs).
-inline HardwareFigures h100() {
+/// H100 figures for the step model as in scenarios/catalog/accelerators.json and p5.48xlarge (3200 Gbps
+/// for 8 GPUs). Named apart from tests/models/inference/inference_fixtures.hpp's test::h100() (the
+/// catalog's AcceleratorSpec), so a test can include both headers.
+inline HardwareFigures h100_figures() {
   HardwareFigures h;
   h.accelerator = "H100";
   h.peak_flop_per_s = 989.4e12;
@@ -45,7 +47,7 @@ inline TrainingJobSpec llama3_405b() {
   j.parallel.dp = 128;
   j.parallel.virtual_stages = 4;
   j.parallel.recompute = Recompute::Full;
-  j.hardware = h100();
+  j.hardware = h100_figures();
   return j;
 }
 
@@ -64,7 +66,7 @@ inline TrainingJobSpec small_job(uint32_t nodes, double total_tokens) {
   j.parallel.dp = nodes;
   j.global_batch_tokens = 4096.0 * 8 * nodes;
   j.total_tokens = total_tokens;
-  j.hardware = h100();
+  j.hardware = h100_figures();
   j.checkpoint.kind = CheckpointPolicy::Kind::Fixed;
   j.checkpoint.interval = Duration::minutes(30);
   j.checkpoint.storage_bytes_per_s = 14e9 / 60;  // a 14 GB checkpoint takes 60 s

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Placement is the truth (issue 14): inference replicas and training ranks run on the nodes the one
 // GangScheduler gave them, and a failure acts on exactly what runs where it strikes.
-#include "models/world/load_catalog.hpp"
 #include "models/world/scheduler_broker.hpp"
+#include "tests/models/inference/inference_fixtures.hpp"
 #include "tests/models/training/training_fixtures.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,36 +11,15 @@
 #include <set>
 
 using namespace fleetsim;
+using test::h100_regions;
 
 namespace {
-
-Catalog h100_catalog() {
-  Catalog c;
-  c.accelerators.push_back(builtin_catalog().accelerator("H100"));
-  return c;
-}
-
-/// Regions of `nodes` 8-GPU H100 hosts each, `per_rack` to a rack.
-FleetSpec h100_regions(std::vector<std::string> names, uint32_t nodes, uint32_t per_rack = 2) {
-  FleetSpec s;
-  for (auto& n : names) {
-    DatacenterSpec d;
-    d.name = "dc1";
-    d.accelerator = "H100";
-    d.instance = "p5.48xlarge";
-    d.gpus_per_node = 8;
-    d.nodes_per_rack = per_rack;
-    d.nodes = nodes;
-    s.add_region(n).add_zone(n + "-az1").datacenters.push_back(d);
-  }
-  return s;
-}
 
 /// Fleet, failures, the one scheduler and its broker (which is also the replicas' placer), a training
 /// job and an inference service, wired as models/world/world.cpp wires them.
 struct Rig {
   Fleet fleet;
-  Catalog catalog = h100_catalog();
+  Catalog catalog = test::h100_catalog();
   Engine engine;
   RngStreams streams{7};
   Recorder recorder{RecorderOptions{.directory = {}, .keep_in_memory = true}};
@@ -97,26 +76,13 @@ struct Rig {
 
 FleetSpec one_region(uint32_t nodes, uint32_t per_rack) { return h100_regions({"r1"}, nodes, per_rack); }
 
-/// A fluid Llama-3-8B-like service (8.03e9 parameters, bf16) of TP4 replicas, two to a host, at 1 request/s.
+/// The fixtures' Llama-3-8B-like service (8.03e9 parameters, bf16), fluid, of TP4 replicas (two to a
+/// host) at 1 request/s.
 InferenceServiceSpec tp4_service(std::vector<std::pair<std::string, uint32_t>> regions) {
-  InferenceServiceSpec s;
-  s.name = "chat";
+  InferenceServiceSpec s = test::small_service(std::move(regions), 1.0);
   s.mode = InferenceMode::Fluid;
   s.fluid_step = Duration::minutes(1);
-  s.model = LlmModelSpec::dense("llama-8b", 8.03e9, 32, 4096, 8, 128);
-  s.replica.accelerator = "H100";
   s.replica.tp = 4;
-  s.arrivals.rate_per_s = 1.0;
-  s.prompt = LengthSpec::lognormal(500, 0.8);
-  s.prompt.max = 8000;
-  s.output = LengthSpec::lognormal(150, 0.8);
-  s.output.max = 4000;
-  for (auto& [name, n] : regions) {
-    ServiceRegionSpec r;
-    r.region = name;
-    r.replicas = n;
-    s.regions.push_back(r);
-  }
   return s;
 }
 

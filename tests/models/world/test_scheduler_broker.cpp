@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "models/world/load_catalog.hpp"
 #include "models/world/scheduler_broker.hpp"
+#include "tests/models/inference/inference_fixtures.hpp"
 #include "tests/models/training/training_fixtures.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,34 +11,14 @@ using namespace fleetsim;
 
 namespace {
 
-// The H100 of the shipped catalog (scenarios/catalog/accelerators.json, sources there).
-Catalog h100_accelerator_catalog() {
-  Catalog c;
-  c.accelerators.push_back(builtin_catalog().accelerator("H100"));
-  return c;
-}
-
 /// A fluid Llama-3-8B-like service in r1: `replicas` dedicated one-GPU replicas, autoscaling up to 16
 /// more, a burst of x3 from hour 1 to hour 2.
 InferenceSpec burst_service(uint32_t replicas, double rate) {
-  InferenceServiceSpec s;
-  s.name = "chat";
+  InferenceServiceSpec s = test::small_service({{"r1", replicas}}, rate);
   s.mode = InferenceMode::Fluid;
   s.fluid_step = Duration::minutes(1);
-  s.model = LlmModelSpec::dense("llama-8b", 8.03e9, 32, 4096, 8, 128);
-  s.replica.accelerator = "H100";
-  s.replica.tp = 1;
-  s.arrivals.rate_per_s = rate;
   s.arrivals.bursts.push_back(BurstSpec{SimTime::zero() + Duration::hours(1), Duration::hours(1), 3.0, ""});
-  s.prompt = LengthSpec::lognormal(500, 0.8);
-  s.prompt.max = 8000;
-  s.output = LengthSpec::lognormal(150, 0.8);
-  s.output.max = 4000;
-  ServiceRegionSpec r;
-  r.region = "r1";
-  r.replicas = replicas;
-  r.max_extra_replicas = 16;
-  s.regions.push_back(r);
+  s.regions[0].max_extra_replicas = 16;
   s.autoscale.enabled = true;
   s.autoscale.interval = Duration::minutes(1);
   s.autoscale.scale_up_delay = Duration::minutes(10);
@@ -54,7 +34,7 @@ InferenceSpec burst_service(uint32_t replicas, double rate) {
 /// job at priority 0; the scheduler shared by both, as models/world/world.cpp builds it.
 struct Rig {
   Fleet fleet = Fleet::build(test::h100_fleet(6));
-  Catalog catalog = h100_accelerator_catalog();
+  Catalog catalog = test::h100_catalog();
   Engine engine;
   RngStreams streams{1};
   Recorder recorder{RecorderOptions{.directory = {}, .keep_in_memory = true}};
