@@ -533,18 +533,22 @@ std::optional<NodeId> GangScheduler::replace(AllocationId id, NodeId failed, std
     return swap_in(a, id, failed, NodeId{*w});
   }
   // The rack first (a handful of nodes), then the datacenter, then the rest of the region, one
-  // datacenter at a time. A datacenter that is down, of another accelerator or without a free node is
-  // passed over in O(racks) (free_in_dc), not node by node: scanning every unallocated node of the
-  // region for each replacement hung the 38B flagship inside one event when a slow job met a region
-  // full of down or not-yet-installed nodes (issue 19). The order of the choice is unchanged: the
-  // first free node of the rack, else of the datacenter, else of the region, in index order.
+  // datacenter at a time. A datacenter that is down, not installed or of another accelerator is passed
+  // over at once, and inside one a rack that is down at once (collect_free), not node by node: scanning
+  // every unallocated node of the region for each replacement hung the 38B flagship inside one event
+  // when a slow job met a region full of down or not-yet-installed nodes (issue 19). The order of the
+  // choice is unchanged: the first free node of the rack, else of the datacenter, else of the region,
+  // in index order.
   std::optional<uint32_t> n = first_free(fleet_.range(ref(fleet_.rack_of(failed)), Level::Node));
   const uint32_t own_dc = fleet_.datacenter_of(f).value();
   const auto search_dc = [&](uint32_t d) -> std::optional<uint32_t> {
     const ComponentRef dref = ref(DatacenterId{d});
     if (unallocated_in_dc_[d] == 0 || fleet_.accelerator_of(dref) != acc) return std::nullopt;
-    if (!fleet_.usable(dref) || !fleet_.launch_allowed(dref) || free_in_dc(d) == 0) return std::nullopt;
-    return first_free(fleet_.range(dref, Level::Node));
+    if (!fleet_.usable(dref) || !fleet_.launch_allowed(dref)) return std::nullopt;
+    std::vector<NodeId>& one = replace_scratch_;
+    one.clear();
+    if (collect_free(fleet_.range(dref, Level::Node), fleet_.gpus_per_node(DatacenterId{d}), 1, &one) == 0) return std::nullopt;
+    return one.front().value();
   };
   if (!n) n = search_dc(own_dc);
   const IndexRange dcs = fleet_.range(ref(fleet_.region_of(f)), Level::Datacenter);

@@ -178,6 +178,7 @@ class GangScheduler {
   void mark_free(uint32_t n);
   void count_gang(NodeId n, int sign);  // gang_gpus_ bookkeeping
   std::vector<uint64_t> gang_gpus_;     // per (region, accelerator)
+  std::vector<NodeId> replace_scratch_;  // replace(): the first free node of a datacenter
   std::vector<AllocationId> queue_;  // sorted by (priority desc, seq)
   std::vector<std::pair<AllocationId, std::vector<NodeId>>> starting_;
   uint64_t seq_ = 0;

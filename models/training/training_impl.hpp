@@ -22,6 +22,8 @@
 #include "models/training/training_model.hpp"
 #include "sim/error.hpp"
 
+#include <boost/container/flat_map.hpp>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -80,7 +82,10 @@ struct TrainingModel::Impl {
     SimTime dark_accrued_to;   ///< dark time is accrued up to here
     bool shrunk = false;
     bool partitioned = false;  ///< the probe found the placement split: no restart until it is whole
-    std::map<uint32_t, uint32_t> open_faults;  ///< node -> faults not yet repaired
+    /// node -> faults not yet repaired. A flat map (sorted, contiguous): recovery asks it about every
+    /// hot spare of a job for every fault, and at the flagship's scale most spares are faulty hosts
+    /// swapped out earlier, so a lookup must not chase a tree's pointers.
+    boost::container::flat_map<uint32_t, uint32_t> open_faults;
     uint64_t failures_seen = 0;
     std::vector<size_t> followers;  ///< jobs submitted when this one completes
   };
