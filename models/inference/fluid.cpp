@@ -23,6 +23,7 @@ void InferenceModel::Service::fluid_step() {
   for (size_t q = 0; q < regions.size(); ++q) fluid_serve(q, dt);
   // rows every sample interval, and a last partial one at the horizon
   if (sampling && (t1 - last_sample >= spec.sample_interval || t1 == horizon)) fluid_rows(t1);
+  if (!sampling) publish_wan_traffic(dt);  // with rows, at each row (fluid_rows)
   if (t1 < horizon) m.engine_.schedule_at(t1, Phase::Control, [this] { fluid_step(); }, k_step);
 }
 
@@ -78,6 +79,7 @@ void InferenceModel::Service::fluid_route(SimTime t0, SimTime t1, double dt) {
       left -= take;
       flows[best].emplace_back(static_cast<uint32_t>(r), take);
       const double moved = take * dt;
+      add_wan_bytes(static_cast<uint32_t>(r), best, moved * prompt.mean(), moved * output.mean());
       stats.counters.rerouted_out += moved;
       regions[r].stats->counters.rerouted_out += moved;
       regions[r].iv.rerouted_out += moved;
@@ -172,6 +174,7 @@ void InferenceModel::Service::fluid_rows(SimTime t1) {
     reg.iv = InferenceCounters{};
     reg.iv_w = reg.iv_q_ttft50 = reg.iv_q_ttft99 = reg.iv_q_tpot50 = reg.iv_q_e2e50 = reg.iv_q_e2e99 = 0;
   }
+  publish_wan_traffic((t1 - last_sample).seconds());
   last_sample = t1;
 }
 

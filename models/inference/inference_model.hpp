@@ -47,6 +47,7 @@
 #include "models/inference/inference_spec.hpp"
 #include "models/inference/iteration_cost.hpp"
 #include "models/inference/kv_fabric.hpp"
+#include "models/inference/wan_fabric.hpp"
 #include "models/inference/replica_placer.hpp"
 #include "sim/engine.hpp"
 #include "sim/recorder.hpp"
@@ -89,6 +90,7 @@ struct InferenceOptions {
   CapacityBroker* broker = nullptr;         ///< autoscaling source; none: autoscaling cannot grow
   ReplicaPlacer* placer = nullptr;          ///< concrete GPUs for replicas; none: first GPUs, counts
   KvFabric* kv_fabric = nullptr;            ///< P/D KV transfers on the shared fabric; none: the spec's link
+  WanFabric* wan_fabric = nullptr;          ///< re-routed requests' bytes on the WAN; none: only the round trip
   const TensorParallelComm* comm = nullptr; ///< TP collective cost; none: alpha-beta from the spec
   /// Called when a service's borrowed GPUs change (InferenceModel::borrowed_gpus): the cost model bills
   /// them to the service from that instant.
@@ -152,6 +154,9 @@ struct InferenceServiceStats {
   double kv_transfers_on_fabric = 0;  ///< of kv_transfers: costed on the shared fabric (KvFabric)
   double kv_fabric_bytes_per_s_sum = 0;  ///< sum over those of the rate the fabric gave them
   double weight_load_s = 0;           ///< a replica's weight load before it serves again
+  // re-routed requests on the WAN (WanFabric; zero without it)
+  double wan_bytes = 0;               ///< prompts out and outputs back, over the run
+  double wan_peak_bytes_per_s = 0;    ///< the highest sample interval's average, all region pairs
 };
 
 /// One replica as the model holds it now (for tests and reports).

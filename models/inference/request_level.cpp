@@ -151,6 +151,7 @@ void InferenceModel::Service::route(uint32_t ri) {
   }
   if (target != home) {
     q.extra_s = static_cast<float>(rtt_s[home][target]);
+    add_wan_bytes(home, target, q.prompt, q.output);  // each time it is sent away: a retry sends it again
     if (!q.rerouted) {
       q.rerouted = true;
       stats.counters.rerouted_out += 1;

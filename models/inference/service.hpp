@@ -160,6 +160,12 @@ struct InferenceModel::Service {
   // Disaggregation on a shared fabric: KV bytes per (prefill GPU, decode GPU) since the last sample.
   std::map<std::pair<uint32_t, uint32_t>, double> kv_bytes_since_sample;
   void publish_kv_traffic(double interval_s);
+  // Re-routed requests on the WAN (WanFabric): bytes per (from region, to region) since the last
+  // sample, row-major n x n; `wan_published` whether the last publish put anything on the WAN.
+  std::vector<double> wan_bytes_since_sample;
+  bool wan_published = false;
+  void add_wan_bytes(uint32_t from, uint32_t to, double prompt_tokens, double output_tokens);
+  void publish_wan_traffic(double interval_s);
   Duration load_time;  // weights onto a replica's GPUs (InferenceServiceStats::weight_load_s)
   std::vector<Req> reqs;
   uint32_t free_head = kNone;

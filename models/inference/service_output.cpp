@@ -57,6 +57,7 @@ void InferenceModel::Service::sample() {
     reg.iv_tpot.clear();
   }
   if (disagg) publish_kv_traffic((now - last_sample).seconds());
+  publish_wan_traffic((now - last_sample).seconds());
   last_sample = now;
   schedule_sample();
 }
@@ -120,6 +121,8 @@ void InferenceModel::write_summary() {
         j["disaggregation"]["kv_fabric_mean_bytes_per_s"] = st.kv_fabric_bytes_per_s_sum / st.kv_transfers_on_fabric;
       }
     }
+    if (options_.wan_fabric != nullptr)  // re-routed requests loaded the WAN (WanFabric)
+      j["wan"] = {{"rerouted_bytes", st.wan_bytes}, {"peak_bytes_per_s", st.wan_peak_bytes_per_s}};
     j["replica"] = {{"gpus", s.gpus_per_replica},
                     {"kv_capacity_tokens", st.kv_capacity_tokens},
                     {"weights_per_gpu_bytes", s.cost->weight_bytes_per_gpu()},

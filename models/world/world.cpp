@@ -119,6 +119,47 @@ struct Fabric {
   };
   std::unique_ptr<KvOnFabric> kv;
 
+  /// Inference services' re-routed requests on the WAN: each pair of regions is a stream between the
+  /// two sites' WAN routers (a region is the site of its name, or else the first site that lists it as
+  /// its region), one consumer of the ledger per service. Regions without a site carry nothing.
+  class WanOnFabric final : public WanFabric {
+   public:
+    WanOnFabric(Fabric& fabric, const InferenceSpec& spec, const std::vector<SiteSpec>& sites) : f_(fabric) {
+      for (const auto& svc : spec.services) {
+        std::string name = "inference/" + svc.name + "/failover";
+        consumers_.push_back(f_.ledger->add_consumer(std::move(name)));
+        auto& routers = routers_.emplace_back();
+        for (const auto& reg : svc.regions) routers.push_back(router_of(reg.region, sites));
+      }
+    }
+    void publish(size_t service, std::span<const WanFlow> flows) override {
+      streams_.clear();
+      const auto& routers = routers_.at(service);
+      for (const WanFlow& w : flows) {
+        const auto a = routers.at(w.from_region), b = routers.at(w.to_region);
+        if (a && b && *a != *b && w.bytes_per_s > 0)
+          streams_.push_back(Stream{.src = *a, .dst = *b, .bytes_per_s = w.bytes_per_s, .flows = 1});
+      }
+      const ConsumerId c = consumers_.at(service);
+      if (f_.shared) (void)f_.shared->set_streams(c, streams_);
+      else (void)f_.ledger->set_streams(c, streams_);
+    }
+
+   private:
+    std::optional<VertexId> router_of(const std::string& region, const std::vector<SiteSpec>& sites) const {
+      if (const auto s = f_.topo.find_site(region)) return f_.topo.router(*s);
+      for (const SiteSpec& site : sites)
+        if (site.region == region)
+          if (const auto s = f_.topo.find_site(site.name)) return f_.topo.router(*s);
+      return std::nullopt;
+    }
+    Fabric& f_;
+    std::vector<ConsumerId> consumers_;                      // per service
+    std::vector<std::vector<std::optional<VertexId>>> routers_;  // per service, per region
+    std::vector<Stream> streams_;                            // scratch
+  };
+  std::unique_ptr<WanOnFabric> wan;
+
   void write_summary(nlohmann::json& network) const {
     if (comm) {
       // How many collective costs the fabric answered, and how many fell back to alpha-beta, per
@@ -143,6 +184,8 @@ struct Fabric {
                                   {"collective_loads_routed", shared->collective_loads_built()},
                                   {"job_recosts", shared->recost_requests()},
                                   {"job_reroutes", shared->reroutes()}};
+    } else if (ledger) {  // no training jobs: the other consumers (KV transfers, failover) alone
+      network["shared_fabric"] = {{"consumers", ledger->consumers()}};
     }
     if (!link_failures.empty()) link_failures.write_summary(network);
   }
@@ -218,6 +261,13 @@ struct World::Models {
       if (fabric && fabric->ledger && disaggregated) {
         fabric->kv = std::make_unique<Fabric::KvOnFabric>(*fabric, s.inference);
         opt.kv_fabric = fabric->kv.get();
+      }
+      // Failover and spill-over between regions load the WAN when there is one to load.
+      const bool multi_region = std::any_of(s.inference.services.begin(), s.inference.services.end(),
+                                            [](const auto& svc) { return svc.regions.size() > 1; });
+      if (fabric && fabric->ledger && multi_region && !fabric->topo.sites().empty()) {
+        fabric->wan = std::make_unique<Fabric::WanOnFabric>(*fabric, s.inference, s.network.sites);
+        opt.wan_fabric = fabric->wan.get();
       }
       inference.emplace(s.inference, fleet, s.catalog, engine, streams, recorder, opt);
       failures.on_event.connect([this](const FailureEvent& e) { inference->on_failure_event(e); });

@@ -2,6 +2,7 @@
 // Whole runs with network.collective_costing "shared" (one fabric carries every job's collectives and
 // checkpoint writes): the docs/topologies.md study ranked as the flows mode ranks it, and jobs that share
 // a fabric slowing each other.
+#include "models/inference/wan_fabric.hpp"
 #include "models/world/diagnostics.hpp"
 #include "models/world/load_scenario.hpp"
 #include "models/world/simulation.hpp"
@@ -170,4 +171,39 @@ TEST_CASE("shared costing: prefill -> decode KV transfers ride the fabric and lo
   CHECK(dg["kv_fabric_mean_bytes_per_s"].get<double>() > 40e9);
   const auto& sf = s["network"]["shared_fabric"];
   CHECK(sf["consumers"] == 3);  // the job, its checkpoint writes, the service's KV traffic
+}
+
+TEST_CASE("shared costing: requests failing over to another region ride the WAN between the regions' routers",
+          "[world][network][fabric_load][inference]") {
+  // scenarios/inference-chat-failover.json (us-east-1 dark from 06:48 for 15 h, its chat traffic served
+  // in us-west-2) given a fabric per datacenter and a WAN: zone to region, region to region.
+  const std::string cluster = R"({"name": "%s", "datacenter": "%s", "wan_uplink": "400 Gbps",
+      "scale_out": {"design": "leaf_spine", "switch_radix": 64, "port_speed": "400 Gbps"}})";
+  auto fill = [&](const std::string& name, const std::string& dc) {
+    std::string c = cluster;
+    c.replace(c.find("%s"), 2, name);
+    c.replace(c.find("%s"), 2, dc);
+    return c;
+  };
+  const std::string network = R"({"collective_costing": "shared", "clusters": [)" +
+                              fill("east", "us-east-1/use1-az4/dc1") + "," + fill("west", "us-west-2/usw2-az1/dc1") +
+                              R"(], "wan": [
+      {"between": ["use1-az4", "us-east-1"], "bandwidth": "400 Gbps", "latency": "250us"},
+      {"between": ["usw2-az1", "us-west-2"], "bandwidth": "400 Gbps", "latency": "250us"},
+      {"between": ["us-east-1", "us-west-2"], "bandwidth": "100 Gbps", "latency": "32ms"}]})";
+  LoadOptions lo;
+  lo.overrides.push_back(parse_override("/network=" + network));
+  const Scenario s = load_scenario(std::string(FLEETSIM_SOURCE_DIR) + "/scenarios/inference-chat-failover.json", lo);
+  const auto summary = simulate(s, SimulationOptions{}).summary;
+  const auto& chat = summary["inference"]["chat"];
+  INFO(chat["wan"].dump());
+  const double moved = chat["regions"]["us-east-1"]["requests"]["rerouted_out"].get<double>();
+  REQUIRE(moved > 100000);
+  // Each moved request sent its prompt out and its output back, at 4 bytes a token: between the two
+  // lognormal means (800 and 250 tokens median) and far below the prompt cap.
+  const double bytes = chat["wan"]["rerouted_bytes"].get<double>();
+  CHECK(bytes > moved * (800 + 250) * kWanBytesPerToken);  // lognormal means exceed the medians
+  CHECK(bytes < moved * (32768 + 4096) * kWanBytesPerToken);
+  CHECK(chat["wan"]["peak_bytes_per_s"].get<double>() > 0);
+  CHECK(summary["network"]["shared_fabric"]["consumers"] == 1);  // the service's failover, nothing else
 }
