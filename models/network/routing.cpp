@@ -49,8 +49,12 @@ Router::Router(const Topology& t) : t_(&t) {
     }
     if (!scale_out) every_gpu_scale_out_ = false;
   }
-  dist_.resize(switches_.size());
-  dist_gen_.assign(switches_.size(), UINT64_MAX);
+  for (int w = 0; w < 2; ++w) {
+    dist_[w].resize(switches_.size());
+    dist_gen_[w].assign(switches_.size(), UINT64_MAX);
+  }
+  switch_cluster_.resize(switches_.size());
+  for (uint32_t i = 0; i < switches_.size(); ++i) switch_cluster_[i] = t.vertex(switches_[i]).cluster;
   sw_out_begin_.assign(V + 1, 0);
   min_switch_link_cost_.assign(V, kInf);
   for (VertexId v = 0; v < V; ++v) {
@@ -117,11 +121,12 @@ void Router::keep_distances(uint32_t link, bool up) {
   const VertexId a = src_[e], b = dst_[e];
   const uint32_t sa = switch_index_[a], sb = switch_index_[b];
   const bool in_switch_graph = sa != UINT32_MAX && sb != UINT32_MAX && vertex_up(a) && vertex_up(b);
+  for (int w = 0; w < 2; ++w)
   for (uint32_t s = 0; s < switches_.size(); ++s) {
-    if (dist_gen_[s] != generation_ - 1) continue;
+    if (dist_gen_[w][s] != generation_ - 1) continue;
     bool keep = !in_switch_graph;
     if (!keep) {
-      const std::vector<uint8_t>& d = dist_[s];
+      const std::vector<uint8_t>& d = dist_[w][s];
       const int da = d[sa], db = d[sb];
       if (up) {
         keep = (da == kInf && db == kInf) || (da != kInf && db != kInf && std::abs(da - db) <= 1);
@@ -139,7 +144,7 @@ void Router::keep_distances(uint32_t link, bool up) {
         }
       }
     }
-    if (keep) dist_gen_[s] = generation_;
+    if (keep) dist_gen_[w][s] = generation_;
   }
 }
 
@@ -157,14 +162,16 @@ bool Router::set_vertex_up(VertexId v, bool up) {
   return true;
 }
 
-const std::vector<uint8_t>& Router::dist_from(uint32_t s) {
-  if (dist_gen_[s] == generation_) return dist_[s];
+const std::vector<uint8_t>& Router::dist_from(uint32_t s, bool whole) {
+  const int w = whole ? 1 : 0;
+  if (dist_gen_[w][s] == generation_) return dist_[w][s];
   ++bfs_runs_;
-  auto& d = dist_[s];
+  auto& d = dist_[w][s];
   d.assign(switches_.size(), kInf);
-  dist_gen_[s] = generation_;
+  dist_gen_[w][s] = generation_;
   const VertexId root = switches_[s];
   if (!vertex_up(root)) return d;
+  const uint32_t cluster = whole ? UINT32_MAX : switch_cluster_[s];
   d[s] = 0;
   bfs_queue_.clear();
   bfs_queue_.push_back(root);
@@ -174,6 +181,7 @@ const std::vector<uint8_t>& Router::dist_from(uint32_t s) {
     for (const Out& o : out(v)) {
       const uint32_t si = switch_index_[o.to];
       if (si == UINT32_MAX || d[si] != kInf || !usable(o.e)) continue;
+      if (cluster != UINT32_MAX && switch_cluster_[si] != cluster) continue;
       d[si] = static_cast<uint8_t>(std::min<int>(dv + 1, kInf - 1));
       bfs_queue_.push_back(o.to);
     }
@@ -181,13 +189,18 @@ const std::vector<uint8_t>& Router::dist_from(uint32_t s) {
   return d;
 }
 
-void Router::attachments_of(VertexId dst, std::vector<Attachment>& att) {
+void Router::attachments_of(VertexId src, VertexId dst, std::vector<Attachment>& att) {
   att.clear();
+  // Both ends in one cluster: the route stays inside it, so the cluster's table is enough. In a healthy
+  // Clos this changes no route (a detour through the site's WAN router is longer than the paths the
+  // fabric has); inside a partitioned cluster the route does not hairpin through the WAN router.
+  const uint32_t c = t_->vertex(dst).cluster;
+  const bool whole = c == UINT32_MAX || t_->vertex(src).cluster != c;
   // The links into dst are the reverse (e ^ 1) of its out-links.
   for (const Out& o : out(dst)) {
     const uint32_t si = switch_index_[o.to];
     if (si == UINT32_MAX || !usable(o.e ^ 1)) continue;
-    att.push_back(Attachment{dist_from(si).data(), cost_[o.e ^ 1]});
+    att.push_back(Attachment{dist_from(si, whole || switch_cluster_[si] != c).data(), cost_[o.e ^ 1]});
   }
 }
 
@@ -234,7 +247,7 @@ bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInde
   path.clear();
   if (src == dst) return true;
   if (!vertex_up(src) || !vertex_up(dst)) return false;
-  attachments_of(dst, att_);
+  attachments_of(src, dst, att_);
   // The usable links into dst, in edge order (the order a scan of a vertex's out-links meets them).
   into_dst_.clear();
   for (const Out& o : out(dst))
@@ -369,7 +382,7 @@ bool Router::spray(VertexId src, VertexId dst, std::vector<EdgeIndex>& edges, st
   if (latency != nullptr) *latency = Duration::zero();
   if (src == dst) return true;
   if (!vertex_up(src) || !vertex_up(dst)) return false;
-  attachments_of(dst, att_);
+  attachments_of(src, dst, att_);
   const uint32_t c0 = cost_from(src, src, dst);
   if (c0 == UINT32_MAX) return false;
   const uint32_t ep = next_epoch();
@@ -422,7 +435,7 @@ bool Router::route_least_loaded(VertexId src, VertexId dst, uint64_t key,
   path.clear();
   if (src == dst) return true;
   if (!vertex_up(src) || !vertex_up(dst)) return false;
-  attachments_of(dst, att_);
+  attachments_of(src, dst, att_);
   if (cost_from(src, src, dst) == UINT32_MAX) return false;
   const uint32_t ep = next_epoch();
   const double inf = std::numeric_limits<double>::infinity();
@@ -479,7 +492,7 @@ bool Router::route_least_loaded(VertexId src, VertexId dst, uint64_t key,
 uint32_t Router::cost(VertexId src, VertexId dst) {
   if (src == dst) return 0;
   if (!vertex_up(src) || !vertex_up(dst)) return UINT32_MAX;
-  attachments_of(dst, att_);
+  attachments_of(src, dst, att_);
   uint32_t best = UINT32_MAX;
   for (const Out& o : out(src)) {
     if (!usable(o.e)) continue;
@@ -491,7 +504,7 @@ uint32_t Router::cost(VertexId src, VertexId dst) {
 
 uint64_t Router::count_paths(VertexId src, VertexId dst) {
   if (src == dst) return 1;
-  attachments_of(dst, att_);
+  attachments_of(src, dst, att_);
   const std::vector<Attachment> att = att_;
   // Vertices on shortest paths, visited in decreasing cost-to-go: the number of paths from u is the
   // sum over its next hops. Memoised recursion over the DAG (depth = path length, small).
