@@ -111,6 +111,75 @@ CollectiveLoad collective_load(Router& router, std::span<const std::vector<Verte
   return out;
 }
 
+CollectiveLoad merge_loads(std::span<const CollectiveLoad* const> parts) {
+  CollectiveLoad out;
+  if (parts.empty()) return out;
+  const CollectiveLoad& first = *parts.front();
+  out.alpha = first.alpha;
+  out.steps = first.steps;
+  out.edges = first.edges;
+  for (const CollectiveLoad* p : parts) {
+    if (p->connected) continue;
+    out.connected = false;  // as collective_load: no patterns when any transfer has no route
+    return out;
+  }
+  for (const CollectiveLoad* p : parts)
+    if (p->patterns.size() != first.patterns.size() || p->edges != first.edges)
+      throw std::invalid_argument("merge_loads: the groups' collectives do not line up");
+  // Summed in a dense scratch over the links the parts touch, then written out sorted: adding the
+  // parts' sparse vectors one by one re-merges the growing sum each time (quadratic in the groups).
+  // The scratch lives across calls (a merge touches a few links of a fabric with millions; clearing
+  // the whole of it per call would cost more than the merge) and is left all zero after each.
+  thread_local std::vector<double> bytes, flows;
+  thread_local std::vector<char> seen;
+  thread_local std::vector<int> touched;
+  if (bytes.size() < first.edges) {
+    bytes.resize(first.edges, 0.0);
+    flows.resize(first.edges, 0.0);
+    seen.resize(first.edges, 0);
+  }
+  out.patterns.resize(first.patterns.size());
+  for (size_t k = 0; k < out.patterns.size(); ++k) {
+    CollectivePattern& cp = out.patterns[k];
+    cp.steps = first.patterns[k].steps;
+    touched.clear();
+    for (const CollectiveLoad* p : parts) {
+      const CollectivePattern& q = p->patterns[k];
+      cp.latency = std::max(cp.latency, q.latency);
+      for (LinkVector::InnerIterator it(q.bytes); it; ++it) {
+        if (!seen[static_cast<size_t>(it.index())]) {
+          seen[static_cast<size_t>(it.index())] = 1;
+          touched.push_back(it.index());
+        }
+        bytes[static_cast<size_t>(it.index())] += it.value();
+      }
+      for (LinkVector::InnerIterator it(q.flows); it; ++it) {
+        if (!seen[static_cast<size_t>(it.index())]) {
+          seen[static_cast<size_t>(it.index())] = 1;
+          touched.push_back(it.index());
+        }
+        flows[static_cast<size_t>(it.index())] += it.value();
+      }
+    }
+    std::sort(touched.begin(), touched.end());
+    cp.bytes = LinkVector(first.edges);
+    cp.flows = LinkVector(first.edges);
+    cp.present = LinkVector(first.edges);
+    cp.bytes.reserve(static_cast<Eigen::Index>(touched.size()));
+    cp.flows.reserve(static_cast<Eigen::Index>(touched.size()));
+    cp.present.reserve(static_cast<Eigen::Index>(touched.size()));
+    for (const int e : touched) {
+      const size_t i = static_cast<size_t>(e);
+      cp.bytes.insertBack(e) = bytes[i];
+      cp.flows.insertBack(e) = flows[i];
+      cp.present.insertBack(e) = 1.0;
+      bytes[i] = flows[i] = 0;
+      seen[i] = 0;
+    }
+  }
+  return out;
+}
+
 namespace {
 // E[max] of independent link times. Each random link has values t_0 < t_1 < ... with cumulative
 // probabilities c_0 <= c_1 <= ... = 1; `base` is a sure floor (the slowest link nobody else uses part

@@ -55,6 +55,13 @@ struct CollectiveLoad {
 CollectiveLoad collective_load(Router& router, std::span<const std::vector<VertexId>> placements,
                                const CollectiveSpec& spec);
 
+/// The load of groups that run together from each group's own load (all of one collective spec and
+/// group size, so their patterns line up): bytes and flows add, `present` is the union, a pattern's
+/// latency the longest. Equal to collective_load over all the groups at once, to rounding (the sums
+/// run in another order); what lets a job whose placement changed by one host re-route only the
+/// groups that host is in (SharedFabricCost).
+CollectiveLoad merge_loads(std::span<const CollectiveLoad* const> parts);
+
 struct SharedCollectiveCost {
   Duration time;                    ///< alpha + latency + transfer, summed over steps
   double latency_s = 0;             ///< the alpha + latency part of `time`

@@ -172,6 +172,40 @@ TEST_CASE("aggregate shared costing equals estimate_concurrent on an idle fabric
   }
 }
 
+TEST_CASE("groups routed one by one and merged give the load of all groups routed together", "[network][fabric_load]") {
+  // merge_loads (what SharedFabricCost builds a job's load from, so that a replaced host re-routes only
+  // its groups) against collective_load over every group at once: four concurrent groups sharing the
+  // 2:1 uplinks, each collective kind; equal link by link to rounding, and equal times on the ledger.
+  ClusterSpec c = tor_cluster(32, 12, 2, 2.0);
+  Fabric f(c);
+  FabricLoad ledger(f.topo, f.router);
+  const ConsumerId me = ledger.add_consumer("job");
+  for (CollectiveOp op : {CollectiveOp::AllReduce, CollectiveOp::AllGather, CollectiveOp::AllToAll, CollectiveOp::PointToPoint}) {
+    CollectiveSpec s{.op = op, .algorithm = Algorithm::Ring, .bytes = 64e6, .alpha = Duration::us(5), .key_base = 9, .channels = 2};
+    std::vector<std::vector<VertexId>> groups{every(f, 0, 4, 8), every(f, 1, 4, 8), every(f, 2, 4, 8), every(f, 3, 4, 8)};
+    const CollectiveLoad all = collective_load(f.router, groups, s);
+    std::vector<CollectiveLoad> each;
+    for (const auto& g : groups) each.push_back(collective_load(f.router, std::span(&g, 1), s));
+    std::vector<const CollectiveLoad*> parts;
+    for (const auto& l : each) parts.push_back(&l);
+    const CollectiveLoad merged = merge_loads(parts);
+    INFO("op " << int(op));
+    REQUIRE(merged.patterns.size() == all.patterns.size());
+    REQUIRE(all.patterns.size() > 0);
+    for (size_t k = 0; k < all.patterns.size(); ++k) {
+      const auto& a = all.patterns[k];
+      const auto& m = merged.patterns[k];
+      CHECK(m.steps == a.steps);
+      CHECK(m.latency == a.latency);
+      CHECK(m.present.nonZeros() == a.present.nonZeros());
+      CHECK((LinkVector(m.bytes - a.bytes)).norm() <= 1e-9 * a.bytes.norm());
+      CHECK((LinkVector(m.flows - a.flows)).norm() <= 1e-9 * a.flows.norm());
+    }
+    CHECK(shared_collective_time(merged, ledger, me).time.seconds() ==
+          Approx(shared_collective_time(all, ledger, me).time.seconds()).epsilon(1e-9));
+  }
+}
+
 TEST_CASE("shared fabric: two jobs on shared uplinks agree with the flows mode", "[network][fabric_load]") {
   // 32 single-GPU hosts, 8 leaves of 4, 4 spines (radix 8, 1:1). Job A rings over GPU 0 of every
   // leaf, job B over GPU 1: every ring hop leaves its leaf, so A's and B's flows meet on the leaf
