@@ -19,9 +19,9 @@ if(FLEETSIM_FUZZ)
   endforeach()
   # fuzz_cli drives `run` and `validate` through their command functions (tools/fleetsim/commands.hpp):
   # every CLI source but main.cpp (its main() would clash with libFuzzer's) and the commands it does not
-  # call (sweep, compare, validation), which would pull in tools/sweep for nothing.
+  # call (sweep, compare, validation, plan), which would pull in tools/sweep and tools/planner for nothing.
   file(GLOB fleetsim_fuzz_cli_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tools/fleetsim/*.cpp)
-  foreach(unused main cmd_sweep cmd_compare cmd_validation validation_board sweep_ranks)
+  foreach(unused main cmd_sweep cmd_compare cmd_validation cmd_plan validation_board sweep_ranks)
     list(REMOVE_ITEM fleetsim_fuzz_cli_sources ${PROJECT_SOURCE_DIR}/tools/fleetsim/${unused}.cpp)
   endforeach()
   target_sources(fuzz_cli PRIVATE ${fleetsim_fuzz_cli_sources})
