@@ -39,6 +39,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -123,8 +124,16 @@ class EventQueue {
     return front_pos_ + d < front_.size() ? &front_[front_pos_ + d] : nullptr;
   }
 
-  /// Pre-sizes the front for many same-instant events (optional).
-  void reserve(size_t n) { front_.reserve(std::min<size_t>(n, 1 << 16)); }
+  /// Pre-sizes the front for many same-instant events and the bucket storage for n keys (optional).
+  void reserve(size_t n) {
+    front_.reserve(std::min<size_t>(n, 1 << 16));
+    const size_t blocks = n / kBlockKeys + kBuckets;
+    if (blocks > pool_blocks_) grow_pool(blocks - pool_blocks_);
+  }
+
+  /// Blocks of kBlockKeys keys held by the bucket storage, in use or free (for memory tests).
+  size_t pool_blocks() const { return pool_blocks_; }
+  static constexpr size_t block_keys() { return kBlockKeys; }
 
   /// Removes every key for which drop(key) is true (called exactly once per key).
   template <class Drop>
@@ -133,15 +142,19 @@ class EventQueue {
     front_pos_ = 0;
     front_.erase(std::remove_if(front_.begin(), front_.end(), drop), front_.end());
     size_t n = front_.size();
+    std::vector<QueueKey> kept;
     for (unsigned i = 0; i < kBuckets; ++i) {
-      auto& bucket = buckets_[i];
-      if (bucket.empty()) continue;
-      bucket.erase(std::remove_if(bucket.begin(), bucket.end(), drop), bucket.end());
-      if (bucket.empty()) {
-        clear_bit(i / kDigits, i % kDigits);
-        drained(bucket);
-      }
-      n += bucket.size();
+      Bucket& bucket = buckets_[i];
+      if (bucket.head == nullptr) continue;
+      kept.clear();
+      visit_keys(bucket, [&](const QueueKey& k) {
+        if (!drop(k)) kept.push_back(k);
+      });
+      release(bucket);
+      // The kept keys go back into the same bucket: `last_` has not moved.
+      for (const QueueKey& k : kept) append(bucket, k);
+      if (bucket.head == nullptr) clear_bit(i / kDigits, i % kDigits);
+      n += kept.size();
     }
     size_ = n;
   }
@@ -160,9 +173,7 @@ class EventQueue {
   template <class F>
   void for_each(F f) const {
     for (size_t i = front_pos_; i < front_.size(); ++i) f(front_[i]);
-    for (const auto& bucket : buckets_) {
-      for (const QueueKey& k : bucket) f(k);
-    }
+    for (const Bucket& bucket : buckets_) visit_keys(bucket, f);
   }
 
  private:
@@ -174,8 +185,7 @@ class EventQueue {
   static constexpr unsigned kLevels = (64 + kDigitBits - 1) / kDigitBits;
   static constexpr unsigned kBuckets = kLevels * kDigits;
   static_assert(kDigits <= 32 && kLevels <= 32, "digit and level masks are 32-bit");
-  static constexpr size_t kKeepCapacity = 8192;  // keys (128 KiB) a drained bucket may keep
-  static constexpr size_t kWholeBucket = 64;     // a bucket this small becomes the front whole
+  static constexpr size_t kWholeBucket = 64;  // a bucket this small becomes the front whole
   // kAhead + kTopUp: how many keys a top-up aims at (more than kAhead, so it happens once per ~kTopUp
   // events; few enough that appended small buckets stay cheap to sort).
   static constexpr size_t kTopUp = 32;
@@ -204,31 +214,38 @@ class EventQueue {
     while (front_.size() <= kAhead + 1 + kTopUp && level_mask_ != 0) {
       const auto level = static_cast<unsigned>(__builtin_ctz(level_mask_));
       const auto digit = static_cast<unsigned>(__builtin_ctz(digit_mask_[level]));
-      std::vector<QueueKey>& bucket = buckets_[level * kDigits + digit];
+      Bucket& bucket = buckets_[level * kDigits + digit];
       clear_bit(level, digit);
       const size_t from = front_.size();
-      if (level == 0 || bucket.size() <= kWholeBucket) {
-        if (from == 0) {
-          front_.swap(bucket);
-        } else {
-          front_.insert(front_.end(), bucket.begin(), bucket.end());
-        }
+      if (level == 0 || (bucket.head == bucket.tail && bucket.tail_n <= kWholeBucket)) {
+        visit_keys(bucket, [this](const QueueKey& k) { front_.push_back(k); });
+        release(bucket);
       } else {
-        uint64_t m = UINT64_MAX;
-        for (const QueueKey& k : bucket) m = std::min(m, k.time);
+        const uint64_t m = bucket.min;
         last_ = m;
         // The keys at m stay in the front; the others share the digits above `level` with m, so they
-        // go to lower levels.
-        for (const QueueKey& k : bucket) {
-          if (k.time == m) {
-            front_.push_back(k);
-          } else {
-            to_bucket(k);
+        // go to lower levels, never back into this bucket: it is emptied first, and each block goes
+        // back to the pool once read, where the next block a lower bucket needs is taken from.
+        Block* b = bucket.head;
+        Block* const tail = bucket.tail;
+        const uint32_t tail_n = bucket.tail_n;
+        bucket = Bucket{};
+        while (b != nullptr) {
+          const uint32_t n = b == tail ? tail_n : kBlockKeys;
+          for (uint32_t i = 0; i < n; ++i) {
+            const QueueKey& k = b->keys[i];
+            if (k.time == m) {
+              front_.push_back(k);
+            } else {
+              to_bucket(k);
+            }
           }
+          Block* const next = b->next;
+          b->next = free_blocks_;
+          free_blocks_ = b;
+          b = next;
         }
       }
-      bucket.clear();
-      drained(bucket);
       sort_tail(from);
     }
     const QueueKey* k = &front_[front_pos_];
@@ -239,29 +256,87 @@ class EventQueue {
   uint64_t lowest_time() const {
     const auto level = static_cast<unsigned>(__builtin_ctz(level_mask_));
     const auto digit = static_cast<unsigned>(__builtin_ctz(digit_mask_[level]));
-    const std::vector<QueueKey>& bucket = buckets_[level * kDigits + digit];
-    if (level == 0) return bucket.front().time;  // a level-0 bucket holds a single time
-    uint64_t m = UINT64_MAX;
-    for (const QueueKey& k : bucket) m = std::min(m, k.time);
-    return m;
+    return buckets_[level * kDigits + digit].min;
   }
 
   void to_bucket(QueueKey k) {
     const auto high_bit = static_cast<unsigned>(63 - __builtin_clzll(k.time ^ last_));
     const unsigned level = high_bit / kDigitBits;
     const auto digit = static_cast<unsigned>(k.time >> (level * kDigitBits)) & (kDigits - 1);
-    buckets_[level * kDigits + digit].push_back(k);
+    append(buckets_[level * kDigits + digit], k);
     digit_mask_[level] |= 1u << digit;
     level_mask_ |= 1u << level;
   }
 
-  // Memory. Which buckets fill up changes as time advances (when time nears a multiple of 16^L, most
-  // keys gather in one level-L bucket), so if every bucket kept its peak capacity, memory would creep
-  // up over a long run (to 75 MB in a 60-million-event PHOLD, against 22 MB with this). A drained
-  // bucket keeps a buffer of up to kKeepCapacity keys and frees a larger one: at most 32 MiB of idle
-  // buffers in all, and one allocation per few thousand events in PHOLD, which measured as free.
-  static void drained(std::vector<QueueKey>& bucket) {
-    if (bucket.capacity() > kKeepCapacity) std::vector<QueueKey>().swap(bucket);
+  // Bucket storage. A bucket is a chain of fixed-size blocks taken from one pool and given back whole
+  // when the bucket is drained; blocks are reused last in, first out, so the block a push needs is
+  // usually one just read (still in cache). Growing vectors instead copied every bucket at each
+  // doubling and touched fresh pages (memmove and page faults were 12% of PHOLD with 1 s delays), and
+  // as buckets took turns holding most keys, their peak capacities had to be freed again or memory
+  // crept up (docs/PERFORMANCE.md). The pool holds at most one block per kBlockKeys keys pending plus
+  // one partly filled block per bucket, and never shrinks. Hand-written because no standard container
+  // gives a chain of reused blocks with O(1) splicing of a whole chain back into a free list.
+  static constexpr uint32_t kBlockKeys = 127;  // with the link: 2 KiB per block
+  struct Block {
+    Block* next;
+    uint64_t pad_;  // keeps keys 16-byte aligned
+    QueueKey keys[kBlockKeys];
+  };
+  static_assert(sizeof(Block) == 2048);
+  struct Bucket {
+    Block* head = nullptr;
+    Block* tail = nullptr;
+    uint32_t tail_n = kBlockKeys;  // keys in the tail block; full when empty, so the first push links one
+    uint64_t min = UINT64_MAX;     // the smallest time in the bucket
+  };
+
+  void append(Bucket& bucket, QueueKey k) {
+    if (bucket.tail_n == kBlockKeys) [[unlikely]] link_block(bucket);
+    bucket.tail->keys[bucket.tail_n++] = k;
+    bucket.min = std::min(bucket.min, k.time);
+  }
+
+  void link_block(Bucket& bucket) {
+    if (free_blocks_ == nullptr) grow_pool(1);
+    Block* b = free_blocks_;
+    free_blocks_ = b->next;
+    b->next = nullptr;
+    if (bucket.tail != nullptr) {
+      bucket.tail->next = b;
+    } else {
+      bucket.head = b;
+    }
+    bucket.tail = b;
+    bucket.tail_n = 0;
+  }
+
+  // Adds at least `blocks` blocks to the pool, in slabs of at least 64 (128 KiB).
+  void grow_pool(size_t blocks) {
+    const size_t n = std::max<size_t>(blocks, 64);
+    slabs_.push_back(std::make_unique<Block[]>(n));
+    Block* slab = slabs_.back().get();
+    for (size_t i = 0; i < n; ++i) {
+      slab[i].next = free_blocks_;
+      free_blocks_ = &slab[i];
+    }
+    pool_blocks_ += n;
+  }
+
+  // Gives a bucket's whole chain back to the pool in O(1) and empties the bucket.
+  void release(Bucket& bucket) {
+    if (bucket.head != nullptr) {
+      bucket.tail->next = free_blocks_;
+      free_blocks_ = bucket.head;
+    }
+    bucket = Bucket{};
+  }
+
+  template <class F>
+  static void visit_keys(const Bucket& bucket, F&& f) {
+    for (const Block* b = bucket.head; b != nullptr; b = b->next) {
+      const uint32_t n = b == bucket.tail ? bucket.tail_n : kBlockKeys;
+      for (uint32_t i = 0; i < n; ++i) f(b->keys[i]);
+    }
   }
 
   void clear_bit(unsigned level, unsigned digit) {
@@ -313,7 +388,7 @@ class EventQueue {
     for (const QueueKey& k : all) last = std::min(last, k.time);
     front_.clear();
     front_pos_ = 0;
-    for (auto& bucket : buckets_) std::vector<QueueKey>().swap(bucket);
+    for (Bucket& bucket : buckets_) release(bucket);
     digit_mask_.fill(0);
     level_mask_ = 0;
     last_ = last;
@@ -338,7 +413,10 @@ class EventQueue {
   uint64_t last_ = 0;                 // the current instant: every key's time is >= last_
   std::vector<QueueKey> front_;       // keys at last_, sorted, consumed from front_pos_
   size_t front_pos_ = 0;
-  std::array<std::vector<QueueKey>, kBuckets> buckets_;
+  std::array<Bucket, kBuckets> buckets_;
+  Block* free_blocks_ = nullptr;                // the pool's free blocks, linked through Block::next
+  std::vector<std::unique_ptr<Block[]>> slabs_;  // the pool's memory
+  size_t pool_blocks_ = 0;
   std::array<uint32_t, kLevels> digit_mask_{};  // bit d of [L] set iff bucket (L, d) is non-empty
   uint32_t level_mask_ = 0;                     // bit L set iff some bucket of level L is non-empty
   size_t size_ = 0;
