@@ -17,8 +17,9 @@
 // in level L+1, so the minimum is in the lowest non-empty bucket, found with two bit scans. Taking it
 // moves `last_` to that bucket's smallest time and redistributes the bucket's keys into strictly lower
 // levels; a key is placed at most 16 times in its life, in PHOLD 2.9 times on average (its push
-// included). A level-0 bucket holds a single time and becomes the front as it is. Pushes are appends,
-// and every access is a sequential sweep over a contiguous array. In the same engine on PHOLD, a 4-ary
+// included). A level-0 bucket holds a single time and becomes the front as it is. Pushes are appends
+// to a bucket's chain of 2 KiB blocks (taken from a pool, see Bucket storage below), and every access
+// is a sequential sweep over blocks. In the same engine on PHOLD, a 4-ary
 // heap of the same 16-byte keys reached 3.2 million events per CPU-second and this queue 13.7 million
 // (docs/PERFORMANCE.md): the heap waits on cache misses in its sift-downs, and above all it knows only
 // its minimum, while this queue's sorted front lets the engine prefetch the callbacks of the next
@@ -26,13 +27,17 @@
 //
 // The front: the smallest keys, sorted, consumed from `front_pos_`; every key in a bucket is larger
 // than every key in the front. Whenever kAhead + 1 keys or fewer follow its top, it is topped up from the
-// lowest buckets (small ones appended whole, a large one redistributed) until it holds a few dozen,
+// lowest buckets (small ones appended whole and sorted by spread_sort, a large one redistributed) until
+// it holds a few dozen,
 // so the next kAhead events are always known in advance, whether times are dense (many events per
 // instant) or sparse (one per instant), and the engine prefetches their callbacks (peek_ahead). Ties
 // come out in (phase, sequence) order because the front is sorted by the whole key. A key pushed
 // below the front's last key is inserted into it in order. Before the top-up, the front held one
 // bucket at a time, and with sparse times its last few events were not prefetched: PHOLD with 1 s
-// mean delays ran at 8.1 million events per CPU-second against 16.4 million with 1 us.
+// mean delays ran at 8.1 million events per CPU-second against 16.4 million with 1 us. Since then
+// (issue 21 item 3): buckets in pooled blocks instead of growing vectors, small buckets sorted by one
+// counting pass, and buckets of up to 1,024 keys appended whole while few pushes land inside the front
+// (0.66-0.77x the CPU time on PHOLD at 1 us, 1 ms and 1 s mean delays; docs/PERFORMANCE.md).
 #pragma once
 
 #include <algorithm>
@@ -86,6 +91,7 @@ class EventQueue {
   /// never pushes them.
   void push(QueueKey k) {
     ++size_;
+    if (++window_pushes_ == kWindow) [[unlikely]] adapt_whole_limit();
     if (front_pos_ < front_.size() && k < front_.back()) {
       insert_front(k);  // within the range the front covers
     } else if (k.time > last_) [[likely]] {
@@ -184,8 +190,14 @@ class EventQueue {
   static constexpr unsigned kDigits = 1u << kDigitBits;
   static constexpr unsigned kLevels = (64 + kDigitBits - 1) / kDigitBits;
   static constexpr unsigned kBuckets = kLevels * kDigits;
-  static_assert(kDigits <= 32 && kLevels <= 32, "digit and level masks are 32-bit");
-  static constexpr size_t kWholeBucket = 64;  // a bucket this small becomes the front whole
+  static_assert(kDigits <= 64 && kLevels <= 32, "digit masks are 64-bit, the level mask 32-bit");
+  // A bucket of at most whole_limit_ keys becomes the front whole (sorted by spread_sort) instead of
+  // being redistributed: kWholeLarge while pushes rarely land inside the front's range, kWholeSmall
+  // once they do, as each such push is an insertion into the sorted front that moves the keys after
+  // it (adapt_whole_limit).
+  static constexpr size_t kWholeSmall = 64;
+  static constexpr size_t kWholeLarge = 1024;
+  static constexpr uint32_t kWindow = 4096;  // pushes between two choices of the limit
   // kAhead + kTopUp: how many keys a top-up aims at (more than kAhead, so it happens once per ~kTopUp
   // events; few enough that appended small buckets stay cheap to sort).
   static constexpr size_t kTopUp = 32;
@@ -213,11 +225,11 @@ class EventQueue {
     }
     while (front_.size() <= kAhead + 1 + kTopUp && level_mask_ != 0) {
       const auto level = static_cast<unsigned>(__builtin_ctz(level_mask_));
-      const auto digit = static_cast<unsigned>(__builtin_ctz(digit_mask_[level]));
+      const auto digit = static_cast<unsigned>(__builtin_ctzll(digit_mask_[level]));
       Bucket& bucket = buckets_[level * kDigits + digit];
       clear_bit(level, digit);
       const size_t from = front_.size();
-      if (level == 0 || (bucket.head == bucket.tail && bucket.tail_n <= kWholeBucket)) {
+      if (level == 0 || size_t{bucket.blocks - 1} * kBlockKeys + bucket.tail_n <= whole_limit_) {
         visit_keys(bucket, [this](const QueueKey& k) { front_.push_back(k); });
         release(bucket);
       } else {
@@ -258,7 +270,7 @@ class EventQueue {
   // The smallest bucketed time (some bucket is non-empty): in the lowest bucket.
   uint64_t lowest_time() const {
     const auto level = static_cast<unsigned>(__builtin_ctz(level_mask_));
-    const auto digit = static_cast<unsigned>(__builtin_ctz(digit_mask_[level]));
+    const auto digit = static_cast<unsigned>(__builtin_ctzll(digit_mask_[level]));
     return buckets_[level * kDigits + digit].min;
   }
 
@@ -267,7 +279,7 @@ class EventQueue {
     const unsigned level = high_bit / kDigitBits;
     const auto digit = static_cast<unsigned>(k.time >> (level * kDigitBits)) & (kDigits - 1);
     append(buckets_[level * kDigits + digit], k);
-    digit_mask_[level] |= 1u << digit;
+    digit_mask_[level] |= uint64_t{1} << digit;
     level_mask_ |= 1u << level;
   }
 
@@ -290,6 +302,7 @@ class EventQueue {
     Block* head = nullptr;
     Block* tail = nullptr;
     uint32_t tail_n = kBlockKeys;  // keys in the tail block; full when empty, so the first push links one
+    uint32_t blocks = 0;
     uint64_t min = UINT64_MAX;     // the smallest time in the bucket
   };
 
@@ -311,6 +324,7 @@ class EventQueue {
     }
     bucket.tail = b;
     bucket.tail_n = 0;
+    ++bucket.blocks;
   }
 
   // Adds at least `blocks` blocks to the pool, in slabs of at least 64 (128 KiB).
@@ -348,7 +362,7 @@ class EventQueue {
   }
 
   void clear_bit(unsigned level, unsigned digit) {
-    digit_mask_[level] &= ~(1u << digit);
+    digit_mask_[level] &= ~(uint64_t{1} << digit);
     if (digit_mask_[level] == 0) level_mask_ &= ~(1u << level);
   }
 
@@ -378,7 +392,7 @@ class EventQueue {
   // counting pass on the time's offset from the smallest, in 64 ranges, puts the keys almost in order
   // (stable, branch-free); an insertion sort by the whole key then moves each only within its range.
   // The result is exactly sorted whatever the first pass did, which only permutes.
-  static constexpr size_t kSpreadMax = 64;
+  static constexpr size_t kSpreadMax = kWholeLarge;
   void spread_sort(QueueKey* keys, size_t n) {
     uint64_t lo = keys[0].time;
     uint64_t hi = lo;
@@ -387,12 +401,15 @@ class EventQueue {
       hi = std::max(hi, keys[i].time);
     }
     if (hi - lo >= n) {
+      // At least 64 ranges, and about one key per range.
+      const unsigned range_bits = std::max(6u, static_cast<unsigned>(64 - __builtin_clzll(n - 1)));
       const auto width = static_cast<unsigned>(64 - __builtin_clzll(hi - lo));  // bits of hi - lo
-      const unsigned shift = width > 6 ? width - 6 : 0;                         // offsets >> shift < 64
-      std::array<uint8_t, 65> start{};
-      for (size_t i = 0; i < n; ++i) ++start[((keys[i].time - lo) >> shift) + 1];
-      for (size_t r = 1; r < start.size(); ++r) start[r] = static_cast<uint8_t>(start[r] + start[r - 1]);
-      for (size_t i = 0; i < n; ++i) spread_[start[(keys[i].time - lo) >> shift]++] = keys[i];
+      const unsigned shift = width > range_bits ? width - range_bits : 0;         // (t - lo) >> shift < ranges
+      const size_t ranges = size_t{1} << range_bits;
+      std::fill_n(spread_start_.begin(), ranges + 1, uint16_t{0});
+      for (size_t i = 0; i < n; ++i) ++spread_start_[((keys[i].time - lo) >> shift) + 1];
+      for (size_t r = 1; r <= ranges; ++r) spread_start_[r] = static_cast<uint16_t>(spread_start_[r] + spread_start_[r - 1]);
+      for (size_t i = 0; i < n; ++i) spread_[spread_start_[(keys[i].time - lo) >> shift]++] = keys[i];
       std::copy(spread_.begin(), spread_.begin() + static_cast<std::ptrdiff_t>(n), keys);
     }
     for (size_t i = 1; i < n; ++i) {
@@ -401,6 +418,16 @@ class EventQueue {
       for (; j > 0 && k < keys[j - 1]; --j) keys[j] = keys[j - 1];
       keys[j] = k;
     }
+  }
+
+  // Large whole buckets save a redistribution of their keys (PHOLD with 1 s delays: 0.82x CPU with
+  // up to 256 keys); but where short delays mix with long ones, many pushes land inside the large
+  // front and each moves hundreds of keys (PHOLD with bimodal 1 ms delays: 1.2x CPU with up to 1,024
+  // keys). The choice depends only on the sequence of keys, so runs stay deterministic.
+  void adapt_whole_limit() {
+    whole_limit_ = window_inserts_ * 64 <= kWindow ? kWholeLarge : kWholeSmall;
+    window_pushes_ = 0;
+    window_inserts_ = 0;
   }
 
   void insert_front(QueueKey k) {
@@ -419,6 +446,7 @@ class EventQueue {
       front_.push_back(k);  // the usual case: a later sequence in the same or a later phase
       return;
     }
+    ++window_inserts_;
     front_.insert(std::upper_bound(front_.begin() + static_cast<std::ptrdiff_t>(front_pos_), front_.end(), k), k);
   }
 
@@ -464,7 +492,11 @@ class EventQueue {
   std::vector<std::unique_ptr<Block[]>> slabs_;  // the pool's memory
   size_t pool_blocks_ = 0;
   std::array<QueueKey, kSpreadMax> spread_;      // spread_sort's scratch
-  std::array<uint32_t, kLevels> digit_mask_{};  // bit d of [L] set iff bucket (L, d) is non-empty
+  size_t whole_limit_ = kWholeLarge;
+  uint32_t window_pushes_ = 0;
+  uint32_t window_inserts_ = 0;  // pushes inserted inside the front (not appended) in this window
+  std::array<uint16_t, kSpreadMax * 2 + 1> spread_start_;
+  std::array<uint64_t, kLevels> digit_mask_{};  // bit d of [L] set iff bucket (L, d) is non-empty
   uint32_t level_mask_ = 0;                     // bit L set iff some bucket of level L is non-empty
   size_t size_ = 0;
 };
