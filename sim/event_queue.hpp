@@ -389,10 +389,12 @@ class EventQueue {
   // Sorts a few dozen keys: a small bucket appended whole, whose times are spread over its range (with
   // sparse times, mostly one key per time). std::sort spent as much on them as redistribution did
   // (12% of PHOLD with 1 ms delays, mostly mispredicted compares in its insertion sort). Here one
-  // counting pass on the time's offset from the smallest, in 64 ranges, puts the keys almost in order
-  // (stable, branch-free); an insertion sort by the whole key then moves each only within its range.
-  // The result is exactly sorted whatever the first pass did, which only permutes.
+  // counting pass on the time's offset from the smallest, in about one range per key (at least 64),
+  // puts the keys almost in order (stable, branch-free); an insertion sort by the whole key then moves
+  // each only within its range, at most kSpreadRun - 1 places (dense or clustered times go to
+  // std::sort). The result is exactly sorted whatever the first pass did, which only permutes.
   static constexpr size_t kSpreadMax = kWholeLarge;
+  static constexpr uint16_t kSpreadRun = 32;  // above this many keys in one range, std::sort instead
   void spread_sort(QueueKey* keys, size_t n) {
     uint64_t lo = keys[0].time;
     uint64_t hi = lo;
@@ -400,18 +402,24 @@ class EventQueue {
       lo = std::min(lo, keys[i].time);
       hi = std::max(hi, keys[i].time);
     }
-    if (hi - lo >= n) {
-      // At least 64 ranges, and about one key per range.
-      const unsigned range_bits = std::max(6u, static_cast<unsigned>(64 - __builtin_clzll(n - 1)));
-      const auto width = static_cast<unsigned>(64 - __builtin_clzll(hi - lo));  // bits of hi - lo
-      const unsigned shift = width > range_bits ? width - range_bits : 0;         // (t - lo) >> shift < ranges
-      const size_t ranges = size_t{1} << range_bits;
-      std::fill_n(spread_start_.begin(), ranges + 1, uint16_t{0});
-      for (size_t i = 0; i < n; ++i) ++spread_start_[((keys[i].time - lo) >> shift) + 1];
-      for (size_t r = 1; r <= ranges; ++r) spread_start_[r] = static_cast<uint16_t>(spread_start_[r] + spread_start_[r - 1]);
-      for (size_t i = 0; i < n; ++i) spread_[spread_start_[(keys[i].time - lo) >> shift]++] = keys[i];
-      std::copy(spread_.begin(), spread_.begin() + static_cast<std::ptrdiff_t>(n), keys);
+    // Many keys share times (several per nanosecond of the range): the counting pass would leave long
+    // runs for the insertion sort.
+    if (hi - lo < n) return std::sort(keys, keys + n);
+    const unsigned range_bits = std::max(6u, static_cast<unsigned>(64 - __builtin_clzll(n - 1)));
+    const auto width = static_cast<unsigned>(64 - __builtin_clzll(hi - lo));  // bits of hi - lo
+    const unsigned shift = width > range_bits ? width - range_bits : 0;         // (t - lo) >> shift < ranges
+    const size_t ranges = size_t{1} << range_bits;
+    std::fill_n(spread_start_.begin(), ranges + 1, uint16_t{0});
+    for (size_t i = 0; i < n; ++i) ++spread_start_[((keys[i].time - lo) >> shift) + 1];
+    uint16_t most = 0;  // the most keys in one range
+    for (size_t r = 1; r <= ranges; ++r) {
+      most = std::max(most, spread_start_[r]);
+      spread_start_[r] = static_cast<uint16_t>(spread_start_[r] + spread_start_[r - 1]);
     }
+    // Clustered times (a few ranges hold most keys): the insertion sort would be quadratic.
+    if (most > kSpreadRun) return std::sort(keys, keys + n);
+    for (size_t i = 0; i < n; ++i) spread_[spread_start_[(keys[i].time - lo) >> shift]++] = keys[i];
+    std::copy(spread_.begin(), spread_.begin() + static_cast<std::ptrdiff_t>(n), keys);
     for (size_t i = 1; i < n; ++i) {
       const QueueKey k = keys[i];
       size_t j = i;
@@ -419,6 +427,7 @@ class EventQueue {
       keys[j] = k;
     }
   }
+
 
   // Large whole buckets save a redistribution of their keys (PHOLD with 1 s delays: 0.82x CPU with
   // up to 256 keys); but where short delays mix with long ones, many pushes land inside the large

@@ -86,7 +86,13 @@ class Driver {
         const uint64_t base = now + (uint64_t{1} << (20 + rng_.uniform_int(uint64_t{20})));
         const uint64_t n = 1 + rng_.uniform_int(uint64_t{1500});
         const uint64_t width = uint64_t{1} << rng_.uniform_int(uint64_t{16});
-        for (uint64_t i = 0; i < n; ++i) out.push_back(base + rng_.uniform_int(width));
+        // Half the batches also put keys at a few times far from the rest (one range of a counting
+        // pass holds many keys: the sort must not go quadratic or wrong).
+        const bool split = rng_.bernoulli(0.5);
+        for (uint64_t i = 0; i < n; ++i) {
+          out.push_back(split && rng_.bernoulli(0.5) ? base + (uint64_t{1} << 19) + rng_.uniform_int(uint64_t{3})
+                                                     : base + rng_.uniform_int(width));
+        }
         break;
       }
     }
