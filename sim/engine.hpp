@@ -13,8 +13,8 @@
 //      last, so a sample sees the state after everything that happened at its instant;
 //   3. scheduling order (FIFO): the event scheduled first runs first.
 // No heap allocation per event: callbacks live in an inline buffer (EventFn) inside pooled 64-byte
-// slots, and the future-event set is a radix heap of 16-byte keys (sim/event_queue.hpp) whose arrays
-// grow geometrically and are reused (PHOLD: one allocation per few thousand events). Cancel is lazy: the
+// slots, and the future-event set is a radix heap of 16-byte keys (sim/event_queue.hpp) whose buckets
+// are chains of blocks from a pool that only grows with the pending events. Cancel is lazy: the
 // slot is marked and the key is dropped when it reaches the front (or in a bulk compaction once
 // cancelled keys outnumber live ones). PHOLD throughput: docs/PERFORMANCE.md.
 //

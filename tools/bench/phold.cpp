@@ -8,6 +8,14 @@
 //   bench_phold --baseline ...     # the same arithmetic over a bare std::priority_queue, for comparison
 //   bench_phold --until 100us ...  # stop at a simulated time (with --events too: whichever comes first)
 //   bench_phold --mean-delay 1ms   # sparser event times (default 1us: about 160 events per ns here)
+//   bench_phold --delay uniform    # the delay's distribution, always with the given mean (default exp)
+//
+// Delay distributions (--delay), each with mean --mean-delay m, rounded to whole nanoseconds:
+//   exp        Exp(m), the classic PHOLD
+//   uniform    U[0, 2m)
+//   const      m exactly: every event lands after all pending ones (a FIFO, the easiest pattern for a heap)
+//   bimodal    Exp(m / 1000) or Exp(1.999 m), each with probability 1/2: dense and sparse times mixed
+//   lognormal  lognormal with sigma 2 (median m e^-2, mean m): heavy-tailed, times 1000x apart common
 //
 // Both modes draw the same random numbers in the same order and break ties by (time, scheduling
 // order), so they execute the identical event sequence: "checksum" (a hash of each event's time and
@@ -51,6 +59,7 @@ struct Options {
   SimTime until = SimTime::max();
   uint64_t seed = 1;
   double mean_delay_ns = 1000.0;  // 1 us
+  std::string delay = "exp";
   bool baseline = false;
 };
 
@@ -58,7 +67,7 @@ struct Options {
   std::fprintf(stderr,
                "error: %s\n"
                "usage: bench_phold [--entities N] [--events-per-entity M] [--events E] [--until T] [--seed S] "
-               "[--baseline]\n"
+               "[--mean-delay D] [--delay exp|uniform|const|bimodal|lognormal] [--baseline]\n"
                "  e.g. bench_phold --entities 10000 --events-per-entity 16 --events 20000000\n",
                error.c_str());
   std::exit(2);
@@ -83,7 +92,7 @@ Options parse_options(int argc, char** argv) {
       continue;
     }
     if (a != "--entities" && a != "--events-per-entity" && a != "--events" && a != "--until" && a != "--seed" &&
-        a != "--mean-delay") {
+        a != "--mean-delay" && a != "--delay") {
       usage(fmt::format("unknown option \"{}\"", a));
     }
     if (i + 1 >= argc) usage(fmt::format("{} needs a value", a));
@@ -108,6 +117,12 @@ Options parse_options(int argc, char** argv) {
         usage(fmt::format("--mean-delay: {}", e.what()));
       }
       if (o.mean_delay_ns <= 0) usage("--mean-delay must be positive");
+    } else if (a == "--delay") {
+      o.delay = v;
+      if (o.delay != "exp" && o.delay != "uniform" && o.delay != "const" && o.delay != "bimodal" &&
+          o.delay != "lognormal") {
+        usage(fmt::format("--delay expects exp, uniform, const, bimodal or lognormal, got \"{}\"", v));
+      }
     } else {
       o.seed = parse_count(a, v);
     }
@@ -117,8 +132,37 @@ Options parse_options(int argc, char** argv) {
   return o;
 }
 
-// Exponential delay with the given mean, in whole nanoseconds.
-int64_t draw_delay_ns(Rng& rng, double mean_ns) { return std::llround(rng.exponential(1.0) * mean_ns); }
+enum class DelayDist : uint8_t { Exp, Uniform, Const, Bimodal, Lognormal };
+
+DelayDist delay_dist(const std::string& name) {
+  if (name == "uniform") return DelayDist::Uniform;
+  if (name == "const") return DelayDist::Const;
+  if (name == "bimodal") return DelayDist::Bimodal;
+  if (name == "lognormal") return DelayDist::Lognormal;
+  return DelayDist::Exp;
+}
+
+// A delay with the given mean and distribution, in whole nanoseconds. Exp draws exactly as before the
+// other distributions were added, so its checksums are unchanged.
+int64_t draw_delay_ns(Rng& rng, double mean_ns, DelayDist dist) {
+  constexpr double kSigma = 2.0;
+  switch (dist) {
+    case DelayDist::Exp:
+      break;
+    case DelayDist::Uniform:
+      return std::llround(rng.uniform(0.0, 2.0 * mean_ns));
+    case DelayDist::Const:
+      return std::llround(mean_ns);
+    case DelayDist::Bimodal: {
+      const double e = rng.exponential(1.0);  // drawn first: the order of draws is part of the benchmark
+      return std::llround(e * (rng.bernoulli(0.5) ? mean_ns / 1000.0 : 1.999 * mean_ns));
+    }
+    case DelayDist::Lognormal:
+      // exp(N(mu, sigma)) has mean exp(mu + sigma^2 / 2) = mean_ns.
+      return std::llround(rng.lognormal(std::log(mean_ns) - kSigma * kSigma / 2.0, kSigma));
+  }
+  return std::llround(rng.exponential(1.0) * mean_ns);
+}
 
 uint64_t checksum_step(uint64_t h, int64_t time, uint32_t target) {
   return (h ^ (static_cast<uint64_t>(time) * 0x9e3779b97f4a7c15ull + target)) * 0x100000001b3ull;
@@ -145,6 +189,7 @@ struct Phold {
   Engine* engine;
   Rng rng;
   double mean_delay_ns;
+  DelayDist dist;
   uint32_t entities;
   EventKind kind;
   std::vector<uint64_t> received;
@@ -159,19 +204,23 @@ struct PholdEvent {
     ++s.received[target];
     s.checksum = checksum_step(s.checksum, s.engine->now().ticks(), target);
     const auto next = static_cast<uint32_t>(s.rng.uniform_int(uint64_t{s.entities}));
-    const int64_t delay = draw_delay_ns(s.rng, s.mean_delay_ns);
+    const int64_t delay = draw_delay_ns(s.rng, s.mean_delay_ns, s.dist);
     s.engine->schedule_in(Duration::ns(delay), Phase::Arrival, PholdEvent{p, next}, s.kind);
   }
 };
 
 Result run_engine(const Options& o) {
   Engine engine;
-  Phold s{&engine, fleetsim::RngStreams(o.seed).stream("phold"), o.mean_delay_ns, static_cast<uint32_t>(o.entities),
+  Phold s{&engine,
+          fleetsim::RngStreams(o.seed).stream("phold"),
+          o.mean_delay_ns,
+          delay_dist(o.delay),
+          static_cast<uint32_t>(o.entities),
           engine.register_kind("phold"), std::vector<uint64_t>(o.entities, 0)};
   engine.reserve(o.entities * o.events_per_entity);
   for (uint32_t e = 0; e < o.entities; ++e) {
     for (uint64_t m = 0; m < o.events_per_entity; ++m) {
-      engine.schedule_at(SimTime::zero() + Duration::ns(draw_delay_ns(s.rng, o.mean_delay_ns)), Phase::Arrival,
+      engine.schedule_at(SimTime::zero() + Duration::ns(draw_delay_ns(s.rng, o.mean_delay_ns, s.dist)), Phase::Arrival,
                          PholdEvent{&s, e},
                          s.kind);
     }
@@ -206,8 +255,9 @@ Result run_baseline(const Options& o) {
   storage.reserve(o.entities * o.events_per_entity + 1);
   std::priority_queue<BaselineEvent, std::vector<BaselineEvent>, Later> q(Later{}, std::move(storage));
   uint64_t seq = 0;
+  const DelayDist dist = delay_dist(o.delay);
   for (uint32_t e = 0; e < n; ++e) {
-    for (uint64_t m = 0; m < o.events_per_entity; ++m) q.push({draw_delay_ns(rng, o.mean_delay_ns), seq++, e});
+    for (uint64_t m = 0; m < o.events_per_entity; ++m) q.push({draw_delay_ns(rng, o.mean_delay_ns, dist), seq++, e});
   }
   const uint64_t limit = o.events > 0 ? o.events : UINT64_MAX;
   const int64_t until = o.until.ticks();
@@ -227,7 +277,7 @@ Result run_baseline(const Options& o) {
     ++received[ev.target];
     checksum = checksum_step(checksum, now, ev.target);
     const auto next = static_cast<uint32_t>(rng.uniform_int(uint64_t{n}));
-    const int64_t delay = draw_delay_ns(rng, o.mean_delay_ns);
+    const int64_t delay = draw_delay_ns(rng, o.mean_delay_ns, dist);
     q.push({now + delay, seq++, next});
     ++executed;
   }
@@ -253,9 +303,9 @@ int main(int argc, char** argv) {
   fmt::print(
       "{{\"bench\":\"phold\",\"entities\":{},\"events_per_entity\":{},\"events\":{},\"wall_s\":{:.3f},"
       "\"events_per_s\":{:.0f},\"peak_rss_mb\":{:.1f},\"impl\":\"{}\",\"cpu_s\":{:.3f},\"events_per_cpu_s\":{:.0f},"
-      "\"seed\":{},\"mean_delay\":\"{}\",\"sim_time\":\"{}\",\"checksum\":\"{:016x}\"}}\n",
+      "\"seed\":{},\"mean_delay\":\"{}\",\"delay\":\"{}\",\"sim_time\":\"{}\",\"checksum\":\"{:016x}\"}}\n",
       o.entities, o.events_per_entity, r.events, r.wall_s, r.wall_s > 0 ? events / r.wall_s : 0.0, peak_rss_mb,
       o.baseline ? "std_priority_queue" : "engine", r.cpu_s, r.cpu_s > 0 ? events / r.cpu_s : 0.0, o.seed,
-      Duration::ns(static_cast<int64_t>(o.mean_delay_ns)), Duration::ns(r.sim_end_ns), r.checksum);
+      Duration::ns(static_cast<int64_t>(o.mean_delay_ns)), o.delay, Duration::ns(r.sim_end_ns), r.checksum);
   return 0;
 }
