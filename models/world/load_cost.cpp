@@ -20,7 +20,6 @@ namespace {
 
 constexpr double kJoulesPerKwh = 3.6e6;
 constexpr double kMaxUsdPerHour = 100000;
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 double seconds(SimTime t) { return static_cast<double>(t.ticks()) * 1e-9; }
 
