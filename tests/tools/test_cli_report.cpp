@@ -166,6 +166,33 @@ TEST_CASE("cli report: many training interruptions are counted per bucket, a few
   CHECK(counted == 3000);
 }
 
+// Interruption lines in the recorder's own form are read without a JSON tree (a 7-year run has
+// hundreds of thousands); any other form (an escaped text, keys in another order, a number where a
+// name is expected) is parsed in full and labelled exactly as before.
+TEST_CASE("cli report: interruption marks read the same from plain, escaped and reordered lines", "[cli]") {
+  TempDir tmp("clireportlines");
+  std::ofstream(tmp.path / "s.json") << kSmall;
+  const fs::path out = tmp.path / "out";
+  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q --no-report", (tmp.path / "s.json").string(), out.string()), tmp)
+              .code == 0);
+  {
+    std::ofstream f(out / "events.jsonl", std::ios::trunc);
+    f << R"({"time_ns":1000000000,"time":"1s","kind":"training_interrupt","job":"a","cause":"Faulty GPU"})" "\n"
+      << R"({"time_ns":2000000000,"time":"2s","kind":"training_interrupt","job":"b\"q","cause":"NCCL \u00e9"})" "\n"
+      << R"({"kind":"training_interrupt","time_ns":3000000000,"cause":"late","job":"c"})" "\n"
+      << R"({"time_ns":4000000000,"time":"4s","kind":"training_interrupt","job":7,"cause":"x"})" "\n"
+      << R"({"time_ns":5000000000,"time":"5s","kind":"training_resume","job":"a","cause":"not drawn"})" "\n"
+      << R"({"time_ns":6000000000,"time":"6s","kind":"training_interrupt","job":"d","cause":"tail"})" "\n";
+  }
+  REQUIRE(run_fleetsim(fmt::format("report {} -q", out.string()), tmp).code == 0);
+  const json marks = report_data(read_all(out / "report.html"))["charts"]["timeline"]["interrupts"];
+  REQUIRE(marks.size() == 4);  // the line with a numeric job is skipped, the resume is not drawn
+  CHECK(marks[0] == json::array({1, "a: Faulty GPU"}));
+  CHECK(marks[1] == json::array({2, "b\"q: NCCL \u00e9"}));
+  CHECK(marks[2] == json::array({3, "c: late"}));
+  CHECK(marks[3] == json::array({6, "d: tail"}));
+}
+
 TEST_CASE("cli report: the summary and the report lead with what the outage cost", "[cli][answers]") {
   // Issue 18, "answers up front": a 15 h full outage of us-east-1 with a chat service in two regions.
   TempDir tmp("clianswers");

@@ -11,10 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -218,6 +221,57 @@ std::pair<json, json> inference_charts(const fs::path& dir, int64_t span) {
 // Up to this many training interruptions are marked one by one; more are counted per time bucket.
 constexpr size_t kMaxInterruptMarks = 2000;
 
+// The kind of an events.jsonl line: the text after its first "kind":" (a quote inside a string value
+// is escaped, so that is the key), empty if none.
+std::string_view line_kind(std::string_view line) {
+  constexpr std::string_view key = "\"kind\":\"";
+  const size_t at = line.find(key);
+  if (at == std::string_view::npos) return {};
+  const size_t from = at + key.size();
+  const size_t to = line.find('"', from);
+  return to == std::string_view::npos ? std::string_view{} : line.substr(from, to - from);
+}
+
+// A string field's text as the recorder writes it (,"key":"text"), when the text has no escape;
+// nullopt otherwise (absent, not a string, or escaped: the caller then parses the line in full).
+std::optional<std::string_view> plain_text_field(std::string_view line, std::string_view key) {
+  std::string pattern = ",\"";
+  pattern += key;
+  pattern += "\":\"";
+  const size_t at = line.find(pattern);
+  if (at == std::string_view::npos) return std::nullopt;
+  const size_t from = at + pattern.size();
+  const size_t to = line.find('"', from);
+  if (to == std::string_view::npos) return std::nullopt;
+  const std::string_view text = line.substr(from, to - from);
+  if (text.find('\\') != std::string_view::npos) return std::nullopt;
+  return text;
+}
+
+// What the timeline needs of a training_interrupt line, read without building a JSON tree: a 7-year
+// fleet run writes hundreds of thousands of them, and parsing each into a tree was most of the
+// report's time. Only the recorder's own form is read this way ({"time_ns":<integer>,... with job
+// and cause as plain strings); anything else gives nullopt and is parsed in full, as before.
+struct InterruptLine {
+  int64_t time_ns = 0;
+  std::string_view job, cause;
+};
+std::optional<InterruptLine> read_interrupt_line(std::string_view line) {
+  constexpr std::string_view head = "{\"time_ns\":";
+  if (!line.starts_with(head) || !line.ends_with('}')) return std::nullopt;
+  InterruptLine out;
+  const char* first = line.data() + head.size();
+  const char* last = line.data() + line.size();
+  const auto [end, ec] = std::from_chars(first, last, out.time_ns);
+  if (ec != std::errc() || end == last || *end != ',') return std::nullopt;
+  const auto job = plain_text_field(line, "job");
+  const auto cause = plain_text_field(line, "cause");
+  if (!job || !cause) return std::nullopt;
+  out.job = *job;
+  out.cause = *cause;
+  return out;
+}
+
 // Outages as bars, failures counted per bucket, training interrupts as marks; one lane per region.
 json timeline_chart(const fs::path& dir, int64_t span) {
   std::ifstream in(dir / "events.jsonl", std::ios::binary);
@@ -252,10 +306,23 @@ json timeline_chart(const fs::path& dir, int64_t span) {
   auto region_of = [](const std::string& path) { return path.substr(0, path.find('/')); };
   while (in && std::getline(in, line)) {
     // Only the kinds drawn here are parsed; the rest (repairs, checkpoints ...) are skipped unread.
-    const bool fail = !have_counts && line.find("\"kind\":\"failure\"") != std::string::npos;
-    const bool outage = line.find("\"kind\":\"outage_") != std::string::npos;
-    const bool intr = line.find("\"kind\":\"training_interrupt\"") != std::string::npos;
+    const std::string_view kind_text = line_kind(line);
+    const bool fail = !have_counts && kind_text == "failure";
+    const bool outage = kind_text.starts_with("outage_");
+    const bool intr = kind_text == "training_interrupt";
     if (!fail && !outage && !intr) continue;
+    if (intr) {
+      if (const auto i = read_interrupt_line(line)) {
+        ++interrupts_bucketed[{i->time_ns / width, std::string(i->job)}];
+        if (interrupts.size() <= kMaxInterruptMarks) {
+          std::string label(i->job);
+          label += ": ";
+          label += i->cause;
+          interrupts.push_back(json::array({i->time_ns / 1'000'000'000, std::move(label)}));
+        }
+        continue;
+      }
+    }
     const json e = json::parse(line, nullptr, false);
     if (e.is_discarded() || !e.contains("time_ns") || !e["time_ns"].is_number_integer()) continue;
     try {
