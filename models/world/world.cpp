@@ -61,6 +61,9 @@ struct Fabric {
     // alpha-beta model of the first job's hardware.
     if (s.network_run.collective_costing == CollectiveCosting::Shared) {
       ledger = std::make_unique<FabricLoad>(topo, router);
+      // The ledger's average loads are the fabric's utilization in this mode (links.csv and
+      // network_utilization.csv); the flow model integrates them with its own flows'.
+      ledger->on_load_change = [this](EdgeIndex e, double delta) { flows.add_external_load(e, delta); };
       // Without training jobs the ledger still carries the other consumers' streams (KV transfers):
       // a link change re-routes those it touches.
       link_failures.on_link = [this](uint32_t link, bool up) {
