@@ -17,6 +17,7 @@
 #include "models/training/placement_probe.hpp"
 #include "models/scheduler/gang_scheduler.hpp"
 #include "models/world/scheduler_broker.hpp"
+#include "models/world/topology_file.hpp"
 #include "models/training/training_model.hpp"
 
 #include <algorithm>
@@ -43,7 +44,7 @@ struct Fabric {
   std::unique_ptr<SharedFabricCost> shared;
 
   Fabric(const Scenario& s, const Fleet& fleet, Engine& engine, Recorder& recorder)
-      : topo(build_topology(s.network)),
+      : topo(build_fabric(s.network, s.network_run)),
         router(topo),
         flows(topo, router, engine, &recorder, FlowModelOptions{.sample_interval = s.run.sample_interval}),
         map(fleet, topo, s.network),
