@@ -44,10 +44,6 @@ FlowModel::FlowModel(const Topology& topology, Router& router, Engine& engine, R
       link_sampling_ = true;
       links_table_ = recorder_->table(opt_.links_table, {"time_ns", "scope", "class", "link", "rank", "capacity_bytes_per_s",
                                                          "mean_load_bytes_per_s", "utilization_fraction"});
-      link_load_.assign(links_.size(), 0.0);
-      link_integral_.assign(links_.size(), 0.0);
-      link_since_.assign(links_.size(), engine_.now());
-      link_listed_.assign(links_.size(), 0);
     }
   }
 }
@@ -274,6 +270,14 @@ void FlowModel::set_rate(Flow& f, double r) {
 
 void FlowModel::link_load_changed(EdgeIndex e, double delta) {
   const SimTime now = engine_.now();
+  if (link_load_.empty()) {
+    // At the first load, not at construction: a run whose fabric never carries load (aggregate
+    // costing) keeps no per-link arrays, however large the fabric.
+    link_load_.assign(links_.size(), 0.0);
+    link_integral_.assign(links_.size(), 0.0);
+    link_since_.assign(links_.size(), now);
+    link_listed_.assign(links_.size(), 0);
+  }
   link_integral_[e] += link_load_[e] * (now - link_since_[e]).seconds();
   link_since_[e] = now;
   link_load_[e] += delta;
