@@ -168,6 +168,11 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
   auto upsert = [&](EdgeIndex e, double l, double f) {
     auto& v = on_edge_[e];
     auto it = std::find_if(v.begin(), v.end(), [&](const Entry& x) { return x.c == c; });
+    if (on_load_change) {
+      const double before = it == v.end() ? 0.0 : it->load;
+      const double after = l <= 0 && f <= 0 ? 0.0 : l;
+      if (after != before) on_load_change(e, after - before);
+    }
     if (l <= 0 && f <= 0) {
       if (it != v.end()) {
         *it = v.back();

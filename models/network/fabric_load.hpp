@@ -55,6 +55,7 @@
 #include <Eigen/SparseCore>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -151,6 +152,9 @@ class FabricLoad {
   uint32_t edges() const { return static_cast<uint32_t>(capacity_.size()); }
   /// Changes of consumers' traffic so far (set_streams, set_load, clear, reroute).
   uint64_t updates() const { return updates_; }
+  /// Told of every change of a directed edge's total load (bytes/s, new minus old), as it happens: the
+  /// flow model's per-link utilization counts the ledger's loads through it (models/world/world.cpp).
+  std::function<void(EdgeIndex, double)> on_load_change;
 
  private:
   struct Entry {

@@ -40,6 +40,11 @@ FlowModel::FlowModel(const Topology& topology, Router& router, Engine& engine, R
     table_ = recorder_->table(opt_.table, {"time_ns", "class", "links_up", "capacity_bytes_per_s",
                                            "mean_load_bytes_per_s", "utilization_fraction"});
     sample_ev_ = engine_.schedule_in(opt_.sample_interval, Phase::Sample, [this] { sample(); }, kind_sample_);
+    if (!opt_.links_table.empty()) {
+      link_sampling_ = true;
+      links_table_ = recorder_->table(opt_.links_table, {"time_ns", "scope", "class", "link", "rank", "capacity_bytes_per_s",
+                                                         "mean_load_bytes_per_s", "utilization_fraction"});
+    }
   }
 }
 
@@ -192,6 +197,7 @@ void FlowModel::mark_dirty(EdgeIndex e) {
 
 void FlowModel::attach(uint32_t slot) {
   Flow& f = flows_[slot];
+  departures_only_ = false;
   f.pos.resize(f.path.size());
   for (size_t i = 0; i < f.path.size(); ++i) {
     auto& list = links_[f.path[i]].flows;
@@ -257,11 +263,78 @@ void FlowModel::set_rate(Flow& f, double r) {
   integrate();
   const double delta = r - f.rate;
   for (size_t i = 0; i < f.path.size(); ++i) kind_load_[static_cast<int>(links_[f.path[i]].kind)] += delta * weight(f, i);
+  if (link_sampling_)
+    for (size_t i = 0; i < f.path.size(); ++i) link_load_changed(f.path[i], delta * weight(f, i));
   f.rate = r;
+}
+
+void FlowModel::link_load_changed(EdgeIndex e, double delta) {
+  const SimTime now = engine_.now();
+  if (link_load_.empty()) {
+    // At the first load, not at construction: a run whose fabric never carries load (aggregate
+    // costing) keeps no per-link arrays, however large the fabric.
+    link_load_.assign(links_.size(), 0.0);
+    link_integral_.assign(links_.size(), 0.0);
+    link_since_.assign(links_.size(), now);
+    link_listed_.assign(links_.size(), 0);
+  }
+  link_integral_[e] += link_load_[e] * (now - link_since_[e]).seconds();
+  link_since_[e] = now;
+  link_load_[e] += delta;
+  if (link_listed_[e] == 0) {
+    link_listed_[e] = 1;
+    loaded_links_.push_back(e);
+  }
+}
+
+void FlowModel::add_external_load(EdgeIndex e, double delta_bytes_per_s) {
+  if (delta_bytes_per_s == 0) return;
+  integrate();
+  kind_load_[static_cast<int>(links_[e].kind)] += delta_bytes_per_s;
+  if (link_sampling_) link_load_changed(e, delta_bytes_per_s);
+}
+
+bool FlowModel::departures_keep_allocation() const {
+  if (!departures_only_ || !opt_.skip_unchanged) return false;
+  // The bottleneck test on current loads. Cheap here because a touched link of a large fabric carries
+  // few flows; a failed test sends the batch to the full solve, which is always right.
+  const auto bottleneck = [this](EdgeIndex e, double rate) {
+    const Link& l = links_[e];
+    double sum = 0, top = 0;
+    for (uint32_t s : l.flows) {
+      sum += flows_[s].rate;
+      top = std::max(top, flows_[s].rate);
+    }
+    return sum >= l.capacity * (1 - 1e-10) && rate >= top * (1 - 1e-9);
+  };
+  for (EdgeIndex e : dirty_)
+    for (uint32_t slot : links_[e].flows) {
+      const Flow& g = flows_[slot];
+      if (g.state != State::Active || !g.frac.empty()) return false;
+      if (g.rate >= g.cap) continue;
+      bool held = false;
+      for (EdgeIndex p : g.path)
+        if (bottleneck(p, g.rate)) {
+          held = true;
+          break;
+        }
+      if (!held) return false;
+    }
+  return true;
 }
 
 void FlowModel::solve() {
   if (dirty_.empty()) return;
+  const bool skip = departures_keep_allocation();
+  departures_only_ = true;
+  if (skip) {
+    // Counted when some flow was left to keep its rate (else there was nothing to solve anyway).
+    if (std::any_of(dirty_.begin(), dirty_.end(), [this](EdgeIndex e) { return !links_[e].flows.empty(); }))
+      ++stats_.solves_skipped;
+    dirty_.clear();
+    ++dirty_epoch_;
+    return;
+  }
   ++epoch_;
   comp_links_.clear();
   comp_flows_.clear();
@@ -309,10 +382,6 @@ void FlowModel::solve() {
   }
   for (uint32_t slot : comp_flows_) {
     Flow& f = flows_[slot];
-    if (f.state == State::Active) {
-      f.remaining = std::max(0.0, f.remaining - f.rate * (now - f.last).seconds());
-      f.last = now;
-    }
     f.frozen = false;
     double cap = f.cap;
     for (size_t i = 0; i < f.path.size(); ++i)
@@ -376,6 +445,11 @@ void FlowModel::solve() {
       ++stats_.rate_changes;
       schedule_drain(slot);
     } else if (std::abs(r - f.rate) > opt_.rate_tolerance * f.rate) {
+      // Progress is settled only here, where the rate changes, not at every solve of the component:
+      // then a flow's drain time depends on its rate history alone, not on how often its component
+      // happened to be solved, and a skipped solve (departures_keep_allocation) changes nothing.
+      f.remaining = std::max(0.0, f.remaining - f.rate * (now - f.last).seconds());
+      f.last = now;
       set_rate(f, r);
       engine_.cancel(f.ev);
       ++stats_.rate_changes;
@@ -518,6 +592,7 @@ void FlowModel::set_link_capacity(uint32_t link, double fraction) {
   if (!(fraction > 0 && fraction <= 1))
     throw std::invalid_argument("FlowModel::set_link_capacity: fraction must be in (0, 1]");
   integrate();
+  departures_only_ = false;
   for (EdgeIndex e : {link * 2, link * 2 + 1}) {
     links_[e].capacity = links_[e].nominal * fraction;
     mark_dirty(e);
@@ -542,6 +617,7 @@ void FlowModel::sample() {
   integrate();
   const SimTime now = engine_.now();
   const double span = (now - last_sample_).seconds();
+  if (link_sampling_) sample_links(span);  // before the class integrals move on
   for (int k = 0; k < kLinkKinds; ++k) {
     if (topo_.report().links_per_kind[k] == 0) continue;
     const double mean_load = span > 0 ? (kind_integral_[k] - sample_integral_[k]) / span : 0.0;
@@ -552,6 +628,50 @@ void FlowModel::sample() {
   }
   last_sample_ = now;
   sample_ev_ = engine_.schedule_in(opt_.sample_interval, Phase::Sample, [this] { sample(); }, kind_sample_);
+}
+
+// The links table: every class present (mean over its usable links, as network_utilization), then
+// the hottest links of the interval by mean utilization (ties: lower edge index first, so reruns
+// write the same rows).
+void FlowModel::sample_links(double span) {
+  const SimTime now = engine_.now();
+  for (int k = 0; k < kLinkKinds; ++k) {
+    if (topo_.report().links_per_kind[k] == 0) continue;
+    const double mean_load = span > 0 ? (kind_integral_[k] - sample_integral_[k]) / span : 0.0;
+    const double cap = kind_capacity_[k];
+    const std::string_view name = link_kind_name(static_cast<LinkKind>(k));
+    recorder_->row(links_table_, now, "class", name, name, int64_t{0}, cap, mean_load, cap > 0 ? mean_load / cap : 0.0);
+  }
+  hot_.clear();
+  size_t kept = 0;
+  for (EdgeIndex e : loaded_links_) {
+    link_integral_[e] += link_load_[e] * (now - link_since_[e]).seconds();
+    link_since_[e] = now;
+    const double load = span > 0 ? link_integral_[e] / span : 0.0;
+    link_integral_[e] = 0;
+    // Still loaded: stays listed for the next interval; idle since: dropped until it is loaded again.
+    // (1 byte/s: what is left of rounding when the last flow's rate was taken off.)
+    if (link_load_[e] > 1.0) {
+      loaded_links_[kept++] = e;
+    } else {
+      link_load_[e] = 0;
+      link_listed_[e] = 0;
+    }
+    if (load > 0 && links_[e].capacity > 0 && router_.usable(e)) hot_.push_back({load / links_[e].capacity, load, e});
+  }
+  loaded_links_.resize(kept);
+  const size_t n = std::min<size_t>(opt_.top_links, hot_.size());
+  const auto hotter = [](const HotLink& a, const HotLink& b) {
+    return a.utilization > b.utilization || (a.utilization == b.utilization && a.e < b.e);
+  };
+  std::partial_sort(hot_.begin(), hot_.begin() + static_cast<std::ptrdiff_t>(n), hot_.end(), hotter);
+  for (size_t i = 0; i < n; ++i) {
+    const HotLink& h = hot_[i];
+    const auto& r = topo_.edge(h.e);
+    recorder_->row(links_table_, now, "link", link_kind_name(links_[h.e].kind),
+                   topo_.vertex(r.source).name + "->" + topo_.vertex(r.target).name, static_cast<int64_t>(i + 1),
+                   links_[h.e].capacity, h.load, h.utilization);
+  }
 }
 
 }  // namespace fleetsim

@@ -187,6 +187,11 @@ struct NetworkRunOptions {
   CollectiveCosting collective_costing = CollectiveCosting::Aggregate;
   /// network.clusters[i].routing, for the clusters that give one (the others route by ECMP).
   std::vector<ClusterRouting> routing;
+  /// network.topology_file (absolute path), or empty: the fabric is read from this GraphML or DOT file
+  /// instead of built from the clusters' shapes (NetworkSpec::clusters then name the file's clusters
+  /// and the fleet datacenters they hold, in the file's order). Kept here, not in NetworkSpec, which
+  /// is built with positional braces in many places.
+  std::string topology_file;
 };
 
 // ---- what was built ----

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/world/load_network.hpp"
+#include "models/world/topology_file.hpp"
 
 #include "models/world/did_you_mean.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <charconv>
@@ -11,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace fleetsim {
@@ -233,13 +236,95 @@ ClusterRouting read_cluster_routing(const Reader& r, const ClusterSpec& cl, uint
 // instead of exhausting memory. docs/robustness.md.
 constexpr uint32_t kMaxClusterGpus = 1u << 20;
 
+// network.topology_file, relative to the scenario; empty after an error (reported on the key).
+static std::string topology_file_path(const Reader& f) {
+  const std::string file = f.non_empty_string();
+  if (!f.valid() || file.empty()) return {};
+  std::filesystem::path p(file);
+  if (p.is_relative()) p = std::filesystem::path(f.diagnostics().file()).parent_path() / p;
+  return p.lexically_normal().string();
+}
+
+// A fabric read from a GraphML or DOT file (docs/topologies.md, "An imported fabric in a scenario"):
+// "clusters" name the file's clusters, all of them and in the file's order, each with the fleet
+// datacenter whose GPUs it holds (GPU i of the datacenter is the file cluster's GPU i, in file order)
+// or without one (no fleet GPU there). Shapes, sites and WAN links are the file's.
+static NetworkSpec load_imported_network(const Reader& net, const FleetSpec& fleet) {
+  NetworkSpec spec;
+  const Reader rf = net.at("topology_file");
+  const std::string path = topology_file_path(rf);
+  if (path.empty()) return spec;
+  for (const char* key : {"sites", "wan"})
+    if (net.has(key))
+      net.at(key).error(fmt::format("\"{}\" comes from the topology file when \"topology_file\" is given", key));
+  std::optional<Topology> topo;
+  try {
+    topo.emplace(read_topology_file(path));
+  } catch (const TopologyFileError& e) {
+    rf.error(e.what());
+    return spec;
+  }
+  const TopologyReport& rep = topo->report();
+  std::vector<std::string> file_clusters;
+  for (const ClusterReport& c : rep.clusters) file_clusters.push_back(c.name);
+  if (!net.has("clusters")) {
+    net.error(fmt::format("\"topology_file\" needs \"clusters\": the file's clusters [{}] in that order, each with its "
+                          "\"datacenter\"", fmt::join(file_clusters, ", ")));
+    return spec;
+  }
+  const Reader rc = net.at("clusters");
+  if (!rc.is_array()) {
+    rc.expected("an array of {\"name\", \"datacenter\"}");
+    return spec;
+  }
+  if (rc.size() != file_clusters.size())
+    rc.error(fmt::format("the topology file has {} cluster(s) [{}]: list each, in that order", file_clusters.size(),
+                         fmt::join(file_clusters, ", ")));
+  std::set<std::string> datacenters;
+  uint32_t i = 0;
+  for (const Reader& c : rc.items()) {
+    c.reject_unknown_keys({"name", "datacenter"});
+    ClusterSpec cl;
+    cl.name = c.at("name").non_empty_string();
+    if (i < file_clusters.size() && c.at("name").valid() && cl.name != file_clusters[i])
+      c.at("name").error(fmt::format("expected {} (the topology file's cluster {}, in the file's order: [{}])",
+                                     quote(file_clusters[i]), i, fmt::join(file_clusters, ", ")));
+    if (i < file_clusters.size()) cl.gpus = topo->gpus(i);
+    cl.has_scale_out = false;  // the file's shape; nothing is built from this spec
+    if (c.has("datacenter")) {
+      const Reader rd = c.at("datacenter");
+      const std::string dpath = rd.non_empty_string();
+      std::string zone;
+      std::vector<std::string> all;
+      const DatacenterSpec* dc = find_datacenter(fleet, dpath, &zone, all);
+      if (dc == nullptr) {
+        if (rd.valid() && !dpath.empty())
+          rd.error(fmt::format("no datacenter {} in the fleet{}", quote(dpath), did_you_mean(dpath, all)));
+      } else if (!datacenters.insert(dpath).second) {
+        rd.error(fmt::format("datacenter {} is already held by another cluster", quote(dpath)));
+      } else if (i < file_clusters.size() && dc->gpus() != cl.gpus) {
+        rd.error(fmt::format("datacenter {} has {} GPUs but the file's cluster {} has {}: they must match one to one",
+                             quote(dpath), dc->gpus(), quote(cl.name), cl.gpus));
+      } else {
+        cl.gpus_per_host = dc->gpus_per_node;
+        cl.site = zone;
+        cl.datacenter = dpath;
+      }
+    }
+    spec.clusters.push_back(std::move(cl));
+    ++i;
+  }
+  return spec;
+}
+
 NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalog& catalog) {
   NetworkSpec spec;
   if (!net.is_object()) {
     net.expected("an object");  // "network": 5 was silently ignored (found by the malformed corpus)
     return spec;
   }
-  net.reject_unknown_keys({"clusters", "sites", "wan", "link_failures", "collective_costing"});
+  net.reject_unknown_keys({"clusters", "sites", "wan", "link_failures", "collective_costing", "topology_file"});
+  if (net.has("topology_file")) return load_imported_network(net, fleet);
 
   SiteTable sites;
   for (const auto& r : fleet.regions) {
@@ -397,6 +482,7 @@ NetworkRunOptions load_network_run(const Reader& net, const NetworkSpec& spec) {
       ++i;
     }
   }
+  if (net.has("topology_file")) o.topology_file = topology_file_path(net.at("topology_file"));
   o.collective_costing = net.choice_or<CollectiveCosting>(
       "collective_costing",
       {{"aggregate", CollectiveCosting::Aggregate}, {"flows", CollectiveCosting::Flows}, {"shared", CollectiveCosting::Shared}},

@@ -19,6 +19,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <cmath>
 #include <istream>
 #include <map>
@@ -385,6 +387,20 @@ Topology read_topology(std::istream& in, TopologyFormat format, std::string_view
     throw TopologyFileError(fmt::format("{}: {}", source, e.what()));
   }
   return TopologyImporter(source).build(fg);
+}
+
+Topology read_topology_file(const std::string& path) {
+  const auto format = topology_format_of(path);
+  if (!format)
+    throw TopologyFileError(fmt::format("{}: unknown topology file extension (expected .graphml, .xml, .dot or .gv)", path));
+  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  if (!in || std::filesystem::is_directory(path, ec)) throw TopologyFileError(fmt::format("cannot read topology file \"{}\"", path));
+  return read_topology(in, *format, std::filesystem::path(path).filename().string());
+}
+
+Topology build_fabric(const NetworkSpec& spec, const NetworkRunOptions& run) {
+  return run.topology_file.empty() ? build_topology(spec) : read_topology_file(run.topology_file);
 }
 
 }  // namespace fleetsim

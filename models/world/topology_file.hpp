@@ -34,6 +34,7 @@
 #include <iosfwd>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 
 namespace fleetsim {
@@ -56,5 +57,12 @@ void write_topology(const Topology& topo, TopologyFormat format, std::ostream& o
 
 /// Reads a topology file. `source` names the file in messages and names the default cluster.
 Topology read_topology(std::istream& in, TopologyFormat format, std::string_view source);
+
+/// Reads a topology file by its path (format by extension). Throws TopologyFileError (unreadable file,
+/// unknown extension, or any error of read_topology).
+Topology read_topology_file(const std::string& path);
+
+/// The fabric of a scenario: read from network.topology_file when it has one, else built.
+Topology build_fabric(const NetworkSpec& spec, const NetworkRunOptions& run);
 
 }  // namespace fleetsim

@@ -17,6 +17,7 @@
 #include "models/training/placement_probe.hpp"
 #include "models/scheduler/gang_scheduler.hpp"
 #include "models/world/scheduler_broker.hpp"
+#include "models/world/topology_file.hpp"
 #include "models/training/training_model.hpp"
 
 #include <algorithm>
@@ -43,7 +44,7 @@ struct Fabric {
   std::unique_ptr<SharedFabricCost> shared;
 
   Fabric(const Scenario& s, const Fleet& fleet, Engine& engine, Recorder& recorder)
-      : topo(build_topology(s.network)),
+      : topo(build_fabric(s.network, s.network_run)),
         router(topo),
         flows(topo, router, engine, &recorder, FlowModelOptions{.sample_interval = s.run.sample_interval}),
         map(fleet, topo, s.network),
@@ -61,6 +62,9 @@ struct Fabric {
     // alpha-beta model of the first job's hardware.
     if (s.network_run.collective_costing == CollectiveCosting::Shared) {
       ledger = std::make_unique<FabricLoad>(topo, router);
+      // The ledger's average loads are the fabric's utilization in this mode (links.csv and
+      // network_utilization.csv); the flow model integrates them with its own flows'.
+      ledger->on_load_change = [this](EdgeIndex e, double delta) { flows.add_external_load(e, delta); };
       // Without training jobs the ledger still carries the other consumers' streams (KV transfers):
       // a link change re-routes those it touches.
       link_failures.on_link = [this](uint32_t link, bool up) {

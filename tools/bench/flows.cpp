@@ -268,11 +268,12 @@ int main(int argc, char** argv) {
           "{{\"bench\":\"flows\",\"k\":{},\"hosts\":{},\"switches\":{},\"flow_bytes\":{},\"at_once\":{},\"waves\":{},"
           "\"total_flows\":{},\"wall_s\":{:.4f},\"cpu_s\":{:.4f},\"build_s\":{:.4f},\"flows_per_s\":{:.0f},\"peak_rss_mib\":{:.1f},"
           "\"simulated_s\":{},\"events\":{},\"solves\":{},\"mean_component_flows\":{:.1f},\"max_component_flows\":{},"
-          "\"rate_changes\":{},\"bfs_runs\":{}}}\n",
+          "\"solves_skipped\":{},\"rate_changes\":{},\"bfs_runs\":{}}}\n",
           o.k, c.gpus, topo.vertices() - c.gpus, o.bytes, at_once,
           (o.total + at_once - 1) / at_once, o.total, wall, cpu, build_s, o.total / wall, peak_rss_mib(),
           engine.now().seconds(), engine.events_executed(), st.solves,
-          st.solves ? static_cast<double>(st.solved_flows) / st.solves : 0.0, st.max_component, st.rate_changes,
+          st.solves ? static_cast<double>(st.solved_flows) / st.solves : 0.0, st.max_component, st.solves_skipped,
+          st.rate_changes,
           router.bfs_runs());
       std::fflush(stdout);
     }

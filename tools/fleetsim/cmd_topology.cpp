@@ -56,7 +56,7 @@ int cmd_topology(const Args& args) {
         fmt::print(stderr, "error: fleetsim topology: {} has no \"network\"\n", input);
         return exit_code::data_error;
       }
-      topo = build_topology(s.network);
+      topo = build_fabric(s.network, s.network_run);
     }
     const TopologyReport& r = topo->report();
     fmt::print("{}: {} vertices, {} links", input, r.vertices, r.links);

@@ -424,6 +424,7 @@ std::string build_report_data(const fs::path& dir, const std::string* summary_te
   data["charts"]["latency"] = std::move(latency);
   data["charts"]["slo"] = std::move(slo);
   data["charts"]["timeline"] = timeline_chart(dir, span);
+  data["charts"]["links"] = links_chart(dir, span);
   return data.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

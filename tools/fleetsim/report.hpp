@@ -12,6 +12,9 @@
 
 #include "sim/error.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -30,6 +33,8 @@ inline constexpr int kReportBuckets = 400;
 /// `summary_text`: summary.json's text when it is not (yet) in the directory (`fleetsim run` writes
 /// report.html before summary.json, so that summary.json is the last file to appear).
 std::string build_report_data(const std::filesystem::path& run_dir, const std::string* summary_text = nullptr);
+/// The fabric heatmap's data from links.csv (tools/fleetsim/report_links.cpp), or {"empty": why}.
+nlohmann::json links_chart(const std::filesystem::path& run_dir, int64_t span_ns);
 /// The whole page for that data.
 std::string render_report_page(const std::string& data_json);
 /// build + render, written atomically to `out` (default run_dir/report.html). Throws ReportInputError,

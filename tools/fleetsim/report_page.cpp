@@ -50,6 +50,7 @@ tr.group td{font-weight:700;padding-top:10px;border-bottom:2px solid var(--line)
 <section data-chart="latency"><h2>Inference latency</h2><p class="note">p99 time to first token (top, dashed: the service's TTFT objective) and end-to-end (bottom), per service and region; gaps: nothing completed (inference.csv)</p><div class="body"></div></section>
 <section data-chart="slo"><h2>Inference SLO attainment</h2><p class="note">(completed − late) / (completed + failed) per sample interval</p><div class="body"></div></section>
 <section data-chart="timeline" class="wide"><h2>Failures and outages</h2><p class="note">bars: failures per time bucket; shaded: outages; red marks: training interruptions (events.jsonl)</p><div class="body"></div></section>
+<section data-chart="links" class="wide"><h2>Fabric link utilization</h2><p class="note">mean utilization per sample interval: each link class, then the links most often among the hottest (links.csv; blank: not among the hottest then); darker is busier, the peak of each time bucket</p><div class="body"></div></section>
 <section data-chart="summary" class="wide"><h2>Summary</h2><p class="note">summary.json</p><div class="body"></div></section>
 </main>
 <div class="tip" id="tip"></div>
@@ -319,6 +320,42 @@ const charts = {
     legend(body, [{name: "failures" + (cls ? " (" + cls + ")" : ""), color: "#2563eb"}, {name: "outage", color: "#f59e0b"}, {name: "training interruption", color: "#dc2626"}]);
     sec.dataset.points = String(points);
   },
+};
+
+// The fabric heatmap (links.csv, tools/fleetsim/report_links.cpp): a row per link class and per hot
+// link, a cell per time bucket, white (0) to dark red (1).
+charts.links = function(sec, c) {
+  const body = sec.querySelector(".body"), rowH = 16, WT = 1400, LW = 300, cols = Math.max(1, c.buckets);
+  const h = M.t + c.rows.length * rowH + M.b, x0 = LW, cw = (WT - M.r - x0) / cols;
+  const svg = el("svg", {viewBox: "0 0 " + WT + " " + h, role: "img"});
+  const color = u => { const v = Math.max(0, Math.min(1, u)); return "rgb(" + Math.round(255 - 75 * v) + "," + Math.round(255 - 245 * v) + "," + Math.round(255 - 235 * v) + ")"; };
+  let points = 0;
+  c.rows.forEach((r, i) => {
+    const y = M.t + i * rowH;
+    const label = el("text", {x: x0 - 6, y: y + rowH - 4, "text-anchor": "end"}, svg);
+    label.textContent = r.name.length > 44 ? "…" + r.name.slice(-43) : r.name;
+    if (r.scope === "class") label.setAttribute("font-weight", "700");
+    el("title", {}, label).textContent = r.name + " (" + r.class + "), peak " + fmtPct(r.peak);
+    el("rect", {x: x0, y: y, width: WT - M.r - x0, height: rowH - 1, fill: "none", stroke: "#e4e7ec"}, svg);
+    for (const [b, u] of r.cells) {
+      const rect = el("rect", {x: x0 + b * cw, y: y, width: Math.max(1, cw), height: rowH - 1, fill: color(u)}, svg);
+      el("title", {}, rect).textContent = r.name + ": " + fmtPct(u) + " from " + fmtTime(b * c.bucket_s);
+      points++;
+    }
+  });
+  const hy = h - M.b;
+  for (let k = 0; k <= 4; k++) {
+    const s = SPAN * k / 4, x = x0 + (WT - M.r - x0) * k / 4;
+    el("line", {x1: x, x2: x, y1: hy, y2: hy + 4, class: "axis"}, svg);
+    el("text", {x: x, y: hy + 16, "text-anchor": k === 0 ? "start" : k === 4 ? "end" : "middle"}, svg).textContent = fmtTime(s);
+  }
+  body.appendChild(svg);
+  const note = document.createElement("p");
+  note.className = "note";
+  note.textContent = c.links_shown + " of " + c.links_seen + " links that were ever among the hottest, over " + c.samples + " samples; scale: white 0%, dark red 100%";
+  body.appendChild(note);
+  sec.dataset.points = String(points);
+  sec.dataset.series = String(c.rows.length);
 };
 
 // The planner's answers (tools/fleetsim/answers.cpp builds them): per outage, then per service.

@@ -260,3 +260,133 @@ TEST_CASE("the same flows give the same event sequence", "[network]") {
   CHECK(first.second == second.second);
   CHECK(first.second > SimTime::zero());
 }
+
+TEST_CASE("skipping the solve after departures that keep every bottleneck changes nothing", "[network]") {
+  // The same workload with the check on and off (every batch solved): the same completion times to
+  // the nanosecond and the same event sequence. Equal sizes make most completion instants skippable;
+  // mixed sizes make many departures free capacity that others take, which must be solved.
+  for (const bool mixed : {false, true}) {
+    auto run = [mixed](bool skip) {
+      const Topology topo = build_topology(NetworkSpec{{tor_cluster(128, 8, 3)}, {}, {}});
+      Router router(topo);
+      Engine engine;
+      FlowModel flows(topo, router, engine, nullptr, FlowModelOptions{.skip_unchanged = skip});
+      Rng rng(5);
+      std::vector<int64_t> done;
+      for (int i = 0; i < 400; ++i) {
+        const auto s = static_cast<uint32_t>(rng.uniform_int(uint64_t{128}));
+        auto d = static_cast<uint32_t>(rng.uniform_int(uint64_t{127}));
+        if (d >= s) ++d;
+        const double bytes = mixed ? 1e5 * static_cast<double>(1 + rng.uniform_int(uint64_t{40})) : 2e6;
+        flows.start(topo.endpoint(0, s), topo.endpoint(0, d), bytes, [&] { done.push_back(engine.now().ticks()); });
+      }
+      engine.run(SimTime::max());
+      return std::tuple{done, engine.fingerprint(), flows.stats()};
+    };
+    const auto [on, on_fp, on_stats] = run(true);
+    const auto [off, off_fp, off_stats] = run(false);
+    REQUIRE(on.size() == 400);
+    CHECK(on == off);
+    CHECK(on_fp == off_fp);
+    CHECK(off_stats.solves_skipped == 0);
+    CHECK(on_stats.solves_skipped > 0);
+    CHECK(on_stats.solves < off_stats.solves);
+  }
+}
+
+TEST_CASE("a departure that frees a bottleneck is solved, not skipped", "[network]") {
+  // Link 1 carries A, B, D (1/3 each); C shares link 2 with A and gets 2/3. B leaves: A loses its
+  // bottleneck, so the batch must be solved and A and C meet at 1/2 (the same case as above, driven by
+  // B's completion instead of an abort).
+  Fabric f(one_spine());
+  const FlowId a = f.flows.start(f.gpu(0), f.gpu(3), 1e9, {});
+  f.flows.start(f.gpu(1), f.gpu(6), 1e6, {});  // B: small, finishes first
+  const FlowId d = f.flows.start(f.gpu(2), f.gpu(7), 1e9, {});
+  const FlowId c = f.flows.start(f.gpu(8), f.gpu(4), 1e9, {});
+  f.engine.run(SimTime::zero() + Duration::us(200));
+  f.flows.flush();
+  CHECK(f.flows.rate(a) == Approx(kPort / 2));
+  CHECK(f.flows.rate(d) == Approx(kPort / 2));
+  CHECK(f.flows.rate(c) == Approx(kPort / 2));
+  CHECK(f.flows.stats().solves_skipped == 0);
+}
+
+TEST_CASE("links table: two flows sharing one uplink fill it, and only loaded links are listed", "[network]") {
+  const Topology topo = build_topology(NetworkSpec{{one_spine()}, {}, {}});
+  Router router(topo);
+  Engine engine;
+  Recorder rec;
+  FlowModel flows(topo, router, engine, &rec, FlowModelOptions{.sample_interval = Duration::ms(1)});
+  // GPUs 0 and 1 (leaf 0) send to 3 and 4 (leaf 1): both cross leaf0 -> spine and spine -> leaf1 and
+  // get 25 GB/s each, for longer than the sample (100 MB at 25 GB/s = 4 ms).
+  flows.start(topo.endpoint(0, 0), topo.endpoint(0, 3), 100e6, {});
+  flows.start(topo.endpoint(0, 1), topo.endpoint(0, 4), 100e6, {});
+  engine.run(SimTime::zero() + Duration::ms(1));
+  const TableId t = *rec.find_table("links");
+  const auto& rows = rec.rows(t);
+  const size_t scope = rec.column_index(t, "scope"), cls = rec.column_index(t, "class"), link = rec.column_index(t, "link");
+  const size_t rank = rec.column_index(t, "rank"), util = rec.column_index(t, "utilization_fraction");
+  std::map<std::string, double> by_link;
+  std::map<std::string, double> by_class;
+  std::vector<int64_t> ranks;
+  for (const auto& r : rows) {
+    if (std::get<std::string>(r[scope]) == "class") {
+      by_class[std::get<std::string>(r[cls])] = std::get<double>(r[util]);
+    } else {
+      by_link[std::get<std::string>(r[link])] = std::get<double>(r[util]);
+      ranks.push_back(std::get<int64_t>(r[rank]));
+    }
+  }
+  // The two shared uplink directions are full; the four access links carry one flow at half a port;
+  // no other link has load, so none is listed (utilization 0 everywhere else).
+  REQUIRE(by_link.size() == 6);
+  CHECK(by_link.at("c/p0/leaf0->c/p0/spine0") == Approx(1.0).epsilon(1e-9));
+  CHECK(by_link.at("c/p0/spine0->c/p0/leaf1") == Approx(1.0).epsilon(1e-9));
+  CHECK(by_link.at("c/gpu0->c/p0/leaf0") == Approx(0.5).epsilon(1e-9));
+  CHECK(by_link.at("c/p0/leaf1->c/gpu4") == Approx(0.5).epsilon(1e-9));
+  CHECK(ranks == std::vector<int64_t>{1, 2, 3, 4, 5, 6});
+  CHECK(std::get<double>(rows[2][util]) == Approx(1.0));  // after the two class rows: hottest first
+  // Classes: 2 of the 6 directed leaf-spine links full; 4 of the 18 access directions at one half.
+  CHECK(by_class.at("leaf_spine") == Approx(2.0 / 6).epsilon(1e-9));
+  CHECK(by_class.at("access") == Approx(4 * 0.5 / 18).epsilon(1e-9));
+}
+
+TEST_CASE("links table: at most top_links links per sample, external load counted", "[network]") {
+  const Topology topo = build_topology(NetworkSpec{{one_spine()}, {}, {}});
+  Router router(topo);
+  Engine engine;
+  Recorder rec;
+  FlowModel flows(topo, router, engine, &rec, FlowModelOptions{.sample_interval = Duration::ms(1), .top_links = 2});
+  flows.start(topo.endpoint(0, 0), topo.endpoint(0, 3), 100e6, {});
+  flows.start(topo.endpoint(0, 1), topo.endpoint(0, 4), 100e6, {});
+  // A ledger-style average load of 40 GB/s on one idle access link, from 0.5 ms: 0.4 of the sample.
+  const EdgeIndex quiet = [&] {
+    for (EdgeIndex e = 0; e < topo.directed_edges(); ++e)
+      if (topo.vertex(topo.edge(e).source).name == "c/gpu8") return e;
+    return EdgeIndex{0};
+  }();
+  engine.schedule_at(SimTime::zero() + Duration::us(500), Phase::Completion, [&] { flows.add_external_load(quiet, 40e9); });
+  engine.run(SimTime::zero() + Duration::ms(2));
+  const TableId t = *rec.find_table("links");
+  const size_t scope = rec.column_index(t, "scope"), link = rec.column_index(t, "link"), time = rec.column_index(t, "time_ns");
+  const size_t util = rec.column_index(t, "utilization_fraction");
+  const size_t cls = rec.column_index(t, "class");
+  std::map<int64_t, int> links_per_sample;
+  std::map<std::pair<int64_t, std::string>, double> u, access;
+  for (const auto& r : rec.rows(t)) {
+    const int64_t at = std::get<int64_t>(r[time]);
+    if (std::get<std::string>(r[scope]) == "link") {
+      ++links_per_sample[at];
+      u[{at, std::get<std::string>(r[link])}] = std::get<double>(r[util]);
+    } else if (std::get<std::string>(r[cls]) == "access") {
+      access[{at, "access"}] = std::get<double>(r[util]);
+    }
+  }
+  CHECK(links_per_sample == std::map<int64_t, int>{{1'000'000, 2}, {2'000'000, 2}});
+  CHECK(u.count({1'000'000, "c/gpu8->c/p0/leaf2"}) == 0);  // 0.4: below the two full uplinks
+  // The access class counts it: four directions at 0.5 plus 0.4, then 0.8 of the second ms (of 18).
+  CHECK(access.at({1'000'000, "access"}) == Approx((4 * 0.5 + 0.4) / 18).epsilon(1e-9));
+  CHECK(access.at({2'000'000, "access"}) == Approx((4 * 0.5 + 0.8) / 18).epsilon(1e-9));
+  flows.flush();
+  CHECK(flows.load(quiet) == 0);  // not a flow: no share taken in max-min
+}
