@@ -177,8 +177,9 @@ LinkFailureSpec read_link_failure(const Reader& f, const std::set<std::string>& 
 
 // network.clusters[i].routing: the policy, and for "pinned" the routes file (relative to the scenario),
 // parsed and resolved on this cluster built alone (vertex names are the cluster's, as in the whole
-// fabric), so a bad route is an error at load with its file, line and element.
-ClusterRouting read_cluster_routing(const Reader& r, const ClusterSpec& cl, uint32_t index) {
+// fabric), or on the fabric read from network.topology_file (`imported`), so a bad route is an error at
+// load with its file, line and element.
+ClusterRouting read_cluster_routing(const Reader& r, const ClusterSpec& cl, uint32_t index, const Topology* imported) {
   ClusterRouting cr;
   cr.cluster = index;
   if (!r.is_object()) {
@@ -213,7 +214,9 @@ ClusterRouting read_cluster_routing(const Reader& r, const ClusterSpec& cl, uint
   }
   try {
     cr.routes = parse_pinned_routes(text);
-    if (!cl.name.empty() && cl.gpus > 0) {
+    if (imported != nullptr) {
+      resolve_pinned_routes(*imported, cr.routes);  // a fabric from a topology file: its own names
+    } else if (!cl.name.empty() && cl.gpus > 0) {
       NetworkSpec probe;
       probe.clusters.push_back(cl);
       if (!cl.site.empty()) probe.sites.push_back(SiteSpec{cl.site, ""});
@@ -283,7 +286,7 @@ static NetworkSpec load_imported_network(const Reader& net, const FleetSpec& fle
   std::set<std::string> datacenters;
   uint32_t i = 0;
   for (const Reader& c : rc.items()) {
-    c.reject_unknown_keys({"name", "datacenter"});
+    c.reject_unknown_keys({"name", "datacenter", "routing"});  // routing: load_network_run
     ClusterSpec cl;
     cl.name = c.at("name").non_empty_string();
     if (i < file_clusters.size() && c.at("name").valid() && cl.name != file_clusters[i])
@@ -474,15 +477,29 @@ NetworkRunOptions load_network_run(const Reader& net, const NetworkSpec& spec) {
   for (const ClusterSpec& c : spec.clusters) cluster_names.insert(c.name);
   if (const auto rf = net.opt("link_failures"))
     for (const Reader& f : rf->items()) o.link_failures.push_back(read_link_failure(f, cluster_names));
+  if (net.has("topology_file")) o.topology_file = topology_file_path(net.at("topology_file"));
   if (const auto rc = net.opt("clusters"); rc && rc->is_array()) {
+    // Pinned routes on an imported fabric are resolved on the file's topology (read again here: a file
+    // that does not read was reported by load_network on its key).
+    std::optional<Topology> imported;
+    bool tried = false;
     uint32_t i = 0;
     for (const Reader& c : rc->items()) {
-      if (i < spec.clusters.size() && c.is_object() && c.has("routing"))
-        o.routing.push_back(read_cluster_routing(c.at("routing"), spec.clusters[i], i));
+      if (i < spec.clusters.size() && c.is_object() && c.has("routing")) {
+        if (!o.topology_file.empty() && !tried) {
+          tried = true;
+          try {
+            imported.emplace(read_topology_file(o.topology_file));
+          } catch (const std::exception&) {
+          }
+        }
+        if (o.topology_file.empty() || imported)  // else nothing to resolve against (reported already)
+          o.routing.push_back(read_cluster_routing(c.at("routing"), spec.clusters[i], i,
+                                                   imported ? &*imported : nullptr));
+      }
       ++i;
     }
   }
-  if (net.has("topology_file")) o.topology_file = topology_file_path(net.at("topology_file"));
   o.collective_costing = net.choice_or<CollectiveCosting>(
       "collective_costing",
       {{"aggregate", CollectiveCosting::Aggregate}, {"flows", CollectiveCosting::Flows}, {"shared", CollectiveCosting::Shared}},

@@ -102,3 +102,22 @@ TEST_CASE("an imported fabric's errors name the pointer and what the file holds"
   CHECK_THAT(load_error(scenario_text(dot, "\"collective_costing\"", "\"wan\": [], \"collective_costing\"")),
              Catch::Contains("/network/wan"));
 }
+
+TEST_CASE("an imported fabric's clusters choose their routing policy, pinned routes named as in the file",
+          "[world][network][topology_file][routing]") {
+  const std::string dot = kSource + "/scenarios/fabrics/lab-32gpu.dot";
+  const std::string cluster = "\"datacenter\": \"us-east-1/use1-az4/lab\"";
+  // Spray over the file's equal-cost paths: accepted, and the job runs on the fabric.
+  const nlohmann::json spray = run_text(scenario_text(dot, cluster, cluster + ", \"routing\": {\"policy\": \"spray\"}"));
+  CHECK(spray["training"]["jobs"]["llm-1b"]["step_time_s"].get<double>() > 0);
+  CHECK(spray["network"]["collectives_costed_by_fallback"] == 0);
+  // A pinned route through a switch the file does not have: the routes file's line and element, on
+  // the routing key's pointer.
+  const std::filesystem::path routes = std::filesystem::temp_directory_path() / "fleetsim-test-imported.routes";
+  std::ofstream(routes) << "h1/gpu0 leaf1 spine9 leaf2 h3/gpu0\n";
+  const std::string msg = load_error(scenario_text(
+      dot, cluster, cluster + ", \"routing\": {\"policy\": \"pinned\", \"routes\": \"" + routes.string() + "\"}"));
+  std::filesystem::remove(routes);
+  CHECK_THAT(msg, Catch::Contains("/network/clusters/0/routing/routes") && Catch::Contains("line 1") &&
+                      Catch::Contains("spine9"));
+}
