@@ -17,6 +17,16 @@
 namespace fleetsim::cli {
 
 namespace {
+
+// A field of an outage as the scenario gave it, as text: the loader accepts numbers where a quantity
+// may be one (a duration of 2.0 is two seconds), so a string is not guaranteed (found by fuzz_cli).
+std::string field_text(const nlohmann::json& o, const char* key, std::string fallback) {
+  if (!o.contains(key)) return fallback;
+  const nlohmann::json& v = o[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number()) return v.dump();
+  return fallback;
+}
 using json = nlohmann::json;
 
 std::optional<double> number_at(const json& j, const char* pointer) {
@@ -112,18 +122,25 @@ json planner_answers(const json& summary, const json& resolved) {
     ++index;
     if (!o.is_object()) continue;
     json a;
-    const std::string kind = o.value("kind", std::string("full"));
-    a["name"] = o.value("name", fmt::format("outage{}", index));
-    a["region"] = o.value("region", std::string());
+    const std::string kind = field_text(o, "kind", "full");
+    a["name"] = field_text(o, "name", fmt::format("outage{}", index));
+    a["region"] = field_text(o, "region", "");
     a["kind"] = kind;
-    a["cause"] = o.value("cause", kind + " outage");
-    a["from"] = o.value("from", std::string());
-    a["duration"] = o.value("duration", std::string());
+    a["cause"] = field_text(o, "cause", kind + " outage");
+    a["from"] = field_text(o, "from", "");
+    const bool seconds = o.contains("duration") && o["duration"].is_number();
+    a["duration"] = field_text(o, "duration", "");
+    try {
+      if (seconds) a["duration"] = format_duration(Duration::from_seconds(o["duration"].get<double>()));
+    } catch (const std::exception&) {  // beyond the clock's range: the number as given
+    }
     const auto start = start_ns(o, resolved);
     std::optional<int64_t> end;
     try {
       if (start && o.contains("duration") && o["duration"].is_string())
         end = *start + parse_duration(o["duration"].get<std::string>()).ticks();
+      else if (start && seconds)
+        end = *start + Duration::from_seconds(o["duration"].get<double>()).ticks();
     } catch (const std::exception&) {
     }
     // Training: the jobs' losses booked to this outage's cause.
