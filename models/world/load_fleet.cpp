@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 namespace fleetsim {
@@ -117,7 +118,12 @@ SimTime read_instant(const Reader& r, const RunSpec& run) {
     const bool looks_like_date = s.size() >= 10 && s[4] == '-' && std::isdigit(static_cast<unsigned char>(s[0]));
     if (looks_like_date) {
       const int64_t ns = r.utc_ns();
-      return SimTime::from_ticks(ns - run.start_unix_ns);
+      int64_t since = 0;
+      // A date centuries from the run's start is outside int64 nanoseconds of it (found by fuzz_cli,
+      // UBSan): the farthest representable instant, which require_within_run then refuses.
+      if (__builtin_sub_overflow(ns, run.start_unix_ns, &since))
+        since = ns < run.start_unix_ns ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+      return SimTime::from_ticks(since);
     }
   }
   return SimTime::zero() + r.duration(Bound::NonNegative);
@@ -127,8 +133,10 @@ bool require_within_run(const Reader& r, SimTime t, const RunSpec& run) {
   if (!r.valid()) return false;
   const Duration until = std::max(run.horizon, run.instants_until);
   if (t >= SimTime::zero() && t < SimTime::zero() + until) return true;
+  int64_t end = 0;
+  if (__builtin_add_overflow(run.start_unix_ns, until.ticks(), &end)) end = std::numeric_limits<int64_t>::max();
   r.expected(fmt::format("an instant within the run, from {} to {}", format_utc_ns(run.start_unix_ns),
-                         format_utc_ns(run.start_unix_ns + until.ticks())));
+                         format_utc_ns(end)));
   return false;
 }
 

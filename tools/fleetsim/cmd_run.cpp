@@ -187,6 +187,8 @@ int cmd_run(const Args& args) {
                format_duration(scenario.run.horizon));
   const fs::path dir = out_dir.empty() ? fs::path("out") / scenario.run.name : fs::path(out_dir);
   DirectoryClaim claim;  // held until the run's files are all in place
+  std::error_code dir_ec;
+  const bool dir_existed = fs::exists(dir, dir_ec);
   if (auto code = claim_run_directory(dir, vm.count("force") > 0, claim)) return *code;
   sim.directory = dir;
   const bool report = !vm.count("no-report");
@@ -216,7 +218,16 @@ int cmd_run(const Args& args) {
     fmt::print(stderr, "error: report.html: {}\n", e.what());
     return exit_code::software;
   } catch (const std::exception& e) {
-    return exit_with(e);  // an event's failure names its time, event and entity
+    const int code = exit_with(e);  // an event's failure names its time, event and entity
+    // A run refused while the world is built (a service that does not fit its hosts) leaves no
+    // directory it created itself: the refusal promise of docs/robustness.md (found by fuzz_cli).
+    // Only a refusal of the input (exit 65, 66): a failed write (74) keeps what docs/robustness.md says.
+    if (code == exit_code::data_error || code == exit_code::no_input) {
+      claim.release();
+      std::error_code ec;
+      if (!dir_existed && fs::is_directory(dir, ec) && fs::is_empty(dir, ec)) fs::remove(dir, ec);
+    }
+    return code;
   }
   // The handlers stay installed until the process exits: a signal after the outputs are in place only
   // sets the flag (it used to restore the default here, so a second SIGTERM arriving while the run
