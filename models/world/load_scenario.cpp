@@ -263,7 +263,7 @@ Scenario load_scenario_text(std::string_view text, const std::string& source, co
     s.run.instants_until = *own_horizon;
   s.catalog = load_catalog(root.section("catalog"));
   s.fleet = load_fleet(root.section("fleet"), s.catalog, s.run);
-  if (root.has("network")) s.network = load_network(root.at("network"), s.fleet, s.catalog);
+  if (root.has("network")) s.network = load_network(root.at("network"), s.fleet, s.catalog, options.max_cluster_gpus);
   if (root.has("network")) s.network_run = load_network_run(root.at("network"), s.network);
   s.failures = load_failures(root.section("failures"), s.fleet, s.run);
   if (root.has("training")) s.training = load_training(root.at("training"), s.catalog, s.fleet, s.run);

@@ -10,6 +10,7 @@
 // input.
 #pragma once
 
+#include "models/world/load_network.hpp"
 #include "models/world/scenario.hpp"
 
 #include <optional>
@@ -30,6 +31,9 @@ struct LoadOptions {
   std::vector<Override> overrides;
   std::optional<uint64_t> seed;     ///< --seed, wins over the scenario's "seed"
   std::optional<std::string> until; ///< --until, wins over the scenario's "horizon"
+  /// Network clusters larger than this are refused at load. The loader builds every cluster's fabric
+  /// to check its shape, so the fuzz harness lowers this to keep one input well under its timeout.
+  uint32_t max_cluster_gpus = kMaxClusterGpus;
 };
 
 /// Parses "POINTER=VALUE"; throws std::invalid_argument with a usage message otherwise.

@@ -105,9 +105,9 @@ struct Fabric {
       if (!a || !b) return 0;
       return f_.ledger->flow_rate(consumers_.at(service), Stream{.src = *a, .dst = *b, .bytes_per_s = 0, .flows = 1});
     }
-    void publish(size_t service, std::span<const KvFlow> flows) override {
+    void publish(size_t service, std::span<const KvFlow> kv_flows) override {
       streams_.clear();
-      for (const KvFlow& k : flows) {
+      for (const KvFlow& k : kv_flows) {
         const auto a = f_.map.endpoint(GpuId{k.src_gpu}), b = f_.map.endpoint(GpuId{k.dst_gpu});
         if (a && b && k.bytes_per_s > 0) streams_.push_back(Stream{.src = *a, .dst = *b, .bytes_per_s = k.bytes_per_s, .flows = 1});
       }
@@ -136,10 +136,10 @@ struct Fabric {
         for (const auto& reg : svc.regions) routers.push_back(router_of(reg.region, sites));
       }
     }
-    void publish(size_t service, std::span<const WanFlow> flows) override {
+    void publish(size_t service, std::span<const WanFlow> wan_flows) override {
       streams_.clear();
       const auto& routers = routers_.at(service);
-      for (const WanFlow& w : flows) {
+      for (const WanFlow& w : wan_flows) {
         const auto a = routers.at(w.from_region), b = routers.at(w.to_region);
         if (a && b && *a != *b && w.bytes_per_s > 0)
           streams_.push_back(Stream{.src = *a, .dst = *b, .bytes_per_s = w.bytes_per_s, .flows = 1});

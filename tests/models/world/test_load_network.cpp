@@ -210,3 +210,18 @@ TEST_CASE("network loader: routing policies per cluster, pinned routes checked w
   CHECK(errors[0].pointer == "/network/clusters/0/routing/policy");
   CHECK_THAT(errors[0].message, Catch::Contains("\"ecmp\", \"pinned\", \"spray\", \"adaptive\""));
 }
+
+TEST_CASE("network loader: a caller can lower the cluster size limit (the fuzz harness does)", "[network][loader]") {
+  Diagnostics diags("test.json");
+  const nlohmann::json doc = parse_json_text(
+      R"({"network": {"clusters": [{"name": "train", "gpus": 1024, "scale_out": {"design": "fat_tree", "switch_radix": 16}}]}})",
+      diags);
+  const Reader root = Reader::root(doc, diags);
+  (void)load_network(root.section("network"), {}, Catalog{}, 1024);
+  CHECK(diags.sorted().empty());
+  (void)load_network(root.section("network"), {}, Catalog{}, 512);
+  const auto errors = diags.sorted();
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].pointer == "/network/clusters/0");
+  CHECK_THAT(errors[0].message, Catch::Contains("more than the limit of 512 GPUs per network cluster"));
+}
