@@ -6,6 +6,7 @@
 // that is not a whole number of nanoseconds is rejected rather than rounded.
 #include "sim/time.hpp"
 #include "sim/duration_text.hpp"
+#include "sim/time_units.hpp"
 
 #include <fmt/format.h>
 
@@ -34,54 +35,8 @@ constexpr int64_t kNsPerS = 1'000'000'000;
 constexpr int64_t kNsPerMin = 60 * kNsPerS;
 constexpr int64_t kNsPerH = 3600 * kNsPerS;
 constexpr int64_t kNsPerD = 86400 * kNsPerS;
-constexpr int64_t kNsPerW = 7 * kNsPerD;
 // Magnitude of the most negative int64, the largest magnitude a Duration can have.
 constexpr i128 kMaxMagnitude = i128{1} << 63;
-
-struct UnitName {
-  std::string_view name;
-  int64_t ns;
-};
-
-// Accepted unit spellings. "m" is minutes (as in Go and in format_duration's "1h30m"); months are not a
-// unit because their length varies.
-constexpr std::array<UnitName, 35> kUnits{{
-    {"ns", 1},
-    {"nsec", 1},
-    {"nanosecond", 1},
-    {"nanoseconds", 1},
-    {"us", kNsPerUs},
-    {"\xC2\xB5s", kNsPerUs},  // U+00B5 micro sign
-    {"\xCE\xBCs", kNsPerUs},  // U+03BC Greek small mu
-    {"usec", kNsPerUs},
-    {"microsecond", kNsPerUs},
-    {"microseconds", kNsPerUs},
-    {"ms", kNsPerMs},
-    {"msec", kNsPerMs},
-    {"millisecond", kNsPerMs},
-    {"milliseconds", kNsPerMs},
-    {"s", kNsPerS},
-    {"sec", kNsPerS},
-    {"secs", kNsPerS},
-    {"second", kNsPerS},
-    {"seconds", kNsPerS},
-    {"m", kNsPerMin},
-    {"min", kNsPerMin},
-    {"mins", kNsPerMin},
-    {"minute", kNsPerMin},
-    {"minutes", kNsPerMin},
-    {"h", kNsPerH},
-    {"hr", kNsPerH},
-    {"hrs", kNsPerH},
-    {"hour", kNsPerH},
-    {"hours", kNsPerH},
-    {"d", kNsPerD},
-    {"day", kNsPerD},
-    {"days", kNsPerD},
-    {"w", kNsPerW},
-    {"week", kNsPerW},
-    {"weeks", kNsPerW},
-}};
 
 constexpr std::string_view kExpected =
     "expected a number with a unit such as \"250us\", \"1.5 s\", \"15h\", \"54d\" or \"1h30m\" "
@@ -98,14 +53,14 @@ bool is_unit_char(char c) {
 }
 
 int64_t unit_ns(std::string_view text, std::string_view unit) {
-  for (const auto& u : kUnits) {
-    if (u.name == unit) return u.ns;
-  }
+  // One table for every time unit (sim/time_units.hpp); a duration takes only the exact ones.
+  const TimeUnit* u = find_time_unit(unit);
+  if (u != nullptr && !u->calendar()) return u->ns;
   // Common mistakes get a pointed hint; everything else the generic list.
-  if (unit == "M" || unit == "mo" || unit == "month" || unit == "months") {
+  if (unit == "M" || (u != nullptr && u->seconds < kSecondsPerYear)) {
     bad_duration(text, fmt::format("unit \"{}\" is not supported (months vary in length; use d)", unit));
   }
-  if (unit == "y" || unit == "yr" || unit == "year" || unit == "years") {
+  if (u != nullptr) {
     bad_duration(text, fmt::format("unit \"{}\" is not supported (years vary in length; use d)", unit));
   }
   bad_duration(text, fmt::format("unknown unit \"{}\"", unit));

@@ -4,6 +4,7 @@
 #include "models/world/did_you_mean.hpp"
 #include "models/world/embedded.hpp"
 #include "models/world/load_fleet.hpp"
+#include "sim/time_units.hpp"
 
 #include <fmt/format.h>
 
@@ -44,8 +45,6 @@ std::string min_mtbf_message(ComponentClass c) {
 
 namespace {
 
-constexpr double kYearS = 365.0 * 86400.0;  // as units.hpp: a year is 365 days
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -63,17 +62,8 @@ std::optional<double> take_number(std::string_view& s) {
   return v;
 }
 
-std::optional<double> time_unit_seconds(std::string_view u) {
-  static const std::pair<std::string_view, double> kUnits[] = {
-      {"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"sec", 1}, {"second", 1}, {"seconds", 1},
-      {"min", 60}, {"minute", 60}, {"minutes", 60}, {"h", 3600}, {"hr", 3600}, {"hour", 3600}, {"hours", 3600},
-      {"d", 86400}, {"day", 86400}, {"days", 86400}, {"w", 7 * 86400}, {"week", 7 * 86400}, {"weeks", 7 * 86400},
-      {"mo", kYearS / 12}, {"month", kYearS / 12}, {"months", kYearS / 12},
-      {"y", kYearS}, {"yr", kYearS}, {"year", kYearS}, {"years", kYearS}};
-  for (const auto& [name, s] : kUnits)
-    if (name == u) return s;
-  return std::nullopt;
-}
+// The one table of time units (sim/time_units.hpp), months and years included.
+std::optional<double> time_unit_seconds(std::string_view u) { return per_time_unit_seconds(u); }
 
 // Population words each class accepts in a rate ("0.06/GPU-year"), lower case.
 std::vector<std::string_view> population_words(ComponentClass c) {

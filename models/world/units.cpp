@@ -14,6 +14,7 @@
 #include "models/world/diagnostics.hpp"
 #include "models/world/did_you_mean.hpp"
 #include "sim/time.hpp"
+#include "sim/time_units.hpp"
 
 namespace fleetsim {
 
@@ -182,26 +183,15 @@ const std::vector<Unit>& units_of(Dimension d) {
   }
 }
 
-// Denominators of rates, in seconds. A month is 1/12 of a 365-day year (730 h), as in cloud price
-// sheets; a year is 365 days.
-struct Per {
+// Denominators of rates: the one table of time units (sim/time_units.hpp), calendar units included.
+constexpr double kYear = kSecondsPerYear;
+
+struct Per {  // a unit for formatting a rate
   std::string_view name;
   double seconds;
 };
-constexpr double kYear = 365.0 * 86400.0;
-constexpr Per kPer[] = {
-    {"s", 1},          {"sec", 1},        {"second", 1},         {"min", 60},          {"minute", 60},
-    {"h", 3600},       {"hr", 3600},      {"hour", 3600},        {"d", 86400},         {"day", 86400},
-    {"w", 604800},     {"wk", 604800},    {"week", 604800},      {"mo", kYear / 12},   {"month", kYear / 12},
-    {"y", kYear},      {"yr", kYear},     {"year", kYear},
-};
 
-std::optional<double> per_seconds(std::string_view name) {
-  for (const auto& p : kPer) {
-    if (p.name == name) return p.seconds;
-  }
-  return std::nullopt;
-}
+std::optional<double> per_seconds(std::string_view name) { return per_time_unit_seconds(name); }
 
 std::string unknown_unit_detail(std::string_view unit, const std::vector<std::string>& candidates) {
   if (auto best = closest(unit, candidates)) return fmt::format("unknown unit {}; did you mean {}?", quote(unit), quote(*best));
@@ -210,7 +200,8 @@ std::string unknown_unit_detail(std::string_view unit, const std::vector<std::st
 
 std::vector<std::string> per_names() {
   std::vector<std::string> out;
-  for (const auto& p : kPer) out.emplace_back(p.name);
+  for (const TimeUnit& u : time_units())
+    if (per_time_unit_seconds(u.name)) out.emplace_back(u.name);
   return out;
 }
 

@@ -8,8 +8,16 @@
 
 #include "models/world/did_you_mean.hpp"
 #include "models/world/units.hpp"
+#include "sim/time.hpp"
+#include "sim/time_units.hpp"
+
+#include <fmt/format.h>
 
 using fleetsim::Dimension;
+using fleetsim::kSecondsPerYear;
+using fleetsim::parse_duration;
+using fleetsim::time_units;
+using fleetsim::TimeUnit;
 using fleetsim::parse_quantity;
 
 namespace {
@@ -227,4 +235,30 @@ TEST_CASE("did you mean: closest candidate within the distance limit", "[scenari
   CHECK(fleetsim::closest("gpu", {"gpus", "gpux"}) == "gpus");               // tie: first wins
   CHECK(fleetsim::edit_distance("abcd", "acbd") == 1);
   CHECK(fleetsim::edit_distance("kitten", "sitting") == 3);
+}
+
+TEST_CASE("units: one table of time units for durations, rates and prices", "[units][time]") {
+  // Every exact unit spelling is a duration unit and, but for "m", a rate denominator of the same length.
+  for (const TimeUnit& u : time_units()) {
+    const std::string one = fmt::format("1{}", u.name);
+    if (u.calendar()) {
+      CHECK_THROWS_WITH(parse_duration(one), Catch::Contains("vary in length; use d"));
+    } else {
+      CHECK(parse_duration(one).ticks() == u.ns);
+    }
+    const std::string rate = fmt::format("1/{}", u.name);
+    if (u.name == "m") {
+      CHECK_THROWS_WITH(parse_quantity(rate, Dimension::Rate), Catch::Contains("unknown time unit \"m\""));
+    } else {
+      CHECK(parse_quantity(rate, Dimension::Rate) == Approx(1.0 / u.seconds));
+      CHECK(parse_quantity(fmt::format("$2/{}", u.name), Dimension::MoneyRate) == Approx(2.0 / u.seconds));
+    }
+  }
+  // Spellings that one of the three former tables lacked.
+  CHECK(parse_duration("2hrs") == parse_duration("2h"));
+  CHECK(parse_duration("1wk") == parse_duration("7d"));
+  CHECK(parse_quantity("$1/hours", Dimension::MoneyRate) == Approx(1.0 / 3600));
+  CHECK(parse_quantity("30/minutes", Dimension::Rate) == Approx(0.5));
+  CHECK(parse_quantity("1/years", Dimension::Rate) == Approx(1.0 / kSecondsPerYear));
+  CHECK(parse_quantity("1/month", Dimension::Rate) == Approx(12.0 / kSecondsPerYear));
 }
