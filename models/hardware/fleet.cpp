@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/hardware/fleet.hpp"
+#include "models/hardware/component_path.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <limits>
 #include <stdexcept>
 
@@ -53,17 +53,6 @@ uint32_t checked_u32(uint64_t v, const char* what) {
   if (v > std::numeric_limits<uint32_t>::max() - 1)
     throw std::invalid_argument(std::string("fleet: too many ") + what + " (limit 4,294,967,294)");
   return static_cast<uint32_t>(v);
-}
-
-// Parses "<prefix><digits>" (digits without sign or leading '+'); nullopt otherwise.
-std::optional<uint32_t> parse_indexed(std::string_view token, std::string_view prefix) {
-  if (token.size() <= prefix.size() || token.substr(0, prefix.size()) != prefix) return std::nullopt;
-  std::string_view digits = token.substr(prefix.size());
-  if (digits.size() > 1 && digits[0] == '0') return std::nullopt;  // one spelling per index
-  uint32_t v = 0;
-  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (ec != std::errc() || p != digits.data() + digits.size()) return std::nullopt;
-  return v;
 }
 
 }  // namespace
@@ -342,40 +331,35 @@ std::string Fleet::path(ComponentRef c) const {
 }
 
 std::optional<ComponentRef> Fleet::find(std::string_view p) const {
-  std::vector<std::string_view> tok;
-  size_t start = 0;
-  while (true) {
-    const size_t slash = p.find('/', start);
-    tok.push_back(p.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  if (tok.empty() || tok.size() > 6) return std::nullopt;
+  const ComponentPathParts split = split_component_path(p);
+  if (split.size == 0) return std::nullopt;
+  const auto& tok = split.parts;
+  const size_t n = split.size;
   const auto region = find_region(tok[0]);
   if (!region) return std::nullopt;
   ComponentRef c = ref(*region);
-  if (tok.size() == 1) return c;
+  if (n == 1) return c;
   const RegionRec& r = regions_[region->value()];
   std::optional<uint32_t> zone;
   for (uint32_t z = r.zones.begin; z < r.zones.end; ++z)
     if (zones_[z].name == tok[1]) zone = z;
   if (!zone) return std::nullopt;
-  if (tok.size() == 2) return ComponentRef{Level::Zone, *zone};
+  if (n == 2) return ComponentRef{Level::Zone, *zone};
   std::optional<uint32_t> dc;
   for (uint32_t d = zones_[*zone].dcs.begin; d < zones_[*zone].dcs.end; ++d)
     if (dcs_[d].name == tok[2]) dc = d;
   if (!dc) return std::nullopt;
-  if (tok.size() == 3) return ComponentRef{Level::Datacenter, *dc};
-  const auto rk = parse_indexed(tok[3], "rack");
+  if (n == 3) return ComponentRef{Level::Datacenter, *dc};
+  const auto rk = path_index(tok[3], "rack");
   if (!rk || *rk >= dcs_[*dc].racks.size()) return std::nullopt;
   const ComponentRef rack{Level::Rack, dcs_[*dc].racks.begin + *rk};
-  if (tok.size() == 4) return rack;
-  const auto nd = parse_indexed(tok[4], "node");
+  if (n == 4) return rack;
+  const auto nd = path_index(tok[4], "node");
   const IndexRange nodes = range(rack, Level::Node);
   if (!nd || *nd >= nodes.size()) return std::nullopt;
   const ComponentRef node{Level::Node, nodes.begin + *nd};
-  if (tok.size() == 5) return node;
-  const auto gp = parse_indexed(tok[5], "gpu");
+  if (n == 5) return node;
+  const auto gp = path_index(tok[5], "gpu");
   const IndexRange gpus = range(node, Level::Gpu);
   if (!gp || *gp >= gpus.size()) return std::nullopt;
   return ComponentRef{Level::Gpu, gpus.begin + *gp};

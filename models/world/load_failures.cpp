@@ -3,6 +3,7 @@
 
 #include "models/world/did_you_mean.hpp"
 #include "models/world/embedded.hpp"
+#include "models/hardware/component_path.hpp"
 #include "models/world/load_fleet.hpp"
 #include "sim/time_units.hpp"
 
@@ -375,28 +376,11 @@ std::string read_target(const Reader& e, const Context& ctx) {
   return path;
 }
 
-std::optional<uint32_t> indexed(std::string_view token, std::string_view prefix) {
-  if (token.size() <= prefix.size() || token.substr(0, prefix.size()) != prefix) return std::nullopt;
-  const std::string_view digits = token.substr(prefix.size());
-  if (digits.size() > 1 && digits[0] == '0') return std::nullopt;
-  uint32_t v = 0;
-  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (ec != std::errc() || p != digits.data() + digits.size()) return std::nullopt;
-  return v;
-}
-
 // Checks a GPU or node path ("r/z/dc/rack3/node2[/gpu5]") against the FleetSpec; "" if fine, else why.
 std::string check_component_path(const std::string& path, const FleetSpec& fleet) {
-  std::vector<std::string_view> tok;
-  std::string_view p = path;
-  size_t start = 0;
-  while (true) {
-    const size_t slash = p.find('/', start);
-    tok.push_back(p.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  if (tok.size() != 5 && tok.size() != 6)
+  const ComponentPathParts split = split_component_path(path);
+  const auto& tok = split.parts;
+  if (split.size != 5 && split.size != 6)
     return "expected the path of a node or GPU, such as \"us-east-1/use1-az4/dc1/rack3/node2\" or \".../node2/gpu5\"";
   const RegionSpec* r = fleet.find_region(tok[0]);
   if (r == nullptr) {
@@ -419,14 +403,14 @@ std::string check_component_path(const std::string& path, const FleetSpec& fleet
   }
   if (d == nullptr)
     return fmt::format("no datacenter {} in {}/{}{}", quote(tok[2]), tok[0], tok[1], did_you_mean(tok[2], dcs));
-  const auto rack = indexed(tok[3], "rack");
+  const auto rack = path_index(tok[3], "rack");
   if (!rack || *rack >= d->racks())
     return fmt::format("no {} in {}/{}/{} (it has rack0 to rack{})", quote(tok[3]), tok[0], tok[1], tok[2], d->racks() - 1);
   const uint32_t in_rack = std::min(d->nodes_per_rack, d->nodes - *rack * d->nodes_per_rack);
-  const auto node = indexed(tok[4], "node");
+  const auto node = path_index(tok[4], "node");
   if (!node || *node >= in_rack) return fmt::format("no {} in rack{} (it has node0 to node{})", quote(tok[4]), *rack, in_rack - 1);
-  if (tok.size() == 6) {
-    const auto gpu = indexed(tok[5], "gpu");
+  if (split.size == 6) {
+    const auto gpu = path_index(tok[5], "gpu");
     if (!gpu || *gpu >= d->gpus_per_node)
       return fmt::format("no {} in node{} (it has gpu0 to gpu{})", quote(tok[5]), *node, d->gpus_per_node - 1);
   }
