@@ -117,20 +117,12 @@ void apply_override(nlohmann::json& doc, const Override& o, Diagnostics& diags) 
     }
     const size_t end = std::min(p.find('/', pos + 1), p.size());
     const std::string_view raw = p.substr(pos + 1, end - pos - 1);
-    std::string token;
-    for (size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] != '~') {
-        token += raw[i];
-        continue;
-      }
-      if (i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
-        token += raw[i + 1] == '0' ? '~' : '/';
-        ++i;
-        continue;
-      }
+    const std::optional<std::string> unescaped = unescape_pointer_token(raw);
+    if (!unescaped) {
       diags.error(o.pointer, "--set cannot set this pointer: '~' must be followed by '0' or '1' (RFC 6901)");
       return;
     }
+    const std::string& token = *unescaped;
     const std::string here = walked + "/" + std::string(raw);
     if (node->is_null()) *node = token == "0" ? nlohmann::json::array() : nlohmann::json::object();
     if (node->is_object()) {

@@ -99,6 +99,21 @@ std::string escape_pointer_token(std::string_view key) {
   return out;
 }
 
+std::optional<std::string> unescape_pointer_token(std::string_view token) {
+  std::string out;
+  out.reserve(token.size());
+  for (size_t i = 0; i < token.size(); ++i) {
+    if (token[i] != '~') {
+      out += token[i];
+    } else if (i + 1 < token.size() && (token[i + 1] == '0' || token[i + 1] == '1')) {
+      out += token[++i] == '0' ? '~' : '/';
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsing. nlohmann keeps the last of duplicate keys silently; a scenario that sets "horizon" twice
 // is almost certainly a mistake, so the parse callback tracks the keys of every open object.

@@ -73,6 +73,8 @@ nlohmann::json parse_json_text(std::string_view text, Diagnostics& diags);
 
 /// RFC 6901 escaping of one reference token: "a/b~c" -> "a~1b~0c".
 std::string escape_pointer_token(std::string_view key);
+/// The reverse: "a~1b~0c" -> "a/b~c"; nullopt when a '~' is not followed by '0' or '1'.
+std::optional<std::string> unescape_pointer_token(std::string_view token);
 
 /// Where a bounded quantity may lie.
 enum class Bound { Any, NonNegative, Positive };

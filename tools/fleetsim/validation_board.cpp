@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/fleetsim/validation_board.hpp"
 
+#include "models/world/reader.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -139,13 +141,8 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-std::string unescape(std::string token) {
-  for (size_t i = 0; (i = token.find('~', i)) != std::string::npos; ++i) {
-    if (i + 1 < token.size() && token[i + 1] == '1') token.replace(i, 2, "/");
-    else if (i + 1 < token.size() && token[i + 1] == '0') token.replace(i, 2, "~");
-  }
-  return token;
-}
+// A token with a stray '~' is kept as written: it then matches no key.
+std::string unescape(const std::string& token) { return unescape_pointer_token(token).value_or(token); }
 
 void collect(const json& at, const std::vector<std::string>& tokens, size_t i, std::vector<const json*>& out) {
   if (i == tokens.size()) {

@@ -2,6 +2,7 @@
 #include "tools/sweep/metrics.hpp"
 
 #include "models/world/did_you_mean.hpp"
+#include "models/world/reader.hpp"
 
 #include <set>
 
@@ -9,20 +10,9 @@ namespace fleetsim::sweep {
 
 namespace {
 
-// RFC 6901 escaping of one reference token: "~" -> "~0", "/" -> "~1".
-std::string escape_token(std::string_view token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
-
 void walk(const nlohmann::json& node, const std::string& pointer, Metrics& out) {
   if (node.is_object()) {
-    for (auto it = node.begin(); it != node.end(); ++it) walk(it.value(), pointer + "/" + escape_token(it.key()), out);
+    for (auto it = node.begin(); it != node.end(); ++it) walk(it.value(), pointer + "/" + escape_pointer_token(it.key()), out);
   } else if (node.is_array()) {
     for (size_t i = 0; i < node.size(); ++i) walk(node[i], pointer + "/" + std::to_string(i), out);
   } else if (node.is_number() && pointer != "/seed") {

@@ -253,6 +253,14 @@ TEST_CASE("reader: pointers escape slash and tilde per RFC 6901", "[scenario]") 
   // The escaped pointer finds the value again.
   CHECK(doc.at(json::json_pointer("/links/a~1b/x~0y")) == 1);
   CHECK(fleetsim::escape_pointer_token("~/") == "~0~1");
+  // The one unescaper (used by --set and the validation scoreboard) reverses it, RFC 6901 section 4.
+  CHECK(fleetsim::unescape_pointer_token("~0~1") == "~/");
+  CHECK(fleetsim::unescape_pointer_token("~01") == "~1");  // "~0" first, then a plain '1'
+  CHECK(fleetsim::unescape_pointer_token("a~1b~0c") == "a/b~c");
+  CHECK_FALSE(fleetsim::unescape_pointer_token("a~2"));
+  CHECK_FALSE(fleetsim::unescape_pointer_token("a~"));
+  for (const std::string key : {"", "plain", "~", "/", "a/b~c~~//"})
+    CHECK(fleetsim::unescape_pointer_token(fleetsim::escape_pointer_token(key)) == key);
 }
 
 TEST_CASE("reader: entries skip annotations and keep sorted keys", "[scenario]") {
