@@ -79,7 +79,16 @@ struct PathEntry {
   std::string phase;            ///< "bisect replicas", "nlopt", "halving", "final", "grid"
 };
 
-class Evaluator {
+/// What a search asks of its evaluator: a candidate's assessment, and the path so far. Evaluator runs
+/// simulations; the search's tests give a known function instead (tests/planner/test_frontier.cpp).
+class Candidates {
+ public:
+  virtual ~Candidates() = default;
+  virtual Assessment evaluate(const Values& values, const std::string& phase, size_t at_least_seeds) = 0;
+  virtual const std::vector<PathEntry>& path() const = 0;
+};
+
+class Evaluator : public Candidates {
  public:
   Evaluator(const PlanSpec& spec, std::string scenario_path, LoadOptions base, uint64_t base_seed, size_t jobs,
             const std::atomic<bool>* interrupt);
@@ -88,7 +97,7 @@ class Evaluator {
   /// max_evaluations the first time a candidate is seen; throws SearchStopped when the budget is spent
   /// or the run is interrupted.
   /// `at_least_seeds` raises the first round's replications (successive halving, the final check).
-  Assessment evaluate(const Values& values, const std::string& phase, size_t at_least_seeds = 0);
+  Assessment evaluate(const Values& values, const std::string& phase, size_t at_least_seeds = 0) override;
   /// The candidate over exactly `seeds` replications (running only what is missing).
   Assessment assess(const Values& values, size_t seeds);
 
@@ -103,7 +112,7 @@ class Evaluator {
   /// Called after each new run, one call at a time (candidates.csv appends a row).
   std::function<void(const RunRecord&)> on_run;
 
-  const std::vector<PathEntry>& path() const { return path_; }
+  const std::vector<PathEntry>& path() const override { return path_; }
   size_t candidates() const { return candidates_; }
   size_t runs() const { return runs_; }
   /// Runs this process simulated itself (with distribute(): its share of runs()).

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -136,9 +137,13 @@ Variable read_variable(const Reader& r) {
   if (r.has("unit") && v.kind != VariableKind::Continuous)
     r.at("unit").error("\"unit\" applies to \"continuous\" variables only");
   if (const auto m = r.opt("monotone")) {
-    v.monotone = m->choice<bool>({{"helps", true}, {"none", false}});
+    const int direction = m->choice<int>({{"helps", 1}, {"hurts", -1}, {"none", 0}});
+    v.monotone = direction != 0;
+    v.larger_hurts = direction < 0;
     if (v.monotone && v.kind != VariableKind::Integer && v.kind != VariableKind::Date)
-      m->error("\"monotone\": \"helps\" applies to \"integer\" and \"date\" variables (a range the search can bisect)");
+      m->error(fmt::format("\"monotone\": \"{}\" applies to \"integer\" and \"date\" variables (a range the search "
+                           "can bisect)",
+                           m->string()));
   }
   if ((v.kind == VariableKind::Integer || v.kind == VariableKind::Date) && v.max >= v.min &&
       (v.max - v.min) / v.step + 1 > static_cast<double>(kMaxPoints))
@@ -226,7 +231,7 @@ PlanSpec read_plan(const Reader& r) {
     return spec;
   }
   r.reject_unknown_keys({"seeds", "variables", "variants", "constraints", "objective", "second_objective",
-                         "max_evaluations", "continuous_budget"});
+                         "max_evaluations", "continuous_budget", "monotone_search"});
   if (const auto s = r.opt("seeds")) {
     if (s->is_object()) {
       s->reject_unknown_keys({"min", "max"});
@@ -274,6 +279,12 @@ PlanSpec read_plan(const Reader& r) {
     for (const Reader& c : cs->items()) spec.constraints.push_back(read_constraint(c, spec.variants));
   }
   spec.objective = read_objective(r.at("objective"), spec.variants);
+  // The frontier walk is exact but its cost grows with the product of the outer variables' points
+  // (search.hpp); with more than two monotone variables the default is the coordinate search.
+  const auto monotone_count = std::count_if(spec.variables.begin(), spec.variables.end(), [](const Variable& v) { return v.monotone; });
+  spec.monotone_search = monotone_count <= 2 ? MonotoneSearch::Frontier : MonotoneSearch::Coordinate;
+  if (const auto m = r.opt("monotone_search"))
+    spec.monotone_search = m->choice<MonotoneSearch>({{"coordinate", MonotoneSearch::Coordinate}, {"frontier", MonotoneSearch::Frontier}});
   if (const auto s = r.opt("second_objective")) {
     spec.second = read_objective(*s, spec.variants);
     for (size_t i = 0; i < spec.variables.size(); ++i)
