@@ -95,6 +95,12 @@ TEST_CASE("monotone directions, the monotone search and date ranges are read and
   CHECK(spec.variables[1].larger_hurts);
   CHECK(spec.variables[1].points() == 5);  // 15 July, 14 October, 13 January, 14 April, 14 July
   CHECK(spec.variables[1].point(4) == json("2027-07-14T00:00:00Z"));
+  // A range of exactly two steps holds three dates (it held two while the step was read as ns * 1e-9).
+  json exact = plan;
+  exact["variables"][1]["date"] = {"2026-09-15", "2027-03-16"};
+  const PlanSpec three = read_plan(Reader::root(exact, diags));
+  REQUIRE(three.variables[1].points() == 3);
+  CHECK(three.variables[1].point(2) == json("2027-03-16T00:00:00Z"));
   CHECK(spec.monotone_search == MonotoneSearch::Coordinate);  // three monotone variables
   json two = plan;
   two["variables"].erase(2);

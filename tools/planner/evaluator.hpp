@@ -86,6 +86,9 @@ class Candidates {
   virtual ~Candidates() = default;
   virtual Assessment evaluate(const Values& values, const std::string& phase, size_t at_least_seeds) = 0;
   virtual const std::vector<PathEntry>& path() const = 0;
+  /// Runs the first round of several candidates at once (the search's parallel probes), so that the
+  /// evaluate() calls that follow find them done. Without it, each is run when evaluated.
+  virtual void prefetch(const std::vector<Values>& candidates) { (void)candidates; }
 };
 
 class Evaluator : public Candidates {
@@ -98,6 +101,9 @@ class Evaluator : public Candidates {
   /// or the run is interrupted.
   /// `at_least_seeds` raises the first round's replications (successive halving, the final check).
   Assessment evaluate(const Values& values, const std::string& phase, size_t at_least_seeds = 0) override;
+  /// The first round (seeds_min replications of every variant a figure needs) of each candidate, in
+  /// one batch over the threads and ranks.
+  void prefetch(const std::vector<Values>& candidates) override;
   /// The candidate over exactly `seeds` replications (running only what is missing).
   Assessment assess(const Values& values, size_t seeds);
 
@@ -124,6 +130,7 @@ class Evaluator : public Candidates {
 
  private:
   void run_missing(const Values& values, const std::vector<std::pair<size_t, size_t>>& wanted);
+  void run_batch(const std::vector<std::pair<Values, std::vector<std::pair<size_t, size_t>>>>& batch);
   /// Exchanges a batch's results between ranks (records at `mine` were run here); returns whether any
   /// rank was interrupted, so that every rank stops together.
   bool share(std::vector<RunRecord>& batch, const std::vector<size_t>& mine, bool stopped) const;

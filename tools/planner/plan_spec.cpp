@@ -130,7 +130,9 @@ Variable read_variable(const Reader& r) {
       v.min = static_cast<double>(lo.utc_ns() / 1'000'000'000);
       v.max = static_cast<double>(hi.utc_ns() / 1'000'000'000);
     });
-    if (const auto s = r.opt("step")) v.step = std::max(1.0, s->positive_duration().seconds());
+    // Whole seconds: a duration's seconds() is ns * 1e-9, which for "91d" is a hair above 7,862,400, so
+    // a range of exactly two steps would hold only two dates.
+    if (const auto s = r.opt("step")) v.step = std::max(1.0, std::round(s->positive_duration().seconds()));
   }
   if (r.has("step") && v.kind != VariableKind::Integer && v.kind != VariableKind::Date)
     r.at("step").error("\"step\" applies to \"integer\" and \"date\" variables only");
@@ -176,7 +178,9 @@ Constraint read_constraint(const Reader& r, const std::vector<Variant>& variants
 size_t Variable::points() const {
   switch (kind) {
     case VariableKind::Integer:
-    case VariableKind::Date: return max < min ? 0 : static_cast<size_t>(std::floor((max - min) / step)) + 1;
+    case VariableKind::Date:
+      // The last value counts when the range is a whole number of steps, to rounding.
+      return max < min ? 0 : static_cast<size_t>(std::floor((max - min) / step * (1 + 1e-12))) + 1;
     case VariableKind::Set: return values.size();
     case VariableKind::Continuous: return 0;
   }
@@ -231,7 +235,7 @@ PlanSpec read_plan(const Reader& r) {
     return spec;
   }
   r.reject_unknown_keys({"seeds", "variables", "variants", "constraints", "objective", "second_objective",
-                         "max_evaluations", "continuous_budget", "monotone_search"});
+                         "max_evaluations", "continuous_budget", "monotone_search", "probes"});
   if (const auto s = r.opt("seeds")) {
     if (s->is_object()) {
       s->reject_unknown_keys({"min", "max"});
@@ -244,6 +248,7 @@ PlanSpec read_plan(const Reader& r) {
   }
   spec.max_evaluations = static_cast<size_t>(r.integer_or("max_evaluations", 1, 1'000'000, 200));
   spec.continuous_budget = static_cast<size_t>(r.integer_or("continuous_budget", 2, 100'000, 40));
+  spec.probes = static_cast<size_t>(r.integer_or("probes", 1, 64, 1));
   if (const auto vs = r.opt("variants")) {
     if (!vs->is_array() || vs->size() == 0) vs->expected("a non-empty array of {\"name\", \"set\"}");
     std::set<std::string> names;

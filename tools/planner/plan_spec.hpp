@@ -104,6 +104,10 @@ struct PlanSpec {
   size_t seeds_min = 1, seeds_max = 1;
   size_t max_evaluations = 200;     ///< candidates (a candidate runs every variant and seed it needs)
   size_t continuous_budget = 40;    ///< evaluations per continuous search (NLopt maxeval)
+  /// "probes": candidates each bisection step tries at once, run in one batch over the threads (a
+  /// (probes + 1)-section: fewer steps, more runs). Part of the plan, not of -j, so that the search
+  /// takes the same path whatever the threads.
+  size_t probes = 1;
   /// "monotone_search"; default: Frontier with at most two monotone variables, Coordinate with more.
   MonotoneSearch monotone_search = MonotoneSearch::Frontier;
 

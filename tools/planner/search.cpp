@@ -116,18 +116,40 @@ class Search {
   Assessment eval(const Values& x, const std::string& phase, size_t seeds = 0) { return ev_.evaluate(x, phase, seeds); }
 
   // The lowest level of monotone variable m at which x (its other values held) is feasible, given that
-  // it is feasible at level hi. Bisection: log2(hi + 1) evaluations. x[m] is left at that level.
-  // Levels below lo are known to fail.
+  // it is feasible at level hi; levels below lo are known to fail. Bisection, or with the plan's
+  // "probes" P > 1 a (P + 1)-section: P levels tried at once (one batch over the threads), which
+  // takes log_{P+1} instead of log2 of the levels in steps. x[m] is left at the level found.
   size_t lowest_by_bisection(Values& x, size_t m, size_t lo, size_t hi, std::optional<Scored>& best,
                              const std::string& phase) {
+    const size_t width = std::max<size_t>(1, spec_.probes);
     while (lo < hi) {
-      const size_t mid = lo + (hi - lo) / 2;
-      Values y = x;
-      y[m] = at_level(m, mid);
-      const Assessment a = eval(y, phase);
-      consider(best, y, a);
-      if (a.feasible) hi = mid;
-      else lo = mid + 1;
+      const size_t undecided = hi - lo;  // levels lo .. hi - 1
+      std::vector<size_t> levels;
+      for (size_t j = 1; j <= width; ++j) {
+        const size_t p = lo + j * undecided / (width + 1);  // width 1: the midpoint
+        if (p < hi && (levels.empty() || p > levels.back())) levels.push_back(p);
+      }
+      std::vector<Values> probes;
+      for (size_t p : levels) {
+        probes.push_back(x);
+        probes.back()[m] = at_level(m, p);
+      }
+      if (probes.size() > 1) ev_.prefetch(probes);
+      bool found = false;
+      size_t next_lo = lo, next_hi = hi;
+      for (size_t i = 0; i < probes.size(); ++i) {
+        const Assessment a = eval(probes[i], phase);
+        consider(best, probes[i], a);
+        if (found) continue;
+        if (a.feasible) {
+          next_hi = levels[i];
+          found = true;
+        } else {
+          next_lo = levels[i] + 1;
+        }
+      }
+      lo = next_lo;
+      hi = next_hi;
     }
     x[m] = at_level(m, hi);
     return hi;
