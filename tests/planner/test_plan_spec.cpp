@@ -115,7 +115,11 @@ TEST_CASE("monotone directions, the monotone search and date ranges are read and
   CHECK_THAT(errors_of(one_variable(R"({"name": "a", "pointer": "/a", "date": ["2026-13-01", "2027-01-01"]})")),
              Catch::Contains("/variables/0/date/0") && Catch::Contains("2026-13-01"));
   CHECK_THAT(errors_of(one_variable(R"({"name": "a", "pointer": "/a", "date": ["2027-01-01", "2026-01-01"]})")),
-             Catch::Contains("/variables/0/date: min") && Catch::Contains("is above max"));
+             Catch::Contains("/variables/0/date: min 2027-01-01T00:00:00Z is above max 2026-01-01T00:00:00Z"));
+  // A bound that does not read is one error, not also a range "above" the zero it left behind.
+  const std::string bad_day = errors_of(one_variable(R"({"name": "a", "pointer": "/a", "date": ["2026-01-01", "2026-02-30"]})"));
+  CHECK_THAT(bad_day, Catch::Contains("/variables/0/date/1: invalid UTC time \"2026-02-30\": day 30 does not exist"));
+  CHECK_THAT(bad_day, !Catch::Contains("above max"));
   CHECK_THAT(errors_of(one_variable(R"({"name": "a", "pointer": "/a", "date": ["2026-01-01", "2027-01-01"], "step": "30x"})")),
              Catch::Contains("/variables/0/step") && Catch::Contains("30x"));
   CHECK_THAT(errors_of(one_variable(R"({"name": "a", "pointer": "/a", "date": "2026-01-01"})")),

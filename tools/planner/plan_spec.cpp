@@ -100,8 +100,13 @@ Variable read_variable(const Reader& r) {
       a.expected("[min, max]");
       return;
     }
+    const size_t errors_before = r.diagnostics().size();
     read(a.at(size_t{0}), a.at(size_t{1}));
-    if (v.min > v.max) a.error(fmt::format("min {} is above max {}", number_text(v.min), number_text(v.max)));
+    if (r.diagnostics().size() != errors_before) return;  // a bound that did not read has its own error
+    auto text = [&](double x) {
+      return v.kind == VariableKind::Date ? format_utc_ns(static_cast<int64_t>(x) * 1'000'000'000) : number_text(x);
+    };
+    if (v.min > v.max) a.error(fmt::format("min {} is above max {}", text(v.min), text(v.max)));
   };
   if (r.has("integer")) {
     v.kind = VariableKind::Integer;
