@@ -37,6 +37,7 @@ class Oracle : public Candidates {
  public:
   std::function<bool(const Point&)> feasible;
   std::function<double(const Point&)> cost;
+  std::function<std::vector<Figure>(const Point&)> figures;  // the constraints' figures; default: one, feasible()
   std::set<std::string> distinct;  // candidates evaluated
   size_t steps = 0;                // batches: one per prefetch, one per candidate evaluated alone
 
@@ -52,6 +53,7 @@ class Oracle : public Candidates {
     a.objective.value = cost(x);
     a.objective.half_width = std::numeric_limits<double>::quiet_NaN();
     a.constraints = {Figure{a.feasible ? 1.0 : 0.0, std::numeric_limits<double>::quiet_NaN(), 0, a.feasible, true}};
+    if (figures) a.constraints = figures(x);
     path_.push_back(PathEntry{path_.size(), values, a, phase});
     return a;
   }
@@ -306,3 +308,27 @@ TEST_CASE("probes tried at once find the same level in fewer steps", "[planner]"
   }
 }
 
+
+TEST_CASE("in a discrete plan a constraint binds when a step down breaks it, not for being within 1% of its bound",
+          "[planner]") {
+  // Attainment far above its bound of 0.999 in every candidate (0.99999: a hundredth of the misses it
+  // allows, but within 1% of the bound), and a deadline that the replicas decide. It was reported
+  // binding for sitting within 1% of 0.999.
+  const PlanSpec spec = plan_of(json::parse(R"({
+    "variables": [{"name": "r", "pointer": "/r", "integer": [0, 15], "monotone": "helps"}],
+    "constraints": [{"metric": "/slo_attainment", "at_least": 0.999}, {"metric": "/finished_s", "at_most": 100}],
+    "objective": {"minimize": "/cost"}})"));
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Oracle oracle;
+  oracle.feasible = [](const Point& x) { return x[0] >= 6; };
+  oracle.cost = [](const Point& x) { return static_cast<double>(x[0]); };
+  oracle.figures = [&](const Point& x) {
+    const double finished = 160 - 10.0 * static_cast<double>(x[0]);
+    return std::vector<Figure>{Figure{0.99999, nan, 0, true, true}, Figure{finished, nan, 0, finished <= 100, true}};
+  };
+  const SearchResult r = search(spec, oracle);
+  REQUIRE(r.found);
+  CHECK(r.best[0] == json(6));
+  CHECK(!r.binding.at(0));
+  CHECK(r.binding.at(1));
+}
