@@ -5,7 +5,7 @@
 Usage: mpi_matches_local.py FLEETSIM MPIEXEC SOURCE_DIR
 
 Every rank runs the same search and its share of each batch of runs (a candidate's seeds and
-variants); the results are exchanged, so candidates.csv (every run, in order) must be byte-identical
+variants, or a step's probes); the results are exchanged, so candidates.csv (every run, in order) must be byte-identical
 to the local search's, and plan.json identical except for wall-clock fields. MPI stays on this
 machine, as in tests/sweep/mpi_matches_local.py.
 """
@@ -22,6 +22,8 @@ PLAN = {
     "constraints": [{"metric": "/inference/chat/slo_attainment", "at_least": 0.99}],
     "objective": {"minimize": "/cost/usd_per_million_tokens/services/chat"},
     "seeds": {"min": 2, "max": 4},
+    # Two probes per bisection step: a batch holds runs of two candidates, split between the ranks.
+    "probes": 2,
 }
 
 

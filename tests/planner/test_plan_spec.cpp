@@ -78,3 +78,56 @@ TEST_CASE("plan errors name the JSON pointer, the value and what was expected", 
                                       "objective": {"minimize": "/x", "maximize": "/y"}})")),
              Catch::Contains("/objective: expected exactly one of \"minimize\" and \"maximize\""));
 }
+
+TEST_CASE("monotone directions, the monotone search and date ranges are read and checked", "[planner]") {
+  const json plan = json::parse(R"({
+    "variables": [
+      {"name": "size", "pointer": "/fleet/ramps/0/add_gpus", "integer": [7200, 64800], "step": 7200, "monotone": "helps"},
+      {"name": "arrival", "pointer": "/fleet/ramps/0/at", "date": ["2026-07-15", "2027-07-15"], "step": "91d", "monotone": "hurts"},
+      {"name": "other", "pointer": "/fleet/ramps/1/at", "date": ["2026-07-15", "2027-07-15"], "step": "91d", "monotone": "hurts"}],
+    "objective": {"minimize": "/cost/total_usd"}})");
+  Diagnostics diags("plan.json");
+  const PlanSpec spec = read_plan(Reader::root(plan, diags));
+  REQUIRE(diags.empty());
+  CHECK(spec.variables[0].monotone);
+  CHECK(!spec.variables[0].larger_hurts);
+  CHECK(spec.variables[1].monotone);
+  CHECK(spec.variables[1].larger_hurts);
+  CHECK(spec.variables[1].points() == 5);  // 15 July, 14 October, 13 January, 14 April, 14 July
+  CHECK(spec.variables[1].point(4) == json("2027-07-14T00:00:00Z"));
+  // A range of exactly two steps holds three dates (it held two while the step was read as ns * 1e-9).
+  json exact = plan;
+  exact["variables"][1]["date"] = {"2026-09-15", "2027-03-16"};
+  const PlanSpec three = read_plan(Reader::root(exact, diags));
+  REQUIRE(three.variables[1].points() == 3);
+  CHECK(three.variables[1].point(2) == json("2027-03-16T00:00:00Z"));
+  CHECK(spec.monotone_search == MonotoneSearch::Coordinate);  // three monotone variables
+  json two = plan;
+  two["variables"].erase(2);
+  CHECK(read_plan(Reader::root(two, diags)).monotone_search == MonotoneSearch::Frontier);
+  two["monotone_search"] = "coordinate";
+  CHECK(read_plan(Reader::root(two, diags)).monotone_search == MonotoneSearch::Coordinate);
+  CHECK(diags.empty());
+
+  auto one_variable = [](const std::string& variable, const std::string& extra = "") {
+    return json::parse(R"({"variables": [)" + variable + R"(], "objective": {"minimize": "/x"})" + extra + "}");
+  };
+  CHECK_THAT(errors_of(one_variable(R"({"name": "a", "pointer": "/a", "date": ["2026-13-01", "2027-01-01"]})")),
+             Catch::Contains("/variables/0/date/0") && Catch::Contains("2026-13-01"));
+  CHECK_THAT(errors_of(one_variable(R"({"name": "a", "pointer": "/a", "date": ["2027-01-01", "2026-01-01"]})")),
+             Catch::Contains("/variables/0/date: min 2027-01-01T00:00:00Z is above max 2026-01-01T00:00:00Z"));
+  // A bound that does not read is one error, not also a range "above" the zero it left behind.
+  const std::string bad_day = errors_of(one_variable(R"({"name": "a", "pointer": "/a", "date": ["2026-01-01", "2026-02-30"]})"));
+  CHECK_THAT(bad_day, Catch::Contains("/variables/0/date/1: invalid UTC time \"2026-02-30\": day 30 does not exist"));
+  CHECK_THAT(bad_day, !Catch::Contains("above max"));
+  CHECK_THAT(errors_of(one_variable(R"({"name": "a", "pointer": "/a", "date": ["2026-01-01", "2027-01-01"], "step": "30x"})")),
+             Catch::Contains("/variables/0/step") && Catch::Contains("30x"));
+  CHECK_THAT(errors_of(one_variable(R"({"name": "a", "pointer": "/a", "date": "2026-01-01"})")),
+             Catch::Contains("/variables/0/date: expected [min, max]"));
+  CHECK_THAT(errors_of(one_variable(R"({"name": "a", "pointer": "/a", "set": [1, 2], "monotone": "hurts"})")),
+             Catch::Contains("/variables/0/monotone: \"monotone\": \"hurts\" applies to \"integer\" and \"date\" variables"));
+  CHECK_THAT(errors_of(one_variable(R"({"name": "a", "pointer": "/a", "integer": [1, 2], "monotone": "later"})")),
+             Catch::Contains("/variables/0/monotone") && Catch::Contains("later") && Catch::Contains("hurts"));
+  CHECK_THAT(errors_of(one_variable(R"({"name": "a", "pointer": "/a", "integer": [1, 2]})", R"(, "monotone_search": "grid")")),
+             Catch::Contains("/monotone_search") && Catch::Contains("grid") && Catch::Contains("frontier"));
+}

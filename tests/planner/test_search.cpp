@@ -14,6 +14,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <unistd.h>
 
@@ -215,4 +216,32 @@ TEST_CASE("an interrupted search keeps what it ran and a resumed one repeats non
   const SearchResult again = search(more, fresh);
   CHECK(done.best == again.best);
   CHECK(new_runs + first_runs.size() == fresh.runs());  // nothing run twice
+}
+
+TEST_CASE("probes run in one batch and reach the plan that bisection reaches", "[planner]") {
+  json doc = mmc_scenario(2.0);
+  doc["horizon"] = "10min";
+  TempScenario file(doc, "probes");
+  json plan = {{"variables", {{{"name", "replicas"}, {"pointer", "/inference/services/0/regions/0/replicas"},
+                               {"integer", {1, 16}}, {"monotone", "helps"}}}},
+               {"constraints", {{{"metric", "/inference/chat/ttft_s/mean"}, {"at_most", 5.0}}}},
+               {"objective", {{"minimize", "/inference/chat/regions/r1/replicas"}}}};
+  const PlanSpec one = plan_of(plan);
+  plan["probes"] = 3;
+  const PlanSpec three = plan_of(plan);
+  Evaluator a(one, file.path.string(), {}, 3, 2, nullptr);
+  const SearchResult ra = search(one, a);
+  std::vector<std::string> batch_runs;
+  Evaluator b(three, file.path.string(), {}, 3, 2, nullptr);
+  b.on_run = [&](const RunRecord& r) { batch_runs.push_back(r.key); };
+  const SearchResult rb = search(three, b);
+  REQUIRE(ra.found);
+  REQUIRE(rb.found);
+  CHECK(rb.best == ra.best);
+  CHECK(rb.best_assessment.objective.value == ra.best_assessment.objective.value);
+  // Each run once (a probe's run is not repeated when it is evaluated), and a quadrisection over 16
+  // levels takes two steps of three probes after the upper bound.
+  CHECK(std::set<std::string>(batch_runs.begin(), batch_runs.end()).size() == batch_runs.size());
+  CHECK(b.runs() == batch_runs.size());
+  CHECK(b.runs() <= 1 + 3 + 3);
 }

@@ -46,6 +46,31 @@ TEST_CASE("plan: a variable at a pointer the scenario lacks is an error, exit 65
   CHECK_THAT(r.err, Catch::Contains("/variables/0/pointer: the scenario has no value at \"/inference/services/0/regions/0/replica\""));
 }
 
+TEST_CASE("plan: a date variable that cannot be read or set is an error with its pointer, exit 65", "[cli][plan]") {
+  TempDir tmp("plan-date");
+  // A day that does not exist, and dates written where the scenario has a replica count.
+  const json plan = {{"variables", {{{"name", "arrival"}, {"pointer", "/inference/services/0/regions/0/replicas"},
+                                     {"date", {"2026-01-01", "2026-02-30"}}, {"step", "7d"}, {"monotone", "hurts"}}}},
+                     {"objective", {{"minimize", "/cost/total_usd"}}}};
+  std::ofstream(tmp.path / "p.json") << plan.dump();
+  const auto out = tmp.path / "out";
+  auto r = run_fleetsim(fmt::format("plan scenarios/plans/inference-shape.json '{}' -o '{}'", (tmp.path / "p.json").string(),
+                                    out.string()), tmp);
+  CHECK(r.code == 65);
+  CHECK_THAT(r.err, Catch::Contains("/variables/0/date/1: invalid UTC time \"2026-02-30\""));
+  CHECK(!std::filesystem::exists(out));
+  json fixed = plan;
+  fixed["variables"][0]["date"] = {"2026-01-01", "2026-02-01"};
+  std::ofstream(tmp.path / "p.json") << fixed.dump();
+  r = run_fleetsim(fmt::format("plan scenarios/plans/inference-shape.json '{}' -o '{}'", (tmp.path / "p.json").string(),
+                               out.string()), tmp);
+  CHECK(r.code == 65);
+  CHECK_THAT(r.err, Catch::Contains("/variables/0: the value \"2026-01-01T00:00:00Z\" cannot be set at "
+                                    "/inference/services/0/regions/0/replicas"));
+  CHECK_THAT(r.err, Catch::Contains("nothing was run"));
+  CHECK(!std::filesystem::exists(out));
+}
+
 TEST_CASE("plan: writes the best plan, its scenario and every run; --resume runs nothing twice", "[cli][plan]") {
   TempDir tmp("plan-ok");
   const auto plan = small_plan(tmp, "/inference/chat/slo_attainment");

@@ -77,28 +77,48 @@ void Evaluator::preload(RunRecord record) {
 }
 
 void Evaluator::run_missing(const Values& values, const std::vector<std::pair<size_t, size_t>>& wanted) {
-  const std::string key = candidate_key(values);
-  std::vector<std::pair<size_t, size_t>> todo;
-  for (const auto& w : wanted)
-    if (!cache_[key].contains(w)) todo.push_back(w);
-  if (todo.empty()) return;
-  std::vector<RunRecord> done(todo.size());
-  std::vector<size_t> indices;  // the runs of this batch this process runs
-  for (size_t i = 0; i < todo.size(); ++i) {
-    RunRecord& r = done[i];
-    r.key = key;
-    r.values = values;
-    r.variant = todo[i].first;
-    r.replication = todo[i].second;
-    r.seed = seed_of(r.replication);
-    r.metrics.assign(metrics_.size(), kNaN);
-    if (ranks_ <= 1 || static_cast<int>(i % static_cast<size_t>(ranks_)) == rank_) indices.push_back(i);
+  run_batch({{values, wanted}});
+}
+
+void Evaluator::prefetch(const std::vector<Values>& candidates) {
+  std::vector<std::pair<Values, std::vector<std::pair<size_t, size_t>>>> batch;
+  for (const auto& values : candidates) {
+    std::vector<std::pair<size_t, size_t>> wanted;
+    for (size_t v : needed_variants_)
+      for (size_t r = 0; r < spec_.seeds_min; ++r) wanted.emplace_back(v, r);
+    batch.emplace_back(values, std::move(wanted));
   }
+  run_batch(batch);
+}
+
+void Evaluator::run_batch(const std::vector<std::pair<Values, std::vector<std::pair<size_t, size_t>>>>& batch) {
+  std::vector<RunRecord> done;
+  for (const auto& [values, wanted] : batch) {
+    const std::string key = candidate_key(values);
+    for (const auto& w : wanted) {
+      if (cache_[key].contains(w)) continue;
+      bool repeated = false;  // the same candidate twice in one batch
+      for (const auto& r : done) repeated = repeated || (r.key == key && r.variant == w.first && r.replication == w.second);
+      if (repeated) continue;
+      RunRecord r;
+      r.key = key;
+      r.values = values;
+      r.variant = w.first;
+      r.replication = w.second;
+      r.seed = seed_of(r.replication);
+      r.metrics.assign(metrics_.size(), kNaN);
+      done.push_back(std::move(r));
+    }
+  }
+  if (done.empty()) return;
+  std::vector<size_t> indices;  // the runs of this batch this process runs
+  for (size_t i = 0; i < done.size(); ++i)
+    if (ranks_ <= 1 || static_cast<int>(i % static_cast<size_t>(ranks_)) == rank_) indices.push_back(i);
   auto one = [&](size_t i) {
     RunRecord& r = done[i];
     LoadOptions load = base_;
     for (const auto& o : spec_.variants[r.variant].overrides) load.overrides.push_back(o);
-    for (auto& o : overrides(values)) load.overrides.push_back(std::move(o));
+    for (auto& o : overrides(r.values)) load.overrides.push_back(std::move(o));
     load.seed = r.seed;
     try {
       const Scenario scenario = load_scenario(scenario_path_, load);
@@ -131,14 +151,14 @@ void Evaluator::run_missing(const Values& values, const std::vector<std::pair<si
       if (r.ok || (!r.error.empty() && r.error != "interrupted")) {
         if (on_run) on_run(r);
         ++runs_;
-        cache_[key][{r.variant, r.replication}] = std::move(r);
+        cache_[r.key][{r.variant, r.replication}] = std::move(r);
       }
     throw SearchStopped("interrupted");
   }
   for (auto& r : done) {
     if (on_run) on_run(r);
     ++runs_;
-    cache_[key][{r.variant, r.replication}] = std::move(r);
+    cache_[r.key][{r.variant, r.replication}] = std::move(r);
   }
 }
 

@@ -79,7 +79,19 @@ struct PathEntry {
   std::string phase;            ///< "bisect replicas", "nlopt", "halving", "final", "grid"
 };
 
-class Evaluator {
+/// What a search asks of its evaluator: a candidate's assessment, and the path so far. Evaluator runs
+/// simulations; the search's tests give a known function instead (tests/planner/test_frontier.cpp).
+class Candidates {
+ public:
+  virtual ~Candidates() = default;
+  virtual Assessment evaluate(const Values& values, const std::string& phase, size_t at_least_seeds) = 0;
+  virtual const std::vector<PathEntry>& path() const = 0;
+  /// Runs the first round of several candidates at once (the search's parallel probes), so that the
+  /// evaluate() calls that follow find them done. Without it, each is run when evaluated.
+  virtual void prefetch(const std::vector<Values>& candidates) { (void)candidates; }
+};
+
+class Evaluator : public Candidates {
  public:
   Evaluator(const PlanSpec& spec, std::string scenario_path, LoadOptions base, uint64_t base_seed, size_t jobs,
             const std::atomic<bool>* interrupt);
@@ -88,7 +100,10 @@ class Evaluator {
   /// max_evaluations the first time a candidate is seen; throws SearchStopped when the budget is spent
   /// or the run is interrupted.
   /// `at_least_seeds` raises the first round's replications (successive halving, the final check).
-  Assessment evaluate(const Values& values, const std::string& phase, size_t at_least_seeds = 0);
+  Assessment evaluate(const Values& values, const std::string& phase, size_t at_least_seeds = 0) override;
+  /// The first round (seeds_min replications of every variant a figure needs) of each candidate, in
+  /// one batch over the threads and ranks.
+  void prefetch(const std::vector<Values>& candidates) override;
   /// The candidate over exactly `seeds` replications (running only what is missing).
   Assessment assess(const Values& values, size_t seeds);
 
@@ -103,7 +118,7 @@ class Evaluator {
   /// Called after each new run, one call at a time (candidates.csv appends a row).
   std::function<void(const RunRecord&)> on_run;
 
-  const std::vector<PathEntry>& path() const { return path_; }
+  const std::vector<PathEntry>& path() const override { return path_; }
   size_t candidates() const { return candidates_; }
   size_t runs() const { return runs_; }
   /// Runs this process simulated itself (with distribute(): its share of runs()).
@@ -115,6 +130,7 @@ class Evaluator {
 
  private:
   void run_missing(const Values& values, const std::vector<std::pair<size_t, size_t>>& wanted);
+  void run_batch(const std::vector<std::pair<Values, std::vector<std::pair<size_t, size_t>>>>& batch);
   /// Exchanges a batch's results between ranks (records at `mine` were run here); returns whether any
   /// rank was interrupted, so that every rank stops together.
   bool share(std::vector<RunRecord>& batch, const std::vector<size_t>& mine, bool stopped) const;

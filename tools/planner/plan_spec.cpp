@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -99,8 +100,13 @@ Variable read_variable(const Reader& r) {
       a.expected("[min, max]");
       return;
     }
+    const size_t errors_before = r.diagnostics().size();
     read(a.at(size_t{0}), a.at(size_t{1}));
-    if (v.min > v.max) a.error(fmt::format("min {} is above max {}", number_text(v.min), number_text(v.max)));
+    if (r.diagnostics().size() != errors_before) return;  // a bound that did not read has its own error
+    auto text = [&](double x) {
+      return v.kind == VariableKind::Date ? format_utc_ns(static_cast<int64_t>(x) * 1'000'000'000) : number_text(x);
+    };
+    if (v.min > v.max) a.error(fmt::format("min {} is above max {}", text(v.min), text(v.max)));
   };
   if (r.has("integer")) {
     v.kind = VariableKind::Integer;
@@ -129,16 +135,22 @@ Variable read_variable(const Reader& r) {
       v.min = static_cast<double>(lo.utc_ns() / 1'000'000'000);
       v.max = static_cast<double>(hi.utc_ns() / 1'000'000'000);
     });
-    if (const auto s = r.opt("step")) v.step = std::max(1.0, s->positive_duration().seconds());
+    // Whole seconds: a duration's seconds() is ns * 1e-9, which for "91d" is a hair above 7,862,400, so
+    // a range of exactly two steps would hold only two dates.
+    if (const auto s = r.opt("step")) v.step = std::max(1.0, std::round(s->positive_duration().seconds()));
   }
   if (r.has("step") && v.kind != VariableKind::Integer && v.kind != VariableKind::Date)
     r.at("step").error("\"step\" applies to \"integer\" and \"date\" variables only");
   if (r.has("unit") && v.kind != VariableKind::Continuous)
     r.at("unit").error("\"unit\" applies to \"continuous\" variables only");
   if (const auto m = r.opt("monotone")) {
-    v.monotone = m->choice<bool>({{"helps", true}, {"none", false}});
+    const int direction = m->choice<int>({{"helps", 1}, {"hurts", -1}, {"none", 0}});
+    v.monotone = direction != 0;
+    v.larger_hurts = direction < 0;
     if (v.monotone && v.kind != VariableKind::Integer && v.kind != VariableKind::Date)
-      m->error("\"monotone\": \"helps\" applies to \"integer\" and \"date\" variables (a range the search can bisect)");
+      m->error(fmt::format("\"monotone\": \"{}\" applies to \"integer\" and \"date\" variables (a range the search "
+                           "can bisect)",
+                           m->string()));
   }
   if ((v.kind == VariableKind::Integer || v.kind == VariableKind::Date) && v.max >= v.min &&
       (v.max - v.min) / v.step + 1 > static_cast<double>(kMaxPoints))
@@ -171,7 +183,9 @@ Constraint read_constraint(const Reader& r, const std::vector<Variant>& variants
 size_t Variable::points() const {
   switch (kind) {
     case VariableKind::Integer:
-    case VariableKind::Date: return max < min ? 0 : static_cast<size_t>(std::floor((max - min) / step)) + 1;
+    case VariableKind::Date:
+      // The last value counts when the range is a whole number of steps, to rounding.
+      return max < min ? 0 : static_cast<size_t>(std::floor((max - min) / step * (1 + 1e-12))) + 1;
     case VariableKind::Set: return values.size();
     case VariableKind::Continuous: return 0;
   }
@@ -226,7 +240,7 @@ PlanSpec read_plan(const Reader& r) {
     return spec;
   }
   r.reject_unknown_keys({"seeds", "variables", "variants", "constraints", "objective", "second_objective",
-                         "max_evaluations", "continuous_budget"});
+                         "max_evaluations", "continuous_budget", "monotone_search", "probes"});
   if (const auto s = r.opt("seeds")) {
     if (s->is_object()) {
       s->reject_unknown_keys({"min", "max"});
@@ -239,6 +253,7 @@ PlanSpec read_plan(const Reader& r) {
   }
   spec.max_evaluations = static_cast<size_t>(r.integer_or("max_evaluations", 1, 1'000'000, 200));
   spec.continuous_budget = static_cast<size_t>(r.integer_or("continuous_budget", 2, 100'000, 40));
+  spec.probes = static_cast<size_t>(r.integer_or("probes", 1, 64, 1));
   if (const auto vs = r.opt("variants")) {
     if (!vs->is_array() || vs->size() == 0) vs->expected("a non-empty array of {\"name\", \"set\"}");
     std::set<std::string> names;
@@ -274,6 +289,12 @@ PlanSpec read_plan(const Reader& r) {
     for (const Reader& c : cs->items()) spec.constraints.push_back(read_constraint(c, spec.variants));
   }
   spec.objective = read_objective(r.at("objective"), spec.variants);
+  // The frontier walk is exact but its cost grows with the product of the outer variables' points
+  // (search.hpp); with more than two monotone variables the default is the coordinate search.
+  const auto monotone_count = std::count_if(spec.variables.begin(), spec.variables.end(), [](const Variable& v) { return v.monotone; });
+  spec.monotone_search = monotone_count <= 2 ? MonotoneSearch::Frontier : MonotoneSearch::Coordinate;
+  if (const auto m = r.opt("monotone_search"))
+    spec.monotone_search = m->choice<MonotoneSearch>({{"coordinate", MonotoneSearch::Coordinate}, {"frontier", MonotoneSearch::Frontier}});
   if (const auto s = r.opt("second_objective")) {
     spec.second = read_objective(*s, spec.variants);
     for (size_t i = 0; i < spec.variables.size(); ++i)

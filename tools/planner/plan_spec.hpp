@@ -21,7 +21,8 @@
 //
 // "monotone": "helps" declares that a larger value never makes a constraint worse and never makes the
 // objective better (more replicas never hurt latency, and they cost more): the search then bisects for
-// the smallest feasible value instead of trying every one (search.hpp).
+// the smallest feasible value instead of trying every one (search.hpp). "monotone": "hurts" is the
+// mirror (a later arrival never finishes a run sooner, and it costs less): the largest feasible value.
 #pragma once
 
 #include "models/world/diagnostics.hpp"
@@ -47,7 +48,8 @@ struct Variable {
   double step = 1;              ///< Integer: 1 unless given; Date: a day unless given
   std::vector<nlohmann::json> values;  ///< Set: the choices, in the order given
   std::string unit;             ///< Continuous: written after the number ("s" -> "1200 s"); empty: SI number
-  bool monotone = false;        ///< "monotone": "helps" (Integer and Date only)
+  bool monotone = false;        ///< "monotone": "helps" or "hurts" (Integer and Date only)
+  bool larger_hurts = false;    ///< "hurts": the smaller values are the ones that help the constraints
 
   /// Integer and Date: how many values the range holds; Set: how many choices; Continuous: 0.
   size_t points() const;
@@ -87,6 +89,12 @@ struct Variant {
   std::vector<Override> overrides;  ///< "set": pointer -> value, applied after the scenario's own --set
 };
 
+/// How the search treats several monotone variables (search.hpp).
+enum class MonotoneSearch {
+  Coordinate,  ///< bisect one variable after the other: a minimal feasible point, in few evaluations
+  Frontier,    ///< walk the whole boundary of the feasible set: the cheapest feasible point, exactly
+};
+
 struct PlanSpec {
   std::vector<Variable> variables;
   std::vector<Variant> variants;    ///< at least one (a plan without "variants" has one, "base")
@@ -96,6 +104,12 @@ struct PlanSpec {
   size_t seeds_min = 1, seeds_max = 1;
   size_t max_evaluations = 200;     ///< candidates (a candidate runs every variant and seed it needs)
   size_t continuous_budget = 40;    ///< evaluations per continuous search (NLopt maxeval)
+  /// "probes": candidates each bisection step tries at once, run in one batch over the threads (a
+  /// (probes + 1)-section: fewer steps, more runs). Part of the plan, not of -j, so that the search
+  /// takes the same path whatever the threads.
+  size_t probes = 1;
+  /// "monotone_search"; default: Frontier with at most two monotone variables, Coordinate with more.
+  MonotoneSearch monotone_search = MonotoneSearch::Frontier;
 
   std::string pointer;              ///< where the plan was read: "" (a plan file) or "/plan"
 

@@ -35,7 +35,7 @@ struct SearchResult {
   std::vector<size_t> pareto;         ///< indices into Evaluator::path(), sorted by the first objective
 };
 
-SearchResult search(const PlanSpec& spec, Evaluator& evaluator);
+SearchResult search(const PlanSpec& spec, Candidates& evaluator);
 
 /// The minimization score of an objective figure (maximizing negates); NaN and failures score +inf.
 double score(const Figure& f, const Objective& o);
