@@ -34,9 +34,9 @@ class SharedFabricCost::JobComm final : public CommCost {
     // job for the data-parallel groups of a regular layout).
     if (e.mapped && e.placement.size() > writers_.size()) writers_ = e.placement;
     if (!e.mapped || !e.load.merged().connected) return fallback(c, bytes, g);
-    const SharedCollectiveCost cost = shared_collective_time(e.load.merged(), owner_.ledger_, id_, true);
+    const SharedCollectiveCost& cost = cost_of(e);
     ++owner_.answers_;
-    pending_.push_back({&e, g.calls_per_step > 0 ? g.calls_per_step : 1.0, cost.busy_seconds, cost.flow_seconds, cost.peak_flows});
+    pending_.push_back({&e, g.calls_per_step > 0 ? g.calls_per_step : 1.0, e.version});
     // Line rates to NCCL's data rate, as NetworkCommCost does (nccl_bus_efficiency of the group's links).
     const double t = cost.time.seconds();
     const double eta = nccl_bus_efficiency(g.scale_up ? NcclLink::ScaleUp : NcclLink::ScaleOut);
@@ -51,37 +51,72 @@ class SharedFabricCost::JobComm final : public CommCost {
       pending_.clear();
       ++round_;  // the slots those queries read may change again
     }
-    const uint32_t E = owner_.ledger_.edges();
-    LinkVector load(E), busy(E), flows(E), peak(E);
+    const FabricLoad& ledger = owner_.ledger_;
     const double step = std::max(1e-12, t.step_s);
-    for (const Query& q : queries_) {
-      load += (q.calls / step) * q.entry->per_call;
-      busy += q.calls * q.busy_seconds;   // seconds per step for now
-      flows += q.calls * q.flow_seconds;  // flow-seconds per step for now
-      peak = cwise_max(peak, q.peak_flows);
+    // The same collectives at the same versions, costed to the same answers, at the same step: the
+    // loads are what was registered, bit for bit (a restart on the same hosts with nothing moved).
+    bool same = registered_ && step == registered_step_ && queries_.size() == registered_queries_.size();
+    for (size_t i = 0; same && i < queries_.size(); ++i) {
+      const Query& q = queries_[i];
+      const Query& r = registered_queries_[i];
+      same = q.entry == r.entry && q.calls == r.calls && q.version == r.version && q.entry->version == q.version &&
+             q.entry->cost_stamp == registered_stamps_[i];
     }
-    // Flows while sending = flow-seconds / busy seconds; busy as a fraction of the step.
-    LinkVector::InnerIterator bs(busy);
-    for (LinkVector::InnerIterator it(flows); it; ++it) {
-      while (bs && bs.index() < it.index()) ++bs;
-      it.valueRef() /= (bs && bs.index() == it.index() && bs.value() > 0) ? bs.value() : 1.0;
-    }
-    for (LinkVector::InnerIterator it(busy); it; ++it) it.valueRef() = std::min(1.0, it.value() / step);
-    bool changed = !registered_ || relative_change(load, load_) > kRegisterTolerance ||
-                   relative_change(busy, busy_) > kRegisterTolerance ||
-                   relative_change(flows, flows_) > kRegisterTolerance;
-    if (changed) {
-      owner_.ledger_.set_load(id_, load, flows, busy, peak);
-      load_ = std::move(load);
-      busy_ = std::move(busy);
-      flows_ = std::move(flows);
-      registered_ = true;
+    bool changed = false;
+    if (same) {
+      if (ledger.suspended(id_)) {
+        owner_.ledger_.resume(id_);
+        changed = true;
+      }
+    } else {
+      const uint32_t E = ledger.edges();
+      LinkVector load(E), busy(E), flows(E), peak(E);
+      for (const Query& q : queries_) {
+        const SharedCollectiveCost& c = q.entry->cost;
+        load += (q.calls / step) * q.entry->per_call;
+        busy += q.calls * c.busy_seconds;   // seconds per step for now
+        flows += q.calls * c.flow_seconds;  // flow-seconds per step for now
+        peak = cwise_max(peak, c.peak_flows);
+      }
+      // Flows while sending = flow-seconds / busy seconds; busy as a fraction of the step.
+      LinkVector::InnerIterator bs(busy);
+      for (LinkVector::InnerIterator it(flows); it; ++it) {
+        while (bs && bs.index() < it.index()) ++bs;
+        it.valueRef() /= (bs && bs.index() == it.index() && bs.value() > 0) ? bs.value() : 1.0;
+      }
+      for (LinkVector::InnerIterator it(busy); it; ++it) it.valueRef() = std::min(1.0, it.value() / step);
+      if (registered_ && ledger.suspended(id_)) {
+        // Back from a stop: the registration is kept only if it is exactly what a fresh one would be.
+        changed = true;
+        if (identical(load, load_) && identical(busy, busy_) && identical(flows, flows_) && identical(peak, peak_)) {
+          owner_.ledger_.resume(id_);
+          remember(step);
+        } else {
+          set(std::move(load), std::move(busy), std::move(flows), std::move(peak), step);
+        }
+      } else if (!registered_ || relative_change(load, load_) > kRegisterTolerance ||
+                 relative_change(busy, busy_) > kRegisterTolerance || relative_change(flows, flows_) > kRegisterTolerance) {
+        changed = true;
+        set(std::move(load), std::move(busy), std::move(flows), std::move(peak), step);
+      }
     }
     // Checkpoint writes: every writer sends its shard to its cluster's storage, at the job's storage
     // rate, for write_s of every cycle; re-routed only when the checkpoint's figures or writers change.
     if (t.checkpoint_bytes > 0 && t.checkpoint_cycle_s > 0 && !writers_.empty()) {
       const double rate = t.checkpoint_bytes / t.checkpoint_cycle_s / static_cast<double>(writers_.size());
       const double duty = std::clamp(t.checkpoint_write_s / t.checkpoint_cycle_s, 1e-6, 1.0);
+      if (ckpt_registered_ && owner_.ledger_.suspended(ckpt_)) {
+        // Back from a stop: the same writers at the same rate and duty on the same routes come back as
+        // they were; anything else is registered afresh.
+        const bool same_writers = ckpt_writers_ == writers_.size() && streams_.size() == writers_.size() && std::equal(writers_.begin(), writers_.end(), streams_.begin(),
+                                                                                  [](VertexId w, const Stream& st) { return st.src == w; });
+        if (same_writers && rate == ckpt_rate_ && duty == ckpt_duty_ && owner_.router_.generation() == ckpt_gen_) {
+          owner_.ledger_.resume(ckpt_);
+          changed = true;
+        } else {
+          ckpt_registered_ = false;
+        }
+      }
       if (!ckpt_registered_ || std::abs(rate / ckpt_rate_ - 1) > kRegisterTolerance || std::abs(duty / ckpt_duty_ - 1) > kRegisterTolerance ||
           ckpt_writers_ != writers_.size()) {
         streams_.clear();
@@ -93,6 +128,7 @@ class SharedFabricCost::JobComm final : public CommCost {
           changed = true;
         }
         ckpt_registered_ = true;
+        ckpt_gen_ = owner_.router_.generation();
         ckpt_rate_ = rate;
         ckpt_duty_ = duty;
         ckpt_writers_ = writers_.size();
@@ -102,9 +138,10 @@ class SharedFabricCost::JobComm final : public CommCost {
   }
 
   void unregister() {
-    if (registered_) owner_.ledger_.clear(id_);
-    if (ckpt_registered_) owner_.ledger_.clear(ckpt_);
-    registered_ = ckpt_registered_ = false;
+    // Suspended, not cleared: to everyone else the job's traffic is gone, and a restart on the same
+    // hosts at the same pace puts it back without re-registering link by link (register_load).
+    if (registered_) owner_.ledger_.suspend(id_);
+    if (ckpt_registered_) owner_.ledger_.suspend(ckpt_);
     queries_.clear();
     pending_.clear();
     ++round_;
@@ -115,6 +152,8 @@ class SharedFabricCost::JobComm final : public CommCost {
   /// The fabric under the job changed: its collectives are routed again at the next costing.
   void reroute() {
     slots_.clear();
+    registered_queries_.clear();
+    registered_stamps_.clear();
     queries_.clear();
     pending_.clear();
     ++round_;
@@ -145,11 +184,20 @@ class SharedFabricCost::JobComm final : public CommCost {
     uint64_t used = 0;   // for dropping slots no longer asked for
     bool mapped = false;
     bool stale = false;  // kept across a stop of the job: check the routing generation before reuse
+    uint64_t version = 0;  // bumped whenever its groups change
+    // Its cost on the ledger, kept while nothing it read can have moved: its groups (version), the
+    // others' entries and capacities on the job's links (FabricLoad::disturbed), and the job's own
+    // registration, which must have been made from this slot at this version (so that the job has an
+    // entry on every link the slot uses, and a change there disturbs it).
+    SharedCollectiveCost cost;
+    bool cost_valid = false;
+    uint64_t cost_version = 0, cost_disturbed = 0, cost_stamp = 0;
+    uint64_t registered_version = UINT64_MAX, registered_own = UINT64_MAX;
   };
   struct Query {
     const Slot* entry;
     double calls;
-    LinkVector busy_seconds, flow_seconds, peak_flows;
+    uint64_t version;  // of the slot when asked
   };
   static constexpr size_t kMaxSlots = 32;
 
@@ -235,6 +283,7 @@ class SharedFabricCost::JobComm final : public CommCost {
     }
     s.load.assign(std::move(groups));
     s.per_call = s.load.merged().bytes_per_call();
+    ++s.version;
   }
 
   /// `s` with new members of the same shape: the groups whose members differ are routed again and the
@@ -265,7 +314,56 @@ class SharedFabricCost::JobComm final : public CommCost {
     std::copy(members.begin(), members.end(), s.members.begin());
     s.load.replace(changed_, std::move(loads));
     s.per_call = s.load.merged().bytes_per_call();
+    ++s.version;
     ++owner_.loads_built_;
+  }
+
+  /// The slot's cost against the ledger as it is: the kept one while it is still valid (see Slot).
+  const SharedCollectiveCost& cost_of(Slot& e) const {
+    const FabricLoad& ledger = owner_.ledger_;
+    const bool valid = e.cost_valid && e.cost_version == e.version && e.cost_disturbed == ledger.disturbed(id_) &&
+                       e.registered_version == e.version && e.registered_own == ledger.version(id_);
+    if (!valid) {
+      e.cost = shared_collective_time(e.load.merged(), ledger, id_, true);
+      e.cost_valid = true;
+      e.cost_version = e.version;
+      e.cost_disturbed = ledger.disturbed(id_);
+      e.cost_stamp = ++stamps_;
+      ++owner_.costings_;
+    }
+    return e.cost;
+  }
+
+  static bool identical(const LinkVector& a, const LinkVector& b) {
+    const Eigen::Index n = a.nonZeros();
+    return a.size() == b.size() && n == b.nonZeros() && std::equal(a.innerIndexPtr(), a.innerIndexPtr() + n, b.innerIndexPtr()) &&
+           std::equal(a.valuePtr(), a.valuePtr() + n, b.valuePtr());
+  }
+
+  /// Registers the loads computed from queries_ (step `step`).
+  void set(LinkVector load, LinkVector busy, LinkVector flows, LinkVector peak, double step) {
+    owner_.ledger_.set_load(id_, load, flows, busy, peak);
+    load_ = std::move(load);
+    busy_ = std::move(busy);
+    flows_ = std::move(flows);
+    peak_ = std::move(peak);
+    registered_ = true;
+    remember(step);
+  }
+  /// The queries the registration now stands for: their slots' links all carry the job's entries.
+  void remember(double step) {
+    registered_step_ = step;
+    registered_queries_ = queries_;
+    registered_stamps_.clear();
+    const uint64_t own = owner_.ledger_.version(id_);
+    for (const Query& q : queries_) {
+      registered_stamps_.push_back(q.entry->cost_stamp);
+      if (q.entry->version == q.version) {
+        auto* s = const_cast<Slot*>(q.entry);
+        s->registered_version = q.version;
+        s->registered_own = own;
+      }
+    }
   }
 
   double fallback(Collective c, double bytes, const CommGroup& g) const {
@@ -281,7 +379,12 @@ class SharedFabricCost::JobComm final : public CommCost {
   mutable std::vector<Query> pending_;
   mutable std::vector<VertexId> writers_;
   std::vector<Query> queries_;
-  LinkVector load_, busy_, flows_;
+  LinkVector load_, busy_, flows_, peak_;
+  std::vector<Query> registered_queries_;
+  std::vector<uint64_t> registered_stamps_;
+  double registered_step_ = 0;
+  mutable uint64_t stamps_ = 0;
+  uint64_t ckpt_gen_ = 0;
   bool registered_ = false, ckpt_registered_ = false;
   double ckpt_rate_ = 0, ckpt_duty_ = 0;
   size_t ckpt_writers_ = 0;

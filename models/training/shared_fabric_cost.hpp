@@ -74,6 +74,7 @@ class SharedFabricCost final : public FabricTraffic {
   uint64_t recost_requests() const { return recosts_; }  ///< jobs handed to on_recost
   uint64_t reroutes() const { return reroutes_; }        ///< jobs re-routed after link changes
   uint64_t network_answers() const { return answers_; }
+  uint64_t costings() const { return costings_; }  ///< answers costed on the ledger (the rest were kept)
   uint64_t fallback_answers() const { return fallbacks_; }
   ConsumerId consumer(size_t job) const;
   /// Flushes pending re-costs now (tests; normally an engine event does it).
@@ -101,7 +102,7 @@ class SharedFabricCost final : public FabricTraffic {
   SimTime round_time_;
   int rounds_ = 0;
   uint64_t loads_built_ = 0, recosts_ = 0, reroutes_ = 0;
-  mutable uint64_t answers_ = 0, fallbacks_ = 0;
+  mutable uint64_t answers_ = 0, fallbacks_ = 0, costings_ = 0;
 };
 
 }  // namespace fleetsim
