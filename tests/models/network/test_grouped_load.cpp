@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 
 using namespace fleetsim;
 using namespace fleetsim::test;
@@ -131,4 +132,67 @@ TEST_CASE("grouped load: a group without a route makes the merge unconnected unt
   const CollectiveLoad full = merge_loads(parts);
   REQUIRE(inc.merged().patterns.size() == full.patterns.size());
   for (size_t k = 0; k < full.patterns.size(); ++k) require_same(inc.merged().patterns[k].bytes, full.patterns[k].bytes, 0);
+}
+
+TEST_CASE("fabric load: a suspended consumer is off the fabric for everyone else, and resumes as it was", "[network][fabric_load]") {
+  // Random sequences of set_streams, suspend, resume and clear on four consumers, against a ledger
+  // where a suspend is a clear and a resume sets the same streams again: the same shares, loads,
+  // affected consumers and per-link totals told to on_load_change.
+  Fabric f(tor_cluster(32, 8, 2, 2.0));
+  FabricLoad a(f.topo, f.router), b(f.topo, f.router);
+  std::vector<double> tot_a(f.topo.directed_edges(), 0.0), tot_b(f.topo.directed_edges(), 0.0);
+  a.on_load_change = [&](EdgeIndex e, double d) { tot_a[e] += d; };
+  b.on_load_change = [&](EdgeIndex e, double d) { tot_b[e] += d; };
+  const int C = 4;
+  std::vector<std::vector<Stream>> streams(C);
+  std::vector<char> on(C, 0), held(C, 0);
+  for (int c = 0; c < C; ++c) {
+    a.add_consumer("c" + std::to_string(c));
+    b.add_consumer("c" + std::to_string(c));
+  }
+  std::mt19937_64 rng(7);
+  for (int step = 0; step < 300; ++step) {
+    INFO("step " << step);
+    const auto c = static_cast<ConsumerId>(rng() % C);
+    const uint64_t op = rng() % 4;
+    a.clear_affected();
+    b.clear_affected();
+    if (op == 0) {
+      streams[c].clear();
+      for (int k = 0; k < 4; ++k)
+        streams[c].push_back({f.gpu(static_cast<uint32_t>(rng() % 32)), f.gpu(static_cast<uint32_t>(rng() % 32)),
+                              1e9 * static_cast<double>(1 + rng() % 9), 1, 2, static_cast<uint64_t>(c)});
+      a.set_streams(c, streams[c], 0.5);
+      b.set_streams(c, streams[c], 0.5);
+      on[c] = held[c] = 1;
+    } else if (op == 1 && on[c]) {
+      a.suspend(c);
+      b.clear(c);
+      on[c] = 0;
+    } else if (op == 2 && held[c] && !on[c]) {
+      a.resume(c);
+      b.set_streams(c, streams[c], 0.5);
+      on[c] = 1;
+    } else if (op == 3) {
+      a.clear(c);
+      b.clear(c);
+      on[c] = held[c] = 0;
+    }
+    std::vector<ConsumerId> fa = a.affected(), fb = b.affected();
+    std::sort(fa.begin(), fa.end());
+    std::sort(fb.begin(), fb.end());
+    REQUIRE(fa == fb);
+    for (EdgeIndex e = 0; e < f.topo.directed_edges(); ++e) {
+      REQUIRE(a.load(e) == Approx(b.load(e)).margin(1e-3));
+      REQUIRE(a.consumers_on(e) == b.consumers_on(e));
+      REQUIRE(tot_a[e] == Approx(tot_b[e]).margin(1e-3));
+      for (ConsumerId x = 0; x < C; ++x) {
+        REQUIRE(a.share(e, x, 2) == Approx(b.share(e, x, 2)).epsilon(1e-12));
+        const FabricLoad::Others oa = a.others(e, x), ob = b.others(e, x);
+        REQUIRE(oa.busy == ob.busy);
+        REQUIRE(oa.load == Approx(ob.load).epsilon(1e-12));
+        REQUIRE(oa.peak == ob.peak);
+      }
+    }
+  }
 }
