@@ -50,6 +50,14 @@ class SharedFabricCost::JobComm final : public CommCost {
       queries_ = std::move(pending_);
       pending_.clear();
       ++round_;  // the slots those queries read may change again
+      // Slots no costing read in the last kKeepRounds rounds are of shapes the job no longer has (an
+      // elastic change): dropped, so that a job holds about one copy of its collectives.
+      std::erase_if(slots_, [&](const std::unique_ptr<Slot>& sl) {
+        if (round_ - sl->round <= kKeepRounds) return false;
+        const auto read = [&](const Query& q) { return q.entry == sl.get(); };
+        return std::none_of(queries_.begin(), queries_.end(), read) &&
+               std::none_of(registered_queries_.begin(), registered_queries_.end(), read);
+      });
     }
     const FabricLoad& ledger = owner_.ledger_;
     const double step = std::max(1e-12, t.step_s);
@@ -149,6 +157,20 @@ class SharedFabricCost::JobComm final : public CommCost {
     for (auto& sl : slots_) sl->stale = true;
   }
 
+  /// The job will not run again: its registration leaves the ledger and its collectives are dropped.
+  void release() {
+    if (registered_) owner_.ledger_.clear(id_);
+    if (ckpt_registered_) owner_.ledger_.clear(ckpt_);
+    registered_ = ckpt_registered_ = false;
+    slots_.clear();
+    queries_.clear();
+    pending_.clear();
+    registered_queries_.clear();
+    registered_stamps_.clear();
+    writers_.clear();
+    ++round_;
+  }
+
   /// The fabric under the job changed: its collectives are routed again at the next costing.
   void reroute() {
     slots_.clear();
@@ -200,6 +222,7 @@ class SharedFabricCost::JobComm final : public CommCost {
     uint64_t version;  // of the slot when asked
   };
   static constexpr size_t kMaxSlots = 32;
+  static constexpr uint64_t kKeepRounds = 4;
 
   static CollectiveSpec spec_of(Collective c, double bytes, Duration alpha) {
     CollectiveSpec spec;
@@ -239,7 +262,9 @@ class SharedFabricCost::JobComm final : public CommCost {
         // Drop the least recently used slot no pending query reads (old shapes after an elastic change).
         auto victim = slots_.end();
         for (auto it = slots_.begin(); it != slots_.end(); ++it) {
-          const bool read = std::any_of(queries_.begin(), queries_.end(), [&](const Query& q) { return q.entry == it->get(); });
+          const auto reads = [&](const Query& q) { return q.entry == it->get(); };
+          const bool read = std::any_of(queries_.begin(), queries_.end(), reads) ||
+                            std::any_of(registered_queries_.begin(), registered_queries_.end(), reads);
           if ((*it)->round != round_ && !read && (victim == slots_.end() || (*it)->used < (*victim)->used)) victim = it;
         }
         if (victim != slots_.end()) slots_.erase(victim);
@@ -421,6 +446,13 @@ void SharedFabricCost::running(size_t job, const JobTraffic& traffic) {
 void SharedFabricCost::stopped(size_t job) {
   ledger_.clear_affected();
   jobs_.at(job)->unregister();
+  collect_affected();
+  schedule();
+}
+
+void SharedFabricCost::finished(size_t job, bool /*was_running*/) {
+  ledger_.clear_affected();
+  jobs_.at(job)->release();  // a suspended registration leaves without marking anyone again
   collect_affected();
   schedule();
 }

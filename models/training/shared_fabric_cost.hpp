@@ -49,6 +49,9 @@ class SharedFabricCost final : public FabricTraffic {
   const CommCost& comm(size_t job) override;
   void running(size_t job, const JobTraffic& traffic) override;
   void stopped(size_t job) override;
+  /// A stopped job's registration stays in the ledger, suspended, for its restart; a finished one's is
+  /// cleared and its collectives dropped.
+  void finished(size_t job, bool was_running) override;
 
   /// A physical link failed or returned (after the router has it).
   void link_changed(uint32_t link, bool up);
