@@ -86,6 +86,8 @@ ConsumerId FabricLoad::add_consumer(std::string name) {
   suspended_.push_back(0);
   disturbed_.push_back(0);
   version_.push_back(0);
+  for (auto& row : shared_) row.push_back(0);
+  shared_.emplace_back(consumers_.size(), 0);
   return static_cast<ConsumerId>(consumers_.size() - 1);
 }
 
@@ -149,25 +151,37 @@ void FabricLoad::mark_others(EdgeIndex e, ConsumerId self) {
   }
 }
 
+// The consumers sharing a link with c (the pair counts), as mark_others over every link of c would mark
+// them: O(consumers), not O(c's links).
+void FabricLoad::mark_neighbours(ConsumerId c) {
+  const auto& row = shared_[c];
+  for (ConsumerId x = 0; x < row.size(); ++x) {
+    if (x == c || row[x] == 0) continue;
+    ++disturbed_[x];
+    if (!affected_mark_[x] && !suspended_[x]) {
+      affected_mark_[x] = 1;
+      affected_.push_back(x);
+    }
+  }
+}
+
 void FabricLoad::suspend(ConsumerId c) {
   if (suspended_[c]) return;
   suspended_[c] = 1;
   // As clear() would: the others on its links are affected, and the link totals drop by its load.
-  for (LinkVector::InnerIterator it(consumers_[c].load); it; ++it) {
-    const auto e = static_cast<EdgeIndex>(it.index());
-    if (on_load_change && it.value() != 0) on_load_change(e, -it.value());
-    mark_others(e, c);
-  }
+  mark_neighbours(c);
+  if (on_load_change)
+    for (LinkVector::InnerIterator it(consumers_[c].load); it; ++it)
+      if (it.value() != 0) on_load_change(static_cast<EdgeIndex>(it.index()), -it.value());
 }
 
 void FabricLoad::resume(ConsumerId c) {
   if (!suspended_[c]) return;
   suspended_[c] = 0;
-  for (LinkVector::InnerIterator it(consumers_[c].load); it; ++it) {
-    const auto e = static_cast<EdgeIndex>(it.index());
-    if (on_load_change && it.value() != 0) on_load_change(e, it.value());
-    mark_others(e, c);
-  }
+  mark_neighbours(c);
+  if (on_load_change)
+    for (LinkVector::InnerIterator it(consumers_[c].load); it; ++it)
+      if (it.value() != 0) on_load_change(static_cast<EdgeIndex>(it.index()), it.value());
 }
 
 size_t FabricLoad::consumers_on(EdgeIndex e) const {
@@ -213,10 +227,19 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
     }
     if (l <= 0 && f <= 0) {
       if (it != v.end()) {
+        for (const Entry& x : v)
+          if (x.c != c) {
+            --shared_[c][x.c];
+            --shared_[x.c][c];
+          }
         *it = v.back();
         v.pop_back();
       }
     } else if (it == v.end()) {
+      for (const Entry& x : v) {
+        ++shared_[c][x.c];
+        ++shared_[x.c][c];
+      }
       v.push_back({c, l, f, busy_at(e), peak_at(e, f)});
     } else {
       it->load = l;

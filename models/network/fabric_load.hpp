@@ -118,8 +118,9 @@ class FabricLoad {
   /// Takes consumer c's traffic off the fabric but keeps its registration: to everyone else (shares,
   /// loads, on_load_change, affected, touching) it is as if cleared; resume() puts the same traffic back
   /// without routing or merging anything (a training job stopped by an interruption that restarts on
-  /// the same hosts at the same pace). set_load, set_streams or clear on a suspended consumer resume it
-  /// first. Cost: one pass over its links (no index update).
+  /// the same hosts at the same pace). set_load, set_streams or clear on a suspended consumer apply as
+  /// onto a cleared one (and leave it active). Cost: O(consumers) to mark the others (a count of shared links per pair of consumers), plus
+  /// one pass over its links when on_load_change is set.
   void suspend(ConsumerId c);
   void resume(ConsumerId c);
   bool suspended(ConsumerId c) const { return suspended_[c] != 0; }
@@ -183,6 +184,7 @@ class FabricLoad {
   };
   void replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVector busy, LinkVector peak);
   void mark_others(EdgeIndex e, ConsumerId self);
+  void mark_neighbours(ConsumerId c);
   bool active(const Entry& x) const { return suspended_[x.c] == 0; }
 
   const Topology& topo_;
@@ -194,6 +196,9 @@ class FabricLoad {
   std::vector<uint32_t> affected_mark_;  // per consumer: 1 when in affected_
   std::vector<char> suspended_;          // per consumer
   std::vector<uint64_t> disturbed_, version_;
+  // Per pair of consumers, the links where both have an entry (suspended ones included): whom a
+  // suspend or resume affects, without a walk over the links.
+  std::vector<std::vector<uint32_t>> shared_;
   std::vector<uint32_t> touch_mark_;
   uint32_t touch_epoch_ = 0;
   mutable std::vector<Entry> scratch_;

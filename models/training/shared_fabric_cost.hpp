@@ -17,6 +17,12 @@
 //   - a link fails or returns: the consumers routed through that link's ends are re-routed (only
 //     they), then re-costed, and so are the jobs sharing links with what moved;
 //   - another model's streams change (inference KV transfers, failover, checkpoints): the same.
+// Per interruption the work is kept to what changed (docs/network.md, "Re-costing only what changed"):
+// a job's collectives are kept per collective and updated by the groups whose members changed
+// (GroupedLoad); a stopped job is suspended in the ledger and resumed as it was when its restart's loads
+// are identical; a collective's cost is kept while nothing on the job's links moved
+// (FabricLoad::disturbed). Still linear in the job's size: the ledger's walk over its links at a stop
+// and a restart, and the re-cost of the jobs sharing links with it.
 // Re-costs are batched into one engine event at the instant of the change (Phase::Control), so a
 // change costs one pass however many jobs it touches; a job whose load moves by less than
 // kRegisterTolerance keeps its registration, so the mutual re-costing of jobs that share links
