@@ -180,6 +180,185 @@ CollectiveLoad merge_loads(std::span<const CollectiveLoad* const> parts) {
   return out;
 }
 
+void GroupedLoad::assign(std::vector<CollectiveLoad> groups) {
+  groups_ = std::move(groups);
+  full_merge();
+}
+
+void GroupedLoad::full_merge() {
+  ++full_;
+  since_full_ = 0;
+  std::vector<const CollectiveLoad*> parts;
+  parts.reserve(groups_.size());
+  for (const auto& g : groups_) parts.push_back(&g);
+  merged_ = merge_loads(parts);
+  count_.assign(merged_.patterns.size(), LinkVector());
+  if (merged_.patterns.empty()) return;
+  // Groups per link, over the union of each group's bytes and flows links (merge_loads' sparsity).
+  thread_local std::vector<double> cnt;
+  if (cnt.size() < merged_.edges) cnt.resize(merged_.edges, 0.0);
+  for (size_t k = 0; k < merged_.patterns.size(); ++k) {
+    for (const auto& g : groups_) {
+      const CollectivePattern& q = g.patterns[k];
+      LinkVector::InnerIterator b(q.bytes), f(q.flows);
+      while (b || f) {
+        if (b && (!f || b.index() <= f.index())) {
+          if (f && f.index() == b.index()) ++f;
+          cnt[static_cast<size_t>(b.index())] += 1;
+          ++b;
+        } else {
+          cnt[static_cast<size_t>(f.index())] += 1;
+          ++f;
+        }
+      }
+    }
+    LinkVector& c = count_[k];
+    c = merged_.patterns[k].present;
+    for (LinkVector::InnerIterator it(c); it; ++it) {
+      it.valueRef() = cnt[static_cast<size_t>(it.index())];
+      cnt[static_cast<size_t>(it.index())] = 0;
+    }
+  }
+}
+
+void GroupedLoad::replace(std::span<const size_t> index, std::vector<CollectiveLoad> loads) {
+  if (index.size() != loads.size()) throw std::invalid_argument("GroupedLoad::replace: one load per index");
+  bool full = !merged_.connected || ++since_full_ >= kFullMergeEvery;
+  for (const CollectiveLoad& l : loads)
+    if (!l.connected || l.patterns.size() != merged_.patterns.size() || l.edges != merged_.edges) full = true;
+  if (full) {
+    for (size_t j = 0; j < index.size(); ++j) groups_.at(index[j]) = std::move(loads[j]);
+    full_merge();
+    return;
+  }
+  ++deltas_;
+  // The difference on the links the old and new groups touch, in a dense scratch left all zero after.
+  thread_local std::vector<double> db, df, dc;
+  thread_local std::vector<char> seen;
+  thread_local std::vector<int> touched;
+  thread_local std::vector<Eigen::Index> at;
+  if (db.size() < merged_.edges) {
+    db.resize(merged_.edges, 0.0);
+    df.resize(merged_.edges, 0.0);
+    dc.resize(merged_.edges, 0.0);
+    seen.resize(merged_.edges, 0);
+  }
+  auto add = [&](const CollectivePattern& q, double sign) {
+    LinkVector::InnerIterator b(q.bytes), f(q.flows);
+    while (b || f) {
+      int e;
+      double vb = 0, vf = 0;
+      if (b && (!f || b.index() <= f.index())) {
+        e = b.index();
+        vb = b.value();
+        if (f && f.index() == e) {
+          vf = f.value();
+          ++f;
+        }
+        ++b;
+      } else {
+        e = f.index();
+        vf = f.value();
+        ++f;
+      }
+      const auto i = static_cast<size_t>(e);
+      if (!seen[i]) {
+        seen[i] = 1;
+        touched.push_back(e);
+      }
+      db[i] += sign * vb;
+      df[i] += sign * vf;
+      dc[i] += sign;
+    }
+  };
+  for (size_t k = 0; k < merged_.patterns.size(); ++k) {
+    CollectivePattern& cp = merged_.patterns[k];
+    LinkVector& cnt = count_[k];
+    touched.clear();
+    for (size_t j = 0; j < index.size(); ++j) {
+      add(groups_.at(index[j]).patterns[k], -1.0);
+      add(loads[j].patterns[k], 1.0);
+    }
+    std::sort(touched.begin(), touched.end());
+    // In place when every touched link stays on the merged load with at least one group.
+    const Eigen::Index n = cp.bytes.nonZeros();
+    const int* idx = cp.bytes.innerIndexPtr();
+    bool in_place = true;
+    at.clear();
+    for (const int e : touched) {
+      const auto i = static_cast<size_t>(e);
+      if (dc[i] == 0 && db[i] == 0 && df[i] == 0) {
+        at.push_back(-1);  // no change here
+        continue;
+      }
+      const int* p = std::lower_bound(idx, idx + n, e);
+      if (p == idx + n || *p != e || cnt.valuePtr()[p - idx] + dc[i] <= 0) {
+        in_place = false;
+        break;
+      }
+      at.push_back(p - idx);
+    }
+    if (in_place) {
+      for (size_t t = 0; t < touched.size(); ++t) {
+        if (at[t] < 0) continue;
+        const auto i = static_cast<size_t>(touched[t]);
+        cp.bytes.valuePtr()[at[t]] = std::max(0.0, cp.bytes.valuePtr()[at[t]] + db[i]);
+        cp.flows.valuePtr()[at[t]] = std::max(0.0, cp.flows.valuePtr()[at[t]] + df[i]);
+        cnt.valuePtr()[at[t]] += dc[i];
+      }
+    } else {
+      // Links come or go: one merge of the sorted entries with the sorted difference.
+      LinkVector nb(merged_.edges), nf(merged_.edges), np(merged_.edges), nc(merged_.edges);
+      const Eigen::Index cap = n + static_cast<Eigen::Index>(touched.size());
+      nb.reserve(cap);
+      nf.reserve(cap);
+      np.reserve(cap);
+      nc.reserve(cap);
+      Eigen::Index a = 0;
+      size_t t = 0;
+      auto put = [&](int e, double b, double f, double c) {
+        nb.insertBack(e) = std::max(0.0, b);
+        nf.insertBack(e) = std::max(0.0, f);
+        np.insertBack(e) = 1.0;
+        nc.insertBack(e) = c;
+      };
+      while (a < n || t < touched.size()) {
+        if (t == touched.size() || (a < n && idx[a] < touched[t])) {
+          put(idx[a], cp.bytes.valuePtr()[a], cp.flows.valuePtr()[a], cnt.valuePtr()[a]);
+          ++a;
+        } else {
+          const int e = touched[t];
+          const auto i = static_cast<size_t>(e);
+          if (a < n && idx[a] == e) {
+            const double c = cnt.valuePtr()[a] + dc[i];
+            if (c > 0) put(e, cp.bytes.valuePtr()[a] + db[i], cp.flows.valuePtr()[a] + df[i], c);
+            ++a;
+          } else if (dc[i] > 0) {
+            put(e, db[i], df[i], dc[i]);
+          }
+          ++t;
+        }
+      }
+      cp.bytes = std::move(nb);
+      cp.flows = std::move(nf);
+      cp.present = std::move(np);
+      cnt = std::move(nc);
+    }
+    for (const int e : touched) {
+      const auto i = static_cast<size_t>(e);
+      db[i] = df[i] = dc[i] = 0;
+      seen[i] = 0;
+    }
+  }
+  for (size_t j = 0; j < index.size(); ++j) groups_[index[j]] = std::move(loads[j]);
+  // A pattern's latency is the longest of its groups' (one pass over the groups, no links).
+  for (size_t k = 0; k < merged_.patterns.size(); ++k) {
+    Duration lat;
+    for (const auto& g : groups_) lat = std::max(lat, g.patterns[k].latency);
+    merged_.patterns[k].latency = lat;
+  }
+}
+
 namespace {
 // E[max] of independent link times. Each random link has values t_0 < t_1 < ... with cumulative
 // probabilities c_0 <= c_1 <= ... = 1; `base` is a sure floor (the slowest link nobody else uses part

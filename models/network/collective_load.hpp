@@ -62,6 +62,41 @@ CollectiveLoad collective_load(Router& router, std::span<const std::vector<Verte
 /// groups that host is in (SharedFabricCost).
 CollectiveLoad merge_loads(std::span<const CollectiveLoad* const> parts);
 
+/// merge_loads kept up to date as groups change: a job whose placement changed by one replaced host
+/// changes only the groups that host is in, and the merged load is updated by their difference (the
+/// old groups' loads subtracted, the new ones' added) on the links those groups touch, not summed again
+/// over every group. Each merged link keeps the count of groups on it, so a link no group uses any more
+/// leaves the merged load exactly (never a rounding residue).
+///
+/// Exactness: a value updated by differences equals the full merge's sum to rounding, not bit for bit
+/// (the additions run in another order). Bound: after d updates since the last full merge, a merged
+/// value differs from merge_loads' by at most (groups on the link + 2 d) x 2^-52 x the sum of the
+/// magnitudes of every term that was ever on the link; a full merge every kFullMergeEvery updates keeps
+/// d small (tests/models/network/test_grouped_load.cpp checks 1e-12 relative on random sequences).
+class GroupedLoad {
+ public:
+  static constexpr uint32_t kFullMergeEvery = 64;
+  /// Sets every group (full merge).
+  void assign(std::vector<CollectiveLoad> groups);
+  /// Replaces the groups at `index` (ascending, distinct) by `loads` (same order), updating the merge
+  /// by their difference; a full merge when the patterns do not line up, some group has no route, or
+  /// after kFullMergeEvery updates.
+  void replace(std::span<const size_t> index, std::vector<CollectiveLoad> loads);
+  const CollectiveLoad& merged() const { return merged_; }
+  size_t groups() const { return groups_.size(); }
+  const CollectiveLoad& group(size_t i) const { return groups_[i]; }
+  uint64_t full_merges() const { return full_; }
+  uint64_t delta_updates() const { return deltas_; }
+
+ private:
+  void full_merge();
+  std::vector<CollectiveLoad> groups_;
+  CollectiveLoad merged_;
+  std::vector<LinkVector> count_;  // per pattern: groups on each link of merged_ (merged_'s sparsity)
+  uint32_t since_full_ = 0;
+  uint64_t full_ = 0, deltas_ = 0;
+};
+
 struct SharedCollectiveCost {
   Duration time;                    ///< alpha + latency + transfer, summed over steps
   double latency_s = 0;             ///< the alpha + latency part of `time`

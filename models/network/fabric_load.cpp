@@ -83,6 +83,11 @@ ConsumerId FabricLoad::add_consumer(std::string name) {
   consumers_.push_back(std::move(c));
   affected_mark_.push_back(0);
   touch_mark_.push_back(0);
+  suspended_.push_back(0);
+  disturbed_.push_back(0);
+  version_.push_back(0);
+  for (auto& row : shared_) row.push_back(0);
+  shared_.emplace_back(consumers_.size(), 0);
   return static_cast<ConsumerId>(consumers_.size() - 1);
 }
 
@@ -136,11 +141,53 @@ void FabricLoad::reroute(std::span<const ConsumerId> which) {
 }
 
 void FabricLoad::mark_others(EdgeIndex e, ConsumerId self) {
-  for (const Entry& x : on_edge_[e])
-    if (x.c != self && !affected_mark_[x.c]) {
+  for (const Entry& x : on_edge_[e]) {
+    if (x.c == self) continue;
+    ++disturbed_[x.c];  // suspended ones too: what they cached from this link is stale
+    if (!affected_mark_[x.c] && active(x)) {
       affected_mark_[x.c] = 1;
       affected_.push_back(x.c);
     }
+  }
+}
+
+// The consumers sharing a link with c (the pair counts), as mark_others over every link of c would mark
+// them: O(consumers), not O(c's links).
+void FabricLoad::mark_neighbours(ConsumerId c) {
+  const auto& row = shared_[c];
+  for (ConsumerId x = 0; x < row.size(); ++x) {
+    if (x == c || row[x] == 0) continue;
+    ++disturbed_[x];
+    if (!affected_mark_[x] && !suspended_[x]) {
+      affected_mark_[x] = 1;
+      affected_.push_back(x);
+    }
+  }
+}
+
+void FabricLoad::suspend(ConsumerId c) {
+  if (suspended_[c]) return;
+  suspended_[c] = 1;
+  // As clear() would: the others on its links are affected, and the link totals drop by its load.
+  mark_neighbours(c);
+  if (on_load_change)
+    for (LinkVector::InnerIterator it(consumers_[c].load); it; ++it)
+      if (it.value() != 0) on_load_change(static_cast<EdgeIndex>(it.index()), -it.value());
+}
+
+void FabricLoad::resume(ConsumerId c) {
+  if (!suspended_[c]) return;
+  suspended_[c] = 0;
+  mark_neighbours(c);
+  if (on_load_change)
+    for (LinkVector::InnerIterator it(consumers_[c].load); it; ++it)
+      if (it.value() != 0) on_load_change(static_cast<EdgeIndex>(it.index()), it.value());
+}
+
+size_t FabricLoad::consumers_on(EdgeIndex e) const {
+  size_t n = 0;
+  for (const Entry& x : on_edge_[e]) n += active(x) ? 1 : 0;
+  return n;
 }
 
 void FabricLoad::clear_affected() {
@@ -151,7 +198,12 @@ void FabricLoad::clear_affected() {
 // Merges the old and the new load of c edge by edge: the index is updated where c's entry changed,
 // and the other consumers on exactly those links are marked affected.
 void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVector busy, LinkVector peak) {
+  // A suspended consumer's entries are off the fabric for everyone else: the update is then as onto a
+  // cleared consumer (every new entry counted and marked, the old ones already taken off).
+  const bool was_suspended = suspended_[c] != 0;
+  suspended_[c] = 0;
   ++updates_;
+  ++version_[c];
   Consumer& k = consumers_[c];
   if (busy.size() == 0) busy.resize(edges());
   if (peak.size() == 0) peak.resize(edges());
@@ -169,16 +221,25 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
     auto& v = on_edge_[e];
     auto it = std::find_if(v.begin(), v.end(), [&](const Entry& x) { return x.c == c; });
     if (on_load_change) {
-      const double before = it == v.end() ? 0.0 : it->load;
+      const double before = it == v.end() || was_suspended ? 0.0 : it->load;
       const double after = l <= 0 && f <= 0 ? 0.0 : l;
       if (after != before) on_load_change(e, after - before);
     }
     if (l <= 0 && f <= 0) {
       if (it != v.end()) {
+        for (const Entry& x : v)
+          if (x.c != c) {
+            --shared_[c][x.c];
+            --shared_[x.c][c];
+          }
         *it = v.back();
         v.pop_back();
       }
     } else if (it == v.end()) {
+      for (const Entry& x : v) {
+        ++shared_[c][x.c];
+        ++shared_[x.c][c];
+      }
       v.push_back({c, l, f, busy_at(e), peak_at(e, f)});
     } else {
       it->load = l;
@@ -186,7 +247,7 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
       it->busy = busy_at(e);
       it->peak = peak_at(e, f);
     }
-    mark_others(e, c);
+    if (!(was_suspended && l <= 0 && f <= 0)) mark_others(e, c);
   };
   // flows has the sparsity of load (both R x something over the same rows) or a subset of it.
   auto flow_at = [&](EdgeIndex e) {
@@ -205,7 +266,7 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
     } else {
       const double f = flow_at(en);
       const double b = busy_at(en), pk = peak_at(en, f);
-      if (o.value() != n.value() || std::find_if(on_edge_[en].begin(), on_edge_[en].end(), [&](const Entry& x) {
+      if (was_suspended || o.value() != n.value() || std::find_if(on_edge_[en].begin(), on_edge_[en].end(), [&](const Entry& x) {
                                       return x.c == c && x.flows == f && x.busy == b && x.peak == pk;
                                     }) == on_edge_[en].end())
         upsert(en, n.value(), f);
@@ -222,11 +283,11 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
 FabricLoad::Others FabricLoad::others(EdgeIndex e, ConsumerId self) const {
   Others o;
   for (const Entry& x : on_edge_[e])
-    if (x.c != self && x.load > 0) o.busy = std::max(o.busy, x.busy);
+    if (x.c != self && x.load > 0 && active(x)) o.busy = std::max(o.busy, x.busy);
   if (o.busy <= 0) return o;
   // Concentrated in the time the busiest of them sends: the same mean load and mean flows.
   for (const Entry& x : on_edge_[e])
-    if (x.c != self && x.load > 0) {
+    if (x.c != self && x.load > 0 && active(x)) {
       o.load += x.load / o.busy;
       o.flows += x.flows * x.busy / o.busy;
       o.peak += x.peak;
@@ -242,7 +303,7 @@ void FabricLoad::touching(uint32_t link, bool up, std::vector<ConsumerId>& out) 
   for (ConsumerId c : out) touch_mark_[c] = touch_epoch_;
   auto take = [&](EdgeIndex e) {
     for (const Entry& en : on_edge_[e])
-      if (touch_mark_[en.c] != touch_epoch_) {
+      if (touch_mark_[en.c] != touch_epoch_ && active(en)) {
         touch_mark_[en.c] = touch_epoch_;
         out.push_back(en.c);
       }
@@ -264,7 +325,7 @@ double FabricLoad::share(EdgeIndex e, ConsumerId self, double own_flows, double*
   const double C = capacity_[e];
   const auto& v = on_edge_[e];
   if (busy != nullptr) *busy = 0;
-  if (v.empty() || (v.size() == 1 && v[0].c == self)) return C;
+  if (v.empty() || (v.size() == 1 && v[0].c == self)) return C;  // (suspended ones are skipped below)
   // Water-filling: the others in order of their per-flow demand a_o / w_o; those below the level
   // keep their demand, the rest share the level with our own flows. While they send (probability p,
   // the largest busy fraction among them), their load is the average over p: the same mean,
@@ -273,7 +334,7 @@ double FabricLoad::share(EdgeIndex e, ConsumerId self, double own_flows, double*
   scratch_.clear();
   double p = 0;
   for (const Entry& x : v)
-    if (x.c != self && x.load > 0) {
+    if (x.c != self && x.load > 0 && active(x)) {
       scratch_.push_back(x);
       p = std::max(p, x.busy);
     }
@@ -325,13 +386,14 @@ void FabricLoad::set_capacity_fraction(uint32_t link, double fraction) {
 
 double FabricLoad::load(EdgeIndex e) const {
   double s = 0;
-  for (const Entry& x : on_edge_[e]) s += x.load;
+  for (const Entry& x : on_edge_[e])
+    if (active(x)) s += x.load;
   return s;
 }
 
 double FabricLoad::load_of(ConsumerId c, EdgeIndex e) const {
   for (const Entry& x : on_edge_[e])
-    if (x.c == c) return x.load;
+    if (x.c == c) return active(x) ? x.load : 0.0;
   return 0;
 }
 

@@ -115,6 +115,20 @@ class FabricLoad {
   Others others(EdgeIndex e, ConsumerId self) const;
   /// Removes consumer c's traffic (it stopped).
   void clear(ConsumerId c);
+  /// Takes consumer c's traffic off the fabric but keeps its registration: to everyone else (shares,
+  /// loads, on_load_change, affected, touching) it is as if cleared; resume() puts the same traffic back
+  /// without routing or merging anything (a training job stopped by an interruption that restarts on
+  /// the same hosts at the same pace). set_load, set_streams or clear on a suspended consumer apply as
+  /// onto a cleared one (and leave it active). Cost: O(consumers) to mark the others (a count of shared links per pair of consumers), plus
+  /// one pass over its links when on_load_change is set.
+  void suspend(ConsumerId c);
+  void resume(ConsumerId c);
+  bool suspended(ConsumerId c) const { return suspended_[c] != 0; }
+  /// Changes of the others' entries or of capacity on links where consumer c has an entry (suspended or
+  /// not): while it stays the same, so does anything c's costing read from the ledger on its own links.
+  uint64_t disturbed(ConsumerId c) const { return disturbed_[c]; }
+  /// Changes of c's own registration (set_load, set_streams, clear, reroute; not suspend/resume).
+  uint64_t version(ConsumerId c) const { return version_[c]; }
 
   /// Re-routes the stream consumers among `which` (after the router's state changed); pre-routed
   /// consumers are the caller's to re-route.
@@ -145,7 +159,7 @@ class FabricLoad {
   void set_capacity_fraction(uint32_t link, double fraction);
   /// Total load on a directed edge (bytes/s) and consumers with load there.
   double load(EdgeIndex e) const;
-  size_t consumers_on(EdgeIndex e) const { return on_edge_[e].size(); }
+  size_t consumers_on(EdgeIndex e) const;
   /// Consumer c's load on e (bytes/s).
   double load_of(ConsumerId c, EdgeIndex e) const;
   const LinkVector& loads(ConsumerId c) const { return consumers_[c].load; }
@@ -170,6 +184,8 @@ class FabricLoad {
   };
   void replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVector busy, LinkVector peak);
   void mark_others(EdgeIndex e, ConsumerId self);
+  void mark_neighbours(ConsumerId c);
+  bool active(const Entry& x) const { return suspended_[x.c] == 0; }
 
   const Topology& topo_;
   Router& router_;
@@ -178,6 +194,11 @@ class FabricLoad {
   std::vector<std::vector<Entry>> on_edge_;  // link -> consumers index
   std::vector<ConsumerId> affected_;
   std::vector<uint32_t> affected_mark_;  // per consumer: 1 when in affected_
+  std::vector<char> suspended_;          // per consumer
+  std::vector<uint64_t> disturbed_, version_;
+  // Per pair of consumers, the links where both have an entry (suspended ones included): whom a
+  // suspend or resume affects, without a walk over the links.
+  std::vector<std::vector<uint32_t>> shared_;
   std::vector<uint32_t> touch_mark_;
   uint32_t touch_epoch_ = 0;
   mutable std::vector<Entry> scratch_;

@@ -22,10 +22,12 @@ FlowModel::FlowModel(const Topology& topology, Router& router, Engine& engine, R
                      FlowModelOptions options)
     : topo_(topology), router_(router), engine_(engine), recorder_(recorder), opt_(std::move(options)) {
   links_.resize(topology.directed_edges());
+  kind_of_.resize(topology.directed_edges());
   for (EdgeIndex e = 0; e < links_.size(); ++e) {
     const auto& r = topology.edge(e);
     links_[e].nominal = links_[e].capacity = r.bytes_per_s;
     links_[e].kind = r.kind;
+    kind_of_[e] = static_cast<uint8_t>(r.kind);
   }
   for (EdgeIndex e = 0; e < links_.size(); ++e) {
     kind_capacity_[static_cast<int>(links_[e].kind)] += links_[e].capacity;
@@ -270,19 +272,17 @@ void FlowModel::set_rate(Flow& f, double r) {
 
 void FlowModel::link_load_changed(EdgeIndex e, double delta) {
   const SimTime now = engine_.now();
-  if (link_load_.empty()) {
+  if (link_sample_.empty()) {
     // At the first load, not at construction: a run whose fabric never carries load (aggregate
     // costing) keeps no per-link arrays, however large the fabric.
-    link_load_.assign(links_.size(), 0.0);
-    link_integral_.assign(links_.size(), 0.0);
-    link_since_.assign(links_.size(), now);
-    link_listed_.assign(links_.size(), 0);
+    link_sample_.assign(links_.size(), LinkSample{0.0, 0.0, now, 0});
   }
-  link_integral_[e] += link_load_[e] * (now - link_since_[e]).seconds();
-  link_since_[e] = now;
-  link_load_[e] += delta;
-  if (link_listed_[e] == 0) {
-    link_listed_[e] = 1;
+  LinkSample& x = link_sample_[e];  // one record per link: one cache line touched per change
+  x.integral += x.load * (now - x.since).seconds();
+  x.since = now;
+  x.load += delta;
+  if (x.listed == 0) {
+    x.listed = 1;
     loaded_links_.push_back(e);
   }
 }
@@ -290,7 +290,7 @@ void FlowModel::link_load_changed(EdgeIndex e, double delta) {
 void FlowModel::add_external_load(EdgeIndex e, double delta_bytes_per_s) {
   if (delta_bytes_per_s == 0) return;
   integrate();
-  kind_load_[static_cast<int>(links_[e].kind)] += delta_bytes_per_s;
+  kind_load_[kind_of_[e]] += delta_bytes_per_s;  // (not links_[e]: a ledger walk touches links by the million)
   if (link_sampling_) link_load_changed(e, delta_bytes_per_s);
 }
 
@@ -645,17 +645,18 @@ void FlowModel::sample_links(double span) {
   hot_.clear();
   size_t kept = 0;
   for (EdgeIndex e : loaded_links_) {
-    link_integral_[e] += link_load_[e] * (now - link_since_[e]).seconds();
-    link_since_[e] = now;
-    const double load = span > 0 ? link_integral_[e] / span : 0.0;
-    link_integral_[e] = 0;
+    LinkSample& x = link_sample_[e];
+    x.integral += x.load * (now - x.since).seconds();
+    x.since = now;
+    const double load = span > 0 ? x.integral / span : 0.0;
+    x.integral = 0;
     // Still loaded: stays listed for the next interval; idle since: dropped until it is loaded again.
     // (1 byte/s: what is left of rounding when the last flow's rate was taken off.)
-    if (link_load_[e] > 1.0) {
+    if (x.load > 1.0) {
       loaded_links_[kept++] = e;
     } else {
-      link_load_[e] = 0;
-      link_listed_[e] = 0;
+      x.load = 0;
+      x.listed = 0;
     }
     if (load > 0 && links_[e].capacity > 0 && router_.usable(e)) hot_.push_back({load / links_[e].capacity, load, e});
   }

@@ -271,9 +271,13 @@ class FlowModel {
   // Per-link integrals, kept only while sampling (link_sampling_): load now, integral since the last
   // sample, time integrated to, and the links loaded at some point in this interval.
   bool link_sampling_ = false;
-  std::vector<double> link_load_, link_integral_;
-  std::vector<SimTime> link_since_;
-  std::vector<uint8_t> link_listed_;
+  struct LinkSample {
+    double load, integral;
+    SimTime since;
+    uint8_t listed;
+  };
+  std::vector<LinkSample> link_sample_;
+  std::vector<uint8_t> kind_of_;  // links_[e].kind, packed
   std::vector<EdgeIndex> loaded_links_;
   struct HotLink {
     double utilization, load;

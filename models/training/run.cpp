@@ -211,7 +211,7 @@ void TrainingModel::Impl::finish(Job& j) {
   j.tokens = j.anchor.tokens + double(j.anchor.done_steps - j.anchor.steps) * j.anchor.tokens_per_step;
   j.committed.steps = j.steps;
   j.committed.tokens = j.tokens;
-  if (traffic != nullptr && j.state == JobState::Running) traffic->stopped(j.index);
+  if (traffic != nullptr) traffic->finished(j.index, j.state == JobState::Running);
   j.state = JobState::Done;
   j.stats.done = true;
   j.stats.finished = t;

@@ -28,40 +28,15 @@ class SharedFabricCost::JobComm final : public CommCost {
     if (g.ranks < 2 || bytes <= 0 || g.gpus.empty() || g.gpus.size() != g.ranks) return fallback(c, bytes, g);
     const bool all = g.concurrent_gpus.size() > g.ranks && g.concurrent_gpus.size() % g.ranks == 0;
     const std::span<const uint32_t> members = all ? g.concurrent_gpus : g.gpus;
-    Key key{static_cast<int>(c), bytes, std::vector<uint32_t>(members.begin(), members.end())};
-    auto it = loads_.find(key);
-    if (it == loads_.end()) {
-      Entry e;
-      std::vector<GpuId> gpus;
-      gpus.reserve(members.size());
-      for (uint32_t x : members) gpus.emplace_back(x);
-      const auto placement = owner_.map_.placement(gpus);
-      if (placement) {
-        CollectiveSpec spec;
-        spec.bytes = bytes;
-        spec.alpha = owner_.alpha_;
-        switch (c) {
-          case Collective::AllReduce: spec.op = CollectiveOp::AllReduce; break;
-          case Collective::AllGather: spec.op = CollectiveOp::AllGather; break;
-          case Collective::ReduceScatter: spec.op = CollectiveOp::ReduceScatter; break;
-          case Collective::AllToAll: spec.op = CollectiveOp::AllToAll; break;
-          case Collective::SendRecv: spec.op = CollectiveOp::PointToPoint; break;
-        }
-        e.load = load_by_group(static_cast<int>(c), bytes, *placement, g.ranks, spec);
-        e.per_call = e.load.bytes_per_call();
-        e.mapped = true;
-        ++owner_.loads_built_;
-        // Writers of the checkpoint: the largest set of GPUs the job's collectives name (every GPU of
-        // the job for the data-parallel groups of a regular layout).
-        if (placement->size() > writers_.size()) writers_ = *placement;
-      }
-      it = loads_.emplace(std::move(key), std::move(e)).first;
-    }
-    const Entry& e = it->second;
-    if (!e.mapped || !e.load.connected) return fallback(c, bytes, g);
-    const SharedCollectiveCost cost = shared_collective_time(e.load, owner_.ledger_, id_, true);
+    Slot& e = slot_for(static_cast<int>(c), bytes, g.ranks, members);
+    e.round = round_;
+    // Writers of the checkpoint: the largest set of GPUs the job's collectives name (every GPU of the
+    // job for the data-parallel groups of a regular layout).
+    if (e.mapped && e.placement.size() > writers_.size()) writers_ = e.placement;
+    if (!e.mapped || !e.load.merged().connected) return fallback(c, bytes, g);
+    const SharedCollectiveCost& cost = cost_of(e);
     ++owner_.answers_;
-    pending_.push_back({&e, g.calls_per_step > 0 ? g.calls_per_step : 1.0, cost.busy_seconds, cost.flow_seconds, cost.peak_flows});
+    pending_.push_back({&e, g.calls_per_step > 0 ? g.calls_per_step : 1.0, e.version});
     // Line rates to NCCL's data rate, as NetworkCommCost does (nccl_bus_efficiency of the group's links).
     const double t = cost.time.seconds();
     const double eta = nccl_bus_efficiency(g.scale_up ? NcclLink::ScaleUp : NcclLink::ScaleOut);
@@ -74,38 +49,82 @@ class SharedFabricCost::JobComm final : public CommCost {
     if (!pending_.empty()) {
       queries_ = std::move(pending_);
       pending_.clear();
+      ++round_;  // the slots those queries read may change again
+      // Slots no costing read in the last kKeepRounds rounds are of shapes the job no longer has (an
+      // elastic change): dropped, so that a job holds about one copy of its collectives.
+      std::erase_if(slots_, [&](const std::unique_ptr<Slot>& sl) {
+        if (round_ - sl->round <= kKeepRounds) return false;
+        const auto read = [&](const Query& q) { return q.entry == sl.get(); };
+        return std::none_of(queries_.begin(), queries_.end(), read) &&
+               std::none_of(registered_queries_.begin(), registered_queries_.end(), read);
+      });
     }
-    const uint32_t E = owner_.ledger_.edges();
-    LinkVector load(E), busy(E), flows(E), peak(E);
+    const FabricLoad& ledger = owner_.ledger_;
     const double step = std::max(1e-12, t.step_s);
-    for (const Query& q : queries_) {
-      load += (q.calls / step) * q.entry->per_call;
-      busy += q.calls * q.busy_seconds;   // seconds per step for now
-      flows += q.calls * q.flow_seconds;  // flow-seconds per step for now
-      peak = cwise_max(peak, q.peak_flows);
+    // The same collectives at the same versions, costed to the same answers, at the same step: the
+    // loads are what was registered, bit for bit (a restart on the same hosts with nothing moved).
+    bool same = registered_ && step == registered_step_ && queries_.size() == registered_queries_.size();
+    for (size_t i = 0; same && i < queries_.size(); ++i) {
+      const Query& q = queries_[i];
+      const Query& r = registered_queries_[i];
+      same = q.entry == r.entry && q.calls == r.calls && q.version == r.version && q.entry->version == q.version &&
+             q.entry->cost_stamp == registered_stamps_[i];
     }
-    // Flows while sending = flow-seconds / busy seconds; busy as a fraction of the step.
-    LinkVector::InnerIterator bs(busy);
-    for (LinkVector::InnerIterator it(flows); it; ++it) {
-      while (bs && bs.index() < it.index()) ++bs;
-      it.valueRef() /= (bs && bs.index() == it.index() && bs.value() > 0) ? bs.value() : 1.0;
-    }
-    for (LinkVector::InnerIterator it(busy); it; ++it) it.valueRef() = std::min(1.0, it.value() / step);
-    bool changed = !registered_ || relative_change(load, load_) > kRegisterTolerance ||
-                   relative_change(busy, busy_) > kRegisterTolerance ||
-                   relative_change(flows, flows_) > kRegisterTolerance;
-    if (changed) {
-      owner_.ledger_.set_load(id_, load, flows, busy, peak);
-      load_ = std::move(load);
-      busy_ = std::move(busy);
-      flows_ = std::move(flows);
-      registered_ = true;
+    bool changed = false;
+    if (same) {
+      if (ledger.suspended(id_)) {
+        owner_.ledger_.resume(id_);
+        changed = true;
+      }
+    } else {
+      const uint32_t E = ledger.edges();
+      LinkVector load(E), busy(E), flows(E), peak(E);
+      for (const Query& q : queries_) {
+        const SharedCollectiveCost& c = q.entry->cost;
+        load += (q.calls / step) * q.entry->per_call;
+        busy += q.calls * c.busy_seconds;   // seconds per step for now
+        flows += q.calls * c.flow_seconds;  // flow-seconds per step for now
+        peak = cwise_max(peak, c.peak_flows);
+      }
+      // Flows while sending = flow-seconds / busy seconds; busy as a fraction of the step.
+      LinkVector::InnerIterator bs(busy);
+      for (LinkVector::InnerIterator it(flows); it; ++it) {
+        while (bs && bs.index() < it.index()) ++bs;
+        it.valueRef() /= (bs && bs.index() == it.index() && bs.value() > 0) ? bs.value() : 1.0;
+      }
+      for (LinkVector::InnerIterator it(busy); it; ++it) it.valueRef() = std::min(1.0, it.value() / step);
+      if (registered_ && ledger.suspended(id_)) {
+        // Back from a stop: the registration is kept only if it is exactly what a fresh one would be.
+        changed = true;
+        if (identical(load, load_) && identical(busy, busy_) && identical(flows, flows_) && identical(peak, peak_)) {
+          owner_.ledger_.resume(id_);
+          remember(step);
+        } else {
+          set(std::move(load), std::move(busy), std::move(flows), std::move(peak), step);
+        }
+      } else if (!registered_ || relative_change(load, load_) > kRegisterTolerance ||
+                 relative_change(busy, busy_) > kRegisterTolerance || relative_change(flows, flows_) > kRegisterTolerance) {
+        changed = true;
+        set(std::move(load), std::move(busy), std::move(flows), std::move(peak), step);
+      }
     }
     // Checkpoint writes: every writer sends its shard to its cluster's storage, at the job's storage
     // rate, for write_s of every cycle; re-routed only when the checkpoint's figures or writers change.
     if (t.checkpoint_bytes > 0 && t.checkpoint_cycle_s > 0 && !writers_.empty()) {
       const double rate = t.checkpoint_bytes / t.checkpoint_cycle_s / static_cast<double>(writers_.size());
       const double duty = std::clamp(t.checkpoint_write_s / t.checkpoint_cycle_s, 1e-6, 1.0);
+      if (ckpt_registered_ && owner_.ledger_.suspended(ckpt_)) {
+        // Back from a stop: the same writers at the same rate and duty on the same routes come back as
+        // they were; anything else is registered afresh.
+        const bool same_writers = ckpt_writers_ == writers_.size() && streams_.size() == writers_.size() && std::equal(writers_.begin(), writers_.end(), streams_.begin(),
+                                                                                  [](VertexId w, const Stream& st) { return st.src == w; });
+        if (same_writers && rate == ckpt_rate_ && duty == ckpt_duty_ && owner_.router_.generation() == ckpt_gen_) {
+          owner_.ledger_.resume(ckpt_);
+          changed = true;
+        } else {
+          ckpt_registered_ = false;
+        }
+      }
       if (!ckpt_registered_ || std::abs(rate / ckpt_rate_ - 1) > kRegisterTolerance || std::abs(duty / ckpt_duty_ - 1) > kRegisterTolerance ||
           ckpt_writers_ != writers_.size()) {
         streams_.clear();
@@ -117,6 +136,7 @@ class SharedFabricCost::JobComm final : public CommCost {
           changed = true;
         }
         ckpt_registered_ = true;
+        ckpt_gen_ = owner_.router_.generation();
         ckpt_rate_ = rate;
         ckpt_duty_ = duty;
         ckpt_writers_ = writers_.size();
@@ -126,22 +146,39 @@ class SharedFabricCost::JobComm final : public CommCost {
   }
 
   void unregister() {
+    // Suspended, not cleared: to everyone else the job's traffic is gone, and a restart on the same
+    // hosts at the same pace puts it back without re-registering link by link (register_load).
+    if (registered_) owner_.ledger_.suspend(id_);
+    if (ckpt_registered_) owner_.ledger_.suspend(ckpt_);
+    queries_.clear();
+    pending_.clear();
+    ++round_;
+    writers_.clear();  // the slots stay: the next placement is diffed against them
+    for (auto& sl : slots_) sl->stale = true;
+  }
+
+  /// The job will not run again: its registration leaves the ledger and its collectives are dropped.
+  void release() {
     if (registered_) owner_.ledger_.clear(id_);
     if (ckpt_registered_) owner_.ledger_.clear(ckpt_);
     registered_ = ckpt_registered_ = false;
+    slots_.clear();
     queries_.clear();
     pending_.clear();
-    loads_.clear();  // the next placement is routed afresh
+    registered_queries_.clear();
+    registered_stamps_.clear();
     writers_.clear();
+    ++round_;
   }
 
   /// The fabric under the job changed: its collectives are routed again at the next costing.
   void reroute() {
-    loads_.clear();
-    groups_.clear();
-    groups_ranks_ = 0;
+    slots_.clear();
+    registered_queries_.clear();
+    registered_stamps_.clear();
     queries_.clear();
     pending_.clear();
+    ++round_;
     ckpt_registered_ = false;  // writers' routes too
   }
 
@@ -149,52 +186,209 @@ class SharedFabricCost::JobComm final : public CommCost {
   ConsumerId checkpoint_id() const { return ckpt_; }
 
  private:
-  struct Entry {
-    CollectiveLoad load;
+  /// One collective of the job as the job's costing last asked for it: its members, their endpoints,
+  /// and the load of all its groups (consecutive runs of `ranks` members) running together, kept as
+  /// per-group loads merged (GroupedLoad). When the same collective is asked again with other members
+  /// (a replaced host after an interruption), only the groups whose members changed are routed again and
+  /// the merge is updated by their difference: the work is in the changed groups, not the job's size
+  /// (routing and merging every group afresh was about half of a shared-costing flagship run).
+  struct Slot {
+    int op = 0;
+    double bytes = 0;
+    uint32_t ranks = 0;
+    std::vector<uint32_t> members;
+    std::vector<VertexId> placement;
+    GroupedLoad load;
     LinkVector per_call;
+    CollectiveSpec spec;
+    uint64_t gen = 0;    // routing generation of the groups' loads
+    uint64_t round = 0;  // the costing round that last read it (a pending query points at it)
+    uint64_t used = 0;   // for dropping slots no longer asked for
     bool mapped = false;
+    bool stale = false;  // kept across a stop of the job: check the routing generation before reuse
+    uint64_t version = 0;  // bumped whenever its groups change
+    // Its cost on the ledger, kept while nothing it read can have moved: its groups (version), the
+    // others' entries and capacities on the job's links (FabricLoad::disturbed), and the job's own
+    // registration, which must have been made from this slot at this version (so that the job has an
+    // entry on every link the slot uses, and a change there disturbs it).
+    SharedCollectiveCost cost;
+    bool cost_valid = false;
+    uint64_t cost_version = 0, cost_disturbed = 0, cost_stamp = 0;
+    uint64_t registered_version = UINT64_MAX, registered_own = UINT64_MAX;
   };
   struct Query {
-    const Entry* entry;
+    const Slot* entry;
     double calls;
-    LinkVector busy_seconds, flow_seconds, peak_flows;
+    uint64_t version;  // of the slot when asked
   };
-  using Key = std::tuple<int, double, std::vector<uint32_t>>;
-  using GroupKey = std::tuple<int, double, std::vector<VertexId>>;
+  static constexpr size_t kMaxSlots = 32;
+  static constexpr uint64_t kKeepRounds = 4;
 
-  /// The load of every group of `placement` (consecutive runs of `ranks`) running `spec` together, from
-  /// each group's own routed load: a group seen before on this routing generation is not routed again.
-  /// A job whose placement changed by one replaced host (most recoveries) re-routes only the groups
-  /// that host is in; routing every group afresh was 61% of a shared-costing flagship run.
-  CollectiveLoad load_by_group(int op, double bytes, const std::vector<VertexId>& placement, uint32_t ranks,
-                               const CollectiveSpec& spec) const {
-    const uint64_t gen = owner_.router_.generation();
-    const size_t count = placement.size() / ranks;
-    // Groups of placements long gone stay out of memory: every collective kind of the job covers its
-    // GPUs once (about four kinds), so more than eight times the largest placement's ranks cached means
-    // old groups; start over.
-    widest_ = std::max(widest_, placement.size());
-    if (gen != groups_gen_ || groups_ranks_ > 8 * widest_) {
-      groups_.clear();
-      groups_ranks_ = 0;
-      groups_gen_ = gen;
+  static CollectiveSpec spec_of(Collective c, double bytes, Duration alpha) {
+    CollectiveSpec spec;
+    spec.bytes = bytes;
+    spec.alpha = alpha;
+    switch (c) {
+      case Collective::AllReduce: spec.op = CollectiveOp::AllReduce; break;
+      case Collective::AllGather: spec.op = CollectiveOp::AllGather; break;
+      case Collective::ReduceScatter: spec.op = CollectiveOp::ReduceScatter; break;
+      case Collective::AllToAll: spec.op = CollectiveOp::AllToAll; break;
+      case Collective::SendRecv: spec.op = CollectiveOp::PointToPoint; break;
     }
-    std::vector<const CollectiveLoad*> parts;
-    parts.reserve(count);
-    std::vector<std::vector<VertexId>> one(1);
-    for (size_t i = 0; i + ranks <= placement.size(); i += ranks) {
-      GroupKey key{op, bytes, std::vector<VertexId>(placement.begin() + static_cast<std::ptrdiff_t>(i),
-                                                    placement.begin() + static_cast<std::ptrdiff_t>(i + ranks))};
-      auto it = groups_.find(key);
-      if (it == groups_.end()) {
-        one[0] = std::get<2>(key);
-        CollectiveLoad l = collective_load(owner_.router_, one, spec);
-        it = groups_.emplace(std::move(key), std::move(l)).first;
-        groups_ranks_ += ranks;
+    return spec;
+  }
+
+  /// The slot of this collective with these members: the one that has them; else one of the same
+  /// collective and shape not read in this costing round, updated by the groups that differ; else a
+  /// new one.
+  Slot& slot_for(int op, double bytes, uint32_t ranks, std::span<const uint32_t> members) const {
+    ++uses_;
+    Slot* reuse = nullptr;
+    for (auto& p : slots_) {
+      Slot& s = *p;
+      if (s.op != op || s.bytes != bytes || s.ranks != ranks || s.members.size() != members.size()) continue;
+      if (std::equal(members.begin(), members.end(), s.members.begin())) {
+        // Kept across a stop, the slot's routes may predate a link change the stopped job was not
+        // told of (it had no load to be touched by): routed again when the routing moved since.
+        if (s.stale && s.gen != owner_.router_.generation()) build(s, members);
+        s.stale = false;
+        s.used = uses_;
+        return s;
       }
-      parts.push_back(&it->second);
+      if (s.round != round_ && reuse == nullptr) reuse = &s;
     }
-    return merge_loads(parts);
+    if (reuse == nullptr) {
+      if (slots_.size() >= kMaxSlots) {
+        // Drop the least recently used slot no pending query reads (old shapes after an elastic change).
+        auto victim = slots_.end();
+        for (auto it = slots_.begin(); it != slots_.end(); ++it) {
+          const auto reads = [&](const Query& q) { return q.entry == it->get(); };
+          const bool read = std::any_of(queries_.begin(), queries_.end(), reads) ||
+                            std::any_of(registered_queries_.begin(), registered_queries_.end(), reads);
+          if ((*it)->round != round_ && !read && (victim == slots_.end() || (*it)->used < (*victim)->used)) victim = it;
+        }
+        if (victim != slots_.end()) slots_.erase(victim);
+      }
+      slots_.push_back(std::make_unique<Slot>());
+      Slot& s = *slots_.back();
+      s.op = op;
+      s.bytes = bytes;
+      s.ranks = ranks;
+      s.spec = spec_of(static_cast<Collective>(op), bytes, owner_.alpha_);
+      build(s, members);
+      s.used = uses_;
+      return s;
+    }
+    update(*reuse, members);
+    reuse->used = uses_;
+    return *reuse;
+  }
+
+  /// Routes every group of `members` afresh.
+  void build(Slot& s, std::span<const uint32_t> members) const {
+    s.members.assign(members.begin(), members.end());
+    s.gen = owner_.router_.generation();
+    s.stale = false;
+    std::vector<GpuId> gpus;
+    gpus.reserve(members.size());
+    for (uint32_t x : members) gpus.emplace_back(x);
+    auto placement = owner_.map_.placement(gpus);
+    s.mapped = placement.has_value();
+    s.placement = placement ? std::move(*placement) : std::vector<VertexId>{};
+    std::vector<CollectiveLoad> groups;
+    if (s.mapped) {
+      groups.reserve(s.placement.size() / s.ranks);
+      std::vector<std::vector<VertexId>> one(1);
+      for (size_t i = 0; i + s.ranks <= s.placement.size(); i += s.ranks) {
+        one[0].assign(s.placement.begin() + static_cast<std::ptrdiff_t>(i),
+                      s.placement.begin() + static_cast<std::ptrdiff_t>(i + s.ranks));
+        groups.push_back(collective_load(owner_.router_, one, s.spec));
+      }
+      ++owner_.loads_built_;
+    }
+    s.load.assign(std::move(groups));
+    s.per_call = s.load.merged().bytes_per_call();
+    ++s.version;
+  }
+
+  /// `s` with new members of the same shape: the groups whose members differ are routed again and the
+  /// merge updated by them; everything afresh when the routing changed or most groups differ.
+  void update(Slot& s, std::span<const uint32_t> members) const {
+    s.stale = false;
+    if (!s.mapped || s.gen != owner_.router_.generation()) return build(s, members);
+    const size_t r = s.ranks, count = members.size() / r;
+    changed_.clear();
+    for (size_t g = 0; g < count; ++g)
+      if (!std::equal(members.begin() + static_cast<std::ptrdiff_t>(g * r), members.begin() + static_cast<std::ptrdiff_t>((g + 1) * r),
+                      s.members.begin() + static_cast<std::ptrdiff_t>(g * r)))
+        changed_.push_back(g);
+    if (changed_.size() * 4 > count) return build(s, members);
+    std::vector<CollectiveLoad> loads;
+    loads.reserve(changed_.size());
+    std::vector<std::vector<VertexId>> one(1);
+    for (size_t g : changed_) {
+      one[0].clear();
+      for (size_t i = g * r; i < (g + 1) * r; ++i) {
+        const auto v = owner_.map_.endpoint(GpuId{members[i]});
+        if (!v) return build(s, members);  // off the fabric: unmapped, as a fresh build finds
+        one[0].push_back(*v);
+      }
+      std::copy(one[0].begin(), one[0].end(), s.placement.begin() + static_cast<std::ptrdiff_t>(g * r));
+      loads.push_back(collective_load(owner_.router_, one, s.spec));
+    }
+    std::copy(members.begin(), members.end(), s.members.begin());
+    s.load.replace(changed_, std::move(loads));
+    s.per_call = s.load.merged().bytes_per_call();
+    ++s.version;
+    ++owner_.loads_built_;
+  }
+
+  /// The slot's cost against the ledger as it is: the kept one while it is still valid (see Slot).
+  const SharedCollectiveCost& cost_of(Slot& e) const {
+    const FabricLoad& ledger = owner_.ledger_;
+    const bool valid = e.cost_valid && e.cost_version == e.version && e.cost_disturbed == ledger.disturbed(id_) &&
+                       e.registered_version == e.version && e.registered_own == ledger.version(id_);
+    if (!valid) {
+      e.cost = shared_collective_time(e.load.merged(), ledger, id_, true);
+      e.cost_valid = true;
+      e.cost_version = e.version;
+      e.cost_disturbed = ledger.disturbed(id_);
+      e.cost_stamp = ++stamps_;
+      ++owner_.costings_;
+    }
+    return e.cost;
+  }
+
+  static bool identical(const LinkVector& a, const LinkVector& b) {
+    const Eigen::Index n = a.nonZeros();
+    return a.size() == b.size() && n == b.nonZeros() && std::equal(a.innerIndexPtr(), a.innerIndexPtr() + n, b.innerIndexPtr()) &&
+           std::equal(a.valuePtr(), a.valuePtr() + n, b.valuePtr());
+  }
+
+  /// Registers the loads computed from queries_ (step `step`).
+  void set(LinkVector load, LinkVector busy, LinkVector flows, LinkVector peak, double step) {
+    owner_.ledger_.set_load(id_, load, flows, busy, peak);
+    load_ = std::move(load);
+    busy_ = std::move(busy);
+    flows_ = std::move(flows);
+    peak_ = std::move(peak);
+    registered_ = true;
+    remember(step);
+  }
+  /// The queries the registration now stands for: their slots' links all carry the job's entries.
+  void remember(double step) {
+    registered_step_ = step;
+    registered_queries_ = queries_;
+    registered_stamps_.clear();
+    const uint64_t own = owner_.ledger_.version(id_);
+    for (const Query& q : queries_) {
+      registered_stamps_.push_back(q.entry->cost_stamp);
+      if (q.entry->version == q.version) {
+        auto* s = const_cast<Slot*>(q.entry);
+        s->registered_version = q.version;
+        s->registered_own = own;
+      }
+    }
   }
 
   double fallback(Collective c, double bytes, const CommGroup& g) const {
@@ -204,14 +398,18 @@ class SharedFabricCost::JobComm final : public CommCost {
 
   SharedFabricCost& owner_;
   ConsumerId id_, ckpt_;
-  mutable std::map<Key, Entry> loads_;
-  mutable std::map<GroupKey, CollectiveLoad> groups_;  // per group, on routing generation groups_gen_
-  mutable uint64_t groups_gen_ = UINT64_MAX;
-  mutable size_t groups_ranks_ = 0, widest_ = 0;
+  mutable std::vector<std::unique_ptr<Slot>> slots_;
+  mutable std::vector<size_t> changed_;
+  mutable uint64_t round_ = 1, uses_ = 0;
   mutable std::vector<Query> pending_;
   mutable std::vector<VertexId> writers_;
   std::vector<Query> queries_;
-  LinkVector load_, busy_, flows_;
+  LinkVector load_, busy_, flows_, peak_;
+  std::vector<Query> registered_queries_;
+  std::vector<uint64_t> registered_stamps_;
+  double registered_step_ = 0;
+  mutable uint64_t stamps_ = 0;
+  uint64_t ckpt_gen_ = 0;
   bool registered_ = false, ckpt_registered_ = false;
   double ckpt_rate_ = 0, ckpt_duty_ = 0;
   size_t ckpt_writers_ = 0;
@@ -248,6 +446,13 @@ void SharedFabricCost::running(size_t job, const JobTraffic& traffic) {
 void SharedFabricCost::stopped(size_t job) {
   ledger_.clear_affected();
   jobs_.at(job)->unregister();
+  collect_affected();
+  schedule();
+}
+
+void SharedFabricCost::finished(size_t job, bool /*was_running*/) {
+  ledger_.clear_affected();
+  jobs_.at(job)->release();  // a suspended registration leaves without marking anyone again
   collect_affected();
   schedule();
 }

@@ -17,6 +17,12 @@
 //   - a link fails or returns: the consumers routed through that link's ends are re-routed (only
 //     they), then re-costed, and so are the jobs sharing links with what moved;
 //   - another model's streams change (inference KV transfers, failover, checkpoints): the same.
+// Per interruption the work is kept to what changed (docs/network.md, "Re-costing only what changed"):
+// a job's collectives are kept per collective and updated by the groups whose members changed
+// (GroupedLoad); a stopped job is suspended in the ledger and resumed as it was when its restart's loads
+// are identical; a collective's cost is kept while nothing on the job's links moved
+// (FabricLoad::disturbed). Still linear in the job's size: the ledger's walk over its links at a stop
+// and a restart, and the re-cost of the jobs sharing links with it.
 // Re-costs are batched into one engine event at the instant of the change (Phase::Control), so a
 // change costs one pass however many jobs it touches; a job whose load moves by less than
 // kRegisterTolerance keeps its registration, so the mutual re-costing of jobs that share links
@@ -49,6 +55,9 @@ class SharedFabricCost final : public FabricTraffic {
   const CommCost& comm(size_t job) override;
   void running(size_t job, const JobTraffic& traffic) override;
   void stopped(size_t job) override;
+  /// A stopped job's registration stays in the ledger, suspended, for its restart; a finished one's is
+  /// cleared and its collectives dropped.
+  void finished(size_t job, bool was_running) override;
 
   /// A physical link failed or returned (after the router has it).
   void link_changed(uint32_t link, bool up);
@@ -74,6 +83,7 @@ class SharedFabricCost final : public FabricTraffic {
   uint64_t recost_requests() const { return recosts_; }  ///< jobs handed to on_recost
   uint64_t reroutes() const { return reroutes_; }        ///< jobs re-routed after link changes
   uint64_t network_answers() const { return answers_; }
+  uint64_t costings() const { return costings_; }  ///< answers costed on the ledger (the rest were kept)
   uint64_t fallback_answers() const { return fallbacks_; }
   ConsumerId consumer(size_t job) const;
   /// Flushes pending re-costs now (tests; normally an engine event does it).
@@ -101,7 +111,7 @@ class SharedFabricCost final : public FabricTraffic {
   SimTime round_time_;
   int rounds_ = 0;
   uint64_t loads_built_ = 0, recosts_ = 0, reroutes_ = 0;
-  mutable uint64_t answers_ = 0, fallbacks_ = 0;
+  mutable uint64_t answers_ = 0, fallbacks_ = 0, costings_ = 0;
 };
 
 }  // namespace fleetsim

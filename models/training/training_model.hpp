@@ -103,8 +103,13 @@ class FabricTraffic {
   virtual const CommCost& comm(size_t job) = 0;
   /// The job runs (or changed pace) on its current placement; called right after its step was costed.
   virtual void running(size_t job, const JobTraffic& traffic) = 0;
-  /// The job stopped running (interrupted, preempted, done): its traffic leaves the fabric.
+  /// The job stopped running (interrupted, preempted): its traffic leaves the fabric.
   virtual void stopped(size_t job) = 0;
+  /// The job is done (or was ended while not running): it will not run again. Default: as stopped()
+  /// when it was running.
+  virtual void finished(size_t job, bool was_running) {
+    if (was_running) stopped(job);
+  }
 };
 
 class TrainingModel {

@@ -13,6 +13,11 @@
 // Fields: build_s (topology), register_s (route, cost and register every job, settled), fail_s and
 // return_s (the re-cost after the link change, wall), touched (jobs re-routed), recomputed (costings
 // run), full_recost_s (re-costing every job once, for scale), peak_rss_mb.
+// Then what a training interruption costs (SharedFabricCost's incremental path): replace_s, one host of
+// job 0 swapped for a spare (8 spare hosts after the jobs): its 8 rings and 8 pipeline pairs re-routed,
+// the job's loads updated by those groups (GroupedLoad), re-costed, registered and settled, against
+// replace_full_s, the same from every group routed and merged afresh (before); suspend_s, job 0
+// suspended and resumed in the ledger (a stop and a restart on the same hosts), each settled.
 #include "models/network/collective_load.hpp"
 #include "models/network/fabric_load.hpp"
 #include "models/network/routing.hpp"
@@ -46,6 +51,7 @@ struct Job {
   std::vector<std::vector<VertexId>> dp, pp;
   CollectiveSpec dp_spec, pp_spec;
   CollectiveLoad dp_load, pp_load;
+  GroupedLoad dp_groups, pp_groups;  // job 0: per group, for the replaced host
   ConsumerId id = 0;
   double step_s = 0;
 };
@@ -108,7 +114,7 @@ int main(int argc, char** argv) {
   per_job -= per_job % 8;
   ClusterSpec c;
   c.name = "dc";
-  c.gpus = njobs * per_job;
+  c.gpus = njobs * per_job + 64;  // 8 spare hosts
   c.gpus_per_host = 8;
   c.scale_up = {8, 450e9, Duration::ns(250)};
   c.scale_out.attach = Attach::Tor;
@@ -176,14 +182,76 @@ int main(int argc, char** argv) {
   t0 = std::chrono::steady_clock::now();
   for (Job& j : jobs) cost_and_register(ledger, j);
   const double full_recost_s = since(t0);
+
+  // A training interruption of job 0: host 5 swapped for spare host 0 (GPUs after every job's).
+  Job& j0 = jobs[0];
+  auto per_group = [&](const std::vector<std::vector<VertexId>>& groups, const CollectiveSpec& spec) {
+    std::vector<CollectiveLoad> out;
+    for (const auto& g : groups) out.push_back(collective_load(router, std::span(&g, 1), spec));
+    return out;
+  };
+  j0.dp_groups.assign(per_group(j0.dp, j0.dp_spec));
+  j0.pp_groups.assign(per_group(j0.pp, j0.pp_spec));
+  const uint32_t spare = njobs * per_job, old_host = 5;
+  auto swap_host = [&](uint32_t from_gpu0, uint32_t to_gpu0, bool incremental) {
+    std::vector<size_t> dp_changed, pp_changed;
+    for (size_t g = 0; g < j0.dp.size(); ++g)
+      for (auto& v : j0.dp[g])
+        for (uint32_t t = 0; t < 8; ++t)
+          if (v == topo.endpoint(0, from_gpu0 + t)) {
+            v = topo.endpoint(0, to_gpu0 + t);
+            dp_changed.push_back(g);
+          }
+    for (size_t g = 0; g < j0.pp.size(); ++g)
+      for (auto& v : j0.pp[g])
+        for (uint32_t t = 0; t < 8; ++t)
+          if (v == topo.endpoint(0, from_gpu0 + t)) {
+            v = topo.endpoint(0, to_gpu0 + t);
+            pp_changed.push_back(g);
+          }
+    if (incremental) {
+      std::vector<CollectiveLoad> dl, pl;
+      for (size_t g : dp_changed) dl.push_back(collective_load(router, std::span(&j0.dp[g], 1), j0.dp_spec));
+      for (size_t g : pp_changed) pl.push_back(collective_load(router, std::span(&j0.pp[g], 1), j0.pp_spec));
+      j0.dp_groups.replace(dp_changed, std::move(dl));
+      j0.pp_groups.replace(pp_changed, std::move(pl));
+      j0.dp_load = j0.dp_groups.merged();
+      j0.pp_load = j0.pp_groups.merged();
+    } else {
+      j0.dp_groups.assign(per_group(j0.dp, j0.dp_spec));
+      j0.pp_groups.assign(per_group(j0.pp, j0.pp_spec));
+      j0.dp_load = j0.dp_groups.merged();
+      j0.pp_load = j0.pp_groups.merged();
+    }
+    std::fill(pending.begin(), pending.end(), 0);
+    pending[0] = 1;
+    settle(ledger, jobs, pending);
+  };
+  t0 = std::chrono::steady_clock::now();
+  swap_host(old_host * 8, spare, false);
+  const double replace_full_s = since(t0);
+  t0 = std::chrono::steady_clock::now();
+  swap_host(spare, old_host * 8, true);
+  const double replace_s = since(t0);
+  t0 = std::chrono::steady_clock::now();
+  for (bool down : {true, false}) {
+    ledger.clear_affected();
+    if (down) ledger.suspend(j0.id); else ledger.resume(j0.id);
+    std::fill(pending.begin(), pending.end(), 0);
+    for (ConsumerId k : ledger.affected())
+      if (k < jobs.size()) pending[k] = 1;
+    settle(ledger, jobs, pending);
+  }
+  const double suspend_s = since(t0);
   std::printf("%s\n",
               fmt::format("{{\"bench\":\"shared_fabric\",\"gpus\":{},\"jobs\":{},\"channels\":{},\"directed_links\":{},"
                           "\"build_s\":{:.3f},\"register_s\":{:.3f},\"fail_s\":{:.4f},\"fail_touched\":{},"
                           "\"fail_recomputed\":{},\"return_s\":{:.4f},\"return_touched\":{},\"return_recomputed\":{},"
-                          "\"full_recost_s\":{:.4f},\"step_s_job0\":{:.6f},\"peak_rss_mb\":{:.1f}}}",
+                          "\"full_recost_s\":{:.4f},\"replace_full_s\":{:.4f},\"replace_s\":{:.4f},"
+                          "\"suspend_s\":{:.4f},\"step_s_job0\":{:.6f},\"peak_rss_mb\":{:.1f}}}",
                           c.gpus, njobs, channels, topo.directed_edges(), build_s, register_s, fail_s, touched_fail,
-                          recomputed_fail, return_s, touched_return, recomputed_return, full_recost_s, jobs[0].step_s,
-                          peak_rss_mb())
+                          recomputed_fail, return_s, touched_return, recomputed_return, full_recost_s, replace_full_s,
+                          replace_s, suspend_s, jobs[0].step_s, peak_rss_mb())
                   .c_str());
   return 0;
 }
