@@ -7,6 +7,20 @@
 
 namespace fleetsim {
 
+CollectiveSpec collective_spec(Collective c, double bytes, Duration alpha) {
+  CollectiveSpec spec;
+  spec.bytes = bytes;
+  spec.alpha = alpha;
+  switch (c) {
+    case Collective::AllReduce: spec.op = CollectiveOp::AllReduce; break;
+    case Collective::AllGather: spec.op = CollectiveOp::AllGather; break;
+    case Collective::ReduceScatter: spec.op = CollectiveOp::ReduceScatter; break;
+    case Collective::AllToAll: spec.op = CollectiveOp::AllToAll; break;
+    case Collective::SendRecv: spec.op = CollectiveOp::PointToPoint; break;
+  }
+  return spec;
+}
+
 std::vector<double> nominal_capacity(const Topology& topo) {
   std::vector<double> c(topo.directed_edges());
   for (EdgeIndex e = 0; e < c.size(); ++e) c[e] = topo.edge(e).bytes_per_s;
@@ -44,16 +58,7 @@ double NetworkCommCost::seconds(Collective c, double bytes, const CommGroup& g) 
   for (uint32_t x : members) gpus.emplace_back(x);
   const auto placement = map_.placement(gpus);
   if (!placement) return fallback(c, bytes, g, 2);
-  CollectiveSpec spec;
-  spec.bytes = bytes;
-  spec.alpha = alpha_;
-  switch (c) {
-    case Collective::AllReduce: spec.op = CollectiveOp::AllReduce; break;
-    case Collective::AllGather: spec.op = CollectiveOp::AllGather; break;
-    case Collective::ReduceScatter: spec.op = CollectiveOp::ReduceScatter; break;
-    case Collective::AllToAll: spec.op = CollectiveOp::AllToAll; break;
-    case Collective::SendRecv: spec.op = CollectiveOp::PointToPoint; break;
-  }
+  const CollectiveSpec spec = collective_spec(c, bytes, alpha_);
   const auto t0 = std::chrono::steady_clock::now();
   CollectiveCost cost;
   if (all) {

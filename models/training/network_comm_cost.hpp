@@ -48,6 +48,10 @@ namespace fleetsim {
 /// Capacity of every directed edge at its nominal bandwidth (EdgeProps::bytes_per_s).
 std::vector<double> nominal_capacity(const Topology& topo);
 
+/// The network layer's description of one of the step model's collectives (shared by the flows and
+/// the shared-fabric costings).
+CollectiveSpec collective_spec(Collective c, double bytes, Duration alpha);
+
 class NetworkCommCost final : public CommCost {
  public:
   NetworkCommCost(Router& router, const FleetNetworkMap& map, std::vector<double> capacity, Duration alpha,

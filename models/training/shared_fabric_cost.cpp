@@ -2,6 +2,7 @@
 #include "models/training/shared_fabric_cost.hpp"
 
 #include "models/network/nccl_protocol.hpp"
+#include "models/training/network_comm_cost.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -224,20 +225,6 @@ class SharedFabricCost::JobComm final : public CommCost {
   static constexpr size_t kMaxSlots = 32;
   static constexpr uint64_t kKeepRounds = 4;
 
-  static CollectiveSpec spec_of(Collective c, double bytes, Duration alpha) {
-    CollectiveSpec spec;
-    spec.bytes = bytes;
-    spec.alpha = alpha;
-    switch (c) {
-      case Collective::AllReduce: spec.op = CollectiveOp::AllReduce; break;
-      case Collective::AllGather: spec.op = CollectiveOp::AllGather; break;
-      case Collective::ReduceScatter: spec.op = CollectiveOp::ReduceScatter; break;
-      case Collective::AllToAll: spec.op = CollectiveOp::AllToAll; break;
-      case Collective::SendRecv: spec.op = CollectiveOp::PointToPoint; break;
-    }
-    return spec;
-  }
-
   /// The slot of this collective with these members: the one that has them; else one of the same
   /// collective and shape not read in this costing round, updated by the groups that differ; else a
   /// new one.
@@ -274,7 +261,7 @@ class SharedFabricCost::JobComm final : public CommCost {
       s.op = op;
       s.bytes = bytes;
       s.ranks = ranks;
-      s.spec = spec_of(static_cast<Collective>(op), bytes, owner_.alpha_);
+      s.spec = collective_spec(static_cast<Collective>(op), bytes, owner_.alpha_);
       build(s, members);
       s.used = uses_;
       return s;

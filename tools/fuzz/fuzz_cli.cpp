@@ -7,7 +7,8 @@
 // Findings (each aborts): an exit code outside the documented set (70 "internal error" or
 // "simulation failed" is a finding: input the loader accepts must run), an output directory left
 // behind by a refused run (exit 2, 65, 66), a run reported finished (0, 75) without a summary.json
-// that parses or with a temporary file left, a crash, a sanitizer report, more than 2 GB or 10 s.
+// that parses or with a temporary file left, a crash, a sanitizer report, more than 2 GB or 120 s (run it with
+// -timeout=120: the flagship seed builds its eleven fabrics in about 52 s of CPU under ASan).
 //
 // Every run gets `-o WORK/out --max-events 20000` appended, so the simulated work per input is
 // bounded and nothing is written outside the work directory (a second -o from the fuzzer is a usage

@@ -27,5 +27,5 @@ cd "$work"
 # fuzz_cli (`fleetsim run`/`validate` with options and --set on mutated scenarios) is not in this smoke
 # run: one legal input (the flagship seed, eleven fabrics) takes about 22 s under ASan, so its seeds
 # alone outlast 30 s. Its long runs (docs/fuzzing.md) build it with
-# `cmake --build build/fuzz --target fuzz_cli` and give it -timeout=60.
+# `cmake --build build/fuzz --target fuzz_cli` and give it -timeout=120.
 echo "fuzz: no findings in ${seconds} s per target; corpus in $work"

@@ -5,6 +5,7 @@
 #include "models/network/routing.hpp"
 #include "models/network/topology.hpp"
 #include "models/training/network_comm_cost.hpp"
+#include "tests/models/training/fabric_fixture.hpp"
 #include "tests/models/training/training_fixtures.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,27 +15,7 @@ using namespace fleetsim;
 namespace {
 
 // 16 HGX hosts (128 H100) in one datacenter, rail-optimized 2-tier fabric at 400 Gb/s per GPU.
-struct Net {
-  Fleet fleet = Fleet::build(fleetsim::test::h100_fleet(16));
-  NetworkSpec spec;
-  Topology topo;
-  Router router;
-  FleetNetworkMap map;
-  static NetworkSpec make() {
-    NetworkSpec s;
-    ClusterSpec c;
-    c.name = "dc1";
-    c.datacenter = "r1/z1/dc1";
-    c.gpus = 128;
-    c.gpus_per_host = 8;
-    c.scale_up = ScaleUpSpec{8, 450e9, Duration::ns(250)};
-    c.scale_out.radix = 64;
-    c.scale_out.port_bytes_per_s = 50e9;
-    s.clusters.push_back(c);
-    return s;
-  }
-  Net() : spec(make()), topo(build_topology(spec)), router(topo), map(fleet, topo, spec) {}
-};
+using Net = fleetsim::test::FabricNet;
 
 }  // namespace
 

@@ -7,7 +7,7 @@
 #include "models/network/routing.hpp"
 #include "models/network/topology.hpp"
 #include "models/training/shared_fabric_cost.hpp"
-#include "tests/models/training/training_fixtures.hpp"
+#include "tests/models/training/fabric_fixture.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -20,29 +20,17 @@ using namespace fleetsim;
 namespace {
 
 // 16 HGX hosts (128 H100), ToR-attached 2-tier fabric at 2:1, so rings between hosts meet on uplinks.
-struct Net {
-  Fleet fleet = Fleet::build(fleetsim::test::h100_fleet(16));
-  NetworkSpec spec;
-  Topology topo;
-  Router router;
-  FleetNetworkMap map;
-  static NetworkSpec make() {
-    NetworkSpec s;
-    ClusterSpec c;
-    c.name = "dc1";
-    c.datacenter = "r1/z1/dc1";
-    c.gpus = 128;
-    c.gpus_per_host = 8;
-    c.scale_up = ScaleUpSpec{8, 450e9, Duration::ns(250)};
-    c.scale_out.attach = Attach::Tor;
-    c.scale_out.tiers = 2;
-    c.scale_out.radix = 16;
-    c.scale_out.leaf_oversubscription = 2;
-    c.scale_out.port_bytes_per_s = 50e9;
-    s.clusters.push_back(c);
-    return s;
+struct Net : fleetsim::test::FabricNet {
+  static ScaleOutSpec tor_2to1() {
+    ScaleOutSpec so;
+    so.attach = Attach::Tor;
+    so.tiers = 2;
+    so.radix = 16;
+    so.leaf_oversubscription = 2;
+    so.port_bytes_per_s = 50e9;
+    return so;
   }
-  Net() : spec(make()), topo(build_topology(spec)), router(topo), map(fleet, topo, spec) {}
+  Net() : FabricNet(tor_2to1()) {}
 };
 
 // The other traffic: hosts 12-15 to hosts 0-3 (over the spines), sent half the time.
