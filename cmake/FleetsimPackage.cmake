@@ -1,9 +1,9 @@
-# The fleetsim CMake package: installs the libraries (fleetsim::sim ... fleetsim::sweep), their headers
+# The fleetsim CMake package: installs the libraries (fleetsim::sim ... fleetsim::planner), their headers
 # under <prefix>/include/fleetsim, and fleetsimConfig.cmake with its version file, so that another
 # project can write
 #
 #   find_package(fleetsim 0.1 REQUIRED)
-#   target_link_libraries(app PRIVATE fleetsim::world)
+#   target_link_libraries(app PRIVATE fleetsim::run)   # simulate() and everything below it
 #
 # Included from CMakeLists.txt when FLEETSIM_INSTALL is on (the default for a top-level build).
 include(CMakePackageConfigHelpers)

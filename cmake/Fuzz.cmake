@@ -14,7 +14,7 @@ if(FLEETSIM_FUZZ)
   foreach(src IN LISTS fleetsim_fuzz_sources)
     get_filename_component(name ${src} NAME_WE)
     add_executable(${name} ${src})
-    target_link_libraries(${name} PRIVATE fleetsim_world fleetsim_options)
+    target_link_libraries(${name} PRIVATE fleetsim_run fleetsim_options)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
   endforeach()
   # fuzz_cli drives `run` and `validate` through their command functions (tools/fleetsim/commands.hpp):

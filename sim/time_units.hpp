@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The one table of time-unit spellings. Durations (sim/time.hpp), rates and prices per time
-// (models/world/units.hpp) and failure rates and spans (models/world/load_failures.cpp) all read their
+// (models/scenario/units.hpp) and failure rates and spans (models/scenario/load_failures.cpp) all read their
 // units from it, so "hrs", "wk" or "minutes" mean the same in every key (issue 17: before, three
 // tables each accepted a different set of spellings).
 //

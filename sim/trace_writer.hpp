@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // A Chrome trace-event JSON writer (the format ui.perfetto.dev and chrome://tracing open), streamed to
 // an atomically committed file or kept in memory. It knows processes, tracks, slices, instants and
-// counters; what they mean is the caller's business (models/world/trace_translator.hpp).
+// counters; what they mean is the caller's business (tools/run/trace_translator.hpp).
 //
 //   TraceWriter w("out/trace.json", TraceWindow{});            // or TraceWriter w(TraceWindow{}); in memory
 //   uint32_t pid = w.process("region us-east-1", 10);

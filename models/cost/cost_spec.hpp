@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // CostSpec: how a scenario's capacity is paid for and powered, in SI units (USD, USD per GPU-second,
-// W, J, seconds). The loader (models/world/load_cost.cpp) fills it from the "cost" section, the
+// W, J, seconds). The loader (models/scenario/load_cost.cpp) fills it from the "cost" section, the
 // catalog's On-Demand prices and scenarios/catalog/energy.json; docs/cost.md has the equations.
 //
 //   CostSpec c;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // FailureSpec: what breaks the fleet, as plain config in SI units and simulated time. The loader
-// (models/world/load_failures.hpp) fills it from the scenario's "failures" key; FailureModel
+// (models/scenario/load_failures.hpp) fills it from the scenario's "failures" key; FailureModel
 // (failure_model.hpp) runs it. docs/failures.md has the model and the equations.
 //
 //   FailureSpec spec;

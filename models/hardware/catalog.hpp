@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The hardware catalog: accelerators and instance types as plain structs in SI units.
 //
-//   Catalog cat = load_catalog(...);                      // models/world/load_catalog.hpp fills it
+//   Catalog cat = load_catalog(...);                      // models/scenario/load_catalog.hpp fills it
 //   const AcceleratorSpec* h100 = cat.find_accelerator("H100");
 //   double tflops = h100->bf16_dense_flop_per_s / 1e12;   // 989.4
 //   const InstanceSpec& p5 = cat.instance("p5.48xlarge"); // throws std::out_of_range if unknown

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // InferenceSpec: LLM inference services as plain config structs in SI units. The loader
-// (models/world/load_inference.hpp) fills them from the scenario's "inference" section; InferenceModel
+// (models/scenario/load_inference.hpp) fills them from the scenario's "inference" section; InferenceModel
 // (inference_model.hpp) runs them. docs/inference.md has the model and its equations.
 //
 //   InferenceServiceSpec s;

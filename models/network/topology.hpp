@@ -268,7 +268,7 @@ class Topology {
 
   friend Topology build_topology(const NetworkSpec& spec);
   friend class TopologyBuilder;
-  friend class TopologyImporter;  ///< models/world/topology_file.cpp: GraphML and DOT files
+  friend class TopologyImporter;  ///< models/scenario/topology_file.cpp: GraphML and DOT files
 
  private:
   TopologyGraph g_;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // TrainingSpec: LLM training jobs as plain config structs in SI units and simulated time. The loader
-// (models/world/load_training.hpp) fills them from the scenario's "training" key; TrainingModel
+// (models/scenario/load_training.hpp) fills them from the scenario's "training" key; TrainingModel
 // (training_model.hpp) runs them; step_model.hpp turns a job into a step time. docs/training.md has the
 // equations and their sources.
 //

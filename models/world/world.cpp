@@ -17,7 +17,7 @@
 #include "models/training/placement_probe.hpp"
 #include "models/scheduler/gang_scheduler.hpp"
 #include "models/world/scheduler_broker.hpp"
-#include "models/world/topology_file.hpp"
+#include "models/scenario/topology_file.hpp"
 #include "models/training/training_model.hpp"
 
 #include <algorithm>

@@ -9,7 +9,7 @@
 //   world.write_summary();               // headline figures into rec.summary()
 #pragma once
 
-#include "models/world/scenario.hpp"
+#include "models/scenario/scenario.hpp"
 #include "sim/engine.hpp"
 #include "sim/recorder.hpp"
 #include "sim/rng.hpp"

@@ -4,7 +4,7 @@
 // grid can be checked and many boundaries tried: a feasible set closed upwards (a weighted sum of
 // increasing steps above a threshold: replicas in two regions sharing one load) and a cost that
 // grows with every variable, each drawn at random from a fixed seed.
-#include "models/world/reader.hpp"
+#include "models/scenario/reader.hpp"
 #include "sim/time.hpp"
 #include "tools/planner/evaluator.hpp"
 #include "tools/planner/plan_spec.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "models/world/reader.hpp"
+#include "models/scenario/reader.hpp"
 #include "tools/planner/plan_spec.hpp"
 
 #include <catch2/catch.hpp>

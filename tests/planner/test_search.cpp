@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The search against optima known without fleetsim: Erlang C's fewest M/M/c servers, Daly's
 // checkpoint interval, and a Pareto front computed by brute force.
-#include "models/world/load_scenario.hpp"
-#include "models/world/reader.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/load_scenario.hpp"
+#include "models/scenario/reader.hpp"
+#include "tools/run/simulation.hpp"
 #include "tools/planner/evaluator.hpp"
 #include "tools/planner/plan_spec.hpp"
 #include "tools/planner/search.hpp"

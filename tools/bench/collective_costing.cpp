@@ -10,8 +10,8 @@
 // /network/collective_costs_computed), run_wall_s (load + build + simulate, the whole run), run_cpu_s
 // (process CPU time of the same span: the flows costing's own cost is the difference between the
 // "flows" and "aggregate" lines), peak_rss_mb (the process's peak so far).
-#include "models/world/load_scenario.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/load_scenario.hpp"
+#include "tools/run/simulation.hpp"
 
 #include <fmt/format.h>
 #include <sys/resource.h>

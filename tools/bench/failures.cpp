@@ -14,7 +14,7 @@
 // number of GPUs; the idle fleet costs its construction only.
 #include "models/failures/failure_model.hpp"
 #include "models/hardware/fleet.hpp"
-#include "models/world/load_failures.hpp"
+#include "models/scenario/load_failures.hpp"
 #include "sim/engine.hpp"
 #include "sim/recorder.hpp"
 #include "sim/rng.hpp"

@@ -20,10 +20,10 @@
 #include "models/network/routing.hpp"
 #include "models/network/topology.hpp"
 #include "sim/engine.hpp"
-#include "models/world/load_catalog.hpp"
-#include "models/world/load_fleet.hpp"
-#include "models/world/load_network.hpp"
-#include "models/world/reader.hpp"
+#include "models/scenario/load_catalog.hpp"
+#include "models/scenario/load_fleet.hpp"
+#include "models/scenario/load_network.hpp"
+#include "models/scenario/reader.hpp"
 #include "sim/rng.hpp"
 
 #include <fmt/format.h>

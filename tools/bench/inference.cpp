@@ -6,7 +6,7 @@
 // Usage: bench_inference [request|fluid|all]   (Release build: cmake --preset release or -DCMAKE_BUILD_TYPE=Release)
 #include "models/hardware/fleet.hpp"
 #include "models/inference/inference_model.hpp"
-#include "models/world/load_catalog.hpp"
+#include "models/scenario/load_catalog.hpp"
 #include "sim/engine.hpp"
 #include "sim/recorder.hpp"
 #include "sim/rng.hpp"

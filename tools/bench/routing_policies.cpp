@@ -15,8 +15,8 @@
 // --no-step), fct_gpus, fct_bytes, fct_p50_s, fct_p99_s, fct_max_s, wall_s.
 #include "models/network/flow_model.hpp"
 #include "models/network/routing.hpp"
-#include "models/world/load_scenario.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/load_scenario.hpp"
+#include "tools/run/simulation.hpp"
 #include "sim/rng.hpp"
 
 #include <fmt/format.h>

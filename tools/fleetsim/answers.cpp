@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/fleetsim/answers.hpp"
 
-#include "models/world/embedded.hpp"
+#include "models/scenario/embedded.hpp"
 
 #include "sim/time.hpp"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `fleetsim schema` and `fleetsim version`: print what the binary carries.
-#include "models/world/embedded.hpp"
+#include "models/scenario/embedded.hpp"
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"
 

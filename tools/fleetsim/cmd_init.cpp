@@ -6,7 +6,7 @@
 // cannot differ). JSON has no comments; its explanations are "$comment" keys, which the loader and
 // the schema accept on every object and ignore. Its "$schema" points at fleetsim.schema.json, written
 // next to it, so an editor completes and checks keys outside the repository too.
-#include "models/world/embedded.hpp"
+#include "models/scenario/embedded.hpp"
 #include "sim/atomic_file.hpp"
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"

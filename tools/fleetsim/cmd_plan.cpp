@@ -2,9 +2,9 @@
 // `fleetsim plan SCENARIO [PLAN.json]`: search for the best plan (tools/planner, docs/planning.md).
 // Everything the plan names is checked before anything runs; candidates.csv grows run by run, so an
 // interrupted search leaves valid files and --resume continues it without repeating a run.
-#include "models/world/diagnostics.hpp"
-#include "models/world/reader.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/reader.hpp"
+#include "tools/run/simulation.hpp"
 #include "sim/atomic_file.hpp"
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/csv_read.hpp"

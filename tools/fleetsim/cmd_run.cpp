@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // `fleetsim run`: load, check the output directory, simulate, write, summarise.
-#include "models/world/diagnostics.hpp"
-#include "models/world/load_scenario.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/load_scenario.hpp"
+#include "tools/run/simulation.hpp"
 #include "sim/atomic_file.hpp"
 #include "sim/time.hpp"
 #include "tools/fleetsim/commands.hpp"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `fleetsim sweep`: check every cell, then run the Cartesian product of --param values times --repeat
 // replications on -j threads (and over MPI ranks), and write runs.csv, cells.csv and sweep.json.
-#include "models/world/diagnostics.hpp"
+#include "models/scenario/diagnostics.hpp"
 #include "sim/atomic_file.hpp"
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // `fleetsim topology`: a scenario's network or a topology file (GraphML, DOT), summarised and written
-// to GraphML or DOT (models/world/topology_file.hpp), so a built-in fabric opens in Graphviz or Gephi
+// to GraphML or DOT (models/scenario/topology_file.hpp), so a built-in fabric opens in Graphviz or Gephi
 // and a file is checked before a study uses it.
-#include "models/world/diagnostics.hpp"
-#include "models/world/load_scenario.hpp"
-#include "models/world/topology_file.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/load_scenario.hpp"
+#include "models/scenario/topology_file.hpp"
 #include "sim/atomic_file.hpp"
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `fleetsim validate`: load each scenario as `run` would, without simulating; report every error.
-#include "models/world/diagnostics.hpp"
-#include "models/world/load_scenario.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/load_scenario.hpp"
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"
 #include "tools/fleetsim/options.hpp"

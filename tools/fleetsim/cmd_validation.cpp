@@ -3,10 +3,10 @@
 // its summary.json figures with the published ones, and write the scoreboard page (docs/validation.md).
 // Runs stay in memory (no output directories). The page is deterministic so that CI can compare the
 // committed copy with a fresh one (--check).
-#include "models/world/diagnostics.hpp"
-#include "models/world/load_scenario.hpp"
-#include "models/world/reader.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/load_scenario.hpp"
+#include "models/scenario/reader.hpp"
+#include "tools/run/simulation.hpp"
 #include "sim/atomic_file.hpp"
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // fleetsim: the command line. Subcommands in the style of git and cargo; each parses its own options
 // with Boost.Program_options (which has no native subcommands, so the first word picks the parser).
-#include "models/world/did_you_mean.hpp"
+#include "models/scenario/did_you_mean.hpp"
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"
 

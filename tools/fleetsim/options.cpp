@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/fleetsim/options.hpp"
 
-#include "models/world/did_you_mean.hpp"
+#include "models/scenario/did_you_mean.hpp"
 #include "tools/fleetsim/exit_codes.hpp"
 
 #include <fmt/format.h>

@@ -291,7 +291,7 @@ json timeline_chart(const fs::path& dir, int64_t span) {
   std::map<std::pair<int64_t, std::string>, int> interrupts_bucketed;
   std::map<std::string, int> by_class;
   // Failures per bucket, region and class as the run counted them while it published them
-  // (models/world/failure_counts.hpp): events.jsonl holds every failure only at --events all, and a
+  // (tools/run/failure_counts.hpp): events.jsonl holds every failure only at --events all, and a
   // 7-year fleet has hundreds of thousands. Runs without the table fall back to events.jsonl.
   if (have_counts) {
     const size_t t = counted.column("time_ns"), reg = counted.column("region"), cls = counted.column("class"),

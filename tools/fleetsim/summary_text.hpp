@@ -2,8 +2,8 @@
 // The short human summary `fleetsim run` prints on stdout when a run ends.
 #pragma once
 
-#include "models/world/scenario.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/scenario.hpp"
+#include "tools/run/simulation.hpp"
 
 #include <string>
 

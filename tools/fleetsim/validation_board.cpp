@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/fleetsim/validation_board.hpp"
 
-#include "models/world/reader.hpp"
+#include "models/scenario/reader.hpp"
 
 #include <fmt/format.h>
 

@@ -16,7 +16,7 @@
 // keys ("/training/jobs/small-*/interruptions"); all matches are summed.
 #pragma once
 
-#include "models/world/diagnostics.hpp"
+#include "models/scenario/diagnostics.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: the whole scenario loader (JSON syntax, every section, catalogs, units) on
-// arbitrary bytes. The contract under test (models/world/load_scenario.hpp): bad input throws
+// arbitrary bytes. The contract under test (models/scenario/load_scenario.hpp): bad input throws
 // ScenarioError with at least one diagnostic and nothing else; good input yields a Scenario whose
 // resolved document reloads to the same hash. Anything else (another exception, a crash, a sanitizer
 // report, a hang) is a finding. Built by the `fuzz` preset; how to run it: docs/fuzzing.md.
-#include "models/world/diagnostics.hpp"
-#include "models/world/load_scenario.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/load_scenario.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -23,7 +23,7 @@ namespace {
 // The loader builds every network cluster's fabric to check its shape. The flagship's eleven fabrics
 // (427,600 GPUs, 1.7 M links) take longer than the 10 s hang limit to build under ASan, which made
 // the seed itself a "timeout". Fabric building is fuzzed on clusters up to this size; the shape
-// checks and limits are the same at every size (tests/models/world/test_load_network.cpp covers the
+// checks and limits are the same at every size (tests/models/scenario/test_load_network.cpp covers the
 // production limit).
 fleetsim::LoadOptions fuzz_options() {
   fleetsim::LoadOptions o;

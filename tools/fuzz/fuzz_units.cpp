@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer target: the unit and time parsers (models/world/units.hpp, sim/time.hpp). The first byte
+// libFuzzer target: the unit and time parsers (models/scenario/units.hpp, sim/time.hpp). The first byte
 // picks the parser, the rest is the text. Properties checked, each a documented promise:
 // - parse_quantity throws only std::invalid_argument (or TimeOverflow for Time);
 // - a parsed finite quantity formats back (format_quantity) to text that parses to the same double;
@@ -7,7 +7,7 @@
 //   parse_duration(format_duration(d)) == d;
 // - parse_utc_ns throws only std::invalid_argument, and format_utc_ns(t) parses back to t.
 // Built by the `fuzz` preset; how to run it: docs/fuzzing.md.
-#include "models/world/units.hpp"
+#include "models/scenario/units.hpp"
 #include "sim/time.hpp"
 
 #include <cmath>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/planner/evaluator.hpp"
 
-#include "models/world/diagnostics.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "tools/run/simulation.hpp"
 #include "tools/sweep/plan.hpp"
 #include "tools/sweep/runner.hpp"
 #include "tools/sweep/stats.hpp"

@@ -13,7 +13,7 @@
 // clearly inside or outside every bound stops early.
 #pragma once
 
-#include "models/world/load_scenario.hpp"
+#include "models/scenario/load_scenario.hpp"
 #include "tools/planner/plan_spec.hpp"
 
 #include <nlohmann/json.hpp>

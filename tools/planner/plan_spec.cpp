@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/planner/plan_spec.hpp"
 
-#include "models/world/did_you_mean.hpp"
+#include "models/scenario/did_you_mean.hpp"
 #include "sim/time.hpp"
 #include "tools/sweep/metrics.hpp"
 

@@ -25,9 +25,9 @@
 // mirror (a later arrival never finishes a run sooner, and it costs less): the largest feasible value.
 #pragma once
 
-#include "models/world/diagnostics.hpp"
-#include "models/world/load_scenario.hpp"
-#include "models/world/reader.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/load_scenario.hpp"
+#include "models/scenario/reader.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/sweep/metrics.hpp"
 
-#include "models/world/did_you_mean.hpp"
-#include "models/world/reader.hpp"
+#include "models/scenario/did_you_mean.hpp"
+#include "models/scenario/reader.hpp"
 
 #include <set>
 

@@ -16,7 +16,7 @@
 // unless /seed is itself a parameter, which gives each cell its own seeds.
 #pragma once
 
-#include "models/world/load_scenario.hpp"
+#include "models/scenario/load_scenario.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/sweep/runner.hpp"
 
-#include "models/world/diagnostics.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "tools/run/simulation.hpp"
 #include "sim/atomic_file.hpp"
 
 #include <fmt/format.h>

@@ -13,7 +13,7 @@
 // rank that ran it.
 #pragma once
 
-#include "models/world/load_scenario.hpp"
+#include "models/scenario/load_scenario.hpp"
 #include "tools/sweep/plan.hpp"
 
 #include <atomic>

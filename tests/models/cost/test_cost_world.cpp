@@ -2,8 +2,8 @@
 // The cost model inside a whole run: busy GPUs from the scheduler, the quickstart's figures against
 // hand arithmetic on its scenario.
 #include "models/scheduler/gang_scheduler.hpp"
-#include "models/world/load_scenario.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/load_scenario.hpp"
+#include "tools/run/simulation.hpp"
 #include "tests/models/cost/cost_fixtures.hpp"
 #include "tests/support/files.hpp"
 

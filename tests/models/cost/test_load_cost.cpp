@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The "cost" section through load_scenario_text: what it resolves, and every error with its pointer.
-#include "models/world/load_cost.hpp"
-#include "models/world/load_scenario.hpp"
+#include "models/scenario/load_cost.hpp"
+#include "models/scenario/load_scenario.hpp"
 
 #include <catch2/catch.hpp>
 

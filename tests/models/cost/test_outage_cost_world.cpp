@@ -2,8 +2,8 @@
 // A region outage through the whole World (issue 18, defects 1 and 2): a planner's two-region
 // scenario with a 12 h outage over a training job, node failures drawn all along (also on the dark
 // hosts), and the cost of the outage in training work.
-#include "models/world/load_scenario.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/load_scenario.hpp"
+#include "tools/run/simulation.hpp"
 #include "tests/support/files.hpp"
 
 #include <catch2/catch.hpp>

@@ -3,9 +3,9 @@
 // errors as "pointer: message" strings for exact comparisons.
 #pragma once
 
-#include "models/world/load_catalog.hpp"
-#include "models/world/load_failures.hpp"
-#include "models/world/load_fleet.hpp"
+#include "models/scenario/load_catalog.hpp"
+#include "models/scenario/load_failures.hpp"
+#include "models/scenario/load_fleet.hpp"
 
 #include <string>
 #include <string_view>

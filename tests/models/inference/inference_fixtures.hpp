@@ -5,7 +5,7 @@
 #include "models/hardware/catalog.hpp"
 #include "models/hardware/fleet.hpp"
 #include "models/inference/inference_spec.hpp"
-#include "models/world/load_catalog.hpp"
+#include "models/scenario/load_catalog.hpp"
 
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // h10: prefill/decode disaggregation (request mode) and its loader checks.
 #include "models/inference/inference_model.hpp"
-#include "models/world/load_inference.hpp"
+#include "models/scenario/load_inference.hpp"
 #include "tests/models/inference/inference_fixtures.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // A scenario whose fabric is read from a topology file (network.topology_file): the file's cluster
 // holds a fleet datacenter's GPUs, so a training job placed on the fleet is costed on the file's links.
-#include "models/world/diagnostics.hpp"
-#include "models/world/load_scenario.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/load_scenario.hpp"
+#include "tools/run/simulation.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // A whole run of a topology scenario with fabric link failures and flow-level collective costing:
 // network.link_failures and network.collective_costing reach the training job's step time.
-#include "models/world/diagnostics.hpp"
-#include "models/world/load_scenario.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/load_scenario.hpp"
+#include "tools/run/simulation.hpp"
 #include "tests/support/files.hpp"
 
 #include <catch2/catch.hpp>

@@ -3,9 +3,9 @@
 // checkpoint writes): the docs/topologies.md study ranked as the flows mode ranks it, and jobs that share
 // a fabric slowing each other.
 #include "models/inference/wan_fabric.hpp"
-#include "models/world/diagnostics.hpp"
-#include "models/world/load_scenario.hpp"
-#include "models/world/simulation.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/load_scenario.hpp"
+#include "tools/run/simulation.hpp"
 
 #include <catch2/catch.hpp>
 

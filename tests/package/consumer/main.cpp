@@ -1,6 +1,6 @@
 // Runs three events on the installed fleetsim engine and parses a duration: it compiles against the
 // installed headers and links the installed libraries. Prints "ok 3 1h30m" on success.
-#include "models/world/simulation.hpp"
+#include "tools/run/simulation.hpp"
 #include "sim/engine.hpp"
 #include "sim/time.hpp"
 
