@@ -334,11 +334,19 @@ CollectiveCost estimate_concurrent(Router& router, std::span<const double> capac
   CollectiveCost cost;
   cost.steps = plan.steps();
   cost.bottleneck_bytes_per_s = std::numeric_limits<double>::infinity();
-  std::vector<double> cap(capacity.begin(), capacity.end());
-  if (!background.empty())
-    for (size_t e = 0; e < cap.size(); ++e) cap[e] = std::max(cap[e] * 1e-9, cap[e] - background[e]);
+  // The capacities the flows see: the fabric's own, or (with background traffic) what it leaves. A
+  // fabric has up to millions of links and a job restart costs a collective or two, so the fabric's
+  // array is used in place rather than copied per call.
+  std::vector<double> left_over;
+  if (!background.empty()) {
+    left_over.assign(capacity.begin(), capacity.end());
+    for (size_t e = 0; e < left_over.size(); ++e) left_over[e] = std::max(left_over[e] * 1e-9, left_over[e] - background[e]);
+  }
+  const std::span<const double> cap = background.empty() ? capacity : std::span<const double>(left_over);
   const Topology& t = router.topology();
-  FastMaxMin solver;
+  // The solver's per-link index (one entry per fabric link, reset after each solve to only the links
+  // it touched) is kept per thread: allocating and clearing it per call cost more than the solve.
+  thread_local FastMaxMin solver;
   std::vector<double> rate;
   std::vector<Transfer> tr;
   std::vector<std::vector<EdgeIndex>> paths;

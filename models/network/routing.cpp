@@ -79,10 +79,13 @@ bool Router::set_link_up(uint32_t link, bool up) {
   ++generation_;
   const VertexId a = src_[link * 2], b = dst_[link * 2];
   const bool sa = switch_index_[a] != UINT32_MAX, sb = switch_index_[b] != UINT32_MAX;
-  if (sa && sb) ++switch_generation_;
+  if (sa && sb) {
+    // Only a link between two switches is in the graph the distance tables cover.
+    ++switch_generation_;
+    keep_distances(link, up);
+  }
   if (!sa && sb) refresh_impaired(a);
   if (sa && !sb) refresh_impaired(b);
-  keep_distances(link, up);
   return true;
 }
 
@@ -123,7 +126,7 @@ void Router::keep_distances(uint32_t link, bool up) {
   const bool in_switch_graph = sa != UINT32_MAX && sb != UINT32_MAX && vertex_up(a) && vertex_up(b);
   for (int w = 0; w < 2; ++w)
   for (uint32_t s = 0; s < switches_.size(); ++s) {
-    if (dist_gen_[w][s] != generation_ - 1) continue;
+    if (dist_gen_[w][s] != switch_generation_ - 1) continue;
     bool keep = !in_switch_graph;
     if (!keep) {
       const std::vector<uint8_t>& d = dist_[w][s];
@@ -144,7 +147,7 @@ void Router::keep_distances(uint32_t link, bool up) {
         }
       }
     }
-    if (keep) dist_gen_[w][s] = generation_;
+    if (keep) dist_gen_[w][s] = switch_generation_;
   }
 }
 
@@ -164,11 +167,11 @@ bool Router::set_vertex_up(VertexId v, bool up) {
 
 const std::vector<uint8_t>& Router::dist_from(uint32_t s, bool whole) {
   const int w = whole ? 1 : 0;
-  if (dist_gen_[w][s] == generation_) return dist_[w][s];
+  if (dist_gen_[w][s] == switch_generation_) return dist_[w][s];
   ++bfs_runs_;
   auto& d = dist_[w][s];
   d.assign(switches_.size(), kInf);
-  dist_gen_[w][s] = generation_;
+  dist_gen_[w][s] = switch_generation_;
   const VertexId root = switches_[s];
   if (!vertex_up(root)) return d;
   const uint32_t cluster = whole ? UINT32_MAX : switch_cluster_[s];

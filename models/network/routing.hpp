@@ -207,7 +207,9 @@ class Router {
   uint64_t generation_ = 0;
   uint32_t links_down_ = 0;
 
-  // Distance cache per attachment switch: valid when dist_gen_[w][s] == generation_; w = 0 over the
+  // Distance cache per attachment switch: valid when dist_gen_[w][s] == switch_generation_ (a GPU or
+  // a GPU's access link going down or up changes no distance between switches, so it keeps every
+  // table); w = 0 over the
   // switch's own cluster, w = 1 over the whole switch graph. A route inside one cluster never needs a
   // table over the other clusters: a BFS over a multi-cluster fleet (the 38B flagship: eleven fabrics)
   // otherwise scans every cluster's switches for each attachment (18% of that run).

@@ -51,21 +51,29 @@ bool TrainingModel::Impl::move_away(Job& j, std::optional<RegionId> away) {
 /// `faulty` becomes the gang's hosts still faulty.
 void TrainingModel::Impl::replace_faulty_nodes(Job& j, std::vector<NodeId>& faulty) {
   const RecoveryPolicy& rp = j.spec.recovery;
+  // Once a full round of the spares found none healthy, none is for the rest of this call (swaps only
+  // ever add failed hosts to the list).
+  bool spares_left = true;
   for (NodeId n : faulty) {
     bool fixed = false;
     // By reference, not a copy per faulty host: the loop ends at the first swap, the only change it
-    // makes to the list.
+    // makes to the list. The search goes round the sorted list from `next_spare`, so its cost is the
+    // unhealthy spares met on the way, not every failed host swapped in before (those sit behind it).
     const std::vector<NodeId>& spares = allocation_of(j).spares;
-    for (size_t k = 0; k < spares.size(); ++k) {
-      const NodeId s = spares[k];
+    const size_t count = spares_left ? spares.size() : 0;
+    const size_t first = static_cast<size_t>(std::lower_bound(spares.begin(), spares.end(), NodeId{j.next_spare}) - spares.begin());
+    for (size_t k = 0; k < count; ++k) {
+      const NodeId s = spares[(first + k) % count];
       if (!healthy_spare(j, s)) continue;
       scheduler.swap_with_spare(j.allocation, n, s);
+      j.next_spare = s.value() + 1;
       // The span counts drive the communication tiers; a swap inside a datacenter leaves them
       // (nearly) unchanged, so only a cross-datacenter swap recomputes them (O(nodes)).
       j.shape_dirty = j.shape_dirty || new_datacenter(j, s);
       fixed = true;
       break;
     }
+    if (!fixed) spares_left = false;
     if (!fixed && rp.mode == RecoveryPolicy::Mode::Spares && rp.use_free_capacity) {
       if (auto r = scheduler.replace(j.allocation, n)) {
         j.open_faults.erase(n.value());

@@ -86,6 +86,10 @@ struct TrainingModel::Impl {
     /// hot spare of a job for every fault, and at the flagship's scale most spares are faulty hosts
     /// swapped out earlier, so a lookup must not chase a tree's pointers.
     boost::container::flat_map<uint32_t, uint32_t> open_faults;
+    /// Where the next search for a healthy hot spare starts (a node id; the spares list is sorted):
+    /// just after the last spare taken, so the failed hosts swapped into the list behind it are looked
+    /// at again only after every other spare (most are repaired by then).
+    uint32_t next_spare = 0;
     uint64_t failures_seen = 0;
     std::vector<size_t> followers;  ///< jobs submitted when this one completes
   };
