@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace fleetsim {
 
@@ -103,8 +104,8 @@ void InferenceModel::Service::build_regions(const RngStreams& streams) {
       replicas.push_back(std::move(rep));
     }
   }
-  for (uint32_t i = 0; i < replicas.size(); ++i)
-    for (const GpuSpan& g : replicas[i].gpus) by_gpu.insert({g.begin, g.end(), i});
+  replica_of_gpu.assign(m.fleet_.gpus(), kNone);
+  for (uint32_t i = 0; i < replicas.size(); ++i) index_gpus(i);
   for (auto& reg : regions) {
     reg.dedicated_up = 0;
     for (uint32_t k = 0; k < reg.dedicated; ++k) {
@@ -177,26 +178,30 @@ bool InferenceModel::Service::gpus_usable(const Replica& rep) const {
 
 void InferenceModel::Service::index_gpus(uint32_t rep_i) {
   for (const GpuSpan& g : replicas[rep_i].gpus) {
-    by_gpu.insert(GpuEntry{g.begin, g.end(), rep_i});
+    if (g.end() > replica_of_gpu.size()) throw std::logic_error("inference replica on a GPU outside the fleet");
+    for (uint32_t x = g.begin; x < g.end(); ++x) {
+      if (replica_of_gpu[x] != kNone && replica_of_gpu[x] != rep_i)
+        throw std::logic_error(fmt::format("inference service {}: replicas {} and {} on GPU {}", spec.name, replica_of_gpu[x], rep_i, x));
+      replica_of_gpu[x] = rep_i;
+    }
   }
 }
 
 void InferenceModel::Service::unindex_gpus(uint32_t rep_i) {
-  // Each span's entry by binary search (entries are sorted by first GPU, then replica).
-  for (const GpuSpan& g : replicas[rep_i].gpus) {
-    const auto it = by_gpu.lower_bound(GpuEntry{g.begin, g.end(), rep_i});
-    if (it != by_gpu.end() && it->begin == g.begin && it->replica == rep_i) by_gpu.erase(it);
-  }
+  for (const GpuSpan& g : replicas[rep_i].gpus)
+    for (uint32_t x = g.begin; x < g.end() && x < replica_of_gpu.size(); ++x)
+      if (replica_of_gpu[x] == rep_i) replica_of_gpu[x] = kNone;
 }
 
 /// Replicas with a GPU in [begin, end), each once, in index order.
 std::vector<uint32_t> InferenceModel::Service::replicas_on(uint32_t begin, uint32_t end) const {
   std::vector<uint32_t> out;
-  if (begin >= end || by_gpu.empty()) return out;
-  auto it = by_gpu.upper_bound(GpuEntry{begin, 0, kNone});
-  if (it != by_gpu.begin()) --it;
-  for (; it != by_gpu.end() && it->begin < end; ++it)
-    if (it->end > begin) out.push_back(it->replica);
+  end = std::min<uint32_t>(end, static_cast<uint32_t>(replica_of_gpu.size()));
+  uint32_t last = kNone;
+  for (uint32_t x = begin; x < end; ++x) {
+    const uint32_t r = replica_of_gpu[x];
+    if (r != kNone && r != last) out.push_back(last = r);  // a replica's GPUs are adjacent: few repeats
+  }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;

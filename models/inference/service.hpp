@@ -149,14 +149,11 @@ struct InferenceModel::Service {
   std::vector<Region> regions;
   std::vector<std::vector<double>> rtt_s;
   std::vector<Replica> replicas;
-  // Every replica's GPU spans, sorted by first GPU: which replicas a failed component touches. Spans
-  // of different replicas never overlap (one GPU runs one replica). A set, not a sorted vector: thousands
-  // of borrowed replicas come and go at the flagship's scale, and each insert into a vector shifted it.
-  struct GpuEntry {
-    uint32_t begin, end, replica;
-    bool operator<(const GpuEntry& o) const { return begin != o.begin ? begin < o.begin : replica < o.replica; }
-  };
-  std::set<GpuEntry> by_gpu;
+  // The replica running on each GPU of the fleet (kNone: none of this service's): which replicas a
+  // failed component touches. One GPU runs one replica, so an entry per GPU is exact; a flat array
+  // rather than a search tree of spans, because at the flagship's scale thousands of borrowed
+  // replicas come and go at every autoscaling step and each tree insert and erase allocated.
+  std::vector<uint32_t> replica_of_gpu;
   // Disaggregation on a shared fabric: KV bytes per (prefill GPU, decode GPU) since the last sample.
   std::map<std::pair<uint32_t, uint32_t>, double> kv_bytes_since_sample;
   void publish_kv_traffic(double interval_s);
