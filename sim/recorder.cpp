@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <stdexcept>
 
@@ -91,6 +92,15 @@ void Recorder::abandon() noexcept {
   for (auto& t : tables_) {
     if (t.writer) t.writer->discard();
   }
+}
+
+size_t Recorder::next_typed_slot() {
+  static std::atomic<size_t> next{0};
+  return next.fetch_add(1);
+}
+
+void Recorder::keep_listener_error() noexcept {
+  if (!listener_error_) listener_error_ = std::current_exception();
 }
 
 void Recorder::rethrow_listener_error() {

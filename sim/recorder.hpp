@@ -6,6 +6,11 @@
 //   rec.row(util, eng.now(), "us-east-1", "gpu_busy_fraction", 0.93);  // one line of utilization.csv
 //   rec.event(eng.now(), "failure").field("path", "us-east-1/az1/dc1/rack3").field("repair_ns", Duration::hours(15));
 //   rec.summary()["gpu_hours"] = 1234.5;                               // headline figures
+// Models publish typed records instead (sim/record.hpp): one description per record names its table
+// or event kind and its fields, and the writers here make the header, the row, the line and the
+// summary object from it; listeners get the struct (events_of<R>, rows_of<R>):
+//   auto t = rec.table<Sample>();  rec.row(t, Sample{.time = now, ...});   // <Sample::table>.csv
+//   rec.publish(now, Done{.job = j, ...});  rec.summarize(Totals{...});      // events.jsonl, summary.json
 //   rec.finish(RunInfo{.complete = true, .simulated_until = eng.now(), ...});
 //
 // What it writes into the directory (docs/outputs.md has the details):
@@ -37,6 +42,8 @@
 
 #include "sim/csv_writer.hpp"
 #include "sim/jsonl_writer.hpp"
+#include "sim/record.hpp"
+#include "sim/record_json.hpp"
 #include "sim/signal.hpp"
 #include "sim/time.hpp"
 #include "sim/trace_writer.hpp"
@@ -88,6 +95,24 @@ struct TableId {
   bool valid() const { return index != UINT32_MAX; }
   friend bool operator==(TableId, TableId) = default;
 };
+
+/// Refers to a table declared from a record type (Recorder::table<R>): its rows are R's.
+template <class R>
+struct TableOf {
+  TableId id;
+  bool valid() const { return id.valid(); }
+};
+
+namespace record_detail {
+template <class T>
+CellView cell(const T& v) {
+  return CellView(v);
+}
+template <class T>
+CellView cell(const Nullable<T>& v) {
+  return v.has ? CellView(v.value) : CellView::null();
+}
+}  // namespace record_detail
 
 /// An owned cell value as kept in memory: null, bool, integer, double or text.
 using Cell = std::variant<std::monostate, bool, int64_t, double, std::string>;
@@ -153,6 +178,33 @@ class Recorder {
   }
   void write_row(TableId id, std::span<const CellView> cells);
 
+  /// Declares a table whose columns are record R's fields (sim/record.hpp), named R::table unless a
+  /// name is given (a scenario may rename a model's table).
+  template <Record R>
+  TableOf<R> table() {
+    return table<R>(std::string(R::table));
+  }
+  template <Record R>
+  TableOf<R> table(std::string name) {
+    assert_record<R>();
+    constexpr auto names = field_names<R>();
+    return TableOf<R>{table(std::move(name), std::vector<std::string>(names.begin(), names.end()))};
+  }
+  /// Appends record r as a row of its table, then gives it to rows_of<R>() listeners.
+  template <Record R>
+  void row(TableOf<R> t, const R& r) {
+    std::array<CellView, field_count<R>()> cells;
+    size_t i = 0;
+    for_each_field<R>([&](const auto& f) { cells[i++] = record_detail::cell(f.get(r)); });
+    write_row(t.id, cells);
+    if (auto* s = find_typed<Signal<const R&>>(); s && !s->empty()) s->emit(r);
+  }
+  /// Listeners of every row of record type R (whatever table it goes to).
+  template <Record R>
+  Signal<const R&>& rows_of() {
+    return typed<Signal<const R&>>();
+  }
+
   // ---- events (events.jsonl) ----
 
   /// Starts an event line {"time_ns":..,"time":"..","kind":"..",...}; add fields on the returned
@@ -160,6 +212,17 @@ class Recorder {
   /// temporary). One builder at a time (std::logic_error otherwise). If an exception leaves the
   /// builder's scope, the partial event is dropped.
   EventBuilder event(SimTime t, std::string_view kind);
+
+  /// Publishes record r as an event of kind R::kind: its fields in fields() order make the line of
+  /// events.jsonl (formatted only when some file or listener takes it, as event() does), on_event
+  /// sees it as any event, and events_of<R>() listeners get r itself. No allocation per call.
+  template <Record R>
+  void publish(SimTime t, const R& r);
+  /// Listeners of events of record type R (the struct, not its text), called after on_event's.
+  template <Record R>
+  Signal<SimTime, const R&>& events_of() {
+    return typed<Signal<SimTime, const R&>>();
+  }
 
   // ---- listeners and the trace ----
 
@@ -178,6 +241,16 @@ class Recorder {
   /// The headline figures: an object, keys sorted on output. Keys of RunInfo are reserved.
   nlohmann::json& summary() { return summary_; }
   const nlohmann::json& summary() const { return summary_; }
+  /// Sets summary()[R::key] to record s as a JSON object (record_json, sim/record_json.hpp).
+  template <Record R>
+  void summarize(const R& s) {
+    summary_[std::string(R::key)] = record_json(s);
+  }
+  /// Sets summary()[key] to a value a record may hold (a Keyed<R> of records, a vector ...).
+  template <class T>
+  void summarize(std::string_view key, const T& value) {
+    summary_[std::string(key)] = record_detail::json_value(value);
+  }
   /// The exact text finish() would write as summary.json. Throws std::logic_error if summary() is not
   /// an object or uses a reserved key.
   std::string summary_text(const RunInfo& info) const;
@@ -218,6 +291,36 @@ class Recorder {
   const std::string& final_summary() const { return final_summary_; }
 
  private:
+  // Typed listeners (events_of, rows_of): one signal per record type, found by a slot number given to
+  // each signal type on first use (process-wide), so publishing looks up a vector, not a map.
+  struct AnySignal {
+    virtual ~AnySignal() = default;
+  };
+  template <class S>
+  struct SignalBox : AnySignal {
+    S signal;
+  };
+  static size_t next_typed_slot();
+  template <class S>
+  static size_t typed_slot() {
+    static const size_t slot = next_typed_slot();
+    return slot;
+  }
+  template <class S>
+  S* find_typed() {
+    const size_t i = typed_slot<S>();
+    if (i >= typed_.size() || !typed_[i]) return nullptr;
+    return &static_cast<SignalBox<S>&>(*typed_[i]).signal;
+  }
+  template <class S>
+  S& typed() {
+    const size_t i = typed_slot<S>();
+    if (i >= typed_.size()) typed_.resize(i + 1);
+    if (!typed_[i]) typed_[i] = std::make_unique<SignalBox<S>>();
+    return static_cast<SignalBox<S>&>(*typed_[i]).signal;
+  }
+  void keep_listener_error() noexcept;
+
   struct Table {
     std::string name;
     std::vector<std::string> columns;
@@ -257,6 +360,7 @@ class Recorder {
   size_t tap_size_ = 0;
   SimTime tap_time_;
   std::exception_ptr listener_error_;
+  std::vector<std::unique_ptr<AnySignal>> typed_;
 };
 
 /// Adds fields to an event line; see Recorder::event. Keys are written in call order after time_ns,
@@ -277,5 +381,22 @@ class Recorder::EventBuilder {
   bool text_;  // false: the line is written nowhere, so fields are not formatted
   int uncaught_at_start_;
 };
+
+template <Record R>
+void Recorder::publish(SimTime t, const R& r) {
+  assert_record<R>();
+  {
+    EventBuilder b = event(t, R::kind);
+    for_each_field<R>([&](const auto& f) { b.field(f.name, record_detail::cell(f.get(r))); });
+  }
+  if (auto* s = find_typed<Signal<SimTime, const R&>>(); s && !s->empty()) {
+    // As for on_event: a listener's exception does not unwind the publishing model.
+    try {
+      s->emit(t, r);
+    } catch (...) {
+      keep_listener_error();
+    }
+  }
+}
 
 }  // namespace fleetsim

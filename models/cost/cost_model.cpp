@@ -15,28 +15,24 @@ namespace {
 constexpr double kJoulesPerKwh = 3.6e6;
 constexpr double kSecondsPerHour = 3600;
 
-// The column order is a contract with readers of cost.csv (docs/outputs.md; a test pins it): new
-// columns go at the end.
-const std::vector<std::string>& cost_columns() {
-  static const std::vector<std::string> cols = {
-      "time_ns",     "region",      "accelerator", "gpus_paid",      "gpus_busy",           "gpus_idle",
-      "gpus_failed", "power_kw",    "energy_kwh",  "energy_usd",     "compute_usd",         "total_usd",
-      "cumulative_usd", "commitment_plan_usd", "fleet_cumulative_usd", "carbon_kg", "usd_per_gpu_hour"};
-  return cols;
-}
-
 // A projected instant as UTC text, or null when it lies beyond what int64 nanoseconds can name.
-nlohmann::json utc_or_null(int64_t start_unix_ns, std::optional<double> s) {
-  if (!s || !std::isfinite(*s)) return nullptr;
+Nullable<std::string> utc_or_null(int64_t start_unix_ns, std::optional<double> s) {
+  if (!s || !std::isfinite(*s)) return {};
   const double ns = static_cast<double>(start_unix_ns) + *s * 1e9;
-  if (ns >= 9.2e18 || ns <= -9.2e18) return nullptr;
-  return format_utc_ns(static_cast<int64_t>(ns));
+  if (ns >= 9.2e18 || ns <= -9.2e18) return {};
+  return Nullable<std::string>::of(format_utc_ns(static_cast<int64_t>(ns)));
 }
 
 double per_million(double usd, double tokens) { return tokens > 0 ? usd / (tokens / 1e6) : 0.0; }
 }  // namespace
 
-const std::vector<std::string>& cost_csv_columns() { return cost_columns(); }
+const std::vector<std::string>& cost_csv_columns() {
+  static const std::vector<std::string> cols = [] {
+    constexpr auto names = field_names<CostSample>();
+    return std::vector<std::string>(names.begin(), names.end());
+  }();
+  return cols;
+}
 
 CostModel::CostModel(const CostSpec& spec, const Fleet& fleet, Engine& engine, Recorder& recorder,
                      Duration sample_interval, int64_t start_unix_ns)
@@ -87,7 +83,7 @@ CostModel::CostModel(const CostSpec& spec, const Fleet& fleet, Engine& engine, R
     commit_spent_ = spec_.commitment.spent_before_usd ? *spec_.commitment.spent_before_usd : plan_usd(spec_.commitment, 0.0);
   outage_depth_.assign(fleet.regions(), 0);
   outage_at_sample_.assign(fleet.regions(), 0);
-  table_ = recorder_.table("cost", cost_columns());
+  table_ = recorder_.table<CostSample>();
 }
 
 size_t CostModel::group_index(RegionId r, uint32_t acc) const {
@@ -240,35 +236,44 @@ void CostModel::write_rows(SimTime now) {
     const double power_kw = group_it_power_w(g.power, g.state, spec_.energy.busy_utilization) * g.site.pue / 1000;
     const double rate_h = gpu_rate_at(g.on_demand, g.rule, seconds(now)) * kSecondsPerHour;
     const double* a = &row_amounts_[i * 5];
-    recorder_.row(table_, now, g.region_name, g.acc_name, g.paid, g.state.busy, g.state.idle, g.state.unusable, power_kw,
-                  a[0], a[1], a[2], a[3], g.cumulative_usd, c.enabled ? CellView(plan) : CellView::null(),
-                  fleet_cumulative, g.site.carbon_kg_per_j ? CellView(a[4]) : CellView::null(), rate_h);
+    recorder_.row(table_, CostSample{.time = now,
+                                     .region = g.region_name,
+                                     .accelerator = g.acc_name,
+                                     .gpus_paid = g.paid,
+                                     .gpus_busy = g.state.busy,
+                                     .gpus_idle = g.state.idle,
+                                     .gpus_failed = g.state.unusable,
+                                     .power_kw = power_kw,
+                                     .energy_kwh = a[0],
+                                     .energy_usd = a[1],
+                                     .compute_usd = a[2],
+                                     .total_usd = a[3],
+                                     .cumulative_usd = g.cumulative_usd,
+                                     .commitment_plan_usd = c.enabled ? Nullable<double>::of(plan) : Nullable<double>{},
+                                     .fleet_cumulative_usd = fleet_cumulative,
+                                     .carbon_kg = g.site.carbon_kg_per_j ? Nullable<double>::of(a[4]) : Nullable<double>{},
+                                     .usd_per_gpu_hour = rate_h});
   }
   std::fill(row_amounts_.begin(), row_amounts_.end(), 0.0);
 }
 
 void CostModel::write_summary(const CostInputs& in) {
   finish();
-  auto& s = recorder_.summary()["cost"];
+  CostSummary s;
   const double hours = 1.0 / kSecondsPerHour;
-  s["total_usd"] = total_usd_;
-  s["compute_usd"] = compute_usd_;
-  s["energy_usd"] = energy_usd_;
-  s["energy_billed_separately"] = spec_.energy.billed_separately;
-  s["energy_mwh"] = energy_j_ / kJoulesPerKwh / 1000;
-  if (carbon_known_ && !groups_.empty()) s["carbon_t"] = carbon_kg_ / 1000;
-  s["gpu_hours"] = {{"paid", paid_gpu_s_ * hours},
-                    {"busy", busy_gpu_s_ * hours},
-                    {"idle", idle_gpu_s_ * hours},
-                    {"failed", failed_gpu_s_ * hours}};
-  s["paid_idle_usd"] = paid_idle_usd_;
-  s["paid_failed_usd"] = paid_failed_usd_;
+  s.total_usd = total_usd_;
+  s.compute_usd = compute_usd_;
+  s.energy_usd = energy_usd_;
+  s.energy_billed_separately = spec_.energy.billed_separately;
+  s.energy_mwh = energy_j_ / kJoulesPerKwh / 1000;
+  if (carbon_known_ && !groups_.empty()) s.carbon_t = Nullable<double>::of(carbon_kg_ / 1000);
+  s.gpu_hours = {.paid = paid_gpu_s_ * hours, .busy = busy_gpu_s_ * hours, .idle = idle_gpu_s_ * hours, .failed = failed_gpu_s_ * hours};
+  s.paid_idle_usd = paid_idle_usd_;
+  s.paid_failed_usd = paid_failed_usd_;
 
   // Useful GPU-hours: busy minus what training lost (work rolled back, time down while holding GPUs),
   // less the dark part of that down time, which is not in the busy GPU-hours.
   double lost_busy_gpu_s = 0, outage_lost_usd = 0, lost_usd = 0;
-  auto& jobs = s["training"];
-  jobs = nlohmann::json::object();
   for (const auto& j : in.jobs) {
     const auto it = std::find_if(consumers_.begin(), consumers_.end(),
                                  [&](const Consumer& cs) { return cs.kind == "training" && cs.name == j.name; });
@@ -278,21 +283,18 @@ void CostModel::write_summary(const CostInputs& in) {
     lost_busy_gpu_s += std::max(0.0, j.lost_gpu_s - j.dark_gpu_s);
     lost_usd += j.lost_gpu_s * usd_per_gpu_s;
     outage_lost_usd += j.outage_lost_gpu_s * usd_per_gpu_s;
-    jobs[j.name] = {{"usd", usd},
-                    {"gpu_hours", gpu_s * hours},
-                    {"lost_work_usd", j.lost_gpu_s * usd_per_gpu_s},
-                    {"usd_per_million_tokens", per_million(usd, j.tokens)},
-                    {"done", j.done}};
+    s.training[j.name] = {.usd = usd,
+                          .gpu_hours = gpu_s * hours,
+                          .lost_work_usd = j.lost_gpu_s * usd_per_gpu_s,
+                          .usd_per_million_tokens = per_million(usd, j.tokens),
+                          .done = j.done};
   }
   const double useful_gpu_h = std::max(0.0, busy_gpu_s_ - lost_busy_gpu_s) * hours;
-  s["useful_gpu_hours"] = useful_gpu_h;
-  s["usd_per_useful_gpu_hour"] = useful_gpu_h > 0 ? total_usd_ / useful_gpu_h : 0.0;
-  s["lost_work_usd"] = lost_usd;
+  s.useful_gpu_hours = useful_gpu_h;
+  s.usd_per_useful_gpu_hour = useful_gpu_h > 0 ? total_usd_ / useful_gpu_h : 0.0;
+  s.lost_work_usd = lost_usd;
 
   // Cost per million tokens served: what each service's GPUs cost, over its prompt + output tokens.
-  auto& per_m = s["usd_per_million_tokens"];
-  per_m = nlohmann::json::object();
-  per_m["services"] = nlohmann::json::object();
   double svc_usd = 0, svc_tokens = 0, penalty = 0, outage_penalty = 0;
   for (const auto& sv : in.services) {
     const auto it = std::find_if(consumers_.begin(), consumers_.end(),
@@ -301,45 +303,48 @@ void CostModel::write_summary(const CostInputs& in) {
     const double tokens = sv.prompt_tokens + sv.output_tokens;
     svc_usd += usd;
     svc_tokens += tokens;
-    per_m["services"][sv.name] = per_million(usd, tokens);
-    s["inference"][sv.name] = {{"usd", usd},
-                               {"gpu_hours", it != consumers_.end() ? it->gpu_s * hours : 0.0},
-                               {"usd_per_million_output_tokens", per_million(usd, sv.output_tokens)}};
+    s.usd_per_million_tokens.services[sv.name] = per_million(usd, tokens);
+    s.inference.has = true;
+    s.inference.value[sv.name] = {.usd = usd,
+                                  .gpu_hours = it != consumers_.end() ? it->gpu_s * hours : 0.0,
+                                  .usd_per_million_output_tokens = per_million(usd, sv.output_tokens)};
     penalty += sv.failed * spec_.slo_penalty.usd_per_failed_request + sv.late * spec_.slo_penalty.usd_per_late_request;
     outage_penalty += sv.outage_failed * spec_.slo_penalty.usd_per_failed_request +
                       sv.outage_late * spec_.slo_penalty.usd_per_late_request;
   }
-  per_m["overall"] = per_million(svc_usd, svc_tokens);
-  s["slo_penalty_usd"] = penalty;
+  s.usd_per_million_tokens.overall = per_million(svc_usd, svc_tokens);
+  s.slo_penalty_usd = penalty;
 
-  s["outage"] = {{"paid_idle_usd", outage_idle_usd_},
-                 {"paid_failed_usd", outage_failed_usd_},
-                 {"lost_work_usd", outage_lost_usd},
-                 {"slo_penalty_usd", outage_penalty},
-                 {"total_usd", outage_idle_usd_ + outage_failed_usd_ + outage_lost_usd + outage_penalty}};
+  s.outage = {.paid_idle_usd = outage_idle_usd_,
+              .paid_failed_usd = outage_failed_usd_,
+              .lost_work_usd = outage_lost_usd,
+              .slo_penalty_usd = outage_penalty,
+              .total_usd = outage_idle_usd_ + outage_failed_usd_ + outage_lost_usd + outage_penalty};
 
   const CommitmentSpec& c = spec_.commitment;
   if (c.enabled) {
     const double now_s = last_ ? seconds(*last_) : 0.0;
     const double rate = commit_elapsed_s_ > 0 ? commit_in_run_ / commit_elapsed_s_ : 0.0;
     const CommitmentStatus st = commitment_status(c, commit_spent_, now_s, rate, commit_crossed_s_);
-    s["commitment"] = {{"name", c.name},
-                       {"amount_usd", c.amount_usd},
-                       {"start", utc_or_null(start_unix_ns_, c.start_s)},
-                       {"end", utc_or_null(start_unix_ns_, c.start_s + c.term_s)},
-                       {"take_or_pay", c.take_or_pay},
-                       {"plan_to_date_usd", st.plan_usd},
-                       {"spent_usd", st.spent_usd},
-                       {"spent_in_run_usd", commit_in_run_},
-                       {"shortfall_usd", st.shortfall_usd},
-                       {"overrun_usd", st.overrun_usd},
-                       {"remaining_usd", st.remaining_usd},
-                       {"burn_usd_per_day", rate * 86400},
-                       {"plan_usd_per_day", c.term_s > 0 ? c.amount_usd / c.term_s * 86400 : 0.0},
-                       {"projected_exhaustion", utc_or_null(start_unix_ns_, st.exhaustion_s)},
-                       {"projected_at_term_end_usd", st.projected_at_term_end_usd},
-                       {"take_or_pay_due_usd", st.take_or_pay_due_usd}};
+    s.commitment = Nullable<CostCommitmentSummary>::of({
+        .name = c.name,
+        .amount_usd = c.amount_usd,
+        .start = utc_or_null(start_unix_ns_, c.start_s),
+        .end = utc_or_null(start_unix_ns_, c.start_s + c.term_s),
+        .take_or_pay = c.take_or_pay,
+        .plan_to_date_usd = st.plan_usd,
+        .spent_usd = st.spent_usd,
+        .spent_in_run_usd = commit_in_run_,
+        .shortfall_usd = st.shortfall_usd,
+        .overrun_usd = st.overrun_usd,
+        .remaining_usd = st.remaining_usd,
+        .burn_usd_per_day = rate * 86400,
+        .plan_usd_per_day = c.term_s > 0 ? c.amount_usd / c.term_s * 86400 : 0.0,
+        .projected_exhaustion = utc_or_null(start_unix_ns_, st.exhaustion_s),
+        .projected_at_term_end_usd = st.projected_at_term_end_usd,
+        .take_or_pay_due_usd = st.take_or_pay_due_usd});
   }
+  recorder_.summarize(s);
 }
 
 }  // namespace fleetsim

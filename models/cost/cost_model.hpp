@@ -20,6 +20,7 @@
 // model only through the callbacks and the CostInputs of write_summary.
 #pragma once
 
+#include "models/cost/cost_records.hpp"
 #include "models/cost/cost_spec.hpp"
 #include "models/cost/energy.hpp"
 #include "models/hardware/fleet.hpp"
@@ -150,7 +151,7 @@ class CostModel {
   std::vector<int> outage_depth_;      // per region
   std::vector<char> outage_at_sample_; // per region, since the last change
   std::vector<double> row_amounts_;    // per group: amounts since the last row (5 per group)
-  TableId table_;
+  TableOf<CostSample> table_;
   EventKind kind_sample_;
   bool started_ = false;
   std::optional<SimTime> last_;        // billed up to here

@@ -216,11 +216,7 @@ FailureModel::FailureModel(const FailureSpec& spec, Fleet& fleet, Engine& engine
   }
   if (lifecycle != nullptr) lifecycle->on_change.connect([this](const CapacityChange& c) { on_capacity(c); });
   if (spec_.sample_interval > Duration::zero()) {
-    table_ = recorder_.table(spec_.table,
-                             {"time_ns", "region", "accelerator", "gpus_installed", "gpus_usable", "gpus_healthy",
-                              "gpus_degraded", "gpus_failed", "gpus_repairing", "gpus_offline", "nodes_healthy",
-                              "nodes_degraded", "nodes_failed", "nodes_repairing", "racks_failed", "racks_repairing",
-                              "links_down", "switches_down", "launch_allowed", "network_factor"});
+    table_ = recorder_.table<FleetStateSample>(spec_.table);
     // Every (region, accelerator) that has a datacenter of that accelerator, installed or not.
     for (uint32_t r = 0; r < fleet.regions(); ++r) {
       const IndexRange dcs = fleet.range(RegionId{r}, Level::Datacenter);
@@ -355,7 +351,7 @@ void FailureModel::fail(Instance& in, uint32_t index) {
     fleet_.set_slowdown(c, ps.slowdown);
     ++stats_.stragglers;
     FailureEvent e{FailureEvent::Kind::StragglerStart, now, ps.cls, c, cause, dur, OutageKind::Full, ps.slowdown, in.process};
-    publish(e, "straggler_start", path, ps.name);
+    publish<ProcessStragglerStart>(e, path, ps.name);
     if (dur != Duration::max())
       engine_.schedule_at(now + dur, Phase::Repair, [this, id, index] { straggler_end(id, index); }, kind_straggler_);
     return;
@@ -379,7 +375,7 @@ void FailureModel::fail(Instance& in, uint32_t index) {
   ++stats_.failures_by_class[static_cast<size_t>(ps.cls)];
   ++by_process_[in.process];
   FailureEvent e{FailureEvent::Kind::Failure, now, ps.cls, c, cause, downtime, OutageKind::Full, 1.0, in.process};
-  publish(e, "failure", path, ps.name);
+  publish<ComponentFailure>(e, path, ps.name);
   if (downtime == Duration::max()) return;  // never repaired within any horizon
   const int64_t down_ns = downtime.ticks();
   if (ps.repair.detect > Duration::zero() && takes_capacity_down(ps.cls))
@@ -421,7 +417,7 @@ void FailureModel::repair_done(uint32_t id, uint32_t index, int64_t downtime_ns)
   stats_.downtime_s_by_class[static_cast<size_t>(ps.cls)] += Duration::ns(downtime_ns).seconds();
   const std::string_view cause = ps.cause.empty() ? class_name(ps.cls) : std::string_view(ps.cause);
   FailureEvent e{FailureEvent::Kind::Repair, now, ps.cls, c, cause, Duration::ns(downtime_ns), OutageKind::Full, 1.0, in.process};
-  publish(e, "repair", element_path(ps.cls, index), ps.name);
+  publish<ComponentRepair>(e, element_path(ps.cls, index), ps.name);
   if (in.weibull && fleet_.active(c)) {
     // Renewed: a new lifetime from age 0.
     const SimTime t = after(now, in.rng.weibull(in.shape, in.scale_s));
@@ -439,7 +435,7 @@ void FailureModel::straggler_end(uint32_t id, uint32_t index) {
   const std::string_view cause = in.spec->cause.empty() ? class_name(in.spec->cls) : std::string_view(in.spec->cause);
   FailureEvent e{FailureEvent::Kind::StragglerEnd, engine_.now(), in.spec->cls, c, cause, Duration::zero(), OutageKind::Full,
                  in.spec->slowdown, in.process};
-  publish(e, "straggler_end", element_path(in.spec->cls, index), in.spec->name);
+  publish<ProcessStragglerEnd>(e, element_path(in.spec->cls, index), in.spec->name);
   if (in.weibull && fleet_.active(c)) {
     const SimTime t = after(engine_.now(), in.rng.weibull(in.shape, in.scale_s));
     if (t != SimTime::max()) {
@@ -469,13 +465,13 @@ std::string FailureModel::element_path(ComponentClass cls, uint32_t index) const
   return {};
 }
 
-void FailureModel::publish(const FailureEvent& e, const char* kind, std::string_view path, std::string_view process_name) {
-  recorder_.event(e.time, kind)
-      .field("path", path)
-      .field("class", class_name(e.cls))
-      .field("cause", e.cause)
-      .field("process", process_name)
-      .field("duration_ns", e.duration == Duration::max() ? CellView() : CellView(e.duration.ticks()));
+template <class R>
+void FailureModel::publish(const FailureEvent& e, std::string_view path, std::string_view process_name) {
+  recorder_.publish(e.time, R{.path = path,
+                              .component_class = class_name(e.cls),
+                              .cause = e.cause,
+                              .process = process_name,
+                              .duration = e.duration == Duration::max() ? Nullable<Duration>{} : Nullable<Duration>::of(e.duration)});
   on_event.emit(e);
 }
 
@@ -503,14 +499,13 @@ void FailureModel::start() {
             e.cls = f->target.level == Level::Region ? ComponentClass::Region
                     : f->target.level == Level::Zone ? ComponentClass::Az
                                                      : ComponentClass::Datacenter;
-            recorder_.event(e.time, "outage_start")
-                .field("path", f->path)
-                .field("class", class_name(e.cls))
-                .field("cause", f->cause)
-                .field("outage", f->name)
-                .field("outage_kind", outage_kind_name(f->kind))
-                .field("network_factor", f->factor)
-                .field("duration_ns", f->duration.ticks());
+            recorder_.publish(e.time, OutageStart{.path = f->path,
+                                                  .component_class = class_name(e.cls),
+                                                  .cause = f->cause,
+                                                  .outage = f->name,
+                                                  .outage_kind = outage_kind_name(f->kind),
+                                                  .network_factor = f->factor,
+                                                  .duration = f->duration});
             on_event.emit(e);
           } else {
             fleet_.set_slowdown(f->target, f->factor);
@@ -518,13 +513,12 @@ void FailureModel::start() {
             const ComponentClass cls = f->target.level == Level::Gpu ? ComponentClass::Gpu : ComponentClass::Node;
             FailureEvent e{FailureEvent::Kind::StragglerStart, engine_.now(), cls, f->target, f->cause, f->duration,
                            OutageKind::Full, f->factor, UINT32_MAX};
-            recorder_.event(e.time, "straggler_start")
-                .field("path", f->path)
-                .field("class", class_name(cls))
-                .field("cause", f->cause)
-                .field("straggler", f->name)
-                .field("slowdown", f->factor)
-                .field("duration_ns", f->duration.ticks());
+            recorder_.publish(e.time, StragglerStart{.path = f->path,
+                                                     .component_class = class_name(cls),
+                                                     .cause = f->cause,
+                                                     .straggler = f->name,
+                                                     .slowdown = f->factor,
+                                                     .duration = f->duration});
             on_event.emit(e);
           }
         },
@@ -535,7 +529,6 @@ void FailureModel::start() {
         [this, f] {
           FailureEvent e{FailureEvent::Kind::OutageEnd, engine_.now(), ComponentClass::Region, f->target, f->cause,
                          f->duration, f->kind, f->factor, UINT32_MAX};
-          const char* kind = "outage_end";
           if (f->outage) {
             switch (f->kind) {
               case OutageKind::Full: fleet_.end_outage(f->target); break;
@@ -549,14 +542,20 @@ void FailureModel::start() {
             fleet_.set_slowdown(f->target, 1.0);
             e.kind = FailureEvent::Kind::StragglerEnd;
             e.cls = f->target.level == Level::Gpu ? ComponentClass::Gpu : ComponentClass::Node;
-            kind = "straggler_end";
           }
-          recorder_.event(e.time, kind)
-              .field("path", f->path)
-              .field("class", class_name(e.cls))
-              .field("cause", f->cause)
-              .field(f->outage ? "outage" : "straggler", f->name)
-              .field("duration_ns", f->duration.ticks());
+          if (f->outage) {
+            recorder_.publish(e.time, OutageEnd{.path = f->path,
+                                                .component_class = class_name(e.cls),
+                                                .cause = f->cause,
+                                                .outage = f->name,
+                                                .duration = f->duration});
+          } else {
+            recorder_.publish(e.time, StragglerEnd{.path = f->path,
+                                                   .component_class = class_name(e.cls),
+                                                   .cause = f->cause,
+                                                   .straggler = f->name,
+                                                   .duration = f->duration});
+          }
           on_event.emit(e);
         },
         f->outage ? kind_outage_ : kind_straggler_);
@@ -581,12 +580,26 @@ void FailureModel::sample() {
     const auto usable = static_cast<int64_t>(fleet_.usable_gpus(rid, a));
     const int64_t failed = cnt(Level::Gpu, Health::Failed);
     const int64_t repairing = cnt(Level::Gpu, Health::Repairing);
-    recorder_.row(table_, now, fleet_.region_name(rid), accs[a], installed, usable, cnt(Level::Gpu, Health::Healthy),
-                  cnt(Level::Gpu, Health::Degraded), failed, repairing, installed - usable - failed - repairing,
-                  cnt(Level::Node, Health::Healthy), cnt(Level::Node, Health::Degraded), cnt(Level::Node, Health::Failed),
-                  cnt(Level::Node, Health::Repairing), cnt(Level::Rack, Health::Failed), cnt(Level::Rack, Health::Repairing),
-                  static_cast<int64_t>(links_down_[r * naccs + a]), static_cast<int64_t>(switches_down_[r * naccs + a]),
-                  fleet_.launch_allowed(ref(rid)), fleet_.network_factor(ref(rid)));
+    recorder_.row(table_, FleetStateSample{.time = now,
+                                           .region = fleet_.region_name(rid),
+                                           .accelerator = accs[a],
+                                           .gpus_installed = installed,
+                                           .gpus_usable = usable,
+                                           .gpus_healthy = cnt(Level::Gpu, Health::Healthy),
+                                           .gpus_degraded = cnt(Level::Gpu, Health::Degraded),
+                                           .gpus_failed = failed,
+                                           .gpus_repairing = repairing,
+                                           .gpus_offline = installed - usable - failed - repairing,
+                                           .nodes_healthy = cnt(Level::Node, Health::Healthy),
+                                           .nodes_degraded = cnt(Level::Node, Health::Degraded),
+                                           .nodes_failed = cnt(Level::Node, Health::Failed),
+                                           .nodes_repairing = cnt(Level::Node, Health::Repairing),
+                                           .racks_failed = cnt(Level::Rack, Health::Failed),
+                                           .racks_repairing = cnt(Level::Rack, Health::Repairing),
+                                           .links_down = static_cast<int64_t>(links_down_[r * naccs + a]),
+                                           .switches_down = static_cast<int64_t>(switches_down_[r * naccs + a]),
+                                           .launch_allowed = fleet_.launch_allowed(ref(rid)),
+                                           .network_factor = fleet_.network_factor(ref(rid))});
   }
   engine_.schedule_at(now + spec_.sample_interval, Phase::Sample, [this] { sample(); }, kind_sample_);
 }
@@ -612,23 +625,21 @@ size_t FailureModel::pending_process_events() const {
 }
 
 void FailureModel::write_summary() {
-  nlohmann::json j = nlohmann::json::object();
-  j["failures"] = stats_.failures;
-  j["repairs"] = stats_.repairs;
-  j["outages"] = stats_.outages;
-  j["stragglers"] = stats_.stragglers;
-  j["rejected_draws"] = stats_.rejected;
-  j["masked_draws"] = stats_.masked;
-  nlohmann::json by_class = nlohmann::json::object();
-  nlohmann::json down = nlohmann::json::object();
+  FailureSummary s{.failures = stats_.failures,
+                   .repairs = stats_.repairs,
+                   .outages = stats_.outages,
+                   .stragglers = stats_.stragglers,
+                   .rejected_draws = stats_.rejected,
+                   .masked_draws = stats_.masked,
+                   .by_class = {},
+                   .repaired_downtime_hours_by_class = {}};
   for (int c = 0; c < kComponentClasses; ++c) {
     if (stats_.failures_by_class[static_cast<size_t>(c)] == 0) continue;
-    by_class[std::string(class_name(static_cast<ComponentClass>(c)))] = stats_.failures_by_class[static_cast<size_t>(c)];
-    down[std::string(class_name(static_cast<ComponentClass>(c)))] = stats_.downtime_s_by_class[static_cast<size_t>(c)] / 3600.0;
+    const std::string name(class_name(static_cast<ComponentClass>(c)));
+    s.by_class[name] = stats_.failures_by_class[static_cast<size_t>(c)];
+    s.repaired_downtime_hours_by_class[name] = stats_.downtime_s_by_class[static_cast<size_t>(c)] / 3600.0;
   }
-  j["by_class"] = std::move(by_class);
-  j["repaired_downtime_hours_by_class"] = std::move(down);
-  recorder_.summary()["failures"] = std::move(j);
+  recorder_.summarize(s);
 }
 
 }  // namespace fleetsim

@@ -31,6 +31,7 @@
 // documented in docs/failures.md.
 #pragma once
 
+#include "models/failures/failure_records.hpp"
 #include "models/failures/failure_spec.hpp"
 #include "models/hardware/fleet.hpp"
 #include "models/hardware/fleet_lifecycle.hpp"
@@ -121,7 +122,9 @@ class FailureModel {
   void straggler_end(uint32_t instance, uint32_t index);
   ComponentRef component_of(const Instance& in, uint32_t index) const;
   std::string element_path(ComponentClass cls, uint32_t index) const;
-  void publish(const FailureEvent& e, const char* kind, std::string_view path, std::string_view process_name);
+  /// Publishes a process's event as record R (a ComponentEventRecord) and tells on_event.
+  template <class R>
+  void publish(const FailureEvent& e, std::string_view path, std::string_view process_name);
   void sample();
 
   const FailureSpec spec_;
@@ -135,7 +138,7 @@ class FailureModel {
   std::vector<uint64_t> links_down_, switches_down_;             // per region
   std::vector<uint64_t> by_process_;
   Stats stats_;
-  TableId table_;
+  TableOf<FleetStateSample> table_;
   std::vector<std::pair<uint32_t, uint32_t>> sample_groups_;  // (region, accelerator)
   EventKind kind_fail_, kind_repair_, kind_outage_, kind_straggler_, kind_sample_;
   bool started_ = false;

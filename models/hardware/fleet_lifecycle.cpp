@@ -59,18 +59,21 @@ void FleetLifecycle::start() {
             c.nodes = fleet_.retire_gpus(region, r.gpus);
             for (NodeId n : c.nodes) c.gpus += fleet_.range(ref(n), Level::Gpu).size();
           }
-          emit(std::move(c), pp->install ? "capacity_install" : "capacity_retire");
+          emit(std::move(c));
         },
         p.install ? kind_install_ : kind_retire_);
   }
 }
 
-void FleetLifecycle::emit(CapacityChange&& c, const char* kind) {
+void FleetLifecycle::emit(CapacityChange&& c) {
   if (recorder_ != nullptr) {
-    recorder_->event(c.time, kind)
-        .field("path", fleet_.path(c.what))
-        .field("class", level_name(c.what.level))
-        .field("gpus", static_cast<int64_t>(c.gpus));
+    const std::string path = fleet_.path(c.what);
+    const auto gpus = static_cast<int64_t>(c.gpus);
+    if (c.kind == CapacityChange::Kind::Install) {
+      recorder_->publish(c.time, CapacityInstall{.path = path, .component_class = level_name(c.what.level), .gpus = gpus});
+    } else {
+      recorder_->publish(c.time, CapacityRetire{.path = path, .component_class = level_name(c.what.level), .gpus = gpus});
+    }
   }
   on_change.emit(c);
 }

@@ -12,6 +12,7 @@
 // the GPUs concerned.
 #pragma once
 
+#include "models/hardware/capacity_records.hpp"
 #include "models/hardware/fleet.hpp"
 #include "models/hardware/fleet_spec.hpp"
 #include "sim/engine.hpp"
@@ -44,7 +45,7 @@ class FleetLifecycle {
   Signal<const CapacityChange&> on_change;
 
  private:
-  void emit(CapacityChange&& c, const char* kind);
+  void emit(CapacityChange&& c);  ///< publishes CapacityInstall or CapacityRetire, then on_change
 
   struct Planned {
     SimTime at;

@@ -33,12 +33,11 @@ void InferenceModel::Service::autoscale() {
         reg.borrowed_gpus += uint64_t{n} * gpus_per_replica;
         if (m.options_.on_borrowed_change) m.options_.on_borrowed_change();
         Region* r = &reg;
-        m.recorder_.event(m.engine_.now(), "inference_scale_up")
-            .field("service", spec.name)
-            .field("region", reg.name)
-            .field("replicas", int64_t{n})
-            .field("gpus", int64_t{n} * gpus_per_replica)
-            .field("ready_in_ns", as.scale_up_delay);
+        m.recorder_.publish(m.engine_.now(), InferenceScaleUp{.service = spec.name,
+                                                              .region = reg.name,
+                                                              .replicas = int64_t{n},
+                                                              .gpus = int64_t{n} * gpus_per_replica,
+                                                              .ready_in_ns = as.scale_up_delay});
         m.engine_.schedule_in(as.scale_up_delay, Phase::Control, [this, r, n] { scale_up_ready(*r, n); }, k_scaleup);
       }
     } else if (desired < reg.up() && reg.extra_active > 0) {
@@ -91,10 +90,8 @@ void InferenceModel::Service::bring_up_borrowed(Region& reg, uint32_t n) {
 
 void InferenceModel::Service::scale_down(Region& reg, uint32_t n) {
   if (n == 0) return;
-  m.recorder_.event(m.engine_.now(), "inference_scale_down")
-      .field("service", spec.name)
-      .field("region", reg.name)
-      .field("replicas", int64_t{n});
+  m.recorder_.publish(m.engine_.now(),
+                      InferenceScaleDown{.service = spec.name, .region = reg.name, .replicas = int64_t{n}});
   uint32_t done = 0;
   for (size_t k = reg.replicas.size(); k-- > reg.dedicated && done < n;) {
     const uint32_t rep_i = reg.replicas[k];

@@ -33,11 +33,7 @@ InferenceModel::InferenceModel(const InferenceSpec& spec, Fleet& fleet, const Ca
     services_.push_back(std::make_unique<Service>(*this, spec_.services[i], i, catalog, streams));
   }
   if (!services_.empty()) {
-    table_ = recorder_.table(spec_.table,
-                             {"time_ns", "service", "region", "arrived", "completed", "failed", "late", "rerouted_out",
-                              "rerouted_in", "preemptions", "queue", "replicas_up", "replicas_extra", "kv_utilization",
-                              "output_tokens_per_s", "ttft_p50_s", "ttft_p99_s", "tpot_p50_s", "e2e_p50_s", "e2e_p99_s",
-                              "timed_out"});
+    table_ = recorder_.table<InferenceSample>(spec_.table);
   }
 }
 

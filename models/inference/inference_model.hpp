@@ -44,6 +44,7 @@
 #include "models/hardware/catalog.hpp"
 #include "models/hardware/fleet.hpp"
 #include "models/inference/distributions.hpp"
+#include "models/inference/inference_records.hpp"
 #include "models/inference/inference_spec.hpp"
 #include "models/inference/iteration_cost.hpp"
 #include "models/inference/kv_fabric.hpp"
@@ -209,7 +210,7 @@ class InferenceModel {
   Recorder& recorder_;
   InferenceOptions options_;
   std::vector<std::unique_ptr<Service>> services_;
-  TableId table_;
+  TableOf<InferenceSample> table_;
   bool started_ = false;
 };
 

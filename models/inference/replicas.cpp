@@ -138,12 +138,11 @@ void InferenceModel::Service::relocate(uint32_t rep_i) {
         if (span.begin >= ng.begin && span.begin < ng.end) span.begin = to + (span.begin - ng.begin);
       index_gpus(r);
     }
-    m.recorder_.event(m.engine_.now(), "inference_replica_moved")
-        .field("service", spec.name)
-        .field("region", regions[replicas[rep_i].region].name)
-        .field("from", fleet.path(ref(node)))
-        .field("to", fleet.path(ref(*fresh)))
-        .field("replicas", static_cast<int64_t>(on_node.size()));
+    m.recorder_.publish(m.engine_.now(), InferenceReplicaMoved{.service = spec.name,
+                                                               .region = regions[replicas[rep_i].region].name,
+                                                               .from = fleet.path(ref(node)),
+                                                               .to = fleet.path(ref(*fresh)),
+                                                               .replicas = static_cast<int64_t>(on_node.size())});
     for (uint32_t r : on_node)
       if (r != rep_i && gpus_usable(replicas[r])) start_loading(r);
   }

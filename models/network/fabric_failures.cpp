@@ -128,15 +128,15 @@ void FabricFailures::bring_up(uint32_t link) {
   }
 }
 
-void FabricFailures::changed(bool repaired, std::string_view what, size_t spec, uint32_t links) {
-  if (recorder_ != nullptr)
-    recorder_->event(engine_.now(), what).field("spec", uint64_t{spec}).field("links", uint64_t{links}).field("links_down", uint64_t{links_down_});
+template <class R>
+void FabricFailures::changed(bool repaired, size_t spec, uint32_t links) {
+  if (recorder_ != nullptr) recorder_->publish(engine_.now(), R{.spec = spec, .links = links, .links_down = links_down_});
   if (on_change) on_change(repaired);
 }
 
 void FabricFailures::fail_set(size_t i) {
   for (uint32_t l : sets_[i]) take_down(l);
-  changed(false, "fabric_links_down", i, static_cast<uint32_t>(sets_[i].size()));
+  changed<FabricLinksDown>(false, i, static_cast<uint32_t>(sets_[i].size()));
   const LinkFailureSpec& s = specs_[i];
   if (s.duration != Duration::max())
     engine_.schedule_in(s.duration, Phase::Repair, [this, i] { repair_set(i); }, kind_repair_);
@@ -144,7 +144,7 @@ void FabricFailures::fail_set(size_t i) {
 
 void FabricFailures::repair_set(size_t i) {
   for (uint32_t l : sets_[i]) bring_up(l);
-  changed(true, "fabric_links_up", i, static_cast<uint32_t>(sets_[i].size()));
+  changed<FabricLinksUp>(true, i, static_cast<uint32_t>(sets_[i].size()));
 }
 
 void FabricFailures::schedule_next(size_t p) {
@@ -167,27 +167,25 @@ void FabricFailures::process_failure(size_t p) {
   pr.up[k] = pr.up.back();
   pr.up.pop_back();
   take_down(link);
-  changed(false, "fabric_link_down", pr.spec, 1);
+  changed<FabricLinkDown>(false, pr.spec, 1);
   engine_.schedule_in(specs_[pr.spec].repair, Phase::Repair, [this, p, link] {
     bring_up(link);
     processes_[p].up.push_back(link);
-    changed(true, "fabric_link_up", processes_[p].spec, 1);
+    changed<FabricLinkUp>(true, processes_[p].spec, 1);
     schedule_next(p);  // one more link up: a higher rate
   }, kind_repair_);
   schedule_next(p);
 }
 
-void FabricFailures::write_summary(nlohmann::json& network) const {
-  nlohmann::json o;
-  nlohmann::json per = nlohmann::json::object();
+FabricFailureSummary FabricFailures::summary() const {
+  FabricFailureSummary s;
   for (int k = 0; k < kLinkKinds; ++k) {
     if (eligible_kind_[k] == 0) continue;
-    per[std::string(link_kind_name(static_cast<LinkKind>(k)))] = {{"eligible_links", eligible_kind_[k]},
-                                                                  {"failures", failures_[k]}};
+    s.by_kind[std::string(link_kind_name(static_cast<LinkKind>(k)))] = {.eligible_links = eligible_kind_[k],
+                                                                        .failures = failures_[k]};
   }
-  o["by_kind"] = std::move(per);
-  o["links_down_at_end"] = links_down_;
-  network["link_failures"] = std::move(o);
+  s.links_down_at_end = links_down_;
+  return s;
 }
 
 }  // namespace fleetsim

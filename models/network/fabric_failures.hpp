@@ -24,6 +24,7 @@
 // OOPSLA 2014) seeded by (seed, spec index): no std:: distribution, identical everywhere.
 #pragma once
 
+#include "models/network/fabric_failure_records.hpp"
 #include "models/network/flow_model.hpp"
 #include "models/network/topology.hpp"
 #include "sim/engine.hpp"
@@ -65,8 +66,8 @@ class FabricFailures {
   const std::array<uint64_t, kLinkKinds>& failures_per_kind() const { return failures_; }
   /// Eligible links per kind (union over specs).
   const std::array<uint64_t, kLinkKinds>& eligible_per_kind() const { return eligible_kind_; }
-  /// Adds /network/link_failures to the summary.
-  void write_summary(nlohmann::json& network) const;
+  /// summary.json's /network/link_failures (FabricFailureSummary::key under "network").
+  FabricFailureSummary summary() const;
 
  private:
   struct Process {
@@ -81,7 +82,9 @@ class FabricFailures {
   void process_failure(size_t process);
   void take_down(uint32_t link);
   void bring_up(uint32_t link);
-  void changed(bool repaired, std::string_view what, size_t spec, uint32_t links);
+  /// Publishes record R (a FabricLinkEventRecord) and tells on_change.
+  template <class R>
+  void changed(bool repaired, size_t spec, uint32_t links);
 
   const Topology& topo_;
   FlowModel& flows_;

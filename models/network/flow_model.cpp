@@ -39,13 +39,11 @@ FlowModel::FlowModel(const Topology& topology, Router& router, Engine& engine, R
   kind_sample_ = engine_.register_kind("net-sample");
   integrated_to_ = last_sample_ = engine_.now();
   if (recorder_ != nullptr && opt_.sample_interval > Duration::zero()) {
-    table_ = recorder_->table(opt_.table, {"time_ns", "class", "links_up", "capacity_bytes_per_s",
-                                           "mean_load_bytes_per_s", "utilization_fraction"});
+    table_ = recorder_->table<NetworkClassSample>(opt_.table);
     sample_ev_ = engine_.schedule_in(opt_.sample_interval, Phase::Sample, [this] { sample(); }, kind_sample_);
     if (!opt_.links_table.empty()) {
       link_sampling_ = true;
-      links_table_ = recorder_->table(opt_.links_table, {"time_ns", "scope", "class", "link", "rank", "capacity_bytes_per_s",
-                                                         "mean_load_bytes_per_s", "utilization_fraction"});
+      links_table_ = recorder_->table<LinkLoadSample>(opt_.links_table);
     }
   }
 }
@@ -622,8 +620,12 @@ void FlowModel::sample() {
     if (topo_.report().links_per_kind[k] == 0) continue;
     const double mean_load = span > 0 ? (kind_integral_[k] - sample_integral_[k]) / span : 0.0;
     const double cap = kind_capacity_[k];
-    recorder_->row(table_, now, link_kind_name(static_cast<LinkKind>(k)), static_cast<int64_t>(kind_links_[k]), cap,
-                   mean_load, cap > 0 ? mean_load / cap : 0.0);
+    recorder_->row(table_, NetworkClassSample{.time = now,
+                                              .link_class = link_kind_name(static_cast<LinkKind>(k)),
+                                              .links_up = static_cast<int64_t>(kind_links_[k]),
+                                              .capacity_bytes_per_s = cap,
+                                              .mean_load_bytes_per_s = mean_load,
+                                              .utilization_fraction = cap > 0 ? mean_load / cap : 0.0});
     sample_integral_[k] = kind_integral_[k];
   }
   last_sample_ = now;
@@ -640,7 +642,14 @@ void FlowModel::sample_links(double span) {
     const double mean_load = span > 0 ? (kind_integral_[k] - sample_integral_[k]) / span : 0.0;
     const double cap = kind_capacity_[k];
     const std::string_view name = link_kind_name(static_cast<LinkKind>(k));
-    recorder_->row(links_table_, now, "class", name, name, int64_t{0}, cap, mean_load, cap > 0 ? mean_load / cap : 0.0);
+    recorder_->row(links_table_, LinkLoadSample{.time = now,
+                                                .scope = LinkLoadSample::class_scope,
+                                                .link_class = name,
+                                                .link = name,
+                                                .rank = 0,
+                                                .capacity_bytes_per_s = cap,
+                                                .mean_load_bytes_per_s = mean_load,
+                                                .utilization_fraction = cap > 0 ? mean_load / cap : 0.0});
   }
   hot_.clear();
   size_t kept = 0;
@@ -669,9 +678,14 @@ void FlowModel::sample_links(double span) {
   for (size_t i = 0; i < n; ++i) {
     const HotLink& h = hot_[i];
     const auto& r = topo_.edge(h.e);
-    recorder_->row(links_table_, now, "link", link_kind_name(links_[h.e].kind),
-                   topo_.vertex(r.source).name + "->" + topo_.vertex(r.target).name, static_cast<int64_t>(i + 1),
-                   links_[h.e].capacity, h.load, h.utilization);
+    recorder_->row(links_table_, LinkLoadSample{.time = now,
+                                                .scope = LinkLoadSample::link_scope,
+                                                .link_class = link_kind_name(links_[h.e].kind),
+                                                .link = topo_.vertex(r.source).name + "->" + topo_.vertex(r.target).name,
+                                                .rank = static_cast<int64_t>(i + 1),
+                                                .capacity_bytes_per_s = links_[h.e].capacity,
+                                                .mean_load_bytes_per_s = h.load,
+                                                .utilization_fraction = h.utilization});
   }
 }
 

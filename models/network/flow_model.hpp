@@ -78,6 +78,7 @@
 // both tables, never in max-min sharing.
 #pragma once
 
+#include "models/network/network_records.hpp"
 #include "models/network/routing.hpp"
 #include "models/network/topology.hpp"
 #include "sim/engine.hpp"
@@ -266,7 +267,7 @@ class FlowModel {
   SimTime integrated_to_;
   std::array<double, kLinkKinds> sample_integral_{};
   SimTime last_sample_;
-  TableId table_;
+  TableOf<NetworkClassSample> table_;
   EventHandle sample_ev_;
   // Per-link integrals, kept only while sampling (link_sampling_): load now, integral since the last
   // sample, time integrated to, and the links loaded at some point in this interval.
@@ -284,7 +285,7 @@ class FlowModel {
     EdgeIndex e;
   };
   std::vector<HotLink> hot_;
-  TableId links_table_;
+  TableOf<LinkLoadSample> links_table_;
 
   EventKind kind_drain_, kind_deliver_, kind_solve_, kind_sample_;
   Stats stats_;

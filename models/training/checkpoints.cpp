@@ -52,7 +52,7 @@ void TrainingModel::Impl::start_checkpoint(Job& j) {
   j.in_stall = true;
   j.stall_start = now();
   ++j.stats.checkpoints;
-  recorder.event(now(), "training_checkpoint").field("job", j.spec.name).field("tokens", j.tokens);
+  recorder.publish(now(), TrainingCheckpoint{.job = j.spec.name, .tokens = j.tokens});
   j.run_event = schedule_job(j, now() + Duration::ns(j.anchor.stall_ns), Phase::Completion, &Impl::stall_end, kinds.stall_end);
 }
 

@@ -126,12 +126,11 @@ void TrainingModel::Impl::clear_faults() {
 
 void TrainingModel::Impl::record_interrupt(const Job& j, std::string_view cause, std::string_view cls,
                                            std::string_view path) {
-  recorder.event(now(), "training_interrupt")
-      .field("job", j.spec.name)
-      .field("cause", cause)
-      .field("class", cls)
-      .field("path", path)
-      .field("state", job_state_name(j.state));
+  recorder.publish(now(), TrainingInterrupt{.job = j.spec.name,
+                                            .cause = cause,
+                                            .component_class = cls,
+                                            .path = path,
+                                            .state = job_state_name(j.state)});
 }
 
 /// Jobs' allocated nodes (gang and spares) inside component c: (job, node) pairs.

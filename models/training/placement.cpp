@@ -55,7 +55,7 @@ void TrainingModel::Impl::submit(Job& j) {
   j.allocation = scheduler.submit(std::move(r));
   if (job_of_allocation.size() <= j.allocation) job_of_allocation.resize(j.allocation + 1, -1);
   job_of_allocation[j.allocation] = static_cast<int32_t>(i);
-  recorder.event(now(), "training_submit").field("job", j.spec.name).field("gpus", j.spec.gpus()).field("layout", layout_name(j.spec.parallel));
+  recorder.publish(now(), TrainingSubmit{.job = j.spec.name, .gpus = j.spec.gpus(), .layout = layout_name(j.spec.parallel)});
 }
 
 void TrainingModel::Impl::on_started(size_t i) {
@@ -71,7 +71,7 @@ void TrainingModel::Impl::on_started(size_t i) {
     j.down_since = now();
     j.cause = "launch";
     j.planned = true;
-    recorder.event(now(), "training_start").field("job", j.spec.name).field("gpus", j.spec.gpus());
+    recorder.publish(now(), TrainingStart{.job = j.spec.name, .gpus = j.spec.gpus()});
   }
   j.state = JobState::Recovering;
   use_full_dp(j);
@@ -86,7 +86,7 @@ void TrainingModel::Impl::on_preempt(size_t i) {
   }
   stop(j, "preemption", /*planned=*/true);
   ++j.stats.preemptions;
-  recorder.event(now(), "training_preempt").field("job", j.spec.name).field("tokens", j.committed.tokens);
+  recorder.publish(now(), TrainingPreempt{.job = j.spec.name, .tokens = j.committed.tokens});
   j.state = JobState::Queued;
   j.open_faults.clear();
   j.partitioned = false;

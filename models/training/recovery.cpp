@@ -43,7 +43,7 @@ bool TrainingModel::Impl::move_away(Job& j, std::optional<RegionId> away) {
   j.open_faults.clear();
   j.shape_dirty = true;
   ++j.stats.moves;
-  recorder.event(now(), "training_move").field("job", j.spec.name).field("region", fleet.region_name(RegionId{allocation_of(j).region}));
+  recorder.publish(now(), TrainingMove{.job = j.spec.name, .region = fleet.region_name(RegionId{allocation_of(j).region})});
   return true;
 }
 
@@ -98,7 +98,7 @@ bool TrainingModel::Impl::shrink_to_healthy_replicas(Job& j, const std::vector<N
   if (dp < std::max(1u, j.spec.recovery.min_dp)) return false;
   if (!j.shrunk || dp != j.dp_active) {
     ++j.stats.shrinks;
-    recorder.event(now(), "training_shrink").field("job", j.spec.name).field("dp", dp);
+    recorder.publish(now(), TrainingShrink{.job = j.spec.name, .dp = dp});
   }
   j.shrunk = dp < j.spec.parallel.dp;
   j.dp_active = dp;
@@ -109,7 +109,7 @@ bool TrainingModel::Impl::shrink_to_healthy_replicas(Job& j, const std::vector<N
 /// Every replica of a shrunk running job is whole again: a planned restart at full DP.
 void TrainingModel::Impl::regrow(Job& j) {
   ++j.stats.regrows;
-  recorder.event(now(), "training_regrow").field("job", j.spec.name).field("dp", j.spec.parallel.dp);
+  recorder.publish(now(), TrainingRegrow{.job = j.spec.name, .dp = j.spec.parallel.dp});
   stop(j, "elastic regrow", true);
   use_full_dp(j);
   schedule_resume(j);

@@ -51,12 +51,11 @@ void TrainingModel::Impl::resume(Job& j) {
   j.committed.stall_total_ns = j.stall_total_ns;
   j.run_start = now();
   report_traffic(j);
-  recorder.event(now(), "training_resume")
-      .field("job", j.spec.name)
-      .field("dp", j.dp_active)
-      .field("step_s", T.seconds())
-      .field("checkpoint_every_steps", j.anchor.steps_per_checkpoint)
-      .field("tokens", j.committed.tokens);
+  recorder.publish(now(), TrainingResume{.job = j.spec.name,
+                                         .dp = j.dp_active,
+                                         .step_s = T.seconds(),
+                                         .checkpoint_every_steps = j.anchor.steps_per_checkpoint,
+                                         .tokens = j.committed.tokens});
   const Duration left = bounded_seconds(remaining / j.anchor.tokens_per_step * T.seconds() / 0.9);
   scheduler.set_expected_end(j.allocation, left == Duration::max() || SimTime::max() - now() <= left ? SimTime::max() : now() + left);
   if (step_mode(j)) {
@@ -215,11 +214,10 @@ void TrainingModel::Impl::finish(Job& j) {
   j.state = JobState::Done;
   j.stats.done = true;
   j.stats.finished = t;
-  recorder.event(t, "training_done")
-      .field("job", j.spec.name)
-      .field("tokens", j.tokens)
-      .field("interruptions", j.stats.interruptions)
-      .field("ettr", ettr(j));
+  recorder.publish(t, TrainingDone{.job = j.spec.name,
+                                  .tokens = j.tokens,
+                                  .interruptions = j.stats.interruptions,
+                                  .ettr = ettr(j)});
   scheduler.release(j.allocation, false);
   for (size_t f : j.followers) submit(jobs[f]);
 }

@@ -20,6 +20,7 @@
 #include "models/training/checkpoint.hpp"
 #include "models/training/schedule.hpp"
 #include "models/training/training_model.hpp"
+#include "models/training/training_records.hpp"
 #include "sim/error.hpp"
 
 #include <boost/container/flat_map.hpp>
@@ -127,7 +128,7 @@ struct TrainingModel::Impl {
   std::vector<std::unique_ptr<OwnFallback>> own_fallback;    ///< per job
   std::vector<Job> jobs;
   std::vector<int32_t> job_of_allocation;  ///< allocation id -> job index (-1: not a training job)
-  TableId table;
+  TableOf<TrainingSample> table;
   Kinds kinds;
   EventHandle sample_event;
   uint64_t events_scheduled = 0;
@@ -223,7 +224,7 @@ struct TrainingModel::Impl {
   double committed_now(const Job& j) const;
   void sample();
   void write_summary();
-  nlohmann::json job_summary(const Job& j, double elapsed, double ettr_now, double tokens) const;
+  TrainingJobSummary job_summary(const Job& j, double elapsed, double ettr_now, double tokens) const;
 };
 
 }  // namespace fleetsim

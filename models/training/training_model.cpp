@@ -80,7 +80,7 @@ EventHandle TrainingModel::Impl::schedule_job(const Job& j, SimTime t, Phase pha
 void TrainingModel::Impl::start() {
   if (started) throw std::logic_error("TrainingModel::start called twice");
   started = true;
-  table = recorder.table(spec.table, {"time_ns", "job", "state", "tokens", "tokens_committed", "dp", "step_time_s", "ettr"});
+  table = recorder.table<TrainingSample>(spec.table);
   if (failures != nullptr) failures->on_event.connect([this](const FailureEvent& e) { on_failure(e); });
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (!jobs[i].spec.after.empty()) continue;

@@ -31,10 +31,11 @@
 // a stall end or a durability runs before it (Phase::Failure precedes Phase::Completion), so both
 // modes count exactly the same steps.
 //
-// Outputs: the table `training` (time_ns, job, state, tokens, tokens_committed, dp, step_time_s,
-// ettr), a row per job every sample interval; events.jsonl "training_submit", "training_start",
-// "training_interrupt", "training_resume", "training_shrink", "training_regrow", "training_move",
-// "training_preempt", "training_done" (and "training_checkpoint" in step mode); summary "training".
+// Outputs, each declared once in models/training/training_records.hpp: the table `training`
+// (TrainingSample), a row per job every sample interval; events.jsonl "training_submit",
+// "training_start", "training_interrupt", "training_resume", "training_shrink", "training_regrow",
+// "training_move", "training_preempt", "training_done" (and "training_checkpoint" in step mode);
+// summary "training" (TrainingSummary).
 #pragma once
 
 #include "models/failures/failure_model.hpp"

@@ -7,6 +7,7 @@
 #include "models/hardware/fleet_lifecycle.hpp"
 #include "models/inference/inference_model.hpp"
 #include "models/network/fabric_failures.hpp"
+#include "models/world/world_records.hpp"
 #include "models/network/fleet_map.hpp"
 #include "models/network/placement_check.hpp"
 #include "models/network/flow_model.hpp"
@@ -164,34 +165,38 @@ struct Fabric {
   };
   std::unique_ptr<WanOnFabric> wan;
 
-  void write_summary(nlohmann::json& network) const {
+  NetworkSummary summary() const {
+    NetworkSummary s;
     if (comm) {
-      // How many collective costs the fabric answered, and how many fell back to alpha-beta, per
-      // collective kind and reason: a study that meant to compare fabrics should see no fallbacks.
-      network["collectives_costed_on_fabric"] = comm->network_answers();
-      network["collectives_costed_by_fallback"] = comm->fallback_answers();
-      nlohmann::json by = nlohmann::json::object();
+      // Per collective kind and reason, the fallbacks to alpha-beta.
+      s.collectives_costed_on_fabric = Nullable<uint64_t>::of(comm->network_answers());
+      s.collectives_costed_by_fallback = Nullable<uint64_t>::of(comm->fallback_answers());
+      s.collectives_by_fallback.has = true;
       constexpr std::array<std::pair<Collective, std::string_view>, 5> kinds{
           {{Collective::AllReduce, "all_reduce"}, {Collective::AllGather, "all_gather"},
            {Collective::ReduceScatter, "reduce_scatter"}, {Collective::AllToAll, "all_to_all"},
            {Collective::SendRecv, "send_recv"}}};
-      for (const auto& [c, name] : kinds)
+      for (const auto& [c, name] : kinds) {
+        Keyed<uint64_t> by_reason;
         for (int r = 0; r < NetworkCommCost::kReasons; ++r)
-          if (comm->fallbacks(c, r) > 0) by[std::string(name)][std::string(NetworkCommCost::kReasonNames[r])] = comm->fallbacks(c, r);
-      network["collectives_by_fallback"] = std::move(by);
-      network["collective_costs_computed"] = comm->computed();  // cache misses: costs computed on the fabric
+          if (comm->fallbacks(c, r) > 0) by_reason[std::string(NetworkCommCost::kReasonNames[r])] = comm->fallbacks(c, r);
+        if (!by_reason.empty()) s.collectives_by_fallback.value.entries.emplace_back(std::string(name), std::move(by_reason));
+      }
+      s.collective_costs_computed = Nullable<uint64_t>::of(comm->computed());
     }
     if (shared) {
-      network["collectives_costed_on_fabric"] = shared->network_answers();
-      network["collectives_costed_by_fallback"] = shared->fallback_answers();
-      network["shared_fabric"] = {{"consumers", ledger->consumers()},
-                                  {"collective_loads_routed", shared->collective_loads_built()},
-                                  {"job_recosts", shared->recost_requests()},
-                                  {"job_reroutes", shared->reroutes()}};
+      s.collectives_costed_on_fabric = Nullable<uint64_t>::of(shared->network_answers());
+      s.collectives_costed_by_fallback = Nullable<uint64_t>::of(shared->fallback_answers());
+      s.shared_fabric = Nullable<SharedFabricSummary>::of({.consumers = ledger->consumers(),
+                                                           .collective_loads_routed = Nullable<uint64_t>::of(shared->collective_loads_built()),
+                                                           .job_recosts = Nullable<uint64_t>::of(shared->recost_requests()),
+                                                           .job_reroutes = Nullable<uint64_t>::of(shared->reroutes())});
     } else if (ledger) {  // no training jobs: the other consumers (KV transfers, failover) alone
-      network["shared_fabric"] = {{"consumers", ledger->consumers()}};
+      s.shared_fabric = Nullable<SharedFabricSummary>::of(
+          {.consumers = ledger->consumers(), .collective_loads_routed = {}, .job_recosts = {}, .job_reroutes = {}});
     }
-    if (!link_failures.empty()) link_failures.write_summary(network);
+    if (!link_failures.empty()) s.link_failures = Nullable<FabricFailureSummary>::of(link_failures.summary());
+    return s;
   }
 
   // Per-hop software latency of a collective step (NCCL-like), an assumption: no published figure
@@ -375,22 +380,19 @@ void World::start() {
 }
 
 void World::write_summary() {
-  auto& summary = recorder_.summary();
   const Fleet& fleet = models_->fleet;
-  auto& f = summary["fleet"];
-  f["regions"] = fleet.regions();
-  f["racks"] = fleet.racks();
-  f["nodes"] = fleet.nodes();
-  f["gpus"] = fleet.gpus();
-  f["gpus_usable_at_end"] = fleet.usable_gpus_total();
-  summary["scenario"]["name"] = scenario_.run.name;
-  summary["scenario"]["start"] = format_utc_ns(scenario_.run.start_unix_ns);
-  summary["scenario"]["horizon"] = format_duration(scenario_.run.horizon);
+  recorder_.summarize(FleetSummary{.regions = fleet.regions(),
+                                   .racks = fleet.racks(),
+                                   .nodes = fleet.nodes(),
+                                   .gpus = fleet.gpus(),
+                                   .gpus_usable_at_end = fleet.usable_gpus_total()});
+  recorder_.summarize(ScenarioSummary{.name = scenario_.run.name,
+                                      .start = format_utc_ns(scenario_.run.start_unix_ns),
+                                      .horizon = format_duration(scenario_.run.horizon)});
   models_->failures.write_summary();
   if (models_->fabric) {
-    nlohmann::json network = nlohmann::json::object();
-    models_->fabric->write_summary(network);
-    if (!network.empty()) summary["network"].update(network);  // next to anything else under /network
+    nlohmann::json network = record_json(models_->fabric->summary());
+    if (!network.empty()) recorder_.summary()[std::string(NetworkSummary::key)].update(network);  // next to anything else under /network
   }
   if (models_->training) models_->training->write_summary();
   if (models_->inference) models_->inference->write_summary();

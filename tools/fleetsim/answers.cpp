@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/fleetsim/answers.hpp"
 
+#include "models/cost/cost_records.hpp"
+#include "models/inference/inference_records.hpp"
 #include "models/scenario/embedded.hpp"
+#include "models/training/training_records.hpp"
 
 #include "sim/time.hpp"
 
@@ -9,6 +12,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <string>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -29,8 +34,8 @@ std::string field_text(const nlohmann::json& o, const char* key, std::string fal
 }
 using json = nlohmann::json;
 
-std::optional<double> number_at(const json& j, const char* pointer) {
-  const json::json_pointer p(pointer);
+std::optional<double> number_at(const json& j, std::initializer_list<std::string_view> keys) {
+  const json::json_pointer p = summary_pointer(keys);
   if (!j.contains(p) || !j.at(p).is_number()) return std::nullopt;
   const double v = j.at(p).get<double>();
   return std::isfinite(v) ? std::optional<double>(v) : std::nullopt;
@@ -55,6 +60,15 @@ std::optional<int64_t> start_ns(const json& outage, const json& resolved) {
   }
 }
 }  // namespace
+
+nlohmann::json::json_pointer summary_pointer(std::initializer_list<std::string_view> keys) {
+  std::string p;
+  for (auto k : keys) {
+    p += '/';
+    p += k;
+  }
+  return nlohmann::json::json_pointer(p);
+}
 
 std::string human_count(double v) {
   if (!std::isfinite(v)) return "-";
@@ -147,16 +161,18 @@ json planner_answers(const json& summary, const json& resolved) {
     const std::string cause_key = "outage: " + a["cause"].get<std::string>();
     double intr = 0, lost = 0, down = 0, tokens = 0;
     bool any_job = false;
-    const json::json_pointer pj("/training/jobs");
+    const json::json_pointer pj = summary_pointer({TrainingSummary::key, at<&TrainingSummary::jobs>});
+    const std::string by_cause(at<&TrainingJobSummary::by_cause>);
     if (summary.contains(pj) && summary.at(pj).is_object()) {
       for (const auto& [name, job] : summary.at(pj).items()) {
-        if (!job.contains("by_cause") || !job["by_cause"].contains(cause_key)) continue;
-        const json& c = job["by_cause"][cause_key];
+        if (!job.contains(by_cause) || !job[by_cause].contains(cause_key)) continue;
+        const json& c = job[by_cause][cause_key];
         any_job = true;
-        intr += number_at(c, "/interruptions").value_or(0);
-        lost += number_at(c, "/lost_s").value_or(0);
-        down += number_at(c, "/down_s").value_or(0);
-        tokens += number_at(c, "/lost_tokens").value_or(0);
+        using L = TrainingLossSummary;
+        intr += number_at(c, {at<&L::interruptions>}).value_or(0);
+        lost += number_at(c, {at<&L::lost_s>}).value_or(0);
+        down += number_at(c, {at<&L::down_s>}).value_or(0);
+        tokens += number_at(c, {at<&L::lost_tokens>}).value_or(0);
       }
     }
     if (any_job)
@@ -165,27 +181,31 @@ json planner_answers(const json& summary, const json& resolved) {
     // outage takes replicas down (a launch outage blocks new capacity, a network one slows links), so
     // the windows are booked to full outages alone, each window once.
     json services = json::array();
-    if (start && kind == "full" && summary.contains("inference") && summary["inference"].is_object()) {
-      for (const auto& [name, svc] : summary["inference"].items()) {
-        if (!svc.contains("outages") || !svc["outages"].is_array()) continue;
+    const std::string inference(kInferenceSummaryKey), outages(at<&InferenceServiceSummary::outages>);
+    if (start && kind == "full" && summary.contains(inference) && summary[inference].is_object()) {
+      for (const auto& [name, svc] : summary[inference].items()) {
+        if (!svc.contains(outages) || !svc[outages].is_array()) continue;
         double arrived = 0, failed = 0, late = 0, rerouted = 0, worst = NAN;
         bool any = false;
-        for (const json& w : svc["outages"]) {
-          if (w.value("region", std::string()) != a["region"].get<std::string>()) continue;
-          if (!w.contains("start_ns") || !w["start_ns"].is_number_integer()) continue;
-          const int64_t ws = w["start_ns"].get<int64_t>();
+        using W = InferenceOutageSummary;
+        const std::string region_key(at<&W::region>), start_key(at<&W::start>);
+        for (const json& w : svc[outages]) {
+          if (w.value(region_key, std::string()) != a["region"].get<std::string>()) continue;
+          if (!w.contains(start_key) || !w[start_key].is_number_integer()) continue;
+          const int64_t ws = w[start_key].get<int64_t>();
           if (ws < *start || (end && ws > *end)) continue;
           any = true;
-          arrived += number_at(w, "/arrived").value_or(0);
-          failed += number_at(w, "/failed").value_or(0);
-          late += number_at(w, "/late").value_or(0);
-          rerouted += number_at(w, "/rerouted").value_or(0);
-          if (const auto p = number_at(w, "/ttft_p99_s")) worst = std::isnan(worst) ? *p : std::max(worst, *p);
+          arrived += number_at(w, {at<&W::arrived>}).value_or(0);
+          failed += number_at(w, {at<&W::failed>}).value_or(0);
+          late += number_at(w, {at<&W::late>}).value_or(0);
+          rerouted += number_at(w, {at<&W::rerouted>}).value_or(0);
+          if (const auto p = number_at(w, {at<&W::ttft_p99_s>})) worst = std::isnan(worst) ? *p : std::max(worst, *p);
         }
         if (!any) continue;
         json s = {{"service", name}, {"arrived", arrived}, {"failed", failed}, {"late", late}, {"rerouted", rerouted}};
         if (std::isfinite(worst)) s["ttft_p99_s"] = worst;
-        if (const auto p = number_at(svc, "/ttft_s/p99")) s["service_ttft_p99_s"] = *p;
+        if (const auto p = number_at(svc, {at<&InferenceServiceSummary::ttft_s>, at<&InferenceLatency::p99>}))
+          s["service_ttft_p99_s"] = *p;
         services.push_back(std::move(s));
       }
     }
@@ -194,9 +214,10 @@ json planner_answers(const json& summary, const json& resolved) {
     if (end) a["end_ns"] = *end;
     out["outages"].push_back(std::move(a));
   }
-  if (summary.contains(json::json_pointer("/cost/outage")) && summary.at(json::json_pointer("/cost/outage")).is_object())
-    out["outage_cost"] = summary.at(json::json_pointer("/cost/outage"));
-  if (summary.contains("inference") && summary["inference"].is_object()) {
+  const json::json_pointer outage_cost = summary_pointer({CostSummary::key, at<&CostSummary::outage>});
+  if (summary.contains(outage_cost) && summary.at(outage_cost).is_object()) out["outage_cost"] = summary.at(outage_cost);
+  const std::string inference(kInferenceSummaryKey);
+  if (summary.contains(inference) && summary[inference].is_object()) {
     // The SLO target per service, from the resolved scenario (services are an array there).
     std::map<std::string, double> targets;
     const json::json_pointer ps("/inference/services");
@@ -205,13 +226,14 @@ json planner_answers(const json& summary, const json& resolved) {
         if (s.is_object() && s.contains("name") && s.contains(json::json_pointer("/slo/target")) &&
             s.at(json::json_pointer("/slo/target")).is_number())
           targets[s["name"].get<std::string>()] = s.at(json::json_pointer("/slo/target")).get<double>();
-    for (const auto& [name, svc] : summary["inference"].items()) {
+    using S = InferenceServiceSummary;
+    for (const auto& [name, svc] : summary[inference].items()) {
       json s = {{"service", name}};
-      if (const auto v = number_at(svc, "/slo_attainment")) s["slo_attainment"] = *v;
+      if (const auto v = number_at(svc, {at<&S::slo_attainment>})) s["slo_attainment"] = *v;
       if (targets.count(name)) s["target"] = targets[name];
-      if (const auto v = number_at(svc, "/ttft_s/p99")) s["ttft_p99_s"] = *v;
-      if (const auto v = number_at(svc, "/e2e_s/p99")) s["e2e_p99_s"] = *v;
-      if (const auto v = number_at(svc, "/requests/failed")) s["failed"] = *v;
+      if (const auto v = number_at(svc, {at<&S::ttft_s>, at<&InferenceLatency::p99>})) s["ttft_p99_s"] = *v;
+      if (const auto v = number_at(svc, {at<&S::e2e_s>, at<&InferenceLatency::p99>})) s["e2e_p99_s"] = *v;
+      if (const auto v = number_at(svc, {at<&S::requests>, at<&InferenceRequestCounts::failed>})) s["failed"] = *v;
       out["services"].push_back(std::move(s));
     }
   }
@@ -250,11 +272,13 @@ std::string format_answers(const json& answers) {
   }
   const json& c = answers["outage_cost"];
   if (c.is_object()) {
-    auto num = [&](const char* k) { return c.contains(k) && c[k].is_number() ? c[k].get<double>() : NAN; };
+    // The summary's cost.outage object as it stands (CostOutageSummary's keys).
+    auto num = [&](std::string_view k) { return number_at(c, {k}).value_or(NAN); };
+    using O = CostOutageSummary;
     out += fmt::format("  outage cost {} in all: {} capacity paid while dark, {} training work lost, {} SLO "
                        "penalties\n",
-                       human_usd(num("total_usd")), human_usd(num("paid_idle_usd") + num("paid_failed_usd")),
-                       human_usd(num("lost_work_usd")), human_usd(num("slo_penalty_usd")));
+                       human_usd(num(at<&O::total_usd>)), human_usd(num(at<&O::paid_idle_usd>) + num(at<&O::paid_failed_usd>)),
+                       human_usd(num(at<&O::lost_work_usd>)), human_usd(num(at<&O::slo_penalty_usd>)));
   }
   for (const json& s : answers["services"]) {
     if (!s.contains("slo_attainment")) continue;

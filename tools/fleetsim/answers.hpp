@@ -8,11 +8,23 @@
 //   human_energy_mwh(2.62e7) == "26.2 TWh";  human_seconds(5400) == "1.5 h"
 #pragma once
 
+#include "sim/record.hpp"
+
 #include <nlohmann/json.hpp>
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 namespace fleetsim::cli {
+
+/// summary.json's keys are named by the records that write them (sim/record.hpp): `at<&R::member>` is
+/// the member's key (a member without a field does not compile), and summary_pointer a JSON pointer
+/// made of such keys, e.g. summary_pointer({CostSummary::key, at<&CostSummary::total_usd>}).
+template <auto Member>
+inline constexpr std::string_view at = member_name<Member>();
+/// The keys hold no '/' or '~', so they need no escaping.
+nlohmann::json::json_pointer summary_pointer(std::initializer_list<std::string_view> keys);
 
 /// Three significant digits with a word for the power of a thousand ("12.3 thousand", "937 billion").
 std::string human_count(double v);

@@ -2,6 +2,11 @@
 // The data behind report.html, read from a run directory's files (docs/report.md).
 #include "tools/fleetsim/report.hpp"
 
+#include "models/cost/cost_records.hpp"
+#include "models/failures/failure_records.hpp"
+#include "models/inference/inference_records.hpp"
+#include "models/training/training_records.hpp"
+#include "tools/run/failure_counts.hpp"
 #include "sim/atomic_file.hpp"
 #include "tools/fleetsim/answers.hpp"
 #include "tools/fleetsim/csv_read.hpp"
@@ -28,6 +33,15 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+
+// The files, columns, event kinds and summary keys read here are named by the records that write
+// them (sim/record.hpp): col<&CostSample::total_usd> is "total_usd", and a member without a field
+// does not compile, so the report cannot drift from what the models publish.
+template <auto Member>
+inline constexpr std::string_view col = member_name<Member>();
+std::string csv_name(std::string_view table) { return std::string(table) + ".csv"; }
+// A summary key or an events.jsonl field name as nlohmann's object key.
+std::string json_key(std::string_view k) { return std::string(k); }
 
 struct Point {
   int64_t t_ns;
@@ -97,11 +111,12 @@ json series_list(const SeriesMap& m, int64_t span_ns, Keep keep) {
 json empty_chart(std::string reason) { return json{{"empty", std::move(reason)}}; }
 
 json utilization_chart(const fs::path& dir, int64_t span) {
-  CsvReader r(dir / "utilization.csv");
-  if (!r.ok() || !r.has({"time_ns", "region", "accelerator", "gpus_installed", "gpus_usable"}))
+  using U = FleetStateSample;
+  CsvReader r(dir / csv_name(U::table));
+  if (!r.ok() || !r.has({col<&U::time>, col<&U::region>, col<&U::accelerator>, col<&U::gpus_installed>, col<&U::gpus_usable>}))
     return empty_chart("no utilization.csv in this run");
-  const size_t t = r.column("time_ns"), reg = r.column("region"), acc = r.column("accelerator"),
-               inst = r.column("gpus_installed"), use = r.column("gpus_usable");
+  const size_t t = r.column(col<&U::time>), reg = r.column(col<&U::region>), acc = r.column(col<&U::accelerator>),
+               inst = r.column(col<&U::gpus_installed>), use = r.column(col<&U::gpus_usable>);
   SeriesMap usable;
   while (r.next()) {
     const double installed = r.number(inst);
@@ -111,10 +126,11 @@ json utilization_chart(const fs::path& dir, int64_t span) {
   }
   // Busy GPUs come from the cost model's table, when the run has one.
   SeriesMap busy;
-  CsvReader c(dir / "cost.csv");
-  if (c.ok() && c.has({"time_ns", "region", "accelerator", "gpus_busy", "gpus_paid"})) {
-    const size_t ct = c.column("time_ns"), creg = c.column("region"), cacc = c.column("accelerator"),
-                 cbusy = c.column("gpus_busy"), cpaid = c.column("gpus_paid");
+  using C = CostSample;
+  CsvReader c(dir / csv_name(C::table));
+  if (c.ok() && c.has({col<&C::time>, col<&C::region>, col<&C::accelerator>, col<&C::gpus_busy>, col<&C::gpus_paid>})) {
+    const size_t ct = c.column(col<&C::time>), creg = c.column(col<&C::region>), cacc = c.column(col<&C::accelerator>),
+                 cbusy = c.column(col<&C::gpus_busy>), cpaid = c.column(col<&C::gpus_paid>);
     while (c.next()) {
       const double paid = c.number(cpaid);
       if (!(paid > 0)) continue;
@@ -127,11 +143,12 @@ json utilization_chart(const fs::path& dir, int64_t span) {
 }
 
 json cost_chart(const fs::path& dir, int64_t span) {
-  CsvReader c(dir / "cost.csv");
+  using C = CostSample;
+  CsvReader c(dir / csv_name(C::table));
   if (!c.ok()) return empty_chart("no cost model in this run");
-  if (!c.has({"time_ns", "cumulative_usd"})) return empty_chart("cost.csv has no cumulative_usd column");
-  const size_t t = c.column("time_ns"), cum = c.column("cumulative_usd"), plan = c.column("commitment_plan_usd"),
-               fleet = c.column("fleet_cumulative_usd");
+  if (!c.has({col<&C::time>, col<&C::cumulative_usd>})) return empty_chart("cost.csv has no cumulative_usd column");
+  const size_t t = c.column(col<&C::time>), cum = c.column(col<&C::cumulative_usd>),
+               plan = c.column(col<&C::commitment_plan_usd>), fleet = c.column(col<&C::fleet_cumulative_usd>);
   // Per instant: the fleet's spend (fleet_cumulative_usd, the same in every row of an instant, when
   // the table has it; else cumulative_usd summed over the (region, accelerator) rows). The plan is
   // fleet-wide when every row of an instant carries the same value (counted once; the cost model
@@ -168,34 +185,38 @@ json cost_chart(const fs::path& dir, int64_t span) {
 }
 
 json training_chart(const fs::path& dir, int64_t span, const json& summary) {
-  CsvReader r(dir / "training.csv");
+  using T = TrainingSample;
+  CsvReader r(dir / csv_name(T::table));
   if (!r.ok()) return empty_chart("no training jobs in this run");
-  if (!r.has({"time_ns", "job", "tokens_committed"})) return empty_chart("training.csv lacks tokens_committed");
-  const size_t t = r.column("time_ns"), job = r.column("job"), tok = r.column("tokens_committed");
+  if (!r.has({col<&T::time>, col<&T::job>, col<&T::tokens_committed>})) return empty_chart("training.csv lacks tokens_committed");
+  const size_t t = r.column(col<&T::time>), job = r.column(col<&T::job>), tok = r.column(col<&T::tokens_committed>);
   SeriesMap m;
   while (r.next()) m[std::string(r.text(job))].push_back({r.integer(t), r.number(tok)});
   if (m.empty()) return empty_chart("training.csv has no rows");
   json series = series_list(m, span, Keep::Last);
   for (auto& s : series) {
     const json* target = nullptr;
-    const auto jobs = summary.find("training");
-    if (jobs != summary.end() && jobs->contains("jobs") && (*jobs)["jobs"].contains(s["name"].get<std::string>()))
-      target = &(*jobs)["jobs"][s["name"].get<std::string>()];
-    if (target && target->contains("tokens_target") && (*target)["tokens_target"].is_number())
-      s["target"] = (*target)["tokens_target"];
+    const std::string jobs_key = json_key(col<&TrainingSummary::jobs>), target_key = json_key(col<&TrainingJobSummary::tokens_target>);
+    const auto jobs = summary.find(json_key(TrainingSummary::key));
+    if (jobs != summary.end() && jobs->contains(jobs_key) && (*jobs)[jobs_key].contains(s["name"].get<std::string>()))
+      target = &(*jobs)[jobs_key][s["name"].get<std::string>()];
+    if (target && target->contains(target_key) && (*target)[target_key].is_number())
+      s["target"] = (*target)[target_key];
   }
   return json{{"series", std::move(series)}};
 }
 
 // Latency (p99 TTFT and end-to-end) and SLO attainment per interval, per (service, region).
 std::pair<json, json> inference_charts(const fs::path& dir, int64_t span) {
-  CsvReader r(dir / "inference.csv");
+  using I = InferenceSample;
+  CsvReader r(dir / csv_name(I::table));
   if (!r.ok()) return {empty_chart("no inference services in this run"), empty_chart("no inference services in this run")};
-  if (!r.has({"time_ns", "service", "region", "ttft_p99_s", "e2e_p99_s", "completed", "late", "failed"}))
+  if (!r.has({col<&I::time>, col<&I::service>, col<&I::region>, col<&I::ttft_p99_s>, col<&I::e2e_p99_s>,
+              col<&I::completed>, col<&I::late>, col<&I::failed>}))
     return {empty_chart("inference.csv lacks latency columns"), empty_chart("inference.csv lacks SLO columns")};
-  const size_t t = r.column("time_ns"), svc = r.column("service"), reg = r.column("region"),
-               ttft = r.column("ttft_p99_s"), e2e = r.column("e2e_p99_s"), done = r.column("completed"),
-               late = r.column("late"), failed = r.column("failed");
+  const size_t t = r.column(col<&I::time>), svc = r.column(col<&I::service>), reg = r.column(col<&I::region>),
+               ttft = r.column(col<&I::ttft_p99_s>), e2e = r.column(col<&I::e2e_p99_s>),
+               done = r.column(col<&I::completed>), late = r.column(col<&I::late>), failed = r.column(col<&I::failed>);
   SeriesMap ttft_series, e2e_series, slo;
   bool any_latency = false;
   while (r.next()) {
@@ -264,8 +285,8 @@ std::optional<InterruptLine> read_interrupt_line(std::string_view line) {
   const char* last = line.data() + line.size();
   const auto [end, ec] = std::from_chars(first, last, out.time_ns);
   if (ec != std::errc() || end == last || *end != ',') return std::nullopt;
-  const auto job = plain_text_field(line, "job");
-  const auto cause = plain_text_field(line, "cause");
+  const auto job = plain_text_field(line, col<&TrainingInterrupt::job>);
+  const auto cause = plain_text_field(line, col<&TrainingInterrupt::cause>);
   if (!job || !cause) return std::nullopt;
   out.job = *job;
   out.cause = *cause;
@@ -275,8 +296,10 @@ std::optional<InterruptLine> read_interrupt_line(std::string_view line) {
 // Outages as bars, failures counted per bucket, training interrupts as marks; one lane per region.
 json timeline_chart(const fs::path& dir, int64_t span) {
   std::ifstream in(dir / "events.jsonl", std::ios::binary);
-  CsvReader counted(dir / "failure_counts.csv");
-  const bool have_counts = counted.ok() && counted.has({"time_ns", "region", "class", "failures"});
+  using N = FailureCountRow;
+  CsvReader counted(dir / csv_name(N::table));
+  const bool have_counts =
+      counted.ok() && counted.has({col<&N::time_ns>, col<&N::region>, col<&N::component_class>, col<&N::failures>});
   if (!in && !have_counts) return empty_chart("no events.jsonl or failure_counts.csv in this run");
   const int64_t width = std::max<int64_t>(1, span / kReportBuckets);
   struct Lane {
@@ -294,8 +317,8 @@ json timeline_chart(const fs::path& dir, int64_t span) {
   // (tools/run/failure_counts.hpp): events.jsonl holds every failure only at --events all, and a
   // 7-year fleet has hundreds of thousands. Runs without the table fall back to events.jsonl.
   if (have_counts) {
-    const size_t t = counted.column("time_ns"), reg = counted.column("region"), cls = counted.column("class"),
-                 n = counted.column("failures");
+    const size_t t = counted.column(col<&N::time_ns>), reg = counted.column(col<&N::region>),
+                 cls = counted.column(col<&N::component_class>), n = counted.column(col<&N::failures>);
     while (counted.next()) {
       const auto count = static_cast<int>(counted.integer(n));
       lanes[std::string(counted.text(reg))].failures[counted.integer(t) / width] += count;
@@ -307,9 +330,9 @@ json timeline_chart(const fs::path& dir, int64_t span) {
   while (in && std::getline(in, line)) {
     // Only the kinds drawn here are parsed; the rest (repairs, checkpoints ...) are skipped unread.
     const std::string_view kind_text = line_kind(line);
-    const bool fail = !have_counts && kind_text == "failure";
-    const bool outage = kind_text.starts_with("outage_");
-    const bool intr = kind_text == "training_interrupt";
+    const bool fail = !have_counts && kind_text == ComponentFailure::kind;
+    const bool outage = kind_text == OutageStart::kind || kind_text == OutageEnd::kind;
+    const bool intr = kind_text == TrainingInterrupt::kind;
     if (!fail && !outage && !intr) continue;
     if (intr) {
       if (const auto i = read_interrupt_line(line)) {
@@ -328,24 +351,29 @@ json timeline_chart(const fs::path& dir, int64_t span) {
     try {
       const int64_t t = e["time_ns"].get<int64_t>();
       const std::string kind = e.value("kind", "");
-      const std::string path = e.value("path", "");
-      if (kind == "failure") {
+      // Every kind drawn here names its component "path" and its outage "outage" alike.
+      static_assert(col<&ComponentFailure::path> == col<&OutageStart::path> && col<&OutageStart::path> == col<&OutageEnd::path>);
+      static_assert(col<&OutageStart::outage> == col<&OutageEnd::outage>);
+      const std::string path = e.value(json_key(col<&OutageStart::path>), "");
+      if (kind == ComponentFailure::kind) {
         ++lanes[region_of(path)].failures[t / width];
-        ++by_class[e.value("class", "other")];
-      } else if (kind == "outage_start") {
-        lanes[region_of(path)].open[e.value("outage", path)] = {
-            t, e.value("outage_kind", "") + " outage: " + e.value("cause", "") + " (" + path + ")"};
-      } else if (kind == "outage_end") {
+        ++by_class[e.value(json_key(col<&ComponentFailure::component_class>), "other")];
+      } else if (kind == OutageStart::kind) {
+        lanes[region_of(path)].open[e.value(json_key(col<&OutageStart::outage>), path)] = {
+            t, e.value(json_key(col<&OutageStart::outage_kind>), "") + " outage: " + e.value(json_key(col<&OutageStart::cause>), "") +
+                   " (" + path + ")"};
+      } else if (kind == OutageEnd::kind) {
         Lane& l = lanes[region_of(path)];
-        auto it = l.open.find(e.value("outage", path));
+        auto it = l.open.find(e.value(json_key(col<&OutageEnd::outage>), path));
         if (it != l.open.end()) {
           l.outages.push_back(json::array({it->second.first / 1'000'000'000, t / 1'000'000'000, it->second.second}));
           l.open.erase(it);
         }
-      } else if (kind == "training_interrupt") {
-        ++interrupts_bucketed[{t / width, e.value("job", "")}];
+      } else if (kind == TrainingInterrupt::kind) {
+        const std::string job = e.value(json_key(col<&TrainingInterrupt::job>), "");
+        ++interrupts_bucketed[{t / width, job}];
         if (interrupts.size() <= kMaxInterruptMarks)
-          interrupts.push_back(json::array({t / 1'000'000'000, e.value("job", "") + ": " + e.value("cause", "")}));
+          interrupts.push_back(json::array({t / 1'000'000'000, job + ": " + e.value(json_key(col<&TrainingInterrupt::cause>), "")}));
       }
     } catch (const json::exception&) {
       continue;  // a field of an unexpected type (another tool's line): not drawn

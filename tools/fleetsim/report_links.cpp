@@ -7,6 +7,7 @@
 // utilization of its bucket (a heatmap shows where links saturate, so the peak is kept).
 #include "tools/fleetsim/report.hpp"
 
+#include "models/network/network_records.hpp"
 #include "tools/fleetsim/csv_read.hpp"
 
 #include <nlohmann/json.hpp>
@@ -21,15 +22,21 @@ namespace fleetsim::cli {
 
 namespace {
 constexpr size_t kHeatmapLinks = 24;
+// links.csv's columns, named by the record that writes them (models/network/network_records.hpp).
+template <auto Member>
+inline constexpr std::string_view link_col = member_name<Member>();
 }
 
 nlohmann::json links_chart(const std::filesystem::path& dir, int64_t span) {
   using json = nlohmann::json;
-  CsvReader r(dir / "links.csv");
-  if (!r.ok() || !r.has({"time_ns", "scope", "class", "link", "utilization_fraction"}))
+  using L = LinkLoadSample;
+  CsvReader r(dir / (std::string(L::table) + ".csv"));
+  if (!r.ok() || !r.has({link_col<&L::time>, link_col<&L::scope>, link_col<&L::link_class>, link_col<&L::link>,
+                         link_col<&L::utilization_fraction>}))
     return json{{"empty", "no links.csv in this run (no network, or no sample_interval)"}};
-  const size_t t = r.column("time_ns"), scope = r.column("scope"), cls = r.column("class"), link = r.column("link"),
-               util = r.column("utilization_fraction");
+  const size_t t = r.column(link_col<&L::time>), scope = r.column(link_col<&L::scope>),
+               cls = r.column(link_col<&L::link_class>), link = r.column(link_col<&L::link>),
+               util = r.column(link_col<&L::utilization_fraction>);
   struct Row {
     std::string cls;
     bool is_class = false;
@@ -46,7 +53,7 @@ nlohmann::json links_chart(const std::filesystem::path& dir, int64_t span) {
     const double u = r.number(util);
     if (!std::isfinite(u)) continue;
     if (at != last_t) ++samples, last_t = at;
-    const bool is_class = r.text(scope) == "class";
+    const bool is_class = r.text(scope) == L::class_scope;
     // Class rows are named by their class; a link could share the name only if a vertex were named so.
     Row& row = rows[is_class ? "all " + std::string(r.text(cls)) : std::string(r.text(link))];
     row.cls = std::string(r.text(cls));

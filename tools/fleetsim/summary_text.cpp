@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/fleetsim/summary_text.hpp"
 
+#include "models/cost/cost_records.hpp"
+#include "models/failures/failure_records.hpp"
+#include "models/inference/inference_records.hpp"
+#include "models/training/training_records.hpp"
+#include "models/world/world_records.hpp"
 #include "tools/fleetsim/answers.hpp"
 
 #include <fmt/format.h>
@@ -61,34 +66,50 @@ std::string format_run_summary(const Scenario& scenario, const SimulationResult&
   out += fmt::format("  simulated   {} of {} from {}, seed {}\n", format_duration(result.reached.since_epoch()),
                      format_duration(scenario.run.horizon), format_utc_ns(scenario.run.start_unix_ns),
                      scenario.run.seed);
-  out += fmt::format("  fleet       {} GPUs in {} nodes, {} racks, {} regions\n", figure(s, P("/fleet/gpus")),
-                     figure(s, P("/fleet/nodes")), figure(s, P("/fleet/racks")), figure(s, P("/fleet/regions")));
-  if (s.contains(P("/failures")))
-    out += fmt::format("  failures    {} failures, {} repairs, {} outages\n", figure(s, P("/failures/failures")),
-                       figure(s, P("/failures/repairs")), figure(s, P("/failures/outages")));
-  if (s.contains(P("/training")))
+  // Every key below is named by the record that writes it (models/*/*_records.hpp).
+  using F = FleetSummary;
+  const auto fleet = [](std::string_view k) { return summary_pointer({F::key, k}); };
+  out += fmt::format("  fleet       {} GPUs in {} nodes, {} racks, {} regions\n", figure(s, fleet(at<&F::gpus>)),
+                     figure(s, fleet(at<&F::nodes>)), figure(s, fleet(at<&F::racks>)), figure(s, fleet(at<&F::regions>)));
+  using Fl = FailureSummary;
+  if (s.contains(summary_pointer({Fl::key})))
+    out += fmt::format("  failures    {} failures, {} repairs, {} outages\n",
+                       figure(s, summary_pointer({Fl::key, at<&Fl::failures>})),
+                       figure(s, summary_pointer({Fl::key, at<&Fl::repairs>})),
+                       figure(s, summary_pointer({Fl::key, at<&Fl::outages>})));
+  using T = TrainingSummary;
+  if (s.contains(summary_pointer({T::key})))
     out += fmt::format("  training    {} tokens trained, effective training time {}, {} interruptions\n",
-                       human_count(s.value(P("/training/tokens_trained"), 0.0)), percent(s, P("/training/ettr")),
-                       figure(s, P("/training/interruptions")));
-  if (s.contains(P("/inference")))
-    for (const auto& [name, service] : s.at("inference").items())
+                       human_count(s.value(summary_pointer({T::key, at<&T::tokens_trained>}), 0.0)),
+                       percent(s, summary_pointer({T::key, at<&T::ettr>})),
+                       figure(s, summary_pointer({T::key, at<&T::interruptions>})));
+  using I = InferenceServiceSummary;
+  using Lat = InferenceLatency;
+  if (s.contains(summary_pointer({kInferenceSummaryKey})))
+    for (const auto& [name, service] : s.at(std::string(kInferenceSummaryKey)).items())
       out += fmt::format("  inference   {}: TTFT p50 {} s, p99 {} s; end-to-end p50 {} s\n", name,
-                         figure(service, P("/ttft_s/p50")), figure(service, P("/ttft_s/p99")),
-                         figure(service, P("/e2e_s/p50")));
-  if (s.contains(P("/cost"))) {
-    const auto money = [&](const char* ptr) {
-      if (!s.contains(P(ptr)) || !s.at(P(ptr)).is_number()) return std::string("-");
-      return human_usd(s.at(P(ptr)).get<double>());  // three significant digits, for reading
+                         figure(service, summary_pointer({at<&I::ttft_s>, at<&Lat::p50>})),
+                         figure(service, summary_pointer({at<&I::ttft_s>, at<&Lat::p99>})),
+                         figure(service, summary_pointer({at<&I::e2e_s>, at<&Lat::p50>})));
+  using C = CostSummary;
+  if (s.contains(summary_pointer({C::key}))) {
+    const auto money = [&](const P& ptr) {
+      if (!s.contains(ptr) || !s.at(ptr).is_number()) return std::string("-");
+      return human_usd(s.at(ptr).get<double>());  // three significant digits, for reading
     };
-    const bool energy = s.contains(P("/cost/energy_mwh")) && s.at(P("/cost/energy_mwh")).is_number();
+    const P energy_mwh = summary_pointer({C::key, at<&C::energy_mwh>});
+    const bool energy = s.contains(energy_mwh) && s.at(energy_mwh).is_number();
     out += fmt::format("  cost        {} total, {}, {} per useful GPU-hour, {} per million tokens\n",
-                       money("/cost/total_usd"), energy ? human_energy_mwh(s.at(P("/cost/energy_mwh")).get<double>()) : "-",
-                       money("/cost/usd_per_useful_gpu_hour"),
-                       money("/cost/usd_per_million_tokens/overall"));
-    if (s.contains(P("/cost/commitment"))) {
-      const std::string when = figure(s, P("/cost/commitment/projected_exhaustion"));
+                       money(summary_pointer({C::key, at<&C::total_usd>})),
+                       energy ? human_energy_mwh(s.at(energy_mwh).get<double>()) : "-",
+                       money(summary_pointer({C::key, at<&C::usd_per_useful_gpu_hour>})),
+                       money(summary_pointer({C::key, at<&C::usd_per_million_tokens>, at<&CostPerMillionTokens::overall>})));
+    using M = CostCommitmentSummary;
+    const auto commitment = [](std::string_view k) { return summary_pointer({C::key, at<&C::commitment>, k}); };
+    if (s.contains(summary_pointer({C::key, at<&C::commitment>}))) {
+      const std::string when = figure(s, commitment(at<&M::projected_exhaustion>));
       out += fmt::format("  commitment  {} spent against a plan of {}; exhausted {} at this rate\n",
-                         money("/cost/commitment/spent_usd"), money("/cost/commitment/plan_to_date_usd"),
+                         money(commitment(at<&M::spent_usd>)), money(commitment(at<&M::plan_to_date_usd>)),
                          when == "null" ? std::string("never") : when.substr(0, 10));
     }
   }

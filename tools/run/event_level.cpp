@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/run/event_level.hpp"
 
+#include "models/failures/failure_records.hpp"
+#include "models/inference/inference_records.hpp"
+#include "models/training/training_records.hpp"
+
 #include <array>
 #include <utility>
 
@@ -28,24 +32,24 @@ EventLevel event_kind_level(std::string_view kind) {
   // The kinds the models publish (docs/failures.md, training.md, inference.md). Failures, repairs and
   // checkpoints scale with fleet size times horizon; these scale with jobs, services and outages.
   static constexpr std::array<std::pair<std::string_view, EventLevel>, 18> kLevels = {{
-      {"outage_start", EventLevel::Summary},
-      {"outage_end", EventLevel::Summary},
-      {"training_submit", EventLevel::Summary},
-      {"training_start", EventLevel::Summary},
-      {"training_done", EventLevel::Summary},
-      {"training_interrupt", EventLevel::Jobs},
-      {"training_resume", EventLevel::Jobs},
-      {"training_preempt", EventLevel::Jobs},
-      {"training_move", EventLevel::Jobs},
-      {"training_shrink", EventLevel::Jobs},
-      {"training_regrow", EventLevel::Jobs},
-      {"inference_scale_up", EventLevel::Jobs},
-      {"inference_scale_down", EventLevel::Jobs},
-      {"straggler_start", EventLevel::Jobs},
-      {"straggler_end", EventLevel::Jobs},
-      {"failure", EventLevel::All},
-      {"repair", EventLevel::All},
-      {"training_checkpoint", EventLevel::All},
+      {OutageStart::kind, EventLevel::Summary},
+      {OutageEnd::kind, EventLevel::Summary},
+      {TrainingSubmit::kind, EventLevel::Summary},
+      {TrainingStart::kind, EventLevel::Summary},
+      {TrainingDone::kind, EventLevel::Summary},
+      {TrainingInterrupt::kind, EventLevel::Jobs},
+      {TrainingResume::kind, EventLevel::Jobs},
+      {TrainingPreempt::kind, EventLevel::Jobs},
+      {TrainingMove::kind, EventLevel::Jobs},
+      {TrainingShrink::kind, EventLevel::Jobs},
+      {TrainingRegrow::kind, EventLevel::Jobs},
+      {InferenceScaleUp::kind, EventLevel::Jobs},
+      {InferenceScaleDown::kind, EventLevel::Jobs},
+      {StragglerStart::kind, EventLevel::Jobs},  // scheduled and process stragglers share the kind
+      {StragglerEnd::kind, EventLevel::Jobs},
+      {ComponentFailure::kind, EventLevel::All},
+      {ComponentRepair::kind, EventLevel::All},
+      {TrainingCheckpoint::kind, EventLevel::All},
   }};
   for (const auto& [k, level] : kLevels)
     if (k == kind) return level;

@@ -9,14 +9,30 @@
 //   counts.write();                            // declares and fills the table; before recorder.finish
 #pragma once
 
+#include "sim/record.hpp"
 #include "sim/recorder.hpp"
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 namespace fleetsim {
+
+/// A row of failure_counts.csv: failures of a class in a region during one bucket.
+struct FailureCountRow {
+  static constexpr std::string_view table = "failure_counts";
+  int64_t time_ns = 0;  ///< the bucket's start
+  std::string_view region;
+  std::string_view component_class;  ///< "other" when the failure named none
+  int64_t failures = 0;
+  static constexpr auto fields() {
+    return std::tuple{field("time_ns", &FailureCountRow::time_ns), field("region", &FailureCountRow::region),
+                      field("class", &FailureCountRow::component_class),
+                      field("failures", &FailureCountRow::failures)};
+  }
+};
 
 class FailureCounts {
  public:

@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/run/trace_translator.hpp"
 
+#include "models/cost/cost_records.hpp"
+#include "models/failures/failure_records.hpp"
+#include "models/hardware/capacity_records.hpp"
+#include "models/inference/inference_records.hpp"
+#include "models/training/training_records.hpp"
 #include "sim/jsonl_writer.hpp"
 
 #include <cmath>
-#include <initializer_list>
+#include <functional>
+#include <optional>
 #include <stdexcept>
-#include <limits>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -33,45 +39,33 @@ std::string_view trace_level_name(TraceLevel level) {
 
 namespace {
 
-constexpr size_t kNoColumn = std::numeric_limits<size_t>::max();
+std::string_view region_of(std::string_view path) { return path.substr(0, path.find('/')); }
 
-double number_at(std::span<const CellView> cells, size_t i) {
-  if (i >= cells.size()) return std::nan("");
-  const CellView& c = cells[i];
+// One argument of a slice: the record's field as events.jsonl has it (the same cell conversion).
+void put_arg(JsonObjectWriter& obj, std::string_view key, const CellView& v) {
+  switch (v.type()) {
+    case CellView::Type::Null: obj.field_null(key); break;
+    case CellView::Type::Bool: obj.field(key, v.as_bool()); break;
+    case CellView::Type::Int: obj.field(key, v.as_int()); break;
+    case CellView::Type::Double: obj.field(key, v.as_double()); break;
+    case CellView::Type::String: obj.field(key, v.as_string()); break;
+  }
+}
+
+double number(const CellView& c) {
   if (c.type() == CellView::Type::Int) return static_cast<double>(c.as_int());
   if (c.type() == CellView::Type::Double) return c.as_double();
   return std::nan("");
 }
-
-std::string_view text_at(std::span<const CellView> cells, size_t i) {
-  if (i >= cells.size() || cells[i].type() != CellView::Type::String) return {};
-  return cells[i].as_string();
+template <class T>
+double number(const T& v) {
+  return number(record_detail::cell(v));
 }
-
-SimTime time_at(std::span<const CellView> cells, size_t i) {
-  if (i >= cells.size() || cells[i].type() != CellView::Type::Int) return SimTime::zero();
-  return SimTime::from_ticks(cells[i].as_int());
-}
-
-std::string_view region_of(std::string_view path) { return path.substr(0, path.find('/')); }
-
-// How the translator reads one table: which columns, found by name once, on the table's first row.
-struct TableMap {
-  enum class Kind { Unknown, Ignore, Utilization, Inference, Cost } kind = Kind::Unknown;
-  std::vector<size_t> col;  // indices in the order of the kind's column list below
-};
-
-const std::vector<std::string_view> kUtilizationColumns = {"time_ns", "region", "accelerator", "gpus_usable",
-                                                           "gpus_failed", "gpus_repairing"};
-const std::vector<std::string_view> kInferenceColumns = {
-    "time_ns", "service", "region", "replicas_up", "replicas_extra", "late", "failed", "ttft_p99_s", "e2e_p99_s",
-    "arrived", "completed"};
-const std::vector<std::string_view> kCostColumns = {"time_ns",     "region",     "accelerator", "power_kw",
-                                                    "cumulative_usd", "gpus_busy", "gpus_idle", "gpus_failed",
-                                                    "fleet_cumulative_usd", "commitment_plan_usd"};
 
 }  // namespace
 
+// What the models publish reaches the translator as their records (sim/record.hpp): each handler
+// reads the struct, and a slice's arguments are fields named by the record's own description.
 struct TraceTranslator::Impl {
   struct Lane {
     TrackId track;
@@ -88,23 +82,67 @@ struct TraceTranslator::Impl {
   Recorder& rec;
   TraceWriter& w;
   TraceLevel level;
-  Connection on_event, on_row;
+  std::vector<std::function<void()>> disconnects;
   uint32_t training_pid = 0;
   uint32_t fleet_pid = 0;
   CounterId fleet_spend;
   std::unordered_map<std::string, TrackId> jobs;
   std::unordered_map<std::string, Region> regions;
-  std::vector<TableMap> tables;  // by TableId
-  std::string args, key, name;   // reused buffers
+  std::string args, key, name;  // reused buffers
   int next_sort = 10;
 
   Impl(Recorder& r, TraceLevel l) : rec(r), w(*r.trace()), level(l) {
-    on_event = rec.on_event.connect([this](const PublishedEvent& e) { handle_event(e); });
-    on_row = rec.on_row.connect([this](TableId id, std::span<const CellView> cells) { handle_row(id, cells); });
+    on_event<OutageStart>(&Impl::outage_start);
+    on_event<OutageEnd>(&Impl::outage_end);
+    on_event<ComponentFailure>(&Impl::failure);
+    on_event<ComponentRepair>(&Impl::repair);
+    on_event<StragglerStart>(&Impl::straggler_start<StragglerStart>);
+    on_event<ProcessStragglerStart>(&Impl::straggler_start<ProcessStragglerStart>);
+    on_event<StragglerEnd>(&Impl::straggler_end<StragglerEnd>);
+    on_event<ProcessStragglerEnd>(&Impl::straggler_end<ProcessStragglerEnd>);
+    on_event<CapacityInstall>(&Impl::capacity<CapacityInstall>);
+    on_event<CapacityRetire>(&Impl::capacity<CapacityRetire>);
+    on_event<InferenceScaleUp>(&Impl::scale<InferenceScaleUp>);
+    on_event<InferenceScaleDown>(&Impl::scale<InferenceScaleDown>);
+    on_event<TrainingSubmit>(&Impl::training_submit);
+    on_event<TrainingStart>(&Impl::training_start);
+    on_event<TrainingResume>(&Impl::training_resume);
+    on_event<TrainingInterrupt>(&Impl::training_interrupt);
+    on_event<TrainingPreempt>(&Impl::training_preempt);
+    on_event<TrainingDone>(&Impl::training_done);
+    on_event<TrainingShrink>(&Impl::training_dp<TrainingShrink>);
+    on_event<TrainingRegrow>(&Impl::training_dp<TrainingRegrow>);
+    on_event<TrainingMove>(&Impl::training_move);
+    on_event<TrainingCheckpoint>(&Impl::training_checkpoint);
+    on_row<FleetStateSample>(&Impl::fleet_state_row);
+    on_row<InferenceSample>(&Impl::inference_row);
+    on_row<CostSample>(&Impl::cost_row);
   }
   ~Impl() {
-    rec.on_event.disconnect(on_event);
-    rec.on_row.disconnect(on_row);
+    for (auto& d : disconnects) d();
+  }
+
+  template <class R>
+  void on_event(void (Impl::*handler)(SimTime, const R&)) {
+    auto& sig = rec.events_of<R>();
+    const Connection c = sig.connect([this, handler](SimTime t, const R& e) { (this->*handler)(t, e); });
+    disconnects.emplace_back([&sig, c] { sig.disconnect(c); });
+  }
+  template <class R>
+  void on_row(void (Impl::*handler)(const R&)) {
+    auto& sig = rec.rows_of<R>();
+    const Connection c = sig.connect([this, handler](const R& r) { (this->*handler)(r); });
+    disconnects.emplace_back([&sig, c] { sig.disconnect(c); });
+  }
+
+  // A slice's args: the named members of the record, under their field names, in this order.
+  template <auto... Members, class R>
+  const std::string& args_of(const R& r) {
+    args.clear();
+    JsonObjectWriter obj(args);
+    (put_arg(obj, member_name<Members>(), record_detail::cell(r.*Members)), ...);
+    obj.close();
+    return args;
   }
 
   bool at_least(TraceLevel l) const { return level >= l; }
@@ -176,189 +214,198 @@ struct TraceTranslator::Impl {
     return nullptr;
   }
 
-  // Args: copies the named fields of the event (those it has) into a JSON object text.
-  const std::string& event_args(const PublishedEvent& e, std::initializer_list<std::string_view> keys) {
-    args.clear();
-    JsonObjectWriter obj(args);
-    for (auto k : keys) {
-      const Cell* c = e.find(k);
-      if (!c) continue;
-      if (const auto* s = std::get_if<std::string>(c)) obj.field(k, *s);
-      else if (const auto* i = std::get_if<int64_t>(c)) obj.field(k, *i);
-      else if (const auto* d = std::get_if<double>(c)) obj.field(k, *d);
-      else if (const auto* b = std::get_if<bool>(c)) obj.field(k, *b);
-      else obj.field_null(k);
-    }
-    obj.close();
-    return args;
-  }
+  // ---- failures, outages, stragglers, capacity
 
-  void handle_event(const PublishedEvent& e) {
-    const std::string_view kind = e.kind;
-    if (kind.starts_with("training_")) return training_event(e);
-    if (kind == "outage_start" && at_least(TraceLevel::Summary)) {
-      Region& r = region(region_of(e.text("path")));
-      Lane& lane = take_lane(r, r.outages, "outages", e.text("outage"));
-      name = "outage ";
-      name += e.text("outage_kind");
-      w.begin(lane.track, e.time, name, "outage",
-              event_args(e, {"outage", "path", "cause", "outage_kind", "network_factor", "duration_ns"}));
-    } else if (kind == "outage_end" && at_least(TraceLevel::Summary)) {
-      Region& r = region(region_of(e.text("path")));
-      if (Lane* lane = find_lane(r.outages, e.text("outage"))) {
-        w.end(lane->track, e.time);
-        lane->holder.clear();
-      }
-    } else if (kind == "failure" && at_least(TraceLevel::All)) {
-      // Level all only: a 7-year fleet run has ~10^5-10^6 component failures; at level jobs the ones
-      // that matter show as the "interrupted: <cause>" slices of the jobs they hit.
-      Region& r = region(region_of(e.text("path")));
-      name.assign(e.text("class"));
-      name += ": ";
-      name += e.text("cause");
-      w.instant(failures_track(r), e.time, name, "failure",
-                event_args(e, {"path", "class", "cause", "process", "duration_ns"}));
-    } else if (kind == "repair" && at_least(TraceLevel::All)) {
-      Region& r = region(region_of(e.text("path")));
-      name = "repair ";
-      name += e.text("class");
-      w.instant(failures_track(r), e.time, name, "repair", event_args(e, {"path", "class", "cause", "duration_ns"}));
-    } else if (kind == "straggler_start" && at_least(TraceLevel::All)) {
-      Region& r = region(region_of(e.text("path")));
-      Lane& lane = take_lane(r, r.stragglers, "stragglers", e.text("straggler"));
-      w.begin(lane.track, e.time, "straggler", "straggler", event_args(e, {"path", "cause", "slowdown", "duration_ns"}));
-    } else if (kind == "straggler_end" && at_least(TraceLevel::All)) {
-      Region& r = region(region_of(e.text("path")));
-      if (Lane* lane = find_lane(r.stragglers, e.text("straggler"))) {
-        w.end(lane->track, e.time);
-        lane->holder.clear();
-      }
-    } else if ((kind == "capacity_install" || kind == "capacity_retire") && at_least(TraceLevel::All)) {
-      Region& r = region(region_of(e.text("path")));
-      if (!r.fleet.valid()) r.fleet = w.track(r.pid, "fleet changes");
-      w.instant(r.fleet, e.time, kind, "capacity", event_args(e, {"path", "class", "gpus"}));
-    } else if ((kind == "inference_scale_up" || kind == "inference_scale_down") && at_least(TraceLevel::Jobs)) {
-      Region& r = region(e.text("region"));
-      w.instant(service_track(r, e.text("service")), e.time, kind.substr(10), "inference",
-                event_args(e, {"replicas", "gpus", "ready_in_ns"}));
-    }
-  }
-
-  void training_event(const PublishedEvent& e) {
-    if (!at_least(TraceLevel::Jobs)) return;
-    const std::string_view kind = e.kind.substr(9);  // after "training_"
-    const std::string_view job = e.text("job");
-    if (job.empty()) return;
-    const TrackId t = job_track(job);
-    if (kind == "submit") {
-      w.set_state(t, e.time, "queued", "training", event_args(e, {"gpus", "layout"}));
-    } else if (kind == "start") {
-      w.set_state(t, e.time, "starting", "training", event_args(e, {"gpus"}));
-    } else if (kind == "resume") {
-      w.set_state(t, e.time, "running", "training", event_args(e, {"dp", "step_s", "tokens"}));
-    } else if (kind == "interrupt") {
-      name = "interrupted: ";
-      name += e.text("cause");
-      w.set_state(t, e.time, name, "failure", event_args(e, {"cause", "class", "path", "state"}));
-    } else if (kind == "preempt") {
-      w.set_state(t, e.time, "preempted", "training", event_args(e, {"tokens"}));
-    } else if (kind == "done") {
-      w.end_all(t, e.time);
-      w.instant(t, e.time, "done", "training", event_args(e, {"tokens"}));
-    } else if (kind == "shrink" || kind == "regrow" || kind == "move") {
-      w.instant(t, e.time, kind, "training", event_args(e, {"dp", "region"}));
-    } else if (kind == "checkpoint" && at_least(TraceLevel::All)) {
-      w.instant(t, e.time, "checkpoint", "training", event_args(e, {"tokens"}));
-    }
-  }
-
-  TableMap& table_map(TableId id) {
-    if (id.index >= tables.size()) tables.resize(id.index + 1);
-    TableMap& m = tables[id.index];
-    if (m.kind != TableMap::Kind::Unknown) return m;
-    m.kind = TableMap::Kind::Ignore;
-    const std::string& tname = rec.table_name(id);
-    const std::vector<std::string_view>* wanted = nullptr;
-    TableMap::Kind kind = TableMap::Kind::Ignore;
-    if (tname == "utilization") wanted = &kUtilizationColumns, kind = TableMap::Kind::Utilization;
-    else if (tname == "inference") wanted = &kInferenceColumns, kind = TableMap::Kind::Inference;
-    else if (tname == "cost") wanted = &kCostColumns, kind = TableMap::Kind::Cost;
-    if (!wanted) return m;
-    const auto& cols = rec.columns(id);
-    for (auto c : *wanted) {
-      size_t index = kNoColumn;
-      for (size_t i = 0; i < cols.size(); ++i)
-        if (cols[i] == c) index = i;
-      m.col.push_back(index);
-    }
-    m.kind = kind;
-    return m;
-  }
-
-  void handle_row(TableId id, std::span<const CellView> cells) {
+  void outage_start(SimTime t, const OutageStart& e) {
     if (!at_least(TraceLevel::Summary)) return;
-    const TableMap& m = table_map(id);
-    const auto& c = m.col;
-    switch (m.kind) {
-      case TableMap::Kind::Utilization: {
-        Region& r = region(text_at(cells, c[1]));
-        w.counter(counter(r, "GPUs", text_at(cells, c[2])), time_at(cells, c[0]),
-                  {{"usable", number_at(cells, c[3])},
-                   {"failed", number_at(cells, c[4])},
-                   {"repairing", number_at(cells, c[5])}});
-        break;
-      }
-      case TableMap::Kind::Inference: {
-        if (!at_least(TraceLevel::Jobs)) return;
-        Region& r = region(text_at(cells, c[2]));
-        const std::string_view service = text_at(cells, c[1]);
-        const SimTime t = time_at(cells, c[0]);
-        const double up = number_at(cells, c[3]);
-        const double bad = number_at(cells, c[5]) + number_at(cells, c[6]);
-        const std::string_view state = up <= 0 ? "down" : bad > 0 ? "degraded" : "serving";
-        const TrackId tr = service_track(r, service);
-        if (w.open_slice_name(tr) != state) {
-          args.clear();
-          JsonObjectWriter(args).field("replicas_up", up).close();
-          w.set_state(tr, t, state, "inference", args);
-        }
-        w.counter(counter(r, "replicas", service), t,
-                  {{"up", up}, {"extra", number_at(cells, c[4])}});
-        if (at_least(TraceLevel::All)) {
-          w.counter(counter(r, "latency p99 s", service), t,
-                    {{"ttft", number_at(cells, c[7])}, {"e2e", number_at(cells, c[8])}});
-          w.counter(counter(r, "requests", service), t,
-                    {{"arrived", number_at(cells, c[9])},
-                     {"completed", number_at(cells, c[10])},
-                     {"late", number_at(cells, c[5])},
-                     {"failed", number_at(cells, c[6])}});
-        }
-        break;
-      }
-      case TableMap::Kind::Cost: {
-        Region& r = region(text_at(cells, c[1]));
-        const std::string_view acc = text_at(cells, c[2]);
-        const SimTime t = time_at(cells, c[0]);
-        if (c[3] != kNoColumn) w.counter(counter(r, "power kW", acc), t, {{"power_kw", number_at(cells, c[3])}});
-        if (c[4] != kNoColumn)
-          w.counter(counter(r, "cumulative USD", acc), t, {{"cumulative_usd", number_at(cells, c[4])}});
-        if (c[5] != kNoColumn && c[6] != kNoColumn)
-          w.counter(counter(r, "GPUs paid", acc), t,
-                    {{"busy", number_at(cells, c[5])}, {"idle", number_at(cells, c[6])},
-                     {"failed", number_at(cells, c[7])}});
-        // Fleet-wide spend against the commitment's plan: the same in every row of an instant, so the
-        // counter's repeat check writes it once per instant.
-        if (c[8] != kNoColumn) {
-          if (fleet_pid == 0) fleet_pid = w.process("fleet", 2);
-          if (!fleet_spend.valid()) fleet_spend = w.counter_track(fleet_pid, "spend vs commitment USD");
-          const double plan = c[9] != kNoColumn ? number_at(cells, c[9]) : std::nan("");
-          if (std::isnan(plan)) w.counter(fleet_spend, t, {{"spent", number_at(cells, c[8])}});
-          else w.counter(fleet_spend, t, {{"spent", number_at(cells, c[8])}, {"plan", plan}});
-        }
-        break;
-      }
-      default: break;
+    Region& r = region(region_of(e.path));
+    Lane& lane = take_lane(r, r.outages, "outages", e.outage);
+    name = "outage ";
+    name += e.outage_kind;
+    using S = OutageStart;
+    w.begin(lane.track, t, name, "outage",
+            args_of<&S::outage, &S::path, &S::cause, &S::outage_kind, &S::network_factor, &S::duration>(e));
+  }
+
+  void outage_end(SimTime t, const OutageEnd& e) {
+    if (!at_least(TraceLevel::Summary)) return;
+    Region& r = region(region_of(e.path));
+    if (Lane* lane = find_lane(r.outages, e.outage)) {
+      w.end(lane->track, t);
+      lane->holder.clear();
     }
+  }
+
+  // Level all only: a 7-year fleet run has ~10^5-10^6 component failures; at level jobs the ones
+  // that matter show as the "interrupted: <cause>" slices of the jobs they hit.
+  void failure(SimTime t, const ComponentFailure& e) {
+    if (!at_least(TraceLevel::All)) return;
+    Region& r = region(region_of(e.path));
+    name.assign(e.component_class);
+    name += ": ";
+    name += e.cause;
+    using S = ComponentFailure;
+    w.instant(failures_track(r), t, name, "failure",
+              args_of<&S::path, &S::component_class, &S::cause, &S::process, &S::duration>(e));
+  }
+
+  void repair(SimTime t, const ComponentRepair& e) {
+    if (!at_least(TraceLevel::All)) return;
+    Region& r = region(region_of(e.path));
+    name = "repair ";
+    name += e.component_class;
+    using S = ComponentRepair;
+    w.instant(failures_track(r), t, name, "repair", args_of<&S::path, &S::component_class, &S::cause, &S::duration>(e));
+  }
+
+  // A scheduled straggler holds its lane by name until its end. A straggler process's episodes have
+  // no name: they take a free lane without holding it, and their ends close nothing.
+  template <class R>
+  void straggler_start(SimTime t, const R& e) {
+    if (!at_least(TraceLevel::All)) return;
+    Region& r = region(region_of(e.path));
+    if constexpr (std::is_same_v<R, StragglerStart>) {
+      Lane& lane = take_lane(r, r.stragglers, "stragglers", e.straggler);
+      w.begin(lane.track, t, "straggler", "straggler", args_of<&R::path, &R::cause, &R::slowdown, &R::duration>(e));
+    } else {
+      Lane& lane = take_lane(r, r.stragglers, "stragglers", {});
+      w.begin(lane.track, t, "straggler", "straggler", args_of<&R::path, &R::cause, &R::duration>(e));
+    }
+  }
+
+  template <class R>
+  void straggler_end(SimTime t, const R& e) {
+    if (!at_least(TraceLevel::All)) return;
+    Region& r = region(region_of(e.path));  // the region's process appears even when nothing closes
+    if constexpr (std::is_same_v<R, StragglerEnd>) {
+      if (Lane* lane = find_lane(r.stragglers, e.straggler)) {
+        w.end(lane->track, t);
+        lane->holder.clear();
+      }
+    } else {
+      (void)r;
+      (void)t;
+    }
+  }
+
+  template <class R>
+  void capacity(SimTime t, const R& e) {
+    if (!at_least(TraceLevel::All)) return;
+    Region& r = region(region_of(e.path));
+    if (!r.fleet.valid()) r.fleet = w.track(r.pid, "fleet changes");
+    w.instant(r.fleet, t, R::kind, "capacity", args_of<&R::path, &R::component_class, &R::gpus>(e));
+  }
+
+  // ---- inference
+
+  template <class R>
+  void scale(SimTime t, const R& e) {
+    if (!at_least(TraceLevel::Jobs)) return;
+    Region& r = region(e.region);
+    // "scale_up" / "scale_down": the kind without the model's prefix.
+    const std::string_view slice = R::kind.substr(std::string_view("inference_").size());
+    if constexpr (std::is_same_v<R, InferenceScaleUp>) {
+      w.instant(service_track(r, e.service), t, slice, "inference", args_of<&R::replicas, &R::gpus, &R::ready_in_ns>(e));
+    } else {
+      w.instant(service_track(r, e.service), t, slice, "inference", args_of<&R::replicas>(e));
+    }
+  }
+
+  // ---- training: a job's track shows one state at a time
+
+  // The job's track (made on its first event at level jobs), or nothing below that level.
+  std::optional<TrackId> training_track(std::string_view job) {
+    if (!at_least(TraceLevel::Jobs) || job.empty()) return std::nullopt;
+    return job_track(job);
+  }
+  void training_submit(SimTime t, const TrainingSubmit& e) {
+    if (auto tr = training_track(e.job))
+      w.set_state(*tr, t, "queued", "training", args_of<&TrainingSubmit::gpus, &TrainingSubmit::layout>(e));
+  }
+  void training_start(SimTime t, const TrainingStart& e) {
+    if (auto tr = training_track(e.job)) w.set_state(*tr, t, "starting", "training", args_of<&TrainingStart::gpus>(e));
+  }
+  void training_resume(SimTime t, const TrainingResume& e) {
+    using S = TrainingResume;
+    if (auto tr = training_track(e.job)) w.set_state(*tr, t, "running", "training", args_of<&S::dp, &S::step_s, &S::tokens>(e));
+  }
+  void training_interrupt(SimTime t, const TrainingInterrupt& e) {
+    using S = TrainingInterrupt;
+    if (auto tr = training_track(e.job)) {
+      name = "interrupted: ";
+      name += e.cause;
+      w.set_state(*tr, t, name, "failure", args_of<&S::cause, &S::component_class, &S::path, &S::state>(e));
+    }
+  }
+  void training_preempt(SimTime t, const TrainingPreempt& e) {
+    if (auto tr = training_track(e.job)) w.set_state(*tr, t, "preempted", "training", args_of<&TrainingPreempt::tokens>(e));
+  }
+  void training_done(SimTime t, const TrainingDone& e) {
+    if (auto tr = training_track(e.job)) {
+      w.end_all(*tr, t);
+      w.instant(*tr, t, "done", "training", args_of<&TrainingDone::tokens>(e));
+    }
+  }
+  // "shrink" / "regrow" / "move": the kind without the model's prefix.
+  static constexpr std::string_view training_slice(std::string_view kind) {
+    return kind.substr(std::string_view("training_").size());
+  }
+  template <class R>
+  void training_dp(SimTime t, const R& e) {
+    if (auto tr = training_track(e.job)) w.instant(*tr, t, training_slice(R::kind), "training", args_of<&R::dp>(e));
+  }
+  void training_move(SimTime t, const TrainingMove& e) {
+    if (auto tr = training_track(e.job))
+      w.instant(*tr, t, training_slice(TrainingMove::kind), "training", args_of<&TrainingMove::region>(e));
+  }
+  void training_checkpoint(SimTime t, const TrainingCheckpoint& e) {
+    if (auto tr = training_track(e.job); tr && at_least(TraceLevel::All))
+      w.instant(*tr, t, "checkpoint", "training", args_of<&TrainingCheckpoint::tokens>(e));
+  }
+
+  // ---- rows: counters
+
+  void fleet_state_row(const FleetStateSample& s) {
+    if (!at_least(TraceLevel::Summary)) return;
+    Region& r = region(s.region);
+    w.counter(counter(r, "GPUs", s.accelerator), s.time,
+              {{"usable", number(s.gpus_usable)}, {"failed", number(s.gpus_failed)}, {"repairing", number(s.gpus_repairing)}});
+  }
+
+  void inference_row(const InferenceSample& s) {
+    if (!at_least(TraceLevel::Jobs)) return;
+    Region& r = region(s.region);
+    const double up = number(s.replicas_up);
+    const double bad = s.late + s.failed;
+    const std::string_view state = up <= 0 ? "down" : bad > 0 ? "degraded" : "serving";
+    const TrackId tr = service_track(r, s.service);
+    if (w.open_slice_name(tr) != state) {
+      args.clear();
+      JsonObjectWriter(args).field(member_name<&InferenceSample::replicas_up>(), up).close();
+      w.set_state(tr, s.time, state, "inference", args);
+    }
+    w.counter(counter(r, "replicas", s.service), s.time, {{"up", up}, {"extra", number(s.replicas_extra)}});
+    if (at_least(TraceLevel::All)) {
+      w.counter(counter(r, "latency p99 s", s.service), s.time, {{"ttft", s.ttft_p99_s}, {"e2e", s.e2e_p99_s}});
+      w.counter(counter(r, "requests", s.service), s.time,
+                {{"arrived", s.arrived}, {"completed", s.completed}, {"late", s.late}, {"failed", s.failed}});
+    }
+  }
+
+  void cost_row(const CostSample& s) {
+    if (!at_least(TraceLevel::Summary)) return;
+    Region& r = region(s.region);
+    w.counter(counter(r, "power kW", s.accelerator), s.time, {{"power_kw", s.power_kw}});
+    w.counter(counter(r, "cumulative USD", s.accelerator), s.time, {{"cumulative_usd", s.cumulative_usd}});
+    w.counter(counter(r, "GPUs paid", s.accelerator), s.time,
+              {{"busy", number(s.gpus_busy)}, {"idle", number(s.gpus_idle)}, {"failed", number(s.gpus_failed)}});
+    // Fleet-wide spend against the commitment's plan: the same in every row of an instant, so the
+    // counter's repeat check writes it once per instant.
+    if (fleet_pid == 0) fleet_pid = w.process("fleet", 2);
+    if (!fleet_spend.valid()) fleet_spend = w.counter_track(fleet_pid, "spend vs commitment USD");
+    const double plan = number(s.commitment_plan_usd);
+    if (std::isnan(plan)) w.counter(fleet_spend, s.time, {{"spent", s.fleet_cumulative_usd}});
+    else w.counter(fleet_spend, s.time, {{"spent", s.fleet_cumulative_usd}, {"plan", plan}});
   }
 };
 
