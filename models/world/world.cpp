@@ -65,6 +65,9 @@ struct Fabric {
       // The ledger's average loads are the fabric's utilization in this mode (links.csv and
       // network_utilization.csv); the flow model integrates them with its own flows'.
       ledger->on_load_change = [this](EdgeIndex e, double delta) { flows.add_external_load(e, delta); };
+      // A training job stopped within its hold (network.stopped_traffic_hold) sends nothing: its load
+      // leaves the class utilization for the spell (its links keep it; docs/network.md).
+      ledger->on_kind_load_change = [this](LinkKind k, double delta) { flows.add_external_kind_load(k, delta); };
       // Without training jobs the ledger still carries the other consumers' streams (KV transfers):
       // a link change re-routes those it touches.
       link_failures.on_link = [this](uint32_t link, bool up) {
@@ -78,7 +81,8 @@ struct Fabric {
       if (ledger) {
         std::vector<std::string> names;
         for (const auto& j : s.training.jobs) names.push_back(j.name);
-        shared = std::make_unique<SharedFabricCost>(router, map, *ledger, engine, kCollectiveAlpha, *fallback, names);
+        shared = std::make_unique<SharedFabricCost>(router, map, *ledger, engine, kCollectiveAlpha, *fallback, names,
+                                                    s.network_run.stopped_traffic_hold);
         link_failures.on_link = [this](uint32_t link, bool up) { shared->link_changed(link, up); };
       } else {
         comm = std::make_unique<NetworkCommCost>(router, map, nominal_capacity(topo), kCollectiveAlpha, *fallback,
@@ -188,6 +192,10 @@ struct Fabric {
                                   {"collective_loads_routed", shared->collective_loads_built()},
                                   {"job_recosts", shared->recost_requests()},
                                   {"job_reroutes", shared->reroutes()}};
+      if (shared->stopped_traffic_hold() > Duration::zero()) {
+        network["shared_fabric"]["stops_held"] = shared->stops_held();
+        network["shared_fabric"]["holds_expired"] = shared->holds_expired();
+      }
     } else if (ledger) {  // no training jobs: the other consumers (KV transfers, failover) alone
       network["shared_fabric"] = {{"consumers", ledger->consumers()}};
     }
