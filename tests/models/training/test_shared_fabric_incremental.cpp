@@ -154,7 +154,16 @@ double cost_job(SharedFabricCost& s, size_t job, const std::vector<uint32_t>& me
   return t;
 }
 
-// Two jobs whose rings share the leaves' uplinks: a on the even hosts, b on the odd ones.
+// Rings over `hosts` on the given rails (GPU h * 8 + r), one per rail, all concurrent.
+std::vector<uint32_t> rail_members(const std::vector<uint32_t>& hosts, uint32_t first_rail, uint32_t rails) {
+  std::vector<uint32_t> m;
+  for (uint32_t r = first_rail; r < first_rail + rails; ++r)
+    for (uint32_t h : hosts) m.push_back(h * 8 + r);
+  return m;
+}
+
+// Two jobs whose rings share the leaves' uplinks: both on hosts 0-7, a on rails 0-3, b on rails 4-7
+// (each host's GPUs share its leaf's uplinks).
 struct TwoJobs {
   Net n;
   AlphaBetaCommCost ab{fleetsim::test::h100_figures()};
@@ -163,7 +172,7 @@ struct TwoJobs {
   SharedFabricCost s;
   Recorder rec;
   std::unique_ptr<FlowModel> flows;  // with `sample`: the ledger's loads in hourly utilization rows
-  std::vector<uint32_t> a = dp_members({0, 2, 4, 6, 8, 10, 12, 14}), b = dp_members({1, 3, 5, 7, 9, 11, 13, 15});
+  std::vector<uint32_t> a = rail_members({0, 1, 2, 3, 4, 5, 6, 7}, 0, 4), b = rail_members({0, 1, 2, 3, 4, 5, 6, 7}, 4, 4);
   std::vector<size_t> recosted;
   std::vector<char> down{0, 0};  // stopped jobs (the training model re-costs only running ones)
   double b_seconds = 0;
