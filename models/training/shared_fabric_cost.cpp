@@ -76,8 +76,21 @@ class SharedFabricCost::JobComm final : public CommCost {
       same = q.entry == r.entry && q.calls == r.calls && q.version == r.version && q.entry->version == q.version &&
              q.entry->cost_stamp == registered_stamps_[i];
     }
+    // Or the same as queries whose loads were found within tolerance of the registration, which was
+    // kept: the outcome is known without summing every query's link vectors again (a restart after
+    // the job's registration was kept once would otherwise sum them at every restart).
+    bool accepted = !same && registered_ && !ledger.suspended(id_) && step == accepted_step_ &&
+                    queries_.size() == accepted_queries_.size() && !queries_.empty();
+    for (size_t i = 0; accepted && i < queries_.size(); ++i) {
+      const Query& q = queries_[i];
+      const Query& r = accepted_queries_[i];
+      accepted = q.entry == r.entry && q.calls == r.calls && q.version == r.version && q.entry->version == q.version &&
+                 q.entry->cost_stamp == accepted_stamps_[i];
+    }
     bool changed = false;
-    if (same) {
+    if (accepted) {
+      // Nothing to do: the registration stands.
+    } else if (same) {
       if (ledger.suspended(id_)) {
         owner_.ledger_.resume(id_);
         changed = true;
@@ -112,6 +125,11 @@ class SharedFabricCost::JobComm final : public CommCost {
                  relative_change(busy, busy_) > kRegisterTolerance || relative_change(flows, flows_) > kRegisterTolerance) {
         changed = true;
         set(std::move(load), std::move(busy), std::move(flows), std::move(peak), step);
+      } else {
+        accepted_step_ = step;  // kept within tolerance: remembered as such
+        accepted_queries_ = queries_;
+        accepted_stamps_.clear();
+        for (const Query& q : queries_) accepted_stamps_.push_back(q.entry->cost_stamp);
       }
     }
     // Checkpoint writes: every writer sends its shard to its cluster's storage, at the job's storage
@@ -187,6 +205,7 @@ class SharedFabricCost::JobComm final : public CommCost {
     pending_.clear();
     registered_queries_.clear();
     registered_stamps_.clear();
+    forget_accepted();
     writers_ = nullptr;
     ++round_;
   }
@@ -195,6 +214,7 @@ class SharedFabricCost::JobComm final : public CommCost {
   void reroute() {
     writers_ = nullptr;  // they pointed into the slots
     slots_.clear();
+    forget_accepted();
     registered_queries_.clear();
     registered_stamps_.clear();
     queries_.clear();
@@ -398,6 +418,7 @@ class SharedFabricCost::JobComm final : public CommCost {
   }
   /// The queries the registration now stands for: their slots' links all carry the job's entries.
   void remember(double step) {
+    forget_accepted();
     registered_step_ = step;
     registered_queries_ = queries_;
     registered_stamps_.clear();
@@ -410,6 +431,12 @@ class SharedFabricCost::JobComm final : public CommCost {
         s->registered_own = own;
       }
     }
+  }
+
+  void forget_accepted() {
+    accepted_step_ = -1;
+    accepted_queries_.clear();
+    accepted_stamps_.clear();
   }
 
   double fallback(Collective c, double bytes, const CommGroup& g) const {
@@ -432,6 +459,9 @@ class SharedFabricCost::JobComm final : public CommCost {
   LinkVector load_, busy_, flows_, peak_;
   std::vector<Query> registered_queries_;
   std::vector<uint64_t> registered_stamps_;
+  std::vector<Query> accepted_queries_;  // last found within tolerance of the registration (kept)
+  std::vector<uint64_t> accepted_stamps_;
+  double accepted_step_ = -1;
   double registered_step_ = 0;
   mutable uint64_t stamps_ = 0;
   uint64_t ckpt_gen_ = 0;
