@@ -135,7 +135,9 @@ class SharedFabricCost::JobComm final : public CommCost {
     // Checkpoint writes: every writer sends its shard to its cluster's storage, at the job's storage
     // rate, for write_s of every cycle; re-routed only when the checkpoint's figures or writers change.
     const std::vector<VertexId>& writers = this->writers();
-    if (t.checkpoint_bytes > 0 && t.checkpoint_cycle_s > 0 && !writers.empty()) {
+    // (A fabric without storage endpoints takes no checkpoint writes: no pass over the writers, which
+    // are every GPU of the job, at every re-pace.)
+    if (owner_.has_storage_ && t.checkpoint_bytes > 0 && t.checkpoint_cycle_s > 0 && !writers.empty()) {
       const double rate = t.checkpoint_bytes / t.checkpoint_cycle_s / static_cast<double>(writers.size());
       const double duty = std::clamp(t.checkpoint_write_s / t.checkpoint_cycle_s, 1e-6, 1.0);
       if (ckpt_registered_ && owner_.ledger_.suspended(ckpt_)) {
@@ -477,6 +479,8 @@ SharedFabricCost::SharedFabricCost(Router& router, const FleetNetworkMap& map, F
     : router_(router), map_(map), ledger_(ledger), engine_(engine), alpha_(alpha), fallback_(fallback),
       hold_(std::max(Duration::zero(), stopped_traffic_hold)) {
   kind_ = engine.register_kind("fabric-recost");
+  const Topology& topo = router.topology();
+  for (VertexId v = 0; v < topo.vertices() && !has_storage_; ++v) has_storage_ = topo.vertex(v).kind == VertexKind::Storage;
   if (hold_ > Duration::zero()) hold_kind_ = engine.register_kind("fabric-hold");
   hold_ev_.resize(jobs.size());
   for (size_t j = 0; j < jobs.size(); ++j) {

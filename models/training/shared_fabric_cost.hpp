@@ -124,6 +124,7 @@ class SharedFabricCost final : public FabricTraffic {
   std::vector<ConsumerId> touched_;
   EventHandle ev_;
   EventKind kind_ = 0, hold_kind_ = 0;
+  bool has_storage_ = false;  // some cluster has a storage endpoint (checkpoint writes go there)
   Duration hold_;
   std::vector<EventHandle> hold_ev_;  // per job: the end of its hold while it is stopped
   SimTime round_time_;
