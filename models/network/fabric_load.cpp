@@ -79,7 +79,6 @@ ConsumerId FabricLoad::add_consumer(std::string name) {
   Consumer c;
   c.name = std::move(name);
   c.load.resize(edges());
-  c.flows.resize(edges());
   consumers_.push_back(std::move(c));
   affected_mark_.push_back(0);
   touch_mark_.push_back(0);
@@ -165,8 +164,18 @@ void FabricLoad::mark_neighbours(ConsumerId c) {
   }
 }
 
+void FabricLoad::set_idle(ConsumerId c, bool idle) {
+  Consumer& k = consumers_[c];
+  if (k.idle == idle || suspended_[c]) return;
+  k.idle = idle;
+  if (on_kind_load_change)
+    for (int i = 0; i < kLinkKinds; ++i)
+      if (k.kind_load[i] != 0) on_kind_load_change(static_cast<LinkKind>(i), idle ? -k.kind_load[i] : k.kind_load[i]);
+}
+
 void FabricLoad::suspend(ConsumerId c) {
   if (suspended_[c]) return;
+  set_idle(c, false);  // its kind loads back first: the walk below takes them off with the links'
   suspended_[c] = 1;
   // As clear() would: the others on its links are affected, and the link totals drop by its load.
   mark_neighbours(c);
@@ -200,6 +209,7 @@ void FabricLoad::clear_affected() {
 void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVector busy, LinkVector peak) {
   // A suspended consumer's entries are off the fabric for everyone else: the update is then as onto a
   // cleared consumer (every new entry counted and marked, the old ones already taken off).
+  set_idle(c, false);  // (its kind loads back first: the changes below are counted from there)
   const bool was_suspended = suspended_[c] != 0;
   suspended_[c] = 0;
   ++updates_;
@@ -220,9 +230,10 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
   auto upsert = [&](EdgeIndex e, double l, double f) {
     auto& v = on_edge_[e];
     auto it = std::find_if(v.begin(), v.end(), [&](const Entry& x) { return x.c == c; });
+    const double after = l <= 0 && f <= 0 ? 0.0 : l;
+    k.kind_load[static_cast<int>(topo_.edge(e).kind)] += after - (it == v.end() ? 0.0 : it->load);
     if (on_load_change) {
       const double before = it == v.end() || was_suspended ? 0.0 : it->load;
-      const double after = l <= 0 && f <= 0 ? 0.0 : l;
       if (after != before) on_load_change(e, after - before);
     }
     if (l <= 0 && f <= 0) {
@@ -274,10 +285,8 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
       ++n;
     }
   }
-  k.load = std::move(load);
-  k.flows = std::move(flows);
-  k.busy = std::move(busy);
-  k.peak = std::move(peak);
+  k.load = std::move(load);  // (flows, busy and peak live in the entries only)
+  if (k.load.nonZeros() == 0) k.kind_load.fill(0.0);  // no rounding residue once it has no entry
 }
 
 FabricLoad::Others FabricLoad::others(EdgeIndex e, ConsumerId self) const {

@@ -54,6 +54,7 @@
 
 #include <Eigen/SparseCore>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -124,6 +125,13 @@ class FabricLoad {
   void suspend(ConsumerId c);
   void resume(ConsumerId c);
   bool suspended(ConsumerId c) const { return suspended_[c] != 0; }
+  /// Marks an active consumer idle (registered, but not sending for now: a training job stopped within
+  /// its hold, SharedFabricCost) or sending again. To everyone's costing it stays on the fabric, as do
+  /// its per-link loads (on_load_change); only its load per link kind is taken off through
+  /// on_kind_load_change while it is idle, so that the class utilization counts what is sent. O(kinds).
+  /// Ended first by suspend, set_load, set_streams and clear; ignored on a suspended consumer.
+  void set_idle(ConsumerId c, bool idle);
+  bool idle(ConsumerId c) const { return consumers_[c].idle; }
   /// Changes of the others' entries or of capacity on links where consumer c has an entry (suspended or
   /// not): while it stays the same, so does anything c's costing read from the ledger on its own links.
   uint64_t disturbed(ConsumerId c) const { return disturbed_[c]; }
@@ -169,6 +177,9 @@ class FabricLoad {
   /// Told of every change of a directed edge's total load (bytes/s, new minus old), as it happens: the
   /// flow model's per-link utilization counts the ledger's loads through it (models/world/world.cpp).
   std::function<void(EdgeIndex, double)> on_load_change;
+  /// Told when an idle spell starts or ends (set_idle): a link kind's total load moves by the idle
+  /// consumer's load on links of that kind (bytes/s, new minus old).
+  std::function<void(LinkKind, double)> on_kind_load_change;
 
  private:
   struct Entry {
@@ -177,7 +188,9 @@ class FabricLoad {
   };
   struct Consumer {
     std::string name;
-    LinkVector load, flows, busy, peak;
+    LinkVector load;  // its links, in edge order (the entries hold the rest: flows, busy, peak)
+    std::array<double, kLinkKinds> kind_load{};  // its entries' load summed per link kind
+    bool idle = false;
     std::vector<Stream> streams;
     double streams_busy = 1;
     bool streams_set = false;

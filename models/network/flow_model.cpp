@@ -273,16 +273,46 @@ void FlowModel::link_load_changed(EdgeIndex e, double delta) {
   if (link_sample_.empty()) {
     // At the first load, not at construction: a run whose fabric never carries load (aggregate
     // costing) keeps no per-link arrays, however large the fabric.
-    link_sample_.assign(links_.size(), LinkSample{0.0, 0.0, now, 0});
+    link_sample_.assign(links_.size(), LinkSample{0.0, 0.0, now, 0, 0, 0});
   }
   LinkSample& x = link_sample_[e];  // one record per link: one cache line touched per change
+  if (x.since < last_sample_) {
+    // Unchanged through the last sample (not integrated there): its integral starts at that sample,
+    // as if it had been.
+    x.integral = 0;
+    x.since = last_sample_;
+  }
   x.integral += x.load * (now - x.since).seconds();
   x.since = now;
   x.load += delta;
   if (x.listed == 0) {
     x.listed = 1;
-    loaded_links_.push_back(e);
+    changed_links_.push_back(e);
   }
+}
+
+namespace {
+// Max-heap order for std::push_heap/pop_heap: the highest load / capacity on top, ties by lower edge.
+struct LoadKeyLess {
+  template <class K>
+  bool operator()(const K& a, const K& b) const {
+    return a.key < b.key || (a.key == b.key && a.e > b.e);
+  }
+};
+}  // namespace
+
+void FlowModel::push_loaded(EdgeIndex e) {
+  LinkSample& x = link_sample_[e];
+  if (x.in_heap == 0) ++in_heap_;
+  x.in_heap = 1;
+  by_load_.push_back({links_[e].capacity > 0 ? x.load / links_[e].capacity : 0.0, e, x.version});
+  std::push_heap(by_load_.begin(), by_load_.end(), LoadKeyLess{});
+}
+
+// Drops the stale entries (links whose load changed since they were pushed): O(entries).
+void FlowModel::rebuild_by_load() {
+  std::erase_if(by_load_, [&](const LoadKey& k) { return k.version != link_sample_[k.e].version; });
+  std::make_heap(by_load_.begin(), by_load_.end(), LoadKeyLess{});
 }
 
 void FlowModel::add_external_load(EdgeIndex e, double delta_bytes_per_s) {
@@ -290,6 +320,12 @@ void FlowModel::add_external_load(EdgeIndex e, double delta_bytes_per_s) {
   integrate();
   kind_load_[kind_of_[e]] += delta_bytes_per_s;  // (not links_[e]: a ledger walk touches links by the million)
   if (link_sampling_) link_load_changed(e, delta_bytes_per_s);
+}
+
+void FlowModel::add_external_kind_load(LinkKind k, double delta_bytes_per_s) {
+  if (delta_bytes_per_s == 0) return;
+  integrate();
+  kind_load_[static_cast<int>(k)] += delta_bytes_per_s;
 }
 
 bool FlowModel::departures_keep_allocation() const {
@@ -594,6 +630,9 @@ void FlowModel::set_link_capacity(uint32_t link, double fraction) {
   for (EdgeIndex e : {link * 2, link * 2 + 1}) {
     links_[e].capacity = links_[e].nominal * fraction;
     mark_dirty(e);
+    // Its utilization moves with its capacity: integrated at the next sample as a changed link (the
+    // heap of unchanged links is keyed by load / capacity).
+    if (link_sampling_ && !link_sample_.empty()) link_load_changed(e, 0.0);
   }
   recount_capacity();
   request_solve();
@@ -652,24 +691,68 @@ void FlowModel::sample_links(double span) {
                                                 .utilization_fraction = cap > 0 ? mean_load / cap : 0.0});
   }
   hot_.clear();
+  // The links whose load changed in the interval: integrated to now. Their heap entries (if any) are
+  // stale from here on; those still loaded go back into the heap after the unchanged ones are read.
   size_t kept = 0;
-  for (EdgeIndex e : loaded_links_) {
+  for (EdgeIndex e : changed_links_) {
     LinkSample& x = link_sample_[e];
     x.integral += x.load * (now - x.since).seconds();
     x.since = now;
     const double load = span > 0 ? x.integral / span : 0.0;
     x.integral = 0;
-    // Still loaded: stays listed for the next interval; idle since: dropped until it is loaded again.
+    x.listed = 0;
+    ++x.version;
+    if (x.in_heap != 0) --in_heap_;
+    x.in_heap = 0;
+    // Still loaded: goes back into the heap; idle since: dropped until it is loaded again.
     // (1 byte/s: what is left of rounding when the last flow's rate was taken off.)
-    if (x.load > 1.0) {
-      loaded_links_[kept++] = e;
-    } else {
-      x.load = 0;
-      x.listed = 0;
-    }
+    if (x.load > 1.0) changed_links_[kept++] = e;
+    else x.load = 0;
     if (load > 0 && links_[e].capacity > 0 && router_.usable(e)) hot_.push_back({load / links_[e].capacity, load, e});
   }
-  loaded_links_.resize(kept);
+  changed_links_.resize(kept);
+  const size_t want = opt_.top_links;
+  // The links that did not change: each carried its load all interval, so its mean is that load (the
+  // integral load x span over span, computed as the changed links' is). The hottest come off the heap
+  // by load / capacity, which is within a few ulps of that utilization: popped while they can still
+  // be among the n hottest (the key within 1e-9 of the n-th taken), then pushed back.
+  popped_.clear();
+  size_t taken = 0;
+  double nth = 0;
+  while (want > 0 && !by_load_.empty()) {
+    const LoadKey top = by_load_.front();
+    if (taken >= want && top.key < nth * (1 - 1e-9)) break;
+    std::pop_heap(by_load_.begin(), by_load_.end(), LoadKeyLess{});
+    by_load_.pop_back();
+    const LinkSample& x = link_sample_[top.e];
+    if (top.version != x.version) continue;  // stale: the link's load changed since
+    popped_.push_back(top);
+    if (links_[top.e].capacity <= 0 || !router_.usable(top.e)) continue;
+    const double load = span > 0 ? x.load * span / span : 0.0;
+    if (!(load > 0)) continue;
+    hot_.push_back({load / links_[top.e].capacity, load, top.e});
+    if (++taken == want) nth = top.key;
+  }
+  for (const LoadKey& k : popped_) {
+    by_load_.push_back(k);
+    std::push_heap(by_load_.begin(), by_load_.end(), LoadKeyLess{});
+  }
+  // Still loaded, the changed links are unchanged from now on until their next change. Many of them
+  // (a large job's registration moved): appended and the heap rebuilt once, O(entries), instead of a
+  // push each, O(changed x log entries).
+  const bool bulk = changed_links_.size() * 8 > by_load_.size();
+  for (EdgeIndex e : changed_links_) {
+    if (!bulk) {
+      push_loaded(e);
+      continue;
+    }
+    LinkSample& x = link_sample_[e];
+    ++in_heap_;  // (not in the heap: its version moved above)
+    x.in_heap = 1;
+    by_load_.push_back({links_[e].capacity > 0 ? x.load / links_[e].capacity : 0.0, e, x.version});
+  }
+  changed_links_.clear();
+  if (bulk || by_load_.size() > 2 * in_heap_ + 4096) rebuild_by_load();
   const size_t n = std::min<size_t>(opt_.top_links, hot_.size());
   const auto hotter = [](const HotLink& a, const HotLink& b) {
     return a.utilization > b.utilization || (a.utilization == b.utilization && a.e < b.e);

@@ -72,8 +72,10 @@
 //   time_ns, scope ("class" | "link"), class, link (its name "a->b"; the class name for class rows),
 //   rank (0 for class rows, 1 = hottest), capacity_bytes_per_s, mean_load_bytes_per_s,
 //   utilization_fraction
-// Only links that carried load in the interval are looked at (a list kept as loads appear), so a
-// sample costs the loaded links, not the fabric. Load that is not a flow of this model (the averaged
+// Only links whose load changed in the interval are integrated at a sample; the others' mean is their
+// load, and the hottest of them come from a max-heap by load / capacity (entries replaced as loads
+// change), so a sample costs the links that changed, not the fabric nor every loaded link (a shared-
+// fabric run keeps millions of links loaded for years). Load that is not a flow of this model (the averaged
 // streams of the shared-fabric ledger, FabricLoad) enters through add_external_load: it counts in
 // both tables, never in max-min sharing.
 #pragma once
@@ -160,6 +162,9 @@ class FlowModel {
   /// Load on a directed link from outside the flow model (bytes/s, a change now): counted in the
   /// utilization tables only.
   void add_external_load(EdgeIndex e, double delta_bytes_per_s);
+  /// Load of a link kind from outside the flow model (bytes/s, a change now), without any link's:
+  /// counted in the class integrals only (an idle spell of a ledger consumer, FabricLoad::set_idle).
+  void add_external_kind_load(LinkKind k, double delta_bytes_per_s);
 
   struct Stats {
     uint64_t flows_started = 0, flows_done = 0, flows_failed = 0, flows_rerouted = 0;
@@ -269,17 +274,31 @@ class FlowModel {
   SimTime last_sample_;
   TableOf<NetworkClassSample> table_;
   EventHandle sample_ev_;
-  // Per-link integrals, kept only while sampling (link_sampling_): load now, integral since the last
-  // sample, time integrated to, and the links loaded at some point in this interval.
+  // Per-link integrals, kept only while sampling (link_sampling_): load now, integral since `since`
+  // (a time in the current interval, or before it for a link unchanged since: its integral then starts
+  // at the last sample), the links whose load changed in this interval, and the loaded links that did
+  // not change as a max-heap by load / capacity (`by_load_`; an entry is valid while its version is
+  // the link's), so that a sample costs the links that changed, not every loaded link.
   bool link_sampling_ = false;
   struct LinkSample {
     double load, integral;
     SimTime since;
-    uint8_t listed;
+    uint32_t version;
+    uint8_t listed;   // in changed_links_
+    uint8_t in_heap;  // has a valid entry in by_load_
   };
   std::vector<LinkSample> link_sample_;
   std::vector<uint8_t> kind_of_;  // links_[e].kind, packed
-  std::vector<EdgeIndex> loaded_links_;
+  std::vector<EdgeIndex> changed_links_;
+  struct LoadKey {
+    double key;  // load / capacity when pushed
+    EdgeIndex e;
+    uint32_t version;
+  };
+  std::vector<LoadKey> by_load_, popped_;
+  size_t in_heap_ = 0;  // links with a valid entry
+  void push_loaded(EdgeIndex e);
+  void rebuild_by_load();
   struct HotLink {
     double utilization, load;
     EdgeIndex e;

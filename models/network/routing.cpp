@@ -54,7 +54,13 @@ Router::Router(const Topology& t) : t_(&t) {
     dist_gen_[w].assign(switches_.size(), UINT64_MAX);
   }
   switch_cluster_.resize(switches_.size());
-  for (uint32_t i = 0; i < switches_.size(); ++i) switch_cluster_[i] = t.vertex(switches_[i]).cluster;
+  switch_local_.assign(switches_.size(), UINT32_MAX);
+  for (uint32_t i = 0; i < switches_.size(); ++i) {
+    const uint32_t c = switch_cluster_[i] = t.vertex(switches_[i]).cluster;
+    if (c == UINT32_MAX) continue;
+    if (cluster_switches_.size() <= c) cluster_switches_.resize(c + 1, 0);
+    switch_local_[i] = cluster_switches_[c]++;
+  }
   sw_out_begin_.assign(V + 1, 0);
   min_switch_link_cost_.assign(V, kInf);
   for (VertexId v = 0; v < V; ++v) {
@@ -129,8 +135,9 @@ void Router::keep_distances(uint32_t link, bool up) {
     if (dist_gen_[w][s] != switch_generation_ - 1) continue;
     bool keep = !in_switch_graph;
     if (!keep) {
-      const std::vector<uint8_t>& d = dist_[w][s];
-      const int da = d[sa], db = d[sb];
+      const uint8_t* d = dist_[w][s].data();
+      const uint32_t tc = w == 0 ? switch_cluster_[s] : UINT32_MAX;
+      const int da = dist_at(d, tc, sa), db = dist_at(d, tc, sb);
       if (up) {
         keep = (da == kInf && db == kInf) || (da != kInf && db != kInf && std::abs(da - db) <= 1);
       } else if (da == db) {
@@ -140,7 +147,7 @@ void Router::keep_distances(uint32_t link, bool up) {
         const int want = std::max(da, db) - 1;
         for (const Out& o : out(x)) {
           const uint32_t si = switch_index_[o.to];
-          if (si != UINT32_MAX && d[si] == want && usable(o.e)) {
+          if (si != UINT32_MAX && dist_at(d, tc, si) == want && usable(o.e)) {
             keep = true;
             break;
           }
@@ -170,22 +177,25 @@ const std::vector<uint8_t>& Router::dist_from(uint32_t s, bool whole) {
   if (dist_gen_[w][s] == switch_generation_) return dist_[w][s];
   ++bfs_runs_;
   auto& d = dist_[w][s];
-  d.assign(switches_.size(), kInf);
+  const uint32_t cluster = whole ? UINT32_MAX : switch_cluster_[s];
+  // Indexed by switch index over the whole graph, by index in the cluster over one cluster.
+  const auto slot = [&](uint32_t si) { return cluster == UINT32_MAX ? si : switch_local_[si]; };
+  d.assign(cluster == UINT32_MAX ? switches_.size() : cluster_switches_[cluster], kInf);
   dist_gen_[w][s] = switch_generation_;
   const VertexId root = switches_[s];
   if (!vertex_up(root)) return d;
-  const uint32_t cluster = whole ? UINT32_MAX : switch_cluster_[s];
-  d[s] = 0;
+  d[slot(s)] = 0;
   bfs_queue_.clear();
   bfs_queue_.push_back(root);
   for (size_t head = 0; head < bfs_queue_.size(); ++head) {
     const VertexId v = bfs_queue_[head];
-    const uint8_t dv = d[switch_index_[v]];
+    const uint8_t dv = d[slot(switch_index_[v])];
     for (const Out& o : out(v)) {
       const uint32_t si = switch_index_[o.to];
-      if (si == UINT32_MAX || d[si] != kInf || !usable(o.e)) continue;
+      if (si == UINT32_MAX || !usable(o.e)) continue;
       if (cluster != UINT32_MAX && switch_cluster_[si] != cluster) continue;
-      d[si] = static_cast<uint8_t>(std::min<int>(dv + 1, kInf - 1));
+      if (d[slot(si)] != kInf) continue;
+      d[slot(si)] = static_cast<uint8_t>(std::min<int>(dv + 1, kInf - 1));
       bfs_queue_.push_back(o.to);
     }
   }
@@ -203,7 +213,8 @@ void Router::attachments_of(VertexId src, VertexId dst, std::vector<Attachment>&
   for (const Out& o : out(dst)) {
     const uint32_t si = switch_index_[o.to];
     if (si == UINT32_MAX || !usable(o.e ^ 1)) continue;
-    att.push_back(Attachment{dist_from(si, whole || switch_cluster_[si] != c).data(), cost_[o.e ^ 1]});
+    const bool w = whole || switch_cluster_[si] != c;
+    att.push_back(Attachment{dist_from(si, w).data(), cost_[o.e ^ 1], w ? UINT32_MAX : switch_cluster_[si]});
   }
 }
 
@@ -213,7 +224,7 @@ uint32_t Router::cost_to(VertexId u, VertexId dst, const std::vector<Attachment>
   if (si == UINT32_MAX) return UINT32_MAX;  // GPUs do not forward
   uint32_t best = UINT32_MAX;
   for (const Attachment& a : att) {
-    const uint8_t d = a.dist[si];
+    const uint8_t d = dist_at(a.dist, a.cluster, si);
     if (d == kInf) continue;
     best = std::min(best, 2u * d + a.last_cost);
   }

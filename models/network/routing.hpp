@@ -181,7 +181,14 @@ class Router {
   struct Attachment {
     const uint8_t* dist;
     uint32_t last_cost;  // cost of the hop attachment -> destination
+    uint32_t cluster;    // the table's cluster (indexed by switch_local_), or UINT32_MAX: the whole graph
   };
+  /// Hop count in table `d` of switch `si`: a cluster's table holds its own switches only (by their
+  /// index in the cluster), the others are unreachable in it.
+  uint8_t dist_at(const uint8_t* d, uint32_t table_cluster, uint32_t si) const {
+    if (table_cluster == UINT32_MAX) return d[si];
+    return switch_cluster_[si] == table_cluster ? d[switch_local_[si]] : kInf;
+  }
   /// The usable attachments of dst with their distance tables, scoped for a route from `src`.
   void attachments_of(VertexId src, VertexId dst, std::vector<Attachment>& out);
   /// Cost from vertex u to dst through the attachments (u a switch or dst itself).
@@ -216,6 +223,11 @@ class Router {
   std::array<std::vector<std::vector<uint8_t>>, 2> dist_;
   std::array<std::vector<uint64_t>, 2> dist_gen_;
   std::vector<uint32_t> switch_cluster_;  // per switch index: its cluster (UINT32_MAX: WAN router)
+  // Per switch index: its index among its cluster's switches; a cluster's tables (w = 0) are that
+  // long, not as long as the fleet's switch list (the flagship's eleven fabrics: a tenth of the
+  // memory, which otherwise grew to hundreds of MB as jobs were routed to more leaves).
+  std::vector<uint32_t> switch_local_;
+  std::vector<uint32_t> cluster_switches_;  // per cluster: its switches
   std::vector<uint32_t> bfs_queue_;
   std::vector<Attachment> att_;
   uint64_t bfs_runs_ = 0;

@@ -185,6 +185,9 @@ struct NetworkSpec {
 struct NetworkRunOptions {
   std::vector<LinkFailureSpec> link_failures;
   CollectiveCosting collective_costing = CollectiveCosting::Aggregate;
+  /// network.stopped_traffic_hold (shared costing): how long a stopped training job's traffic stays on
+  /// the fabric waiting for its restart (SharedFabricCost); zero: it leaves at the stop.
+  Duration stopped_traffic_hold = Duration::zero();
   /// network.clusters[i].routing, for the clusters that give one (the others route by ECMP).
   std::vector<ClusterRouting> routing;
   /// network.topology_file (absolute path), or empty: the fabric is read from this GraphML or DOT file

@@ -322,7 +322,8 @@ NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalo
     net.expected("an object");  // "network": 5 was silently ignored (found by the malformed corpus)
     return spec;
   }
-  net.reject_unknown_keys({"clusters", "sites", "wan", "link_failures", "collective_costing", "topology_file"});
+  net.reject_unknown_keys(
+      {"clusters", "sites", "wan", "link_failures", "collective_costing", "stopped_traffic_hold", "topology_file"});
   if (net.has("topology_file")) return load_imported_network(net, fleet);
 
   SiteTable sites;
@@ -500,6 +501,9 @@ NetworkRunOptions load_network_run(const Reader& net, const NetworkSpec& spec) {
       "collective_costing",
       {{"aggregate", CollectiveCosting::Aggregate}, {"flows", CollectiveCosting::Flows}, {"shared", CollectiveCosting::Shared}},
       CollectiveCosting::Aggregate);
+  // Read only when given (not written into resolved.json when absent): every scenario that had a
+  // network keeps its hash, and with it the golden runs' summaries.
+  if (net.has("stopped_traffic_hold")) o.stopped_traffic_hold = net.at("stopped_traffic_hold").duration(Bound::NonNegative);
   return o;
 }
 

@@ -106,6 +106,7 @@ bool TrainingModel::Impl::node_active(const Job& j, NodeId n) const {
 void TrainingModel::Impl::update_shape(Job& j) {
   if (!j.shape_dirty) return;
   j.shape_dirty = false;
+  ++j.shape.revision;  // the group lists below are rebuilt (a network model's copies are stale)
   const auto& nodes = allocation_of(j).nodes;
   // Nodes are sorted and the hierarchy is laid out in index order, so racks, datacenters, zones
   // and regions of consecutive nodes are non-decreasing: count changes, no sets.

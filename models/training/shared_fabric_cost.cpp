@@ -29,11 +29,12 @@ class SharedFabricCost::JobComm final : public CommCost {
     if (g.ranks < 2 || bytes <= 0 || g.gpus.empty() || g.gpus.size() != g.ranks) return fallback(c, bytes, g);
     const bool all = g.concurrent_gpus.size() > g.ranks && g.concurrent_gpus.size() % g.ranks == 0;
     const std::span<const uint32_t> members = all ? g.concurrent_gpus : g.gpus;
-    Slot& e = slot_for(static_cast<int>(c), bytes, g.ranks, members);
+    Slot& e = slot_for(static_cast<int>(c), bytes, g.ranks, members, g.members_revision);
     e.round = round_;
     // Writers of the checkpoint: the largest set of GPUs the job's collectives name (every GPU of the
-    // job for the data-parallel groups of a regular layout).
-    if (e.mapped && e.placement.size() > writers_.size()) writers_ = e.placement;
+    // job for the data-parallel groups of a regular layout). The slot's own list, not a copy (a slot
+    // read in this round is not dropped before register_load reads it).
+    if (e.mapped && e.placement.size() > writers().size()) writers_ = &e.placement;
     if (!e.mapped || !e.load.merged().connected) return fallback(c, bytes, g);
     const SharedCollectiveCost& cost = cost_of(e);
     ++owner_.answers_;
@@ -47,6 +48,8 @@ class SharedFabricCost::JobComm final : public CommCost {
 
   /// The job's loads at step `step_s` from the collectives costed last, registered if they moved.
   bool register_load(const JobTraffic& t) {
+    owner_.ledger_.set_idle(id_, false);  // back from a held stop: sending again
+    owner_.ledger_.set_idle(ckpt_, false);
     if (!pending_.empty()) {
       queries_ = std::move(pending_);
       pending_.clear();
@@ -56,8 +59,10 @@ class SharedFabricCost::JobComm final : public CommCost {
       std::erase_if(slots_, [&](const std::unique_ptr<Slot>& sl) {
         if (round_ - sl->round <= kKeepRounds) return false;
         const auto read = [&](const Query& q) { return q.entry == sl.get(); };
-        return std::none_of(queries_.begin(), queries_.end(), read) &&
-               std::none_of(registered_queries_.begin(), registered_queries_.end(), read);
+        const bool drop = std::none_of(queries_.begin(), queries_.end(), read) &&
+                          std::none_of(registered_queries_.begin(), registered_queries_.end(), read);
+        if (drop && writers_ == &sl->placement) writers_ = nullptr;
+        return drop;
       });
     }
     const FabricLoad& ledger = owner_.ledger_;
@@ -71,8 +76,21 @@ class SharedFabricCost::JobComm final : public CommCost {
       same = q.entry == r.entry && q.calls == r.calls && q.version == r.version && q.entry->version == q.version &&
              q.entry->cost_stamp == registered_stamps_[i];
     }
+    // Or the same as queries whose loads were found within tolerance of the registration, which was
+    // kept: the outcome is known without summing every query's link vectors again (a restart after
+    // the job's registration was kept once would otherwise sum them at every restart).
+    bool accepted = !same && registered_ && !ledger.suspended(id_) && step == accepted_step_ &&
+                    queries_.size() == accepted_queries_.size() && !queries_.empty();
+    for (size_t i = 0; accepted && i < queries_.size(); ++i) {
+      const Query& q = queries_[i];
+      const Query& r = accepted_queries_[i];
+      accepted = q.entry == r.entry && q.calls == r.calls && q.version == r.version && q.entry->version == q.version &&
+                 q.entry->cost_stamp == accepted_stamps_[i];
+    }
     bool changed = false;
-    if (same) {
+    if (accepted) {
+      // Nothing to do: the registration stands.
+    } else if (same) {
       if (ledger.suspended(id_)) {
         owner_.ledger_.resume(id_);
         changed = true;
@@ -107,18 +125,26 @@ class SharedFabricCost::JobComm final : public CommCost {
                  relative_change(busy, busy_) > kRegisterTolerance || relative_change(flows, flows_) > kRegisterTolerance) {
         changed = true;
         set(std::move(load), std::move(busy), std::move(flows), std::move(peak), step);
+      } else {
+        accepted_step_ = step;  // kept within tolerance: remembered as such
+        accepted_queries_ = queries_;
+        accepted_stamps_.clear();
+        for (const Query& q : queries_) accepted_stamps_.push_back(q.entry->cost_stamp);
       }
     }
     // Checkpoint writes: every writer sends its shard to its cluster's storage, at the job's storage
     // rate, for write_s of every cycle; re-routed only when the checkpoint's figures or writers change.
-    if (t.checkpoint_bytes > 0 && t.checkpoint_cycle_s > 0 && !writers_.empty()) {
-      const double rate = t.checkpoint_bytes / t.checkpoint_cycle_s / static_cast<double>(writers_.size());
+    const std::vector<VertexId>& writers = this->writers();
+    // (A fabric without storage endpoints takes no checkpoint writes: no pass over the writers, which
+    // are every GPU of the job, at every re-pace.)
+    if (owner_.has_storage_ && t.checkpoint_bytes > 0 && t.checkpoint_cycle_s > 0 && !writers.empty()) {
+      const double rate = t.checkpoint_bytes / t.checkpoint_cycle_s / static_cast<double>(writers.size());
       const double duty = std::clamp(t.checkpoint_write_s / t.checkpoint_cycle_s, 1e-6, 1.0);
       if (ckpt_registered_ && owner_.ledger_.suspended(ckpt_)) {
         // Back from a stop: the same writers at the same rate and duty on the same routes come back as
         // they were; anything else is registered afresh.
-        const bool same_writers = ckpt_writers_ == writers_.size() && streams_.size() == writers_.size() && std::equal(writers_.begin(), writers_.end(), streams_.begin(),
-                                                                                  [](VertexId w, const Stream& st) { return st.src == w; });
+        const bool same_writers = ckpt_writers_ == writers.size() && streams_.size() == writers.size() &&
+                                  std::equal(writers.begin(), writers.end(), streams_.begin(), [](VertexId w, const Stream& st) { return st.src == w; });
         if (same_writers && rate == ckpt_rate_ && duty == ckpt_duty_ && owner_.router_.generation() == ckpt_gen_) {
           owner_.ledger_.resume(ckpt_);
           changed = true;
@@ -127,10 +153,10 @@ class SharedFabricCost::JobComm final : public CommCost {
         }
       }
       if (!ckpt_registered_ || std::abs(rate / ckpt_rate_ - 1) > kRegisterTolerance || std::abs(duty / ckpt_duty_ - 1) > kRegisterTolerance ||
-          ckpt_writers_ != writers_.size()) {
+          ckpt_writers_ != writers.size()) {
         streams_.clear();
         const Topology& topo = owner_.router_.topology();
-        for (VertexId w : writers_)
+        for (VertexId w : writers)
           if (auto st = topo.storage(topo.vertex(w).cluster)) streams_.push_back({w, *st, rate, 1, 1, id_});
         if (!streams_.empty()) {
           owner_.ledger_.set_streams(ckpt_, streams_, duty);
@@ -140,7 +166,7 @@ class SharedFabricCost::JobComm final : public CommCost {
         ckpt_gen_ = owner_.router_.generation();
         ckpt_rate_ = rate;
         ckpt_duty_ = duty;
-        ckpt_writers_ = writers_.size();
+        ckpt_writers_ = writers.size();
       }
     }
     return changed;
@@ -151,11 +177,24 @@ class SharedFabricCost::JobComm final : public CommCost {
     // hosts at the same pace puts it back without re-registering link by link (register_load).
     if (registered_) owner_.ledger_.suspend(id_);
     if (ckpt_registered_) owner_.ledger_.suspend(ckpt_);
+    hold();
+    // Off the fabric, the job is not told of link changes: its routes are checked at the restart.
+    for (auto& sl : slots_) sl->stale = true;
+  }
+
+  /// The job stopped but its traffic stays registered (a held stop): what its next costing starts
+  /// from is reset as at any stop; the ledger is not touched. A restart whose loads are what was
+  /// registered changes nothing (register_load finds them the same). Its routes stay current: a held
+  /// job is touched by link changes as a running one is (SharedFabricCost::link_changed).
+  void hold() {
+    // Still registered, not sending: out of the class utilization for the spell (ignored once
+    // suspended, as when unregister() calls this).
+    if (registered_) owner_.ledger_.set_idle(id_, true);
+    if (ckpt_registered_) owner_.ledger_.set_idle(ckpt_, true);
     queries_.clear();
     pending_.clear();
     ++round_;
-    writers_.clear();  // the slots stay: the next placement is diffed against them
-    for (auto& sl : slots_) sl->stale = true;
+    writers_ = nullptr;  // the slots stay: the next placement is diffed against them
   }
 
   /// The job will not run again: its registration leaves the ledger and its collectives are dropped.
@@ -168,13 +207,16 @@ class SharedFabricCost::JobComm final : public CommCost {
     pending_.clear();
     registered_queries_.clear();
     registered_stamps_.clear();
-    writers_.clear();
+    forget_accepted();
+    writers_ = nullptr;
     ++round_;
   }
 
   /// The fabric under the job changed: its collectives are routed again at the next costing.
   void reroute() {
+    writers_ = nullptr;  // they pointed into the slots
     slots_.clear();
+    forget_accepted();
     registered_queries_.clear();
     registered_stamps_.clear();
     queries_.clear();
@@ -198,6 +240,8 @@ class SharedFabricCost::JobComm final : public CommCost {
     double bytes = 0;
     uint32_t ranks = 0;
     std::vector<uint32_t> members;
+    uint64_t members_revision = 0;           // CommGroup::members_revision of the list members came from
+    const uint32_t* members_at = nullptr;    // ... and its address
     std::vector<VertexId> placement;
     GroupedLoad load;
     LinkVector per_call;
@@ -228,13 +272,18 @@ class SharedFabricCost::JobComm final : public CommCost {
   /// The slot of this collective with these members: the one that has them; else one of the same
   /// collective and shape not read in this costing round, updated by the groups that differ; else a
   /// new one.
-  Slot& slot_for(int op, double bytes, uint32_t ranks, std::span<const uint32_t> members) const {
+  Slot& slot_for(int op, double bytes, uint32_t ranks, std::span<const uint32_t> members, uint64_t revision) const {
     ++uses_;
     Slot* reuse = nullptr;
     for (auto& p : slots_) {
       Slot& s = *p;
       if (s.op != op || s.bytes != bytes || s.ranks != ranks || s.members.size() != members.size()) continue;
-      if (std::equal(members.begin(), members.end(), s.members.begin())) {
+      // The same list at the same revision (CommGroup::members_revision) has the slot's members: no
+      // O(job) comparison at every restart.
+      const bool known = revision != 0 && s.members_revision == revision && s.members_at == members.data();
+      if (known || std::equal(members.begin(), members.end(), s.members.begin())) {
+        s.members_revision = revision;
+        s.members_at = members.data();
         // Kept across a stop, the slot's routes may predate a link change the stopped job was not
         // told of (it had no load to be touched by): routed again when the routing moved since.
         if (s.stale && s.gen != owner_.router_.generation()) build(s, members);
@@ -254,7 +303,10 @@ class SharedFabricCost::JobComm final : public CommCost {
                             std::any_of(registered_queries_.begin(), registered_queries_.end(), reads);
           if ((*it)->round != round_ && !read && (victim == slots_.end() || (*it)->used < (*victim)->used)) victim = it;
         }
-        if (victim != slots_.end()) slots_.erase(victim);
+        if (victim != slots_.end()) {
+          if (writers_ == &(*victim)->placement) writers_ = nullptr;
+          slots_.erase(victim);
+        }
       }
       slots_.push_back(std::make_unique<Slot>());
       Slot& s = *slots_.back();
@@ -263,10 +315,14 @@ class SharedFabricCost::JobComm final : public CommCost {
       s.ranks = ranks;
       s.spec = collective_spec(static_cast<Collective>(op), bytes, owner_.alpha_);
       build(s, members);
+      s.members_revision = revision;
+      s.members_at = members.data();
       s.used = uses_;
       return s;
     }
     update(*reuse, members);
+    reuse->members_revision = revision;
+    reuse->members_at = members.data();
     reuse->used = uses_;
     return *reuse;
   }
@@ -364,6 +420,7 @@ class SharedFabricCost::JobComm final : public CommCost {
   }
   /// The queries the registration now stands for: their slots' links all carry the job's entries.
   void remember(double step) {
+    forget_accepted();
     registered_step_ = step;
     registered_queries_ = queries_;
     registered_stamps_.clear();
@@ -378,6 +435,12 @@ class SharedFabricCost::JobComm final : public CommCost {
     }
   }
 
+  void forget_accepted() {
+    accepted_step_ = -1;
+    accepted_queries_.clear();
+    accepted_stamps_.clear();
+  }
+
   double fallback(Collective c, double bytes, const CommGroup& g) const {
     ++owner_.fallbacks_;
     return (g.fallback != nullptr ? *g.fallback : owner_.fallback_).seconds(c, bytes, g);
@@ -389,11 +452,18 @@ class SharedFabricCost::JobComm final : public CommCost {
   mutable std::vector<size_t> changed_;
   mutable uint64_t round_ = 1, uses_ = 0;
   mutable std::vector<Query> pending_;
-  mutable std::vector<VertexId> writers_;
+  mutable const std::vector<VertexId>* writers_ = nullptr;  // a slot's placement, or none
+  const std::vector<VertexId>& writers() const {
+    static const std::vector<VertexId> none;
+    return writers_ != nullptr ? *writers_ : none;
+  }
   std::vector<Query> queries_;
   LinkVector load_, busy_, flows_, peak_;
   std::vector<Query> registered_queries_;
   std::vector<uint64_t> registered_stamps_;
+  std::vector<Query> accepted_queries_;  // last found within tolerance of the registration (kept)
+  std::vector<uint64_t> accepted_stamps_;
+  double accepted_step_ = -1;
   double registered_step_ = 0;
   mutable uint64_t stamps_ = 0;
   uint64_t ckpt_gen_ = 0;
@@ -404,9 +474,15 @@ class SharedFabricCost::JobComm final : public CommCost {
 };
 
 SharedFabricCost::SharedFabricCost(Router& router, const FleetNetworkMap& map, FabricLoad& ledger, Engine& engine,
-                                   Duration alpha, const CommCost& fallback, const std::vector<std::string>& jobs)
-    : router_(router), map_(map), ledger_(ledger), engine_(engine), alpha_(alpha), fallback_(fallback) {
+                                   Duration alpha, const CommCost& fallback, const std::vector<std::string>& jobs,
+                                   Duration stopped_traffic_hold)
+    : router_(router), map_(map), ledger_(ledger), engine_(engine), alpha_(alpha), fallback_(fallback),
+      hold_(std::max(Duration::zero(), stopped_traffic_hold)) {
   kind_ = engine.register_kind("fabric-recost");
+  const Topology& topo = router.topology();
+  for (VertexId v = 0; v < topo.vertices() && !has_storage_; ++v) has_storage_ = topo.vertex(v).kind == VertexKind::Storage;
+  if (hold_ > Duration::zero()) hold_kind_ = engine.register_kind("fabric-hold");
+  hold_ev_.resize(jobs.size());
   for (size_t j = 0; j < jobs.size(); ++j) {
     const ConsumerId id = ledger.add_consumer("training/" + jobs[j]);
     const ConsumerId ck = ledger.add_consumer("training/" + jobs[j] + "/checkpoint");
@@ -418,26 +494,51 @@ SharedFabricCost::SharedFabricCost(Router& router, const FleetNetworkMap& map, F
   pending_mark_.assign(jobs.size(), 0);
 }
 
-SharedFabricCost::~SharedFabricCost() { engine_.cancel(ev_); }
+SharedFabricCost::~SharedFabricCost() {
+  engine_.cancel(ev_);
+  for (EventHandle h : hold_ev_) engine_.cancel(h);
+}
 
 const CommCost& SharedFabricCost::comm(size_t job) { return *jobs_.at(job); }
 
 ConsumerId SharedFabricCost::consumer(size_t job) const { return jobs_.at(job)->id(); }
 
 void SharedFabricCost::running(size_t job, const JobTraffic& traffic) {
+  engine_.cancel(hold_ev_.at(job));  // back within its hold: its traffic never left
+  hold_ev_[job] = {};
   ledger_.clear_affected();
   if (jobs_.at(job)->register_load(traffic)) collect_affected();
   schedule();
 }
 
 void SharedFabricCost::stopped(size_t job) {
+  if (hold_ > Duration::zero()) {
+    // Held: nobody is re-costed now; the traffic leaves at the hold's end unless the job is back.
+    jobs_.at(job)->hold();
+    engine_.cancel(hold_ev_[job]);
+    hold_ev_[job] = engine_.schedule_in(hold_, Phase::Control, [this, job] { end_hold(job); }, hold_kind_);
+    ++stops_held_;
+    return;
+  }
   ledger_.clear_affected();
   jobs_.at(job)->unregister();
   collect_affected();
   schedule();
 }
 
+void SharedFabricCost::end_hold(size_t job) {
+  engine_.cancel(hold_ev_[job]);
+  hold_ev_[job] = {};
+  ++holds_expired_;
+  ledger_.clear_affected();
+  jobs_[job]->unregister();
+  collect_affected();
+  schedule();
+}
+
 void SharedFabricCost::finished(size_t job, bool /*was_running*/) {
+  engine_.cancel(hold_ev_.at(job));
+  hold_ev_[job] = {};
   ledger_.clear_affected();
   jobs_.at(job)->release();  // a suspended registration leaves without marking anyone again
   collect_affected();
@@ -451,6 +552,12 @@ void SharedFabricCost::link_changed(uint32_t link, bool up) {
   for (ConsumerId c : touched_) {
     const int64_t j = c < job_of_consumer_.size() ? job_of_consumer_[c] : -1;
     if (j >= 0) {
+      // A held job's routes are stale now: its traffic leaves at once (and comes back re-routed).
+      if (engine_.pending(hold_ev_[static_cast<size_t>(j)])) {
+        engine_.cancel(hold_ev_[static_cast<size_t>(j)]);
+        hold_ev_[static_cast<size_t>(j)] = {};
+        jobs_[static_cast<size_t>(j)]->unregister();
+      }
       // A job routed through the link: re-routed and re-costed at the next pass.
       if (!pending_mark_[static_cast<size_t>(j)]) ++reroutes_;
       jobs_[static_cast<size_t>(j)]->reroute();

@@ -21,8 +21,17 @@
 // a job's collectives are kept per collective and updated by the groups whose members changed
 // (GroupedLoad); a stopped job is suspended in the ledger and resumed as it was when its restart's loads
 // are identical; a collective's cost is kept while nothing on the job's links moved
-// (FabricLoad::disturbed). Still linear in the job's size: the ledger's walk over its links at a stop
-// and a restart, and the re-cost of the jobs sharing links with it.
+// (FabricLoad::disturbed). Without a hold (below) still linear in the job's size: the ledger's walk over
+// its links at a stop and a restart, and the re-cost of the jobs sharing links with it.
+// Stopped traffic held (stopped_traffic_hold > 0) [A]: a stopped job keeps its traffic registered until
+// it restarts or has been stopped for the hold, whichever comes first (one "fabric-hold" event per
+// stop); only then is it suspended and are its neighbours re-costed. A restart from a checkpoint takes
+// minutes (detection, restart, restore), and the job's neighbours would otherwise be re-costed twice
+// for those minutes: with the hold an interruption costs the fabric nothing, whatever the job's size.
+// The price: for the minutes of each short stop the others are costed as if the job still sent, and
+// the per-link utilization counts its load; the class utilization does not (the job is idle in the
+// ledger: FabricLoad::set_idle). docs/network.md. Zero: the traffic leaves at the stop.
+// A held job whose links change (a link failure or return) is suspended at once.
 // Re-costs are batched into one engine event at the instant of the change (Phase::Control), so a
 // change costs one pass however many jobs it touches; a job whose load moves by less than
 // kRegisterTolerance keeps its registration, so the mutual re-costing of jobs that share links
@@ -49,7 +58,8 @@ class SharedFabricCost final : public FabricTraffic {
  public:
   /// `jobs` names the training jobs (consumers "training/<name>" and "training/<name>/checkpoint").
   SharedFabricCost(Router& router, const FleetNetworkMap& map, FabricLoad& ledger, Engine& engine, Duration alpha,
-                   const CommCost& fallback, const std::vector<std::string>& jobs);
+                   const CommCost& fallback, const std::vector<std::string>& jobs,
+                   Duration stopped_traffic_hold = Duration::zero());
   ~SharedFabricCost() override;
 
   const CommCost& comm(size_t job) override;
@@ -85,6 +95,9 @@ class SharedFabricCost final : public FabricTraffic {
   uint64_t network_answers() const { return answers_; }
   uint64_t costings() const { return costings_; }  ///< answers costed on the ledger (the rest were kept)
   uint64_t fallback_answers() const { return fallbacks_; }
+  uint64_t stops_held() const { return stops_held_; }      ///< stops whose traffic stayed (hold > 0)
+  uint64_t holds_expired() const { return holds_expired_; }  ///< of those, suspended at the hold's end
+  Duration stopped_traffic_hold() const { return hold_; }
   ConsumerId consumer(size_t job) const;
   /// Flushes pending re-costs now (tests; normally an engine event does it).
   void flush();
@@ -94,6 +107,9 @@ class SharedFabricCost final : public FabricTraffic {
   void collect_affected();
   void schedule();
   void register_job(size_t job);
+  /// The hold of a stopped job ends (it has not restarted in time, or its links changed): its traffic
+  /// is suspended and its neighbours are re-costed.
+  void end_hold(size_t job);
 
   Router& router_;
   const FleetNetworkMap& map_;
@@ -107,10 +123,13 @@ class SharedFabricCost final : public FabricTraffic {
   std::vector<char> pending_mark_;
   std::vector<ConsumerId> touched_;
   EventHandle ev_;
-  EventKind kind_ = 0;
+  EventKind kind_ = 0, hold_kind_ = 0;
+  bool has_storage_ = false;  // some cluster has a storage endpoint (checkpoint writes go there)
+  Duration hold_;
+  std::vector<EventHandle> hold_ev_;  // per job: the end of its hold while it is stopped
   SimTime round_time_;
   int rounds_ = 0;
-  uint64_t loads_built_ = 0, recosts_ = 0, reroutes_ = 0;
+  uint64_t loads_built_ = 0, recosts_ = 0, reroutes_ = 0, stops_held_ = 0, holds_expired_ = 0;
   mutable uint64_t answers_ = 0, fallbacks_ = 0, costings_ = 0;
 };
 

@@ -115,6 +115,7 @@ CommGroup group(uint32_t ranks, bool scale_up, const PlacementShape& where, bool
   g.ranks = ranks;
   g.scale_up = scale_up;
   g.network_factor = where.network_factor;
+  g.members_revision = where.revision;
   if (spans_placement) {
     g.racks = where.racks;
     g.datacenters = where.datacenters;

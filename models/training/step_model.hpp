@@ -63,6 +63,11 @@ struct CommGroup {
   /// pairs), `ranks` GPUs each, one group after the other; may be empty. A network model costing every
   /// flow (network.collective_costing "flows") puts them on the fabric together.
   std::span<const uint32_t> concurrent_gpus;
+  /// The revision of the placement lists `gpus` and `concurrent_gpus` point into
+  /// (PlacementShape::revision): a network model that kept a copy of the lists from the same address at
+  /// the same non-zero revision has them unchanged, without comparing them (O(1) instead of O(job) per
+  /// restart). 0: unknown, compare.
+  uint64_t members_revision = 0;
   /// How many times a step runs this collective (the multiplier the step model applies to its time),
   /// for a network model that registers the job's traffic on a shared fabric; 0: not said.
   double calls_per_step = 0;
@@ -113,6 +118,9 @@ struct PlacementShape {
   /// Optional: every group of each kind on the placement, group after group (passed on as
   /// CommGroup::concurrent_gpus).
   std::vector<uint32_t> pp_pairs_all_gpus, dp_all_gpus, cp_all_gpus, ep_all_gpus, expert_dp_all_gpus;
+  /// Changes (to a new non-zero value) whenever any of the lists above does; 0: not kept (then a
+  /// network model compares the lists). Passed on as CommGroup::members_revision.
+  uint64_t revision = 0;
 };
 
 /// Model FLOPs per token (forward + backward, no recomputation) by the job's formula.

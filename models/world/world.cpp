@@ -66,6 +66,9 @@ struct Fabric {
       // The ledger's average loads are the fabric's utilization in this mode (links.csv and
       // network_utilization.csv); the flow model integrates them with its own flows'.
       ledger->on_load_change = [this](EdgeIndex e, double delta) { flows.add_external_load(e, delta); };
+      // A training job stopped within its hold (network.stopped_traffic_hold) sends nothing: its load
+      // leaves the class utilization for the spell (its links keep it; docs/network.md).
+      ledger->on_kind_load_change = [this](LinkKind k, double delta) { flows.add_external_kind_load(k, delta); };
       // Without training jobs the ledger still carries the other consumers' streams (KV transfers):
       // a link change re-routes those it touches.
       link_failures.on_link = [this](uint32_t link, bool up) {
@@ -79,7 +82,8 @@ struct Fabric {
       if (ledger) {
         std::vector<std::string> names;
         for (const auto& j : s.training.jobs) names.push_back(j.name);
-        shared = std::make_unique<SharedFabricCost>(router, map, *ledger, engine, kCollectiveAlpha, *fallback, names);
+        shared = std::make_unique<SharedFabricCost>(router, map, *ledger, engine, kCollectiveAlpha, *fallback, names,
+                                                    s.network_run.stopped_traffic_hold);
         link_failures.on_link = [this](uint32_t link, bool up) { shared->link_changed(link, up); };
       } else {
         comm = std::make_unique<NetworkCommCost>(router, map, nominal_capacity(topo), kCollectiveAlpha, *fallback,
@@ -187,13 +191,21 @@ struct Fabric {
     if (shared) {
       s.collectives_costed_on_fabric = Nullable<uint64_t>::of(shared->network_answers());
       s.collectives_costed_by_fallback = Nullable<uint64_t>::of(shared->fallback_answers());
-      s.shared_fabric = Nullable<SharedFabricSummary>::of({.consumers = ledger->consumers(),
-                                                           .collective_loads_routed = Nullable<uint64_t>::of(shared->collective_loads_built()),
-                                                           .job_recosts = Nullable<uint64_t>::of(shared->recost_requests()),
-                                                           .job_reroutes = Nullable<uint64_t>::of(shared->reroutes())});
-    } else if (ledger) {  // no training jobs: the other consumers (KV transfers, failover) alone
+      const bool held = shared->stopped_traffic_hold() > Duration::zero();
       s.shared_fabric = Nullable<SharedFabricSummary>::of(
-          {.consumers = ledger->consumers(), .collective_loads_routed = {}, .job_recosts = {}, .job_reroutes = {}});
+          {.consumers = ledger->consumers(),
+           .collective_loads_routed = Nullable<uint64_t>::of(shared->collective_loads_built()),
+           .job_recosts = Nullable<uint64_t>::of(shared->recost_requests()),
+           .job_reroutes = Nullable<uint64_t>::of(shared->reroutes()),
+           .stops_held = held ? Nullable<uint64_t>::of(shared->stops_held()) : Nullable<uint64_t>::none(),
+           .holds_expired = held ? Nullable<uint64_t>::of(shared->holds_expired()) : Nullable<uint64_t>::none()});
+    } else if (ledger) {  // no training jobs: the other consumers (KV transfers, failover) alone
+      s.shared_fabric = Nullable<SharedFabricSummary>::of({.consumers = ledger->consumers(),
+                                                           .collective_loads_routed = {},
+                                                           .job_recosts = {},
+                                                           .job_reroutes = {},
+                                                           .stops_held = {},
+                                                           .holds_expired = {}});
     }
     if (!link_failures.empty()) s.link_failures = Nullable<FabricFailureSummary>::of(link_failures.summary());
     return s;

@@ -40,10 +40,12 @@ struct ScenarioSummary {
 struct SharedFabricSummary {
   uint64_t consumers = 0;
   Nullable<uint64_t> collective_loads_routed, job_recosts, job_reroutes;  ///< with training jobs
+  Nullable<uint64_t> stops_held, holds_expired;  ///< with network.stopped_traffic_hold
   static constexpr auto fields() {
     using S = SharedFabricSummary;
     return std::tuple{field("consumers", &S::consumers), field_if("collective_loads_routed", &S::collective_loads_routed),
-                      field_if("job_recosts", &S::job_recosts), field_if("job_reroutes", &S::job_reroutes)};
+                      field_if("job_recosts", &S::job_recosts), field_if("job_reroutes", &S::job_reroutes),
+                      field_if("stops_held", &S::stops_held), field_if("holds_expired", &S::holds_expired)};
   }
 };
 

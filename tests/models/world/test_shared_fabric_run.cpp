@@ -108,6 +108,9 @@ TEST_CASE("shared costing: bad storage and costing values are rejected with thei
              Catch::Contains("/network/clusters/0/storage"));
   CHECK_THAT(errors_of("/network/clusters/0/storage={\"bandwidth\": \"0 TB/s\"}"),
              Catch::Contains("/network/clusters/0/storage/bandwidth"));
+  CHECK(errors_of("/network/stopped_traffic_hold=\"30min\"").empty());
+  CHECK_THAT(errors_of("/network/stopped_traffic_hold=\"-5min\""), Catch::Contains("/network/stopped_traffic_hold"));
+  CHECK_THAT(errors_of("/network/stopped_traffic_hold=\"soon\""), Catch::Contains("/network/stopped_traffic_hold"));
 }
 
 TEST_CASE("shared costing: link failures re-route only the jobs on the failed links", "[world][network][fabric_load]") {
