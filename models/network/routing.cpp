@@ -4,6 +4,7 @@
 #include <boost/graph/connected_components.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <limits>
 #include <numeric>
@@ -58,8 +59,12 @@ Router::Router(const Topology& t) : t_(&t) {
   for (uint32_t i = 0; i < switches_.size(); ++i) {
     const uint32_t c = switch_cluster_[i] = t.vertex(switches_[i]).cluster;
     if (c == UINT32_MAX) continue;
-    if (cluster_switches_.size() <= c) cluster_switches_.resize(c + 1, 0);
+    if (cluster_switches_.size() <= c) {
+      cluster_switches_.resize(c + 1, 0);
+      cluster_members_.resize(c + 1);
+    }
     switch_local_[i] = cluster_switches_[c]++;
+    cluster_members_[c].push_back(i);
   }
   sw_out_begin_.assign(V + 1, 0);
   min_switch_link_cost_.assign(V, kInf);
@@ -175,6 +180,10 @@ bool Router::set_vertex_up(VertexId v, bool up) {
 const std::vector<uint8_t>& Router::dist_from(uint32_t s, bool whole) {
   const int w = whole ? 1 : 0;
   if (dist_gen_[w][s] == switch_generation_) return dist_[w][s];
+  if (!whole && switch_cluster_[s] != UINT32_MAX) {
+    fill_cluster_tables(s);
+    return dist_[0][s];
+  }
   ++bfs_runs_;
   auto& d = dist_[w][s];
   const uint32_t cluster = whole ? UINT32_MAX : switch_cluster_[s];
@@ -190,9 +199,9 @@ const std::vector<uint8_t>& Router::dist_from(uint32_t s, bool whole) {
   for (size_t head = 0; head < bfs_queue_.size(); ++head) {
     const VertexId v = bfs_queue_[head];
     const uint8_t dv = d[slot(switch_index_[v])];
-    for (const Out& o : out(v)) {
+    for (const Out& o : switch_out(v)) {
       const uint32_t si = switch_index_[o.to];
-      if (si == UINT32_MAX || !usable(o.e)) continue;
+      if (!usable(o.e)) continue;
       if (cluster != UINT32_MAX && switch_cluster_[si] != cluster) continue;
       if (d[slot(si)] != kInf) continue;
       d[slot(si)] = static_cast<uint8_t>(std::min<int>(dv + 1, kInf - 1));
@@ -200,6 +209,65 @@ const std::vector<uint8_t>& Router::dist_from(uint32_t s, bool whole) {
     }
   }
   return d;
+}
+
+// The cluster tables of `s` and of up to 63 other stale attachment switches of its cluster (the next
+// ones after s in the cluster's order, wrapping), by one bit-parallel BFS: bit i of a switch's word
+// says that source i has reached it, and each level ORs the frontier words along every usable link,
+// so the cluster's links are scanned once per BFS level for 64 sources instead of once per source.
+// The same hop counts as one BFS per source (a switch gets level L from source i exactly when it is
+// first reached at level L). The idea is the bit-parallel BFS of Akiba, Iwata and Yoshida (SIGMOD
+// 2013, pruned landmark labeling); Boost Graph has no multi-source BFS that keeps per-source
+// distances. Why batch: a job's groups are routed to hundreds of leaves of a fabric, each needing its
+// table once (the 38B flagship computed 12,000 of them, a third of its shared-costing run's first
+// 400 days), and a Clos is only a few levels deep.
+void Router::fill_cluster_tables(uint32_t s) {
+  const uint32_t c = switch_cluster_[s];
+  const std::vector<uint32_t>& members = cluster_members_[c];
+  const uint32_t n = cluster_switches_[c];
+  batch_.clear();
+  batch_.push_back(s);
+  for (uint32_t k = 1; k < n && batch_.size() < 64; ++k) {
+    const uint32_t si = members[(switch_local_[s] + k) % n];
+    if (scale_out_attachment_[si] && dist_gen_[0][si] != switch_generation_) batch_.push_back(si);
+  }
+  frontier_.assign(n, 0);
+  seen_.assign(n, 0);
+  next_.assign(n, 0);
+  bool any = false;
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    const uint32_t si = batch_[i];
+    ++bfs_runs_;
+    dist_[0][si].assign(n, kInf);
+    dist_gen_[0][si] = switch_generation_;
+    if (!vertex_up(switches_[si])) continue;
+    dist_[0][si][switch_local_[si]] = 0;
+    frontier_[switch_local_[si]] |= uint64_t{1} << i;
+    seen_[switch_local_[si]] |= uint64_t{1} << i;
+    any = true;
+  }
+  for (int level = 1; any; ++level) {
+    for (uint32_t lu = 0; lu < n; ++lu) {
+      const uint64_t f = frontier_[lu];
+      if (f == 0) continue;
+      for (const Out& o : switch_out(switches_[members[lu]])) {
+        const uint32_t si = switch_index_[o.to];
+        if (switch_cluster_[si] != c || !usable(o.e)) continue;
+        next_[switch_local_[si]] |= f;
+      }
+    }
+    any = false;
+    const auto d = static_cast<uint8_t>(std::min(level, kInf - 1));
+    for (uint32_t lu = 0; lu < n; ++lu) {
+      uint64_t fresh = next_[lu] & ~seen_[lu];
+      next_[lu] = 0;
+      frontier_[lu] = fresh;
+      if (fresh == 0) continue;
+      seen_[lu] |= fresh;
+      any = true;
+      for (; fresh != 0; fresh &= fresh - 1) dist_[0][batch_[std::countr_zero(fresh)]][lu] = d;
+    }
+  }
 }
 
 void Router::attachments_of(VertexId src, VertexId dst, std::vector<Attachment>& att) {

@@ -166,7 +166,8 @@ class Router {
   /// particular order. Usually a handful: the GPUs whose access link failed and is not yet repaired.
   const std::vector<VertexId>& impaired() const { return impaired_; }
 
-  /// BFS runs since construction (a measure of cache effectiveness).
+  /// Distance tables computed since construction (a measure of cache effectiveness; a cluster's tables
+  /// are computed up to 64 at a time, for the requested switch and other attachment switches).
   uint64_t bfs_runs() const { return bfs_runs_; }
   /// route() calls answered from the route cache, and calls that computed the route.
   uint64_t route_cache_hits() const { return cache_hits_; }
@@ -228,6 +229,11 @@ class Router {
   // memory, which otherwise grew to hundreds of MB as jobs were routed to more leaves).
   std::vector<uint32_t> switch_local_;
   std::vector<uint32_t> cluster_switches_;  // per cluster: its switches
+  std::vector<std::vector<uint32_t>> cluster_members_;  // per cluster: its switch indices, local order
+  /// Computes the cluster tables of s and of up to 63 more stale attachment switches of its cluster.
+  void fill_cluster_tables(uint32_t s);
+  std::vector<uint32_t> batch_;                  // fill_cluster_tables: the sources, bit i is batch_[i]
+  std::vector<uint64_t> frontier_, seen_, next_;  // fill_cluster_tables: per switch of the cluster
   std::vector<uint32_t> bfs_queue_;
   std::vector<Attachment> att_;
   uint64_t bfs_runs_ = 0;
