@@ -364,8 +364,10 @@ bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInde
     }
     // Otherwise only forwarding vertices can be next hops, unless a direct link is among the ties.
     const std::span<const Out> next = direct_count > 0 ? out(cur) : switch_out(cur);
-    // The usable out-links whose far end is closest to dst; the key picks one.
-    uint32_t best = UINT32_MAX, count = 0;
+    // The usable out-links whose far end is closest to dst, in scan order (one pass: each candidate's
+    // cost looked up once); the key picks one.
+    uint32_t best = UINT32_MAX;
+    ties_.clear();
     for (const Out& o : next) {
       if (!usable(o.e)) continue;
       const uint32_t c = cost_to(o.to, dst, att_);
@@ -373,26 +375,17 @@ bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInde
       const uint32_t total = c + cost_[o.e];
       if (total < best) {
         best = total;
-        count = 1;
-      } else if (total == best) {
-        ++count;
+        ties_.clear();
       }
+      if (total == best) ties_.push_back(o);
     }
-    if (count == 0) {
+    if (ties_.empty()) {
       path.clear();
       return false;
     }
-    uint32_t pick = count == 1 ? 0 : static_cast<uint32_t>(ecmp_mix(key ^ h) % count);
-    for (const Out& o : next) {
-      if (!usable(o.e)) continue;
-      const uint32_t c = cost_to(o.to, dst, att_);
-      if (c == UINT32_MAX || c + cost_[o.e] != best) continue;
-      if (pick-- == 0) {
-        path.push_back(o.e);
-        cur = o.to;
-        break;
-      }
-    }
+    const Out& chosen = ties_[ties_.size() == 1 ? 0 : ecmp_mix(key ^ h) % ties_.size()];
+    path.push_back(chosen.e);
+    cur = chosen.to;
     ++hop;
   }
   return true;

@@ -244,6 +244,7 @@ class Router {
   std::vector<uint8_t> min_switch_link_cost_;
   // The links into the destination of the route being walked: (far end, directed edge), edge order.
   std::vector<Out> into_dst_;
+  std::vector<Out> ties_;  // walk: the equal-cost next hops at the current vertex
 
   // Policies and pinned routes.
   std::vector<RoutingPolicy> policy_;

@@ -63,6 +63,13 @@ uint64_t max_gpus(const ScaleOutSpec& s, uint32_t gpus_per_host) {
 class TopologyBuilder {
  public:
   Topology t;
+  // Checks only (check_topology): every check runs, no vertex or link of a cluster is made (the
+  // scenario loader checks each cluster alone so that an error lands on its JSON pointer; building
+  // the flagship's eleven fabrics for that was a tenth of a shared-costing run's set-up).
+  bool dry = false;
+
+  /// The whole network (build_topology, check_topology).
+  Topology build_all(const NetworkSpec& spec);
 
   VertexId add_vertex(VertexKind kind, std::string name, uint32_t cluster, uint32_t plane, uint32_t index) {
     VertexProps p;
@@ -71,7 +78,7 @@ class TopologyBuilder {
     p.cluster = cluster;
     p.plane = plane;
     p.index = index;
-    return static_cast<VertexId>(boost::add_vertex(std::move(p), t.g_));
+    return static_cast<VertexId>(boost::add_vertex(std::move(p), t.graph_.g));
   }
 
   void add_link(VertexId a, VertexId b, double bps, Duration latency, LinkKind kind) {
@@ -82,7 +89,7 @@ class TopologyBuilder {
       e.kind = kind;
       e.id = static_cast<uint32_t>(t.edges_.size());
       const VertexId s = dir == 0 ? a : b, d = dir == 0 ? b : a;
-      boost::add_edge(s, d, e, t.g_);
+      boost::add_edge(s, d, e, t.graph_.g);
       t.edges_.push_back({s, d, bps, latency, kind});
     }
     t.report_.links_per_kind[static_cast<int>(kind)] += 1;
@@ -114,13 +121,13 @@ class TopologyBuilder {
     const VertexId first = t.vertices();
     t.cluster_gpu_begin_.push_back(first);
     t.cluster_gpus_.push_back(c.gpus);
-    for (uint32_t i = 0; i < c.gpus; ++i) {
+    for (uint32_t i = 0; i < c.gpus && !dry; ++i) {
       t.global_endpoints_.push_back(add_vertex(VertexKind::Gpu, fmt::format("{}/gpu{}", n, i), ci, 0, i));
     }
     if (su.gpus_per_domain > 1) {
       const uint32_t domains = (c.gpus + su.gpus_per_domain - 1) / su.gpus_per_domain;
       rep.scale_up_domains = domains;
-      for (uint32_t d = 0; d < domains; ++d) {
+      for (uint32_t d = 0; d < domains && !dry; ++d) {
         const VertexId sw = add_vertex(VertexKind::NvSwitch, fmt::format("{}/nvs{}", n, d), ci, 0, d);
         const uint32_t end = std::min(c.gpus, (d + 1) * su.gpus_per_domain);
         for (uint32_t g = d * su.gpus_per_domain; g < end; ++g) add_link(first + g, sw, su.bytes_per_s, su.latency, LinkKind::NvLink);
@@ -157,7 +164,7 @@ class TopologyBuilder {
     const uint32_t rails = c.gpus_per_host;
 
     // Which leaf (index within a plane) each GPU attaches to.
-    std::vector<uint32_t> leaf_of(c.gpus);
+    std::vector<uint32_t> leaf_of(dry ? 0 : c.gpus);
     uint32_t leaves = 0;
     if (s.attach == Attach::Rail) {
       const uint32_t group = s.hosts_per_rail_group == 0 ? std::min(hosts, leaf.down) : s.hosts_per_rail_group;
@@ -166,7 +173,7 @@ class TopologyBuilder {
                          group, s.radix, s.leaf_oversubscription, leaf.down));
       const uint32_t groups = (hosts + group - 1) / group;
       leaves = groups * rails;
-      for (uint32_t g = 0; g < c.gpus; ++g) {
+      for (uint32_t g = 0; g < leaf_of.size(); ++g) {
         const uint32_t host = g / rails, rail = g % rails;
         leaf_of[g] = (host / group) * rails + rail;
       }
@@ -176,7 +183,7 @@ class TopologyBuilder {
         fail(fmt::format("radix {} is too small: a leaf has {} down ports and a host needs {}", s.radix, leaf.down,
                          c.gpus_per_host));
       leaves = (hosts + hosts_per_leaf - 1) / hosts_per_leaf;
-      for (uint32_t g = 0; g < c.gpus; ++g) leaf_of[g] = (g / c.gpus_per_host) / hosts_per_leaf;
+      for (uint32_t g = 0; g < leaf_of.size(); ++g) leaf_of[g] = (g / c.gpus_per_host) / hosts_per_leaf;
     }
     const bool storage = c.storage_bytes_per_s > 0;
     if (storage && !std::isfinite(c.storage_bytes_per_s)) fail("storage bandwidth must be finite");
@@ -216,7 +223,7 @@ class TopologyBuilder {
     }
 
     const Duration lat = s.link_latency;
-    for (uint32_t p = 0; p < s.planes; ++p) {
+    for (uint32_t p = 0; p < s.planes && !dry; ++p) {
       const VertexId leaf0 = t.vertices();
       for (uint32_t l = 0; l < leaves; ++l) add_vertex(VertexKind::Leaf, fmt::format("{}/p{}/leaf{}", n, p, l), ci, p, l);
       const VertexId spine0 = t.vertices();
@@ -277,16 +284,16 @@ class TopologyBuilder {
 uint32_t Topology::total_gpus() const { return static_cast<uint32_t>(global_endpoints_.size()); }
 
 std::optional<VertexId> Topology::nvswitch_of(VertexId gpu) const {
-  for (auto [it, end] = boost::out_edges(gpu, g_); it != end; ++it) {
-    const VertexId v = static_cast<VertexId>(boost::target(*it, g_));
-    if (g_[v].kind == VertexKind::NvSwitch) return v;
+  for (auto [it, end] = boost::out_edges(gpu, graph_.g); it != end; ++it) {
+    const VertexId v = static_cast<VertexId>(boost::target(*it, graph_.g));
+    if (graph_.g[v].kind == VertexKind::NvSwitch) return v;
   }
   return std::nullopt;
 }
 
 std::optional<VertexId> Topology::find(std::string_view name) const {
   for (VertexId v = 0; v < vertices(); ++v)
-    if (g_[v].name == name) return v;
+    if (graph_.g[v].name == name) return v;
   return std::nullopt;
 }
 
@@ -302,8 +309,8 @@ std::optional<uint32_t> Topology::find_site(std::string_view name) const {
   return std::nullopt;
 }
 
-Topology build_topology(const NetworkSpec& spec) {
-  TopologyBuilder b;
+Topology TopologyBuilder::build_all(const NetworkSpec& spec) {
+  TopologyBuilder& b = *this;
   std::set<std::string, std::less<>> names;
   for (const auto& c : spec.clusters) {
     if (c.name.empty()) throw TopologyError("a cluster needs a name");
@@ -348,7 +355,7 @@ Topology build_topology(const NetworkSpec& spec) {
   std::vector<std::vector<VertexId>> tops(spec.clusters.size());
   for (uint32_t i = 0; i < spec.clusters.size(); ++i) b.build_cluster(i, spec.clusters[i], tops[i]);
 
-  Topology& t = b.t;
+  // (t is the member: the topology being built)
   for (const auto& s : spec.sites) {
     t.site_names_.push_back(s.name);
     t.site_router_.push_back(b.add_vertex(VertexKind::WanRouter, s.name + "/wan", UINT32_MAX, 0,
@@ -377,6 +384,14 @@ Topology build_topology(const NetworkSpec& spec) {
   }
   t.report_.vertices = t.vertices();
   return std::move(b.t);
+}
+
+Topology build_topology(const NetworkSpec& spec) { return TopologyBuilder().build_all(spec); }
+
+void check_topology(const NetworkSpec& spec) {
+  TopologyBuilder b;
+  b.dry = true;
+  b.build_all(spec);
 }
 
 }  // namespace fleetsim

@@ -230,11 +230,11 @@ struct TopologyReport {
 
 class Topology {
  public:
-  const TopologyGraph& graph() const { return g_; }
+  const TopologyGraph& graph() const { return graph_.g; }
   const TopologyReport& report() const { return report_; }
-  uint32_t vertices() const { return static_cast<uint32_t>(boost::num_vertices(g_)); }
+  uint32_t vertices() const { return static_cast<uint32_t>(boost::num_vertices(graph_.g)); }
   uint32_t directed_edges() const { return static_cast<uint32_t>(edges_.size()); }
-  const VertexProps& vertex(VertexId v) const { return g_[v]; }
+  const VertexProps& vertex(VertexId v) const { return graph_.g[v]; }
 
   /// Per directed edge, by EdgeProps::id: endpoints and properties.
   struct EdgeRec {
@@ -267,14 +267,33 @@ class Topology {
   }
 
   /// Vertices that forward traffic (everything but GPUs and storage endpoints).
-  bool forwards(VertexId v) const { return g_[v].kind != VertexKind::Gpu && g_[v].kind != VertexKind::Storage; }
+  bool forwards(VertexId v) const { return graph_.g[v].kind != VertexKind::Gpu && graph_.g[v].kind != VertexKind::Storage; }
 
-  friend Topology build_topology(const NetworkSpec& spec);
+
+/// Runs every check of build_topology and throws the TopologyError it would, without building the
+/// fabric (no vertex or link of a cluster is made): what the scenario loader uses to check a cluster.
+void check_topology(const NetworkSpec& spec);
   friend class TopologyBuilder;
   friend class TopologyImporter;  ///< models/scenario/topology_file.cpp: GraphML and DOT files
 
  private:
-  TopologyGraph g_;
+  // boost::adjacency_list declares a copy constructor and no move constructor (Boost 1.74), so a
+  // defaulted move of Topology would copy the graph: returning a built topology by value copied the
+  // 38B flagship's eleven fabrics (ten million allocations, a second or so). The holder moves it by
+  // swapping.
+  struct GraphHolder {
+    TopologyGraph g;
+    GraphHolder() = default;
+    GraphHolder(const GraphHolder&) = default;
+    GraphHolder& operator=(const GraphHolder&) = default;
+    GraphHolder(GraphHolder&& o) noexcept { g.swap(o.g); }
+    GraphHolder& operator=(GraphHolder&& o) noexcept {
+      g.swap(o.g);
+      return *this;
+    }
+    ~GraphHolder() = default;
+  };
+  GraphHolder graph_;
   std::vector<EdgeRec> edges_;
   TopologyReport report_;
   std::vector<VertexId> cluster_gpu_begin_;
@@ -288,6 +307,10 @@ class Topology {
 /// Builds the whole network. Throws TopologyError with one message naming the cluster or link and
 /// what was expected.
 Topology build_topology(const NetworkSpec& spec);
+
+/// Runs every check of build_topology and throws the TopologyError it would, without building the
+/// fabric (no vertex or link of a cluster is made): what the scenario loader uses to check a cluster.
+void check_topology(const NetworkSpec& spec);
 
 /// The largest GPU count the scale-out part of `c` can hold (all tiers, one plane's worth of ports per
 /// GPU), for messages and for sizing studies.

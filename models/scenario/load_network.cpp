@@ -427,7 +427,7 @@ NetworkSpec load_network(const Reader& net, const FleetSpec& fleet, const Catalo
           NetworkSpec probe;
           probe.clusters.push_back(alone);
           if (!alone.site.empty()) probe.sites.push_back(SiteSpec{alone.site, ""});
-          build_topology(probe);
+          check_topology(probe);
         } catch (const TopologyError& e) {
           c.error(e.what());
         }

@@ -111,7 +111,7 @@ class TopologyImporter {
 
   VertexId add_vertex(VertexKind kind, std::string name, uint32_t cluster, uint32_t plane, uint32_t index) {
     VertexProps p{kind, std::move(name), cluster, plane, index};
-    return static_cast<VertexId>(boost::add_vertex(std::move(p), t_.g_));
+    return static_cast<VertexId>(boost::add_vertex(std::move(p), t_.graph_.g));
   }
   void add_link(VertexId a, VertexId b, double bps, Duration latency, LinkKind kind) {
     for (int dir = 0; dir < 2; ++dir) {
@@ -121,7 +121,7 @@ class TopologyImporter {
       e.kind = kind;
       e.id = static_cast<uint32_t>(t_.edges_.size());
       const VertexId s = dir == 0 ? a : b, d = dir == 0 ? b : a;
-      boost::add_edge(s, d, e, t_.g_);
+      boost::add_edge(s, d, e, t_.graph_.g);
       t_.edges_.push_back({s, d, bps, latency, kind});
     }
     t_.report_.links_per_kind[static_cast<int>(kind)] += 1;

@@ -212,14 +212,17 @@ std::optional<ReplicaGpus> SchedulerBroker::bind(RegionId region, std::string_vi
   Pool& p = pool(region, accelerator);
   const uint32_t gpn = p.gpus_per_node;
   if (gpn == 0 || gpus == 0) return std::nullopt;
+  // GPUs of a usable node not bound and up themselves (the node's usability, a walk up its
+  // ancestors, checked once per node and not per GPU: bind runs millions of times in the flagship).
   const auto open = [&](uint32_t begin, uint32_t count) {
     for (uint32_t g = begin; g < begin + count; ++g)
-      if (bound_[g] != 0 || !fleet_.usable(ref(GpuId{g}))) return false;
+      if (bound_[g] != 0 || !fleet_.own_up(ref(GpuId{g}))) return false;
     return true;
   };
   ReplicaGpus out;
   if (gpus <= gpn) {
     for (uint32_t n : p.open) {
+      if (!fleet_.usable(ref(NodeId{n}))) continue;
       const uint32_t first = fleet_.range(ref(NodeId{n}), Level::Gpu).begin;
       for (uint32_t off = 0; off + gpus <= gpn && out.empty(); off += gpus)
         if (open(first + off, gpus)) out.push_back({first + off, gpus});
@@ -231,7 +234,9 @@ std::optional<ReplicaGpus> SchedulerBroker::bind(RegionId region, std::string_vi
     std::vector<NodeId> run;
     for (uint32_t k : p.open) {
       const NodeId n{k};
-      if (bound_on_[k] > 0 || !open(fleet_.range(ref(n), Level::Gpu).begin, gpn)) continue;
+      // A whole node: none of its GPUs bound, and all of them usable (the node's up count is its GPUs
+      // that are up, counted when the node and its ancestors are up).
+      if (bound_on_[k] > 0 || fleet_.usable_gpus(ref(n)) != gpn) continue;
       if (!run.empty() && fleet_.scale_up_domain(run.front()).end <= n.value()) run.clear();
       run.push_back(n);
       if (run.size() == npr) break;

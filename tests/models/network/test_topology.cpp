@@ -181,3 +181,40 @@ TEST_CASE("storage endpoint: one link per top-tier switch, its bandwidth spread 
   CHECK_THROWS_WITH(build_topology(NetworkSpec{{c}, {}, {}}),
                     Catch::Contains("a spine has 7 ports besides its storage link"));
 }
+
+TEST_CASE("check_topology rejects what build_topology rejects, with the same message, and builds nothing", "[network]") {
+  // The scenario loader checks each cluster with check_topology: it must throw exactly when the build
+  // would, with the build's words (they land on the cluster's JSON pointer).
+  const auto outcome = [](auto&& run) {
+    try {
+      run();
+    } catch (const TopologyError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::vector<ClusterSpec> specs = {tor_cluster(129, 16, 2), tor_cluster(129, 8, 3), tor_cluster(128, 8, 3),
+                                    tor_cluster(16, 8, 2, 9) /* no up port left */,
+                                    tor_cluster(64, 8, 3, 3, 0.5) /* spine oversubscription below 1 */};
+  ClusterSpec host = tor_cluster(64, 8, 2);
+  host.gpus_per_host = 8;
+  specs.push_back(host);
+  ClusterSpec rail = tor_cluster(512, 16, 3);
+  rail.gpus_per_host = 8;
+  rail.scale_out.attach = Attach::Rail;
+  rail.scale_out.hosts_per_rail_group = 16;  // more than a leaf's 8 down ports
+  specs.push_back(rail);
+  ClusterSpec zero = tor_cluster(16, 8, 2);
+  zero.scale_out.port_bytes_per_s = 0;
+  specs.push_back(zero);
+  int errors = 0;
+  for (const ClusterSpec& c : specs) {
+    const NetworkSpec n{{c}, {}, {}};
+    const std::string built = outcome([&] { build_topology(n); });
+    const std::string checked = outcome([&] { check_topology(n); });
+    INFO(built);
+    CHECK(checked == built);
+    errors += built != "no error";
+  }
+  CHECK(errors == 7);  // every spec above but the k=8 fat-tree of 128 GPUs
+}
