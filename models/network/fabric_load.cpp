@@ -206,7 +206,8 @@ void FabricLoad::clear_affected() {
 
 // Merges the old and the new load of c edge by edge: the index is updated where c's entry changed,
 // and the other consumers on exactly those links are marked affected.
-void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVector busy, LinkVector peak) {
+void FabricLoad::replace(ConsumerId c, LinkVector load, const LinkVector& flows, const LinkVector& busy,
+                         const LinkVector& peak) {
   // A suspended consumer's entries are off the fabric for everyone else: the update is then as onto a
   // cleared consumer (every new entry counted and marked, the old ones already taken off).
   set_idle(c, false);  // (its kind loads back first: the changes below are counted from there)
@@ -215,8 +216,7 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVe
   ++updates_;
   ++version_[c];
   Consumer& k = consumers_[c];
-  if (busy.size() == 0) busy.resize(edges());
-  if (peak.size() == 0) peak.resize(edges());
+  // (An empty busy or peak has no entries: every link then reads as busy 1 and peak = mean below.)
   LinkVector::InnerIterator o(k.load), n(load), nf(flows), nb(busy), np(peak);
   auto peak_at = [&](EdgeIndex e, double mean) {
     while (np && static_cast<EdgeIndex>(np.index()) < e) ++np;

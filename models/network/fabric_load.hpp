@@ -195,7 +195,8 @@ class FabricLoad {
     double streams_busy = 1;
     bool streams_set = false;
   };
-  void replace(ConsumerId c, LinkVector load, LinkVector flows, LinkVector busy, LinkVector peak);
+  // flows, busy and peak are read once (their values go into the entries): by reference, not copied.
+  void replace(ConsumerId c, LinkVector load, const LinkVector& flows, const LinkVector& busy, const LinkVector& peak);
   void mark_others(EdgeIndex e, ConsumerId self);
   void mark_neighbours(ConsumerId c);
   bool active(const Entry& x) const { return suspended_[x.c] == 0; }

@@ -6,17 +6,67 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <span>
+#include <vector>
 
 namespace fleetsim {
 
 namespace {
-// Largest relative difference between two link vectors, against the larger's largest entry.
+// Largest relative difference between two link vectors, against the larger's largest entry. (One
+// merge of the two index lists, no difference vector: a frontier job's registration is a million links.)
 double relative_change(const LinkVector& a, const LinkVector& b) {
   if (a.size() != b.size()) return 1;
   const double scale = std::max(a.nonZeros() ? a.coeffs().abs().maxCoeff() : 0.0, b.nonZeros() ? b.coeffs().abs().maxCoeff() : 0.0);
   if (scale == 0) return 0;
-  const LinkVector d = a - b;
-  return d.nonZeros() ? d.coeffs().abs().maxCoeff() / scale : 0.0;
+  double worst = 0;
+  LinkVector::InnerIterator x(a), y(b);
+  while (x || y) {
+    double d;
+    if (x && (!y || x.index() < y.index())) {
+      d = x.value();
+      ++x;
+    } else if (y && (!x || y.index() < x.index())) {
+      d = -y.value();
+      ++y;
+    } else {
+      d = x.value() - y.value();
+      ++x;
+      ++y;
+    }
+    worst = std::max(worst, std::abs(d));
+  }
+  return worst / scale;
+}
+
+// Sum over k of w[k] x terms[k] (or, with `max`, the largest of the terms at each link), each link's
+// terms combined in k order: bit for bit what `sum += w[k] * terms[k]` for k = 0, 1, ... gives with
+// Eigen's sparse sum (its entries are the union of the terms'), by one merge of the sorted index lists
+// instead of a temporary vector per term (a frontier job's queries are millions of link entries, and
+// the copies and their page faults were most of a re-registration).
+LinkVector combine(std::span<const LinkVector* const> terms, std::span<const double> w, Eigen::Index size, bool max) {
+  LinkVector out(size);
+  Eigen::Index total = 0;
+  for (const LinkVector* t : terms) total += t->nonZeros();
+  out.reserve(total);
+  std::vector<Eigen::Index> at(terms.size(), 0);
+  while (true) {
+    Eigen::Index next = std::numeric_limits<Eigen::Index>::max();
+    for (size_t k = 0; k < terms.size(); ++k)
+      if (at[k] < terms[k]->nonZeros()) next = std::min<Eigen::Index>(next, terms[k]->innerIndexPtr()[at[k]]);
+    if (next == std::numeric_limits<Eigen::Index>::max()) break;
+    bool first = true;
+    double acc = 0;
+    for (size_t k = 0; k < terms.size(); ++k) {
+      if (at[k] >= terms[k]->nonZeros() || terms[k]->innerIndexPtr()[at[k]] != next) continue;
+      const double v = terms[k]->valuePtr()[at[k]++];
+      const double term = max ? v : w[k] * v;
+      acc = first ? term : max ? std::max(acc, term) : acc + term;
+      first = false;
+    }
+    out.insertBack(next) = acc;
+  }
+  return out;
 }
 }  // namespace
 
@@ -97,14 +147,21 @@ class SharedFabricCost::JobComm final : public CommCost {
       }
     } else {
       const uint32_t E = ledger.edges();
-      LinkVector load(E), busy(E), flows(E), peak(E);
+      std::vector<const LinkVector*> per_call, busy_s, flow_s, peaks;
+      std::vector<double> per_step, calls;
       for (const Query& q : queries_) {
         const SharedCollectiveCost& c = q.entry->cost;
-        load += (q.calls / step) * q.entry->per_call;
-        busy += q.calls * c.busy_seconds;   // seconds per step for now
-        flows += q.calls * c.flow_seconds;  // flow-seconds per step for now
-        peak = cwise_max(peak, c.peak_flows);
+        per_call.push_back(&q.entry->per_call);
+        per_step.push_back(q.calls / step);
+        calls.push_back(q.calls);
+        busy_s.push_back(&c.busy_seconds);
+        flow_s.push_back(&c.flow_seconds);
+        peaks.push_back(&c.peak_flows);
       }
+      LinkVector load = combine(per_call, per_step, E, false);
+      LinkVector busy = combine(busy_s, calls, E, false);   // seconds per step for now
+      LinkVector flows = combine(flow_s, calls, E, false);  // flow-seconds per step for now
+      LinkVector peak = combine(peaks, calls, E, true);
       // Flows while sending = flow-seconds / busy seconds; busy as a fraction of the step.
       LinkVector::InnerIterator bs(busy);
       for (LinkVector::InnerIterator it(flows); it; ++it) {
