@@ -61,7 +61,7 @@ std::optional<VertexId> FleetNetworkMap::tor_of(RackId r) const {
   const auto& graph = topo_.graph();
   for (auto [it, end] = boost::out_edges(*v, graph); it != end; ++it) {
     const auto t = static_cast<VertexId>(boost::target(*it, graph));
-    if (graph[t].kind == VertexKind::Leaf && graph[t].plane == 0) return t;
+    if (topo_.vertex(t).kind == VertexKind::Leaf && topo_.vertex(t).plane == 0) return t;
   }
   return std::nullopt;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/network/routing.hpp"
 
+#include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/connected_components.hpp>
 
 #include <algorithm>

@@ -78,18 +78,13 @@ class TopologyBuilder {
     p.cluster = cluster;
     p.plane = plane;
     p.index = index;
-    return static_cast<VertexId>(boost::add_vertex(std::move(p), t.graph_.g));
+    t.vertices_.push_back(std::move(p));
+    return static_cast<VertexId>(t.vertices_.size() - 1);
   }
 
   void add_link(VertexId a, VertexId b, double bps, Duration latency, LinkKind kind) {
     for (int dir = 0; dir < 2; ++dir) {
-      EdgeProps e;
-      e.bytes_per_s = bps;
-      e.latency = latency;
-      e.kind = kind;
-      e.id = static_cast<uint32_t>(t.edges_.size());
       const VertexId s = dir == 0 ? a : b, d = dir == 0 ? b : a;
-      boost::add_edge(s, d, e, t.graph_.g);
       t.edges_.push_back({s, d, bps, latency, kind});
     }
     t.report_.links_per_kind[static_cast<int>(kind)] += 1;
@@ -284,16 +279,16 @@ class TopologyBuilder {
 uint32_t Topology::total_gpus() const { return static_cast<uint32_t>(global_endpoints_.size()); }
 
 std::optional<VertexId> Topology::nvswitch_of(VertexId gpu) const {
-  for (auto [it, end] = boost::out_edges(gpu, graph_.g); it != end; ++it) {
-    const VertexId v = static_cast<VertexId>(boost::target(*it, graph_.g));
-    if (graph_.g[v].kind == VertexKind::NvSwitch) return v;
+  for (auto [it, end] = boost::out_edges(gpu, graph_); it != end; ++it) {
+    const VertexId v = static_cast<VertexId>(boost::target(*it, graph_));
+    if (vertices_[v].kind == VertexKind::NvSwitch) return v;
   }
   return std::nullopt;
 }
 
 std::optional<VertexId> Topology::find(std::string_view name) const {
   for (VertexId v = 0; v < vertices(); ++v)
-    if (graph_.g[v].name == name) return v;
+    if (vertices_[v].name == name) return v;
   return std::nullopt;
 }
 
@@ -383,7 +378,22 @@ Topology TopologyBuilder::build_all(const NetworkSpec& spec) {
     for (VertexId v : tops[i]) b.add_link(v, st, per_link, c.scale_out.link_latency, LinkKind::Access);
   }
   t.report_.vertices = t.vertices();
+  if (!dry) t.freeze();
   return std::move(b.t);
+}
+
+void Topology::freeze() {
+  // Out-edges in the order the links were added (histogram_sort is stable), so a scan of a vertex's
+  // out-edges meets them in edge-index order, as Router::out does.
+  std::vector<std::pair<uint32_t, uint32_t>> ends;
+  std::vector<EdgeProps> props;
+  ends.reserve(edges_.size());
+  props.reserve(edges_.size());
+  for (uint32_t e = 0; e < edges_.size(); ++e) {
+    ends.emplace_back(edges_[e].source, edges_[e].target);
+    props.push_back(EdgeProps{edges_[e].kind, e});
+  }
+  graph_ = TopologyGraph(boost::edges_are_unsorted_multi_pass, ends.begin(), ends.end(), props.begin(), vertices());
 }
 
 Topology build_topology(const NetworkSpec& spec) { return TopologyBuilder().build_all(spec); }

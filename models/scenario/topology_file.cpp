@@ -111,17 +111,12 @@ class TopologyImporter {
 
   VertexId add_vertex(VertexKind kind, std::string name, uint32_t cluster, uint32_t plane, uint32_t index) {
     VertexProps p{kind, std::move(name), cluster, plane, index};
-    return static_cast<VertexId>(boost::add_vertex(std::move(p), t_.graph_.g));
+    t_.vertices_.push_back(std::move(p));
+    return static_cast<VertexId>(t_.vertices_.size() - 1);
   }
   void add_link(VertexId a, VertexId b, double bps, Duration latency, LinkKind kind) {
     for (int dir = 0; dir < 2; ++dir) {
-      EdgeProps e;
-      e.bytes_per_s = bps;
-      e.latency = latency;
-      e.kind = kind;
-      e.id = static_cast<uint32_t>(t_.edges_.size());
       const VertexId s = dir == 0 ? a : b, d = dir == 0 ? b : a;
-      boost::add_edge(s, d, e, t_.graph_.g);
       t_.edges_.push_back({s, d, bps, latency, kind});
     }
     t_.report_.links_per_kind[static_cast<int>(kind)] += 1;
@@ -330,6 +325,7 @@ Topology TopologyImporter::build(const FileGraph& fg) {
   for (uint32_t c = 0; c < C; ++c)
     for (uint32_t i = 0; i < t_.cluster_gpus_[c]; ++i) t_.global_endpoints_.push_back(t_.cluster_gpu_begin_[c] + i);
   t_.report_.vertices = t_.vertices();
+  t_.freeze();
   return std::move(t_);
 }
 
