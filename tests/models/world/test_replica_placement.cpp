@@ -225,3 +225,35 @@ TEST_CASE("a region outage moves the load to replicas autoscaled onto free nodes
   CHECK(st.outages[0].rerouted > 0);
   CHECK(st.outages[0].ttft.quantile(0.5) > 0.080);
 }
+
+namespace {
+/// A placer that puts every dedicated replica on the same GPUs (a broken placement): the inference
+/// model must refuse it rather than let two replicas serve from one GPU.
+struct OverlappingPlacer final : ReplicaPlacer {
+  uint32_t place(std::string_view, RegionId, std::string_view, uint32_t replicas, uint32_t gpus_per_replica,
+                 std::vector<ReplicaGpus>& out) override {
+    for (uint32_t k = 0; k < replicas; ++k) out.push_back(ReplicaGpus{GpuSpan{0, gpus_per_replica}});
+    return 0;
+  }
+  std::optional<NodeId> replace(uint32_t, NodeId, std::optional<IndexRange>) override { return std::nullopt; }
+  std::optional<ReplicaGpus> bind(RegionId, std::string_view, uint32_t) override { return std::nullopt; }
+  void unbind(RegionId, std::string_view, const ReplicaGpus&) override {}
+};
+}  // namespace
+
+TEST_CASE("two replicas placed on one GPU are refused with the service and the GPU named", "[placement][inference]") {
+  Fleet fleet = Fleet::build(one_region(4, 2));
+  Engine engine;
+  RngStreams streams{7};
+  Recorder recorder{RecorderOptions{.directory = {}, .keep_in_memory = true}};
+  OverlappingPlacer placer;
+  InferenceSpec spec;
+  spec.services.push_back(tp4_service({{"r1", 2}}));
+  const auto build = [&] {
+    InferenceModel m(spec, fleet, test::h100_catalog(), engine, streams, recorder, InferenceOptions{.placer = &placer});
+  };
+  CHECK_THROWS_WITH(build(), Catch::Contains("replicas 0 and 1 on GPU 0"));
+  // One replica on those GPUs is fine.
+  spec.services[0].regions[0].replicas = 1;
+  CHECK_NOTHROW(build());
+}
