@@ -165,3 +165,43 @@ TEST_CASE("trace: the window keeps only what overlaps it, clipped", "[trace]") {
   REQUIRE(job.size() == 1);
   CHECK(job[0] == "running");
 }
+
+TEST_CASE("trace: a straggler process's episodes each close the slice they opened", "[trace]") {
+  // A straggler process on the quickstart's nodes: every episode opens a slice on a stragglers lane
+  // it holds (by process and component) until the episode's end, so the slices nest, number the
+  // episodes, and each ends when its component recovers rather than at the end of the trace.
+  Scenario s = quickstart();
+  ProcessSpec p;
+  p.name = "slow-nodes";
+  p.cls = ComponentClass::Node;
+  p.lifetime = LifetimeSpec::exponential_mtbf(200.0 * 3600.0);
+  p.repair = RepairSpec::fixed(2.0 * 3600.0);
+  p.slowdown = 1.2;
+  s.failures.processes.push_back(p);
+  const test::TempDir tmp("translator-stragglers");
+  SimulationOptions opt;
+  opt.directory = tmp.path;
+  opt.trace_level = TraceLevel::All;
+  const SimulationResult r = simulate(s, opt);
+  const json trace = json::parse(test::read_all(tmp.path / "trace.json"));
+  CHECK(test::nesting_problems(trace).empty());
+  const size_t episodes = r.summary["events_published"]["straggler_start"].get<size_t>();
+  REQUIRE(episodes > 2);
+  size_t slices = 0, two_hours = 0;
+  std::vector<double> cut_at;  // ends of the slices shorter than an episode
+  double last_end = 0;
+  for (const auto& e : test::trace_events(trace, "X")) {
+    if (e["cat"] != "straggler") continue;
+    ++slices;
+    const double end = e["ts"].get<double>() + e["dur"].get<double>();
+    last_end = std::max(last_end, end);
+    // An episode ended inside the run lasts its repair time, 2 h (7.2e9 us).
+    if (std::abs(e["dur"].get<double>() - 7.2e9) < 1.0) ++two_hours;
+    else cut_at.push_back(end);
+  }
+  CHECK(slices == episodes);
+  CHECK(two_hours > slices / 2);
+  // The others are the episodes still open when the run ends: cut there, all at the same instant.
+  CHECK(cut_at.size() < 16);
+  for (double end : cut_at) CHECK(end == Approx(last_end).margin(1.0));
+}

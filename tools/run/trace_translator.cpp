@@ -88,7 +88,7 @@ struct TraceTranslator::Impl {
   CounterId fleet_spend;
   std::unordered_map<std::string, TrackId> jobs;
   std::unordered_map<std::string, Region> regions;
-  std::string args, key, name;  // reused buffers
+  std::string args, key, name, episode;  // reused buffers
   int next_sort = 10;
 
   Impl(Recorder& r, TraceLevel l) : rec(r), w(*r.trace()), level(l) {
@@ -258,8 +258,16 @@ struct TraceTranslator::Impl {
     w.instant(failures_track(r), t, name, "repair", args_of<&S::path, &S::component_class, &S::cause, &S::duration>(e));
   }
 
-  // A scheduled straggler holds its lane by name until its end. A straggler process's episodes have
-  // no name: they take a free lane without holding it, and their ends close nothing.
+  // A scheduled straggler holds its lane by name until its end; an episode of a straggler process
+  // holds it by process and component (one component is slow at most once at a time per process),
+  // so its end closes the slice it opened and frees the lane for the next episode.
+  std::string& episode_key(std::string_view process, std::string_view path) {
+    episode.assign(process);
+    episode += '\x1f';
+    episode += path;
+    return episode;
+  }
+
   template <class R>
   void straggler_start(SimTime t, const R& e) {
     if (!at_least(TraceLevel::All)) return;
@@ -268,7 +276,7 @@ struct TraceTranslator::Impl {
       Lane& lane = take_lane(r, r.stragglers, "stragglers", e.straggler);
       w.begin(lane.track, t, "straggler", "straggler", args_of<&R::path, &R::cause, &R::slowdown, &R::duration>(e));
     } else {
-      Lane& lane = take_lane(r, r.stragglers, "stragglers", {});
+      Lane& lane = take_lane(r, r.stragglers, "stragglers", episode_key(e.process, e.path));
       w.begin(lane.track, t, "straggler", "straggler", args_of<&R::path, &R::cause, &R::duration>(e));
     }
   }
@@ -282,9 +290,9 @@ struct TraceTranslator::Impl {
         w.end(lane->track, t);
         lane->holder.clear();
       }
-    } else {
-      (void)r;
-      (void)t;
+    } else if (Lane* lane = find_lane(r.stragglers, episode_key(e.process, e.path))) {
+      w.end(lane->track, t);
+      lane->holder.clear();
     }
   }
 
