@@ -11,7 +11,7 @@
 //   t.report().clusters[0].switches_per_tier;                    // {32 leaves, 16 spines, 0}
 //   t.endpoint(0, 17);                                           // vertex of GPU 17 of cluster 0
 //
-// The graph (TopologyGraph): boost::adjacency_list<vecS, vecS, directedS>. Every physical link is two
+// The graph (TopologyGraph): Boost's compressed sparse row graph, directed. Every physical link is two
 // directed edges, made one after the other, so directed edge e and e ^ 1 are the two directions of one
 // link and each direction has its own capacity (full duplex). Edge property `id` is that index; the
 // flow model and the router index their per-direction state by it. Units: bandwidth in BYTES per second
