@@ -321,18 +321,31 @@ struct World::Models {
     }
     const uint32_t first_job = training ? cost->add_consumer("training", s.training.jobs.front().name) : 0;
     for (size_t j = 1; training && j < s.training.jobs.size(); ++j) cost->add_consumer("training", s.training.jobs[j].name);
-    cost->set_usage([this, services, first_job](std::vector<CostModel::Use>& out) {
+    // Where each job's first node is (region, accelerator, GPUs per node), kept while that node stays
+    // its first: usage is asked at every change of the fleet (millions of times over the flagship's
+    // seven years), and the fleet's look-ups walk up the node's ancestors.
+    struct Place {
+      uint32_t node = UINT32_MAX;
+      RegionId region;
+      uint32_t acc = 0;
+      uint64_t gpn = 0;
+    };
+    cost->set_usage([this, services, first_job, places = std::vector<Place>()](std::vector<CostModel::Use>& out) mutable {
       for (const Held& h : services)
         out.push_back({h.consumer, h.region, h.acc, h.gpus + (inference ? inference->borrowed_gpus(h.service, h.region) : 0)});
+      if (training) places.resize(training->jobs());
       for (size_t j = 0; training && j < training->jobs(); ++j) {
         const AllocationId id = training->allocation(j);
         if (id == kNoAllocation) continue;
         const auto& a = scheduler.allocation(id);
         if (a.nodes.empty() || (a.state != GangScheduler::State::Running && a.state != GangScheduler::State::Preempting)) continue;
-        const ComponentRef n = ref(a.nodes.front());
-        const uint64_t gpn = fleet.gpus_per_node(fleet.datacenter_of(n));
-        out.push_back({first_job + static_cast<uint32_t>(j), fleet.region_of(n), fleet.accelerator_of(n),
-                       (a.nodes.size() + a.spares.size()) * gpn});
+        Place& p = places[j];
+        if (p.node != a.nodes.front().value()) {
+          const ComponentRef n = ref(a.nodes.front());
+          p = Place{a.nodes.front().value(), fleet.region_of(n), fleet.accelerator_of(n),
+                    fleet.gpus_per_node(fleet.datacenter_of(n))};
+        }
+        out.push_back({first_job + static_cast<uint32_t>(j), p.region, p.acc, (a.nodes.size() + a.spares.size()) * p.gpn});
       }
     });
     // Every change of paid, usable or busy GPUs is billed from the instant it happens, not from the
