@@ -60,7 +60,6 @@ CollectiveLoad collective_load(Router& router, std::span<const std::vector<Verte
   out.steps = plan.steps();
   std::vector<Stream> streams;
   std::vector<Transfer> one;
-  const Topology& t = router.topology();
   for (const auto& ph : plan.phases()) {
     // The patterns standing for this phase: one for a uniform phase, else every step or an even sample.
     std::vector<uint32_t> sample;
@@ -97,14 +96,9 @@ CollectiveLoad collective_load(Router& router, std::span<const std::vector<Verte
       cp.flows = r.apply(flows, out.edges);
       cp.present = cp.bytes;
       for (LinkVector::InnerIterator it(cp.present); it; ++it) it.valueRef() = 1.0;
-      // Latency: the longest path among the pattern's transfers (routes are cached by the router).
-      std::vector<EdgeIndex> path;
-      for (const Stream& s : streams) {
-        Duration lat;
-        if (router.route(s.src, s.dst, collective_transfer_key(s.key_base, s.src, s.dst, 0), path))
-          for (EdgeIndex e : path) lat += t.edge(e).latency;
-        cp.latency = std::max(cp.latency, lat);
-      }
+      // Latency: the longest path latency among the pattern's transfers (channel 0's route of each,
+      // summed while route_streams walked it, not routed again).
+      for (Duration lat : r.latency) cp.latency = std::max(cp.latency, lat);
       out.patterns.push_back(std::move(cp));
     }
   }

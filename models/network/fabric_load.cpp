@@ -23,6 +23,8 @@ LinkVector RoutedStreams::apply(const Eigen::VectorXd& v, uint32_t edges) const 
 
 RoutedStreams route_streams(Router& router, std::span<const Stream> streams) {
   RoutedStreams r;
+  const Topology& topo = router.topology();
+  r.latency.reserve(streams.size());
   struct Hit {
     EdgeIndex e;
     uint32_t k;
@@ -39,15 +41,21 @@ RoutedStreams route_streams(Router& router, std::span<const Stream> streams) {
     // choices at each start even the load out over the equal-cost paths [A]; docs/topologies.md): the
     // stream's fractions on the equal-cost DAG, whatever its channels.
     const RoutingPolicy pol = router.any_policy() ? router.policy(s.src) : RoutingPolicy::Ecmp;
+    Duration& lat = r.latency.emplace_back();
     if (pol == RoutingPolicy::Spray || pol == RoutingPolicy::Adaptive) {
       ok = router.spray(s.src, s.dst, path, frac);
       for (size_t i = 0; ok && i < path.size(); ++i) hits.push_back({path[i], k, frac[i]});
       if (!ok) ++r.unrouted;
+      // The latency is channel 0's ECMP route's, as for the other policies.
+      if (ok && router.route(s.src, s.dst, collective_transfer_key(s.key_base, s.src, s.dst, 0), path))
+        for (EdgeIndex e : path) lat += topo.edge(e).latency;
       continue;
     }
     for (uint32_t c = 0; c < ch && ok; ++c) {
       ok = router.route(s.src, s.dst, collective_transfer_key(s.key_base, s.src, s.dst, c), path);
       for (EdgeIndex e : path) hits.push_back({e, k, 1.0 / ch});
+      if (ok && c == 0)
+        for (EdgeIndex e : path) lat += topo.edge(e).latency;
     }
     if (!ok) {
       ++r.unrouted;

@@ -82,6 +82,9 @@ struct RoutedStreams {
   std::vector<EdgeIndex> links;
   Eigen::SparseMatrix<double> routing;  // links.size() x streams
   uint32_t unrouted = 0;
+  /// Per stream: the latency of its channel-0 ECMP route (zero without a route), as one transfer of it
+  /// sees it (what collective_load takes the pattern's latency from, without routing it again).
+  std::vector<Duration> latency;
   /// R x v as a LinkVector of `edges` entries (v: one value per stream).
   LinkVector apply(const Eigen::VectorXd& v, uint32_t edges) const;
 };
