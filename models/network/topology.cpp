@@ -72,24 +72,9 @@ class TopologyBuilder {
   Topology build_all(const NetworkSpec& spec);
 
   VertexId add_vertex(VertexKind kind, std::string name, uint32_t cluster, uint32_t plane, uint32_t index) {
-    VertexProps p;
-    p.kind = kind;
-    p.name = std::move(name);
-    p.cluster = cluster;
-    p.plane = plane;
-    p.index = index;
-    t.vertices_.push_back(std::move(p));
-    return static_cast<VertexId>(t.vertices_.size() - 1);
+    return t.add_vertex(kind, std::move(name), cluster, plane, index);
   }
-
-  void add_link(VertexId a, VertexId b, double bps, Duration latency, LinkKind kind) {
-    for (int dir = 0; dir < 2; ++dir) {
-      const VertexId s = dir == 0 ? a : b, d = dir == 0 ? b : a;
-      t.edges_.push_back({s, d, bps, latency, kind});
-    }
-    t.report_.links_per_kind[static_cast<int>(kind)] += 1;
-    t.report_.links += 1;
-  }
+  void add_link(VertexId a, VertexId b, double bps, Duration latency, LinkKind kind) { t.add_link(a, b, bps, latency, kind); }
 
   void build_cluster(uint32_t ci, const ClusterSpec& c, std::vector<VertexId>& top_tier) {
     const std::string& n = c.name;
@@ -380,6 +365,18 @@ Topology TopologyBuilder::build_all(const NetworkSpec& spec) {
   t.report_.vertices = t.vertices();
   if (!dry) t.freeze();
   return std::move(b.t);
+}
+
+VertexId Topology::add_vertex(VertexKind kind, std::string name, uint32_t cluster, uint32_t plane, uint32_t index) {
+  vertices_.push_back(VertexProps{kind, std::move(name), cluster, plane, index});
+  return static_cast<VertexId>(vertices_.size() - 1);
+}
+
+void Topology::add_link(VertexId a, VertexId b, double bps, Duration latency, LinkKind kind) {
+  edges_.push_back({a, b, bps, latency, kind});
+  edges_.push_back({b, a, bps, latency, kind});
+  report_.links_per_kind[static_cast<int>(kind)] += 1;
+  report_.links += 1;
 }
 
 void Topology::freeze() {

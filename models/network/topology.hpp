@@ -282,6 +282,10 @@ void check_topology(const NetworkSpec& spec);
   friend class TopologyImporter;  ///< models/scenario/topology_file.cpp: GraphML and DOT files
 
  private:
+  // What the two builders (TopologyBuilder, TopologyImporter) make a fabric with.
+  VertexId add_vertex(VertexKind kind, std::string name, uint32_t cluster, uint32_t plane, uint32_t index);
+  /// One physical link: two directed edges, a -> b then b -> a (ids e and e ^ 1).
+  void add_link(VertexId a, VertexId b, double bps, Duration latency, LinkKind kind);
   /// Builds graph_ from vertices_ and edges_ (the builders call it once, when the fabric is complete).
   void freeze();
   TopologyGraph graph_;

@@ -110,18 +110,9 @@ class TopologyImporter {
   Topology t_;
 
   VertexId add_vertex(VertexKind kind, std::string name, uint32_t cluster, uint32_t plane, uint32_t index) {
-    VertexProps p{kind, std::move(name), cluster, plane, index};
-    t_.vertices_.push_back(std::move(p));
-    return static_cast<VertexId>(t_.vertices_.size() - 1);
+    return t_.add_vertex(kind, std::move(name), cluster, plane, index);
   }
-  void add_link(VertexId a, VertexId b, double bps, Duration latency, LinkKind kind) {
-    for (int dir = 0; dir < 2; ++dir) {
-      const VertexId s = dir == 0 ? a : b, d = dir == 0 ? b : a;
-      t_.edges_.push_back({s, d, bps, latency, kind});
-    }
-    t_.report_.links_per_kind[static_cast<int>(kind)] += 1;
-    t_.report_.links += 1;
-  }
+  void add_link(VertexId a, VertexId b, double bps, Duration latency, LinkKind kind) { t_.add_link(a, b, bps, latency, kind); }
 };
 
 Topology TopologyImporter::build(const FileGraph& fg) {
