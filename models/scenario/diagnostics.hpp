@@ -53,6 +53,11 @@ class Diagnostics {
   const std::string& file() const { return file_; }
   /// Records one error at `pointer` (RFC 6901, already escaped). Duplicates are dropped.
   void error(std::string_view pointer, std::string_view message);
+  /// True once kMaxKept errors are kept: any further error() is only counted, so a caller facing many
+  /// errors (100,000 unknown keys) can call count_only() instead of composing each message.
+  bool full() const { return items_.size() >= kMaxKept; }
+  /// Counts one error beyond the kept ones without its text (see full()).
+  void count_only() { ++dropped_; }
   bool empty() const { return items_.empty() && dropped_ == 0; }
   /// Errors recorded, the counted-only ones included.
   size_t size() const { return items_.size() + dropped_; }

@@ -2,6 +2,8 @@
 // The scenario reader (models/scenario/reader.hpp): pointers, messages, collection, defaults.
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -161,6 +163,21 @@ TEST_CASE("reader: unknown keys get a did-you-mean or the allowed list", "[scena
                             R"(/colour: unknown property "colour" (allowed: "horizon", "seed", "start"))",
                             R"(/horizn: unknown property "horizn" (did you mean "horizon"?))",
                         });
+}
+
+TEST_CASE("reader: unknown keys past the kept errors are counted, each once", "[scenario]") {
+  // 1,500 unknown keys: the first kMaxKept (1,000) are kept with their text, the rest only
+  // counted, so the total still says how many there were.
+  json doc = json::object();
+  for (int i = 0; i < 1500; ++i) doc[fmt::format("horizn{:04}", i)] = 1;
+  Diagnostics diags("scen.json");
+  Reader::root(doc, diags).reject_unknown_keys({"horizon", "seed"});
+  CHECK(diags.size() == 1500);
+  CHECK(diags.full());
+  const auto kept = diags.sorted();
+  REQUIRE(kept.size() == Diagnostics::kMaxKept);
+  CHECK_THAT(kept.front().message, Catch::StartsWith(R"(unknown property "horizn0000")"));
+  CHECK_THAT(diags.render(1), Catch::EndsWith("... and 1499 more errors"));
 }
 
 TEST_CASE("reader: errors are collected and rendered sorted by pointer", "[scenario]") {
