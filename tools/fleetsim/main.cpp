@@ -4,6 +4,7 @@
 #include "models/scenario/did_you_mean.hpp"
 #include "tools/fleetsim/commands.hpp"
 #include "tools/fleetsim/exit_codes.hpp"
+#include "tools/fleetsim/large_pages.hpp"
 
 #include <fmt/format.h>
 
@@ -37,6 +38,7 @@ Run `fleetsim <command> --help` for a command's options. Exit codes are listed i
 
 int main(int argc, char** argv) {
   using namespace fleetsim;
+  cli::use_large_pages(argv);  // returns in the process re-executed with them (or without, when it cannot)
   if (argc < 2) {
     fmt::print(stderr, "{}", kUsage);
     return exit_code::usage;
