@@ -21,17 +21,15 @@ struct HeapGreater {
 FlowModel::FlowModel(const Topology& topology, Router& router, Engine& engine, Recorder* recorder,
                      FlowModelOptions options)
     : topo_(topology), router_(router), engine_(engine), recorder_(recorder), opt_(std::move(options)) {
-  links_.resize(topology.directed_edges());
-  kind_of_.resize(topology.directed_edges());
-  for (EdgeIndex e = 0; e < links_.size(); ++e) {
+  const EdgeIndex edges = topology.directed_edges();
+  capacity_.resize(edges);
+  kind_of_.resize(edges);
+  for (EdgeIndex e = 0; e < edges; ++e) {
     const auto& r = topology.edge(e);
-    links_[e].nominal = links_[e].capacity = r.bytes_per_s;
-    links_[e].kind = r.kind;
+    capacity_[e] = r.bytes_per_s;
     kind_of_[e] = static_cast<uint8_t>(r.kind);
-  }
-  for (EdgeIndex e = 0; e < links_.size(); ++e) {
-    kind_capacity_[static_cast<int>(links_[e].kind)] += links_[e].capacity;
-    kind_links_[static_cast<int>(links_[e].kind)] += 1;
+    kind_capacity_[kind_of_[e]] += capacity_[e];
+    kind_links_[kind_of_[e]] += 1;
   }
   kind_drain_ = engine_.register_kind("net-drain");
   kind_deliver_ = engine_.register_kind("net-deliver");
@@ -46,6 +44,10 @@ FlowModel::FlowModel(const Topology& topology, Router& router, Engine& engine, R
       links_table_ = recorder_->table<LinkLoadSample>(opt_.links_table);
     }
   }
+}
+
+void FlowModel::ensure_links() {
+  if (links_.empty()) links_.resize(capacity_.size());
 }
 
 FlowModel::~FlowModel() {
@@ -158,7 +160,7 @@ bool FlowModel::route_flow(const Flow& f, std::vector<EdgeIndex>& out, std::vect
     case RoutingPolicy::Adaptive:
       ok = router_.route_least_loaded(
           f.src, f.dst, f.key,
-          [this](EdgeIndex e) { return links_[e].capacity / static_cast<double>(links_[e].flows.size() + 1); }, out);
+          [this](EdgeIndex e) { return capacity_[e] / static_cast<double>(flows_on(e) + 1); }, out);
       break;
     case RoutingPolicy::Ecmp:
     case RoutingPolicy::Pinned:
@@ -184,12 +186,14 @@ const std::vector<EdgeIndex>& FlowModel::path(FlowId id) const {
 
 double FlowModel::load(EdgeIndex e) const {
   double s = 0;
+  if (links_.empty()) return s;
   const Link& l = links_[e];
   for (size_t i = 0; i < l.flows.size(); ++i) s += flows_[l.flows[i]].rate * l.weight[i];
   return s;
 }
 
 void FlowModel::mark_dirty(EdgeIndex e) {
+  if (links_.empty()) return;  // no flow has started: nothing to solve
   if (links_[e].dirty == dirty_epoch_) return;
   links_[e].dirty = dirty_epoch_;
   dirty_.push_back(e);
@@ -198,6 +202,7 @@ void FlowModel::mark_dirty(EdgeIndex e) {
 void FlowModel::attach(uint32_t slot) {
   Flow& f = flows_[slot];
   departures_only_ = false;
+  ensure_links();
   f.pos.resize(f.path.size());
   for (size_t i = 0; i < f.path.size(); ++i) {
     auto& list = links_[f.path[i]].flows;
@@ -262,7 +267,7 @@ void FlowModel::integrate() {
 void FlowModel::set_rate(Flow& f, double r) {
   integrate();
   const double delta = r - f.rate;
-  for (size_t i = 0; i < f.path.size(); ++i) kind_load_[static_cast<int>(links_[f.path[i]].kind)] += delta * weight(f, i);
+  for (size_t i = 0; i < f.path.size(); ++i) kind_load_[kind_of_[f.path[i]]] += delta * weight(f, i);
   if (link_sampling_)
     for (size_t i = 0; i < f.path.size(); ++i) link_load_changed(f.path[i], delta * weight(f, i));
   f.rate = r;
@@ -273,7 +278,7 @@ void FlowModel::link_load_changed(EdgeIndex e, double delta) {
   if (link_sample_.empty()) {
     // At the first load, not at construction: a run whose fabric never carries load (aggregate
     // costing) keeps no per-link arrays, however large the fabric.
-    link_sample_.assign(links_.size(), LinkSample{0.0, 0.0, now, 0, 0, 0});
+    link_sample_.assign(capacity_.size(), LinkSample{0.0, 0.0, now, 0, 0, 0});
   }
   LinkSample& x = link_sample_[e];  // one record per link: one cache line touched per change
   if (x.since < last_sample_) {
@@ -305,7 +310,7 @@ void FlowModel::push_loaded(EdgeIndex e) {
   LinkSample& x = link_sample_[e];
   if (x.in_heap == 0) ++in_heap_;
   x.in_heap = 1;
-  by_load_.push_back({links_[e].capacity > 0 ? x.load / links_[e].capacity : 0.0, e, x.version});
+  by_load_.push_back({capacity_[e] > 0 ? x.load / capacity_[e] : 0.0, e, x.version});
   std::push_heap(by_load_.begin(), by_load_.end(), LoadKeyLess{});
 }
 
@@ -318,7 +323,7 @@ void FlowModel::rebuild_by_load() {
 void FlowModel::add_external_load(EdgeIndex e, double delta_bytes_per_s) {
   if (delta_bytes_per_s == 0) return;
   integrate();
-  kind_load_[kind_of_[e]] += delta_bytes_per_s;  // (not links_[e]: a ledger walk touches links by the million)
+  kind_load_[kind_of_[e]] += delta_bytes_per_s;
   if (link_sampling_) link_load_changed(e, delta_bytes_per_s);
 }
 
@@ -339,7 +344,7 @@ bool FlowModel::departures_keep_allocation() const {
       sum += flows_[s].rate;
       top = std::max(top, flows_[s].rate);
     }
-    return sum >= l.capacity * (1 - 1e-10) && rate >= top * (1 - 1e-9);
+    return sum >= capacity_[e] * (1 - 1e-10) && rate >= top * (1 - 1e-9);
   };
   for (EdgeIndex e : dirty_)
     for (uint32_t slot : links_[e].flows) {
@@ -403,7 +408,7 @@ void FlowModel::solve() {
   heap_.clear();
   for (EdgeIndex e : comp_links_) {
     Link& l = links_[e];
-    l.residual = l.capacity;
+    l.residual = capacity_[e];
     l.unfrozen = static_cast<uint32_t>(l.flows.size());
     // Sum of fractions (ECMP: 1 per flow, so this is the flow count exactly and the shares below are
     // the unweighted ones to the bit).
@@ -419,7 +424,7 @@ void FlowModel::solve() {
     f.frozen = false;
     double cap = f.cap;
     for (size_t i = 0; i < f.path.size(); ++i)
-      if (links_[f.path[i]].unfrozen == 1) cap = std::min(cap, links_[f.path[i]].capacity / weight(f, i));
+      if (links_[f.path[i]].unfrozen == 1) cap = std::min(cap, capacity_[f.path[i]] / weight(f, i));
     if (std::isfinite(cap)) heap_.push_back({cap, slot | kFlowBit});
   }
   std::make_heap(heap_.begin(), heap_.end(), HeapGreater{});
@@ -582,10 +587,10 @@ void FlowModel::reroute_all() {
 void FlowModel::recount_capacity() {
   kind_capacity_.fill(0);
   kind_links_.fill(0);
-  for (EdgeIndex e = 0; e < links_.size(); ++e) {
+  for (EdgeIndex e = 0; e < capacity_.size(); ++e) {
     if (!router_.usable(e)) continue;
-    kind_capacity_[static_cast<int>(links_[e].kind)] += links_[e].capacity;
-    kind_links_[static_cast<int>(links_[e].kind)] += 1;
+    kind_capacity_[kind_of_[e]] += capacity_[e];
+    kind_links_[kind_of_[e]] += 1;
   }
 }
 
@@ -597,10 +602,11 @@ void FlowModel::set_link_up(uint32_t link, bool up) {
   for (EdgeIndex e : {link * 2, link * 2 + 1}) {
     const Topology::EdgeRec& r = topo_.edge(e);
     if (!router_.vertex_up(r.source) || !router_.vertex_up(r.target)) continue;
-    const int k = static_cast<int>(links_[e].kind);
-    kind_capacity_[k] += up ? links_[e].capacity : -links_[e].capacity;
+    const int k = kind_of_[e];
+    kind_capacity_[k] += up ? capacity_[e] : -capacity_[e];
     kind_links_[k] += up ? 1u : uint32_t(-1);
   }
+  if (links_.empty()) return;  // no flow to move
   if (!up) {
     for (EdgeIndex e : {link * 2, link * 2 + 1})
       while (!links_[e].flows.empty()) reroute(links_[e].flows.back());
@@ -613,6 +619,7 @@ void FlowModel::set_switch_up(VertexId v, bool up) {
   if (!router_.set_vertex_up(v, up)) return;
   integrate();
   recount_capacity();
+  if (links_.empty()) return;  // no flow to move
   if (!up) {
     for (const Router::Out& o : router_.out(v))
       for (EdgeIndex e : {o.e, o.e ^ 1})
@@ -628,7 +635,7 @@ void FlowModel::set_link_capacity(uint32_t link, double fraction) {
   integrate();
   departures_only_ = false;
   for (EdgeIndex e : {link * 2, link * 2 + 1}) {
-    links_[e].capacity = links_[e].nominal * fraction;
+    capacity_[e] = topo_.edge(e).bytes_per_s * fraction;
     mark_dirty(e);
     // Its utilization moves with its capacity: integrated at the next sample as a changed link (the
     // heap of unchanged links is keyed by load / capacity).
@@ -708,7 +715,7 @@ void FlowModel::sample_links(double span) {
     // (1 byte/s: what is left of rounding when the last flow's rate was taken off.)
     if (x.load > 1.0) changed_links_[kept++] = e;
     else x.load = 0;
-    if (load > 0 && links_[e].capacity > 0 && router_.usable(e)) hot_.push_back({load / links_[e].capacity, load, e});
+    if (load > 0 && capacity_[e] > 0 && router_.usable(e)) hot_.push_back({load / capacity_[e], load, e});
   }
   changed_links_.resize(kept);
   const size_t want = opt_.top_links;
@@ -727,10 +734,10 @@ void FlowModel::sample_links(double span) {
     const LinkSample& x = link_sample_[top.e];
     if (top.version != x.version) continue;  // stale: the link's load changed since
     popped_.push_back(top);
-    if (links_[top.e].capacity <= 0 || !router_.usable(top.e)) continue;
+    if (capacity_[top.e] <= 0 || !router_.usable(top.e)) continue;
     const double load = span > 0 ? x.load * span / span : 0.0;
     if (!(load > 0)) continue;
-    hot_.push_back({load / links_[top.e].capacity, load, top.e});
+    hot_.push_back({load / capacity_[top.e], load, top.e});
     if (++taken == want) nth = top.key;
   }
   for (const LoadKey& k : popped_) {
@@ -749,7 +756,7 @@ void FlowModel::sample_links(double span) {
     LinkSample& x = link_sample_[e];
     ++in_heap_;  // (not in the heap: its version moved above)
     x.in_heap = 1;
-    by_load_.push_back({links_[e].capacity > 0 ? x.load / links_[e].capacity : 0.0, e, x.version});
+    by_load_.push_back({capacity_[e] > 0 ? x.load / capacity_[e] : 0.0, e, x.version});
   }
   changed_links_.clear();
   if (bulk || by_load_.size() > 2 * in_heap_ + 4096) rebuild_by_load();
@@ -763,10 +770,10 @@ void FlowModel::sample_links(double span) {
     const auto& r = topo_.edge(h.e);
     recorder_->row(links_table_, LinkLoadSample{.time = now,
                                                 .scope = LinkLoadSample::link_scope,
-                                                .link_class = link_kind_name(links_[h.e].kind),
+                                                .link_class = link_kind_name(static_cast<LinkKind>(kind_of_[h.e])),
                                                 .link = topo_.vertex(r.source).name + "->" + topo_.vertex(r.target).name,
                                                 .rank = static_cast<int64_t>(i + 1),
-                                                .capacity_bytes_per_s = links_[h.e].capacity,
+                                                .capacity_bytes_per_s = capacity_[h.e],
                                                 .mean_load_bytes_per_s = h.load,
                                                 .utilization_fraction = h.utilization});
   }
