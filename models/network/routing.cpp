@@ -330,12 +330,18 @@ bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInde
   path.clear();
   if (src == dst) return true;
   if (!vertex_up(src) || !vertex_up(dst)) return false;
-  attachments_of(src, dst, att_);
-  // The usable links into dst, in edge order (the order a scan of a vertex's out-links meets them).
-  into_dst_.clear();
-  for (const Out& o : out(dst))
-    if (usable(o.e ^ 1)) into_dst_.push_back(Out{o.to, o.e ^ 1});
-  std::sort(into_dst_.begin(), into_dst_.end(), [](const Out& a, const Out& b) { return a.e < b.e; });
+  if (src != walked_src_ || dst != walked_dst_ || generation_ != walked_gen_ || switch_generation_ != walked_switch_gen_) {
+    attachments_of(src, dst, att_);
+    // The usable links into dst, in edge order (the order a scan of a vertex's out-links meets them).
+    into_dst_.clear();
+    for (const Out& o : out(dst))
+      if (usable(o.e ^ 1)) into_dst_.push_back(Out{o.to, o.e ^ 1});
+    std::sort(into_dst_.begin(), into_dst_.end(), [](const Out& a, const Out& b) { return a.e < b.e; });
+    walked_src_ = src;
+    walked_dst_ = dst;
+    walked_gen_ = generation_;
+    walked_switch_gen_ = switch_generation_;
+  }
   VertexId cur = src;
   uint32_t hop = 0;
   while (cur != dst) {
@@ -459,6 +465,7 @@ bool Router::spray(VertexId src, VertexId dst, std::vector<EdgeIndex>& edges, st
   if (src == dst) return true;
   if (!vertex_up(src) || !vertex_up(dst)) return false;
   attachments_of(src, dst, att_);
+  walked_src_ = UINT32_MAX;  // att_ is no longer walk's
   const uint32_t c0 = cost_from(src, src, dst);
   if (c0 == UINT32_MAX) return false;
   const uint32_t ep = next_epoch();
@@ -512,6 +519,7 @@ bool Router::route_least_loaded(VertexId src, VertexId dst, uint64_t key,
   if (src == dst) return true;
   if (!vertex_up(src) || !vertex_up(dst)) return false;
   attachments_of(src, dst, att_);
+  walked_src_ = UINT32_MAX;  // att_ is no longer walk's
   if (cost_from(src, src, dst) == UINT32_MAX) return false;
   const uint32_t ep = next_epoch();
   const double inf = std::numeric_limits<double>::infinity();
@@ -569,6 +577,7 @@ uint32_t Router::cost(VertexId src, VertexId dst) {
   if (src == dst) return 0;
   if (!vertex_up(src) || !vertex_up(dst)) return UINT32_MAX;
   attachments_of(src, dst, att_);
+  walked_src_ = UINT32_MAX;  // att_ is no longer walk's
   uint32_t best = UINT32_MAX;
   for (const Out& o : out(src)) {
     if (!usable(o.e)) continue;
@@ -581,6 +590,7 @@ uint32_t Router::cost(VertexId src, VertexId dst) {
 uint64_t Router::count_paths(VertexId src, VertexId dst) {
   if (src == dst) return 1;
   attachments_of(src, dst, att_);
+  walked_src_ = UINT32_MAX;  // att_ is no longer walk's
   const std::vector<Attachment> att = att_;
   // Vertices on shortest paths, visited in decreasing cost-to-go: the number of paths from u is the
   // sum over its next hops. Memoised recursion over the DAG (depth = path length, small).

@@ -244,6 +244,11 @@ class Router {
   std::vector<uint8_t> min_switch_link_cost_;
   // The links into the destination of the route being walked: (far end, directed edge), edge order.
   std::vector<Out> into_dst_;
+  // The (src, dst) and generations that att_ and into_dst_ were last made for by walk: the channels of
+  // one stream are walked one after another between the same ends (route_streams), and each would
+  // otherwise gather the same attachments again. Reset by the other users of att_.
+  VertexId walked_src_ = UINT32_MAX, walked_dst_ = UINT32_MAX;
+  uint64_t walked_gen_ = 0, walked_switch_gen_ = 0;
   std::vector<Out> ties_;  // walk: the equal-cost next hops at the current vertex
 
   // Policies and pinned routes.
