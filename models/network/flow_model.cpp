@@ -296,28 +296,38 @@ void FlowModel::link_load_changed(EdgeIndex e, double delta) {
   }
 }
 
-namespace {
-// Max-heap order for std::push_heap/pop_heap: the highest load / capacity on top, ties by lower edge.
-struct LoadKeyLess {
-  template <class K>
-  bool operator()(const K& a, const K& b) const {
-    return a.key < b.key || (a.key == b.key && a.e > b.e);
-  }
-};
-}  // namespace
-
-void FlowModel::push_loaded(EdgeIndex e) {
-  LinkSample& x = link_sample_[e];
-  if (x.in_heap == 0) ++in_heap_;
-  x.in_heap = 1;
-  by_load_.push_back({capacity_[e] > 0 ? x.load / capacity_[e] : 0.0, e, x.version});
-  std::push_heap(by_load_.begin(), by_load_.end(), LoadKeyLess{});
+size_t FlowModel::bucket_of(double key) {
+  if (!(key > 0)) return 0;
+  int exponent = 0;
+  const double mantissa = std::frexp(key, &exponent);  // key = mantissa x 2^exponent, mantissa in [0.5, 1)
+  const int octave = exponent - 1 - kLowestOctave;
+  if (octave < 0) return 0;
+  if (octave >= kOctaves) return size_t{kOctaves} * kBucketsPerOctave - 1;
+  const int within = std::min(kBucketsPerOctave - 1, static_cast<int>((mantissa - 0.5) * 2 * kBucketsPerOctave));
+  return static_cast<size_t>(octave) * kBucketsPerOctave + static_cast<size_t>(within);
 }
 
-// Drops the stale entries (links whose load changed since they were pushed): O(entries).
-void FlowModel::rebuild_by_load() {
-  std::erase_if(by_load_, [&](const LoadKey& k) { return k.version != link_sample_[k.e].version; });
-  std::make_heap(by_load_.begin(), by_load_.end(), LoadKeyLess{});
+void FlowModel::file_loaded(EdgeIndex e) {
+  LinkSample& x = link_sample_[e];
+  if (x.in_bucket == 0) ++in_bucket_;
+  x.in_bucket = 1;
+  const double key = capacity_[e] > 0 ? x.load / capacity_[e] : 0.0;
+  if (by_load_.empty()) by_load_.resize(size_t{kOctaves} * kBucketsPerOctave);
+  const size_t b = bucket_of(key);
+  by_load_[b].push_back({e, x.version});
+  top_bucket_ = std::max(top_bucket_, b);
+  ++filed_;
+}
+
+// Drops the stale entries (links whose load changed since they were filed): O(entries).
+void FlowModel::drop_stale() {
+  filed_ = 0;
+  top_bucket_ = 0;
+  for (size_t b = 0; b < by_load_.size(); ++b) {
+    std::erase_if(by_load_[b], [&](const LoadKey& k) { return k.version != link_sample_[k.e].version; });
+    filed_ += by_load_[b].size();
+    if (!by_load_[b].empty()) top_bucket_ = b;
+  }
 }
 
 void FlowModel::add_external_load(EdgeIndex e, double delta_bytes_per_s) {
@@ -638,7 +648,7 @@ void FlowModel::set_link_capacity(uint32_t link, double fraction) {
     capacity_[e] = topo_.edge(e).bytes_per_s * fraction;
     mark_dirty(e);
     // Its utilization moves with its capacity: integrated at the next sample as a changed link (the
-    // heap of unchanged links is keyed by load / capacity).
+    // unchanged links are filed by load / capacity).
     if (link_sampling_ && !link_sample_.empty()) link_load_changed(e, 0.0);
   }
   recount_capacity();
@@ -698,8 +708,8 @@ void FlowModel::sample_links(double span) {
                                                 .utilization_fraction = cap > 0 ? mean_load / cap : 0.0});
   }
   hot_.clear();
-  // The links whose load changed in the interval: integrated to now. Their heap entries (if any) are
-  // stale from here on; those still loaded go back into the heap after the unchanged ones are read.
+  // The links whose load changed in the interval: integrated to now. Their bucket entries (if any) are
+  // stale from here on; those still loaded are filed again after the unchanged ones are read.
   size_t kept = 0;
   for (EdgeIndex e : changed_links_) {
     LinkSample& x = link_sample_[e];
@@ -709,9 +719,9 @@ void FlowModel::sample_links(double span) {
     x.integral = 0;
     x.listed = 0;
     ++x.version;
-    if (x.in_heap != 0) --in_heap_;
-    x.in_heap = 0;
-    // Still loaded: goes back into the heap; idle since: dropped until it is loaded again.
+    if (x.in_bucket != 0) --in_bucket_;
+    x.in_bucket = 0;
+    // Still loaded: filed again; idle since: dropped until it is loaded again.
     // (1 byte/s: what is left of rounding when the last flow's rate was taken off.)
     if (x.load > 1.0) changed_links_[kept++] = e;
     else x.load = 0;
@@ -720,46 +730,45 @@ void FlowModel::sample_links(double span) {
   changed_links_.resize(kept);
   const size_t want = opt_.top_links;
   // The links that did not change: each carried its load all interval, so its mean is that load (the
-  // integral load x span over span, computed as the changed links' is). The hottest come off the heap
-  // by load / capacity, which is within a few ulps of that utilization: popped while they can still
-  // be among the n hottest (the key within 1e-9 of the n-th taken), then pushed back.
-  popped_.clear();
-  size_t taken = 0;
+  // integral load x span over span, computed as the changed links' is). The hottest come from the top
+  // buckets by load / capacity, which is within a few ulps of that utilization: whole buckets are read
+  // while they can still hold one of the n hottest (their keys reach within 1e-9 of the n-th taken),
+  // and the final sort below picks among them. Stale entries met on the way are dropped.
+  nth_keys_.clear();
   double nth = 0;
-  while (want > 0 && !by_load_.empty()) {
-    const LoadKey top = by_load_.front();
-    if (taken >= want && top.key < nth * (1 - 1e-9)) break;
-    std::pop_heap(by_load_.begin(), by_load_.end(), LoadKeyLess{});
-    by_load_.pop_back();
-    const LinkSample& x = link_sample_[top.e];
-    if (top.version != x.version) continue;  // stale: the link's load changed since
-    popped_.push_back(top);
-    if (capacity_[top.e] <= 0 || !router_.usable(top.e)) continue;
-    const double load = span > 0 ? x.load * span / span : 0.0;
-    if (!(load > 0)) continue;
-    hot_.push_back({load / capacity_[top.e], load, top.e});
-    if (++taken == want) nth = top.key;
-  }
-  for (const LoadKey& k : popped_) {
-    by_load_.push_back(k);
-    std::push_heap(by_load_.begin(), by_load_.end(), LoadKeyLess{});
-  }
-  // Still loaded, the changed links are unchanged from now on until their next change. Many of them
-  // (a large job's registration moved): appended and the heap rebuilt once, O(entries), instead of a
-  // push each, O(changed x log entries).
-  const bool bulk = changed_links_.size() * 8 > by_load_.size();
-  for (EdgeIndex e : changed_links_) {
-    if (!bulk) {
-      push_loaded(e);
-      continue;
+  for (size_t b = top_bucket_ + 1; want > 0 && b-- > 0 && !by_load_.empty();) {
+    if (nth_keys_.size() >= want && !(std::ldexp(0.5 + 0.5 * static_cast<double>(b % kBucketsPerOctave + 1) / kBucketsPerOctave,
+                                                 static_cast<int>(b / kBucketsPerOctave) + kLowestOctave + 1) >= nth * (1 - 1e-9)))
+      break;  // every key in bucket b (and below) is under that bound: none can be among the n hottest
+    auto& bucket = by_load_[b];
+    for (size_t i = 0; i < bucket.size();) {
+      const LoadKey k = bucket[i];
+      const LinkSample& x = link_sample_[k.e];
+      if (k.version != x.version) {  // stale: the link's load changed since
+        bucket[i] = bucket.back();
+        bucket.pop_back();
+        --filed_;
+        continue;
+      }
+      ++i;
+      if (capacity_[k.e] <= 0 || !router_.usable(k.e)) continue;
+      const double load = span > 0 ? x.load * span / span : 0.0;
+      if (!(load > 0)) continue;
+      hot_.push_back({load / capacity_[k.e], load, k.e});
+      nth_keys_.push_back(x.load / capacity_[k.e]);  // its key, as filed
     }
-    LinkSample& x = link_sample_[e];
-    ++in_heap_;  // (not in the heap: its version moved above)
-    x.in_heap = 1;
-    by_load_.push_back({capacity_[e] > 0 ? x.load / capacity_[e] : 0.0, e, x.version});
+    if (bucket.empty() && b == top_bucket_ && b > 0) top_bucket_ = b - 1;
+    if (nth_keys_.size() >= want) {
+      std::nth_element(nth_keys_.begin(), nth_keys_.begin() + static_cast<std::ptrdiff_t>(want - 1), nth_keys_.end(), std::greater<>());
+      nth = nth_keys_[want - 1];
+      nth_keys_.resize(want);  // (the rest are below the n-th: not needed again)
+    }
   }
+  // Still loaded, the changed links are unchanged from now on until their next change: filed by their
+  // load now.
+  for (EdgeIndex e : changed_links_) file_loaded(e);
   changed_links_.clear();
-  if (bulk || by_load_.size() > 2 * in_heap_ + 4096) rebuild_by_load();
+  if (filed_ > in_bucket_ + in_bucket_ / 2 + 4096) drop_stale();  // (amortized: 3 entry moves per change)
   const size_t n = std::min<size_t>(opt_.top_links, hot_.size());
   const auto hotter = [](const HotLink& a, const HotLink& b) {
     return a.utilization > b.utilization || (a.utilization == b.utilization && a.e < b.e);

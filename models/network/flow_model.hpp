@@ -73,7 +73,7 @@
 //   rank (0 for class rows, 1 = hottest), capacity_bytes_per_s, mean_load_bytes_per_s,
 //   utilization_fraction
 // Only links whose load changed in the interval are integrated at a sample; the others' mean is their
-// load, and the hottest of them come from a max-heap by load / capacity (entries replaced as loads
+// load, and the hottest of them come from buckets by load / capacity on a log scale (entries filed again as loads
 // change), so a sample costs the links that changed, not the fabric nor every loaded link (a shared-
 // fabric run keeps millions of links loaded for years). Load that is not a flow of this model (the averaged
 // streams of the shared-fabric ledger, FabricLoad) enters through add_external_load: it counts in
@@ -281,28 +281,37 @@ class FlowModel {
   // Per-link integrals, kept only while sampling (link_sampling_): load now, integral since `since`
   // (a time in the current interval, or before it for a link unchanged since: its integral then starts
   // at the last sample), the links whose load changed in this interval, and the loaded links that did
-  // not change as a max-heap by load / capacity (`by_load_`; an entry is valid while its version is
-  // the link's), so that a sample costs the links that changed, not every loaded link.
+  // not change in buckets by load / capacity (`by_load_`; an entry is valid while its version is the
+  // link's), so that a sample costs the links that changed, not every loaded link.
   bool link_sampling_ = false;
   struct LinkSample {
     double load, integral;
     SimTime since;
     uint32_t version;
-    uint8_t listed;   // in changed_links_
-    uint8_t in_heap;  // has a valid entry in by_load_
+    uint8_t listed;     // in changed_links_
+    uint8_t in_bucket;  // has a valid entry in by_load_
   };
   std::vector<LinkSample> link_sample_;
   std::vector<uint8_t> kind_of_;  // each link's LinkKind
   std::vector<EdgeIndex> changed_links_;
-  struct LoadKey {
-    double key;  // load / capacity when pushed
+  struct LoadKey {  // (its key, load / capacity, is the link's as long as the entry is valid)
     EdgeIndex e;
     uint32_t version;
   };
-  std::vector<LoadKey> by_load_, popped_;
-  size_t in_heap_ = 0;  // links with a valid entry
-  void push_loaded(EdgeIndex e);
-  void rebuild_by_load();
+  // Buckets on a log scale of the key, kBucketsPerOctave per factor of two from 2^kLowestOctave to
+  // 2^(kLowestOctave + kOctaves) (smaller keys in the first, larger in the last): a sample reads the top
+  // buckets down to where the hottest links must be, and a link whose load changed is filed again by an
+  // append. (A max-heap did the same, but a big job's re-registration changes millions of links at
+  // once, and re-heaping every loaded link at each such sample was a tenth of a shared-costing run.)
+  static constexpr int kBucketsPerOctave = 256, kLowestOctave = -64, kOctaves = 96;
+  static size_t bucket_of(double key);
+  std::vector<std::vector<LoadKey>> by_load_;
+  size_t filed_ = 0;      // entries in by_load_, stale ones included
+  size_t in_bucket_ = 0;  // links with a valid entry
+  size_t top_bucket_ = 0;  // no entry in a higher bucket
+  void file_loaded(EdgeIndex e);
+  void drop_stale();
+  std::vector<double> nth_keys_;  // sample_links: the keys taken so far
   struct HotLink {
     double utilization, load;
     EdgeIndex e;
