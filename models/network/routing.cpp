@@ -330,17 +330,25 @@ bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInde
   path.clear();
   if (src == dst) return true;
   if (!vertex_up(src) || !vertex_up(dst)) return false;
-  if (src != walked_src_ || dst != walked_dst_ || generation_ != walked_gen_ || switch_generation_ != walked_switch_gen_) {
+  const uint32_t dst_cluster = t_->vertex(dst).cluster;
+  const bool whole = dst_cluster == UINT32_MAX || t_->vertex(src).cluster != dst_cluster;  // (as attachments_of)
+  if (dst != walked_dst_ || whole != walked_whole_ || generation_ != walked_gen_ || switch_generation_ != walked_switch_gen_) {
     attachments_of(src, dst, att_);
     // The usable links into dst, in edge order (the order a scan of a vertex's out-links meets them).
     into_dst_.clear();
     for (const Out& o : out(dst))
       if (usable(o.e ^ 1)) into_dst_.push_back(Out{o.to, o.e ^ 1});
     std::sort(into_dst_.begin(), into_dst_.end(), [](const Out& a, const Out& b) { return a.e < b.e; });
-    walked_src_ = src;
+    dst_cost_.clear();
     walked_dst_ = dst;
+    walked_whole_ = whole;
     walked_gen_ = generation_;
     walked_switch_gen_ = switch_generation_;
+    walked_count_ = 0;
+  }
+  if (++walked_count_ == kDenseAfterWalks && att_.size() > kDenseAttachments) {
+    dst_cost_.resize(switches_.size());
+    for (uint32_t si = 0; si < switches_.size(); ++si) dst_cost_[si] = cost_to(switches_[si], dst, att_);
   }
   VertexId cur = src;
   uint32_t hop = 0;
@@ -377,7 +385,7 @@ bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInde
     ties_.clear();
     for (const Out& o : next) {
       if (!usable(o.e)) continue;
-      const uint32_t c = cost_to(o.to, dst, att_);
+      const uint32_t c = walk_cost(o.to, dst);
       if (c == UINT32_MAX) continue;
       const uint32_t total = c + cost_[o.e];
       if (total < best) {
@@ -465,7 +473,7 @@ bool Router::spray(VertexId src, VertexId dst, std::vector<EdgeIndex>& edges, st
   if (src == dst) return true;
   if (!vertex_up(src) || !vertex_up(dst)) return false;
   attachments_of(src, dst, att_);
-  walked_src_ = UINT32_MAX;  // att_ is no longer walk's
+  walked_dst_ = UINT32_MAX;  // att_ is no longer walk's
   const uint32_t c0 = cost_from(src, src, dst);
   if (c0 == UINT32_MAX) return false;
   const uint32_t ep = next_epoch();
@@ -519,7 +527,7 @@ bool Router::route_least_loaded(VertexId src, VertexId dst, uint64_t key,
   if (src == dst) return true;
   if (!vertex_up(src) || !vertex_up(dst)) return false;
   attachments_of(src, dst, att_);
-  walked_src_ = UINT32_MAX;  // att_ is no longer walk's
+  walked_dst_ = UINT32_MAX;  // att_ is no longer walk's
   if (cost_from(src, src, dst) == UINT32_MAX) return false;
   const uint32_t ep = next_epoch();
   const double inf = std::numeric_limits<double>::infinity();
@@ -577,7 +585,7 @@ uint32_t Router::cost(VertexId src, VertexId dst) {
   if (src == dst) return 0;
   if (!vertex_up(src) || !vertex_up(dst)) return UINT32_MAX;
   attachments_of(src, dst, att_);
-  walked_src_ = UINT32_MAX;  // att_ is no longer walk's
+  walked_dst_ = UINT32_MAX;  // att_ is no longer walk's
   uint32_t best = UINT32_MAX;
   for (const Out& o : out(src)) {
     if (!usable(o.e)) continue;
@@ -590,7 +598,7 @@ uint32_t Router::cost(VertexId src, VertexId dst) {
 uint64_t Router::count_paths(VertexId src, VertexId dst) {
   if (src == dst) return 1;
   attachments_of(src, dst, att_);
-  walked_src_ = UINT32_MAX;  // att_ is no longer walk's
+  walked_dst_ = UINT32_MAX;  // att_ is no longer walk's
   const std::vector<Attachment> att = att_;
   // Vertices on shortest paths, visited in decreasing cost-to-go: the number of paths from u is the
   // sum over its next hops. Memoised recursion over the DAG (depth = path length, small).

@@ -244,11 +244,28 @@ class Router {
   std::vector<uint8_t> min_switch_link_cost_;
   // The links into the destination of the route being walked: (far end, directed edge), edge order.
   std::vector<Out> into_dst_;
-  // The (src, dst) and generations that att_ and into_dst_ were last made for by walk: the channels of
-  // one stream are walked one after another between the same ends (route_streams), and each would
-  // otherwise gather the same attachments again. Reset by the other users of att_.
-  VertexId walked_src_ = UINT32_MAX, walked_dst_ = UINT32_MAX;
+  // The destination, scope (attachments_of's `whole`) and generations that att_ and into_dst_ were
+  // last made for by walk: the channels of one stream, and the writers of a checkpoint, are walked one
+  // after another to the same destination (route_streams), and each would otherwise gather the same
+  // attachments again. Reset (walked_dst_) by the other users of att_.
+  VertexId walked_dst_ = UINT32_MAX;
+  bool walked_whole_ = false;
   uint64_t walked_gen_ = 0, walked_switch_gen_ = 0;
+  uint32_t walked_count_ = 0;  // walks to walked_dst_ since
+  // A destination with many attachments, walked to many times (a cluster's storage, attached to every
+  // top-tier switch, from every writer of a checkpoint): the cost from each switch to it, the least
+  // over its attachments, computed once instead of a scan of every attachment for every candidate
+  // next hop (that scan was two thirds of a run whose checkpoints write to storage). Empty otherwise
+  // (a GPU destination is walked to a few times: its table would cost more than it saves). walk_cost
+  // reads it, or cost_to.
+  static constexpr size_t kDenseAttachments = 8;
+  static constexpr uint32_t kDenseAfterWalks = 64;
+  std::vector<uint32_t> dst_cost_;
+  uint32_t walk_cost(VertexId u, VertexId dst) const {
+    if (dst_cost_.empty() || u == dst) return cost_to(u, dst, att_);
+    const uint32_t si = switch_index_[u];
+    return si == UINT32_MAX ? UINT32_MAX : dst_cost_[si];
+  }
   std::vector<Out> ties_;  // walk: the equal-cost next hops at the current vertex
 
   // Policies and pinned routes.

@@ -93,3 +93,45 @@ TEST_CASE("routing: route costs equal Dijkstra's on a rail-optimized fabric with
   c.scale_out.attach = Attach::Rail;
   compare(build_topology(NetworkSpec{{c}, {}, {}}), 12, 40);
 }
+
+TEST_CASE("routing: routes to a storage endpoint are the cheapest, and the same with its dense cost table",
+          "[network][routing]") {
+  // Storage attached to every core of a radix-8 fat-tree (16 attachments): from the 64th walk
+  // to it in a row the router reads one cost per switch (Router::dst_cost_) instead of scanning the
+  // attachments. Every GPU's checkpoint route must cost what Dijkstra finds, and be the very path a
+  // router that never builds the table walks (each of its storage walks follows one to a GPU).
+  ClusterSpec c = tor_cluster(112, 8, 3);  // (a core port goes to storage: 7 pods of 16 GPUs)
+  c.storage_bytes_per_s = 16 * 50e9;
+  const Topology t = build_topology(NetworkSpec{{c}, {}, {}});
+  const auto storage = t.storage(0);
+  REQUIRE(storage);
+  Router dense(t), scanned(t);
+  Rng rng(13);
+  const uint32_t links = t.directed_edges() / 2;
+  for (int k = 0; k < 12; ++k) {
+    const auto l = static_cast<uint32_t>(rng.uniform_int(uint64_t{links}));
+    dense.set_link_up(l, false);
+    scanned.set_link_up(l, false);
+  }
+  const auto path_cost = [&](const std::vector<EdgeIndex>& p) {
+    uint32_t sum = 0;
+    for (EdgeIndex e : p) sum += t.edge(e).kind == LinkKind::NvLink ? 1u : 2u;
+    return sum;
+  };
+  std::vector<EdgeIndex> a, b, other;
+  int routed = 0;
+  for (int round = 0; round < 2; ++round)
+    for (uint32_t g = 0; g < t.gpus(0); ++g) {
+      const VertexId src = t.endpoint(0, g);
+      INFO("round " << round << ", GPU " << g);
+      const bool ok = dense.route(src, *storage, 1000 * round + g, a);
+      // (Another destination between storage walks: the scanned router's table is never built.)
+      scanned.route(t.endpoint(0, (g + 1) % t.gpus(0)), src, 7, other);
+      REQUIRE(scanned.route(src, *storage, 1000 * round + g, b) == ok);
+      CHECK(a == b);
+      if (!ok) continue;
+      CHECK(path_cost(a) == dijkstra_cost(t, dense, src, *storage));
+      ++routed;
+    }
+  CHECK(routed > 200);
+}
