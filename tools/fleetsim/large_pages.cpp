@@ -10,6 +10,7 @@
 
 namespace fleetsim::cli {
 
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)  // (AddressSanitizer has its own allocator)
 namespace {
 
 // glibc 2.35+ malloc tunables (https://www.gnu.org/software/libc/manual/html_node/Memory-Allocation-Tunables.html):
@@ -25,9 +26,10 @@ constexpr std::string_view kTunables =
 bool contains(const char* haystack, const char* needle) { return haystack != nullptr && std::strstr(haystack, needle) != nullptr; }
 
 }  // namespace
+#endif
 
 void use_large_pages(char** argv) {
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)  // (AddressSanitizer has its own allocator)
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
   const char* opt_out = std::getenv("FLEETSIM_LARGE_PAGES");
   if (opt_out != nullptr && std::string_view(opt_out) == "0") return;
   const char* tunables = std::getenv("GLIBC_TUNABLES");
