@@ -333,22 +333,17 @@ bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInde
   const uint32_t dst_cluster = t_->vertex(dst).cluster;
   const bool whole = dst_cluster == UINT32_MAX || t_->vertex(src).cluster != dst_cluster;  // (as attachments_of)
   if (dst != walked_dst_ || whole != walked_whole_ || generation_ != walked_gen_ || switch_generation_ != walked_switch_gen_) {
-    attachments_of(src, dst, att_);
     // The usable links into dst, in edge order (the order a scan of a vertex's out-links meets them).
     into_dst_.clear();
     for (const Out& o : out(dst))
       if (usable(o.e ^ 1)) into_dst_.push_back(Out{o.to, o.e ^ 1});
     std::sort(into_dst_.begin(), into_dst_.end(), [](const Out& a, const Out& b) { return a.e < b.e; });
-    dst_cost_.clear();
+    dense_cost_ = dense_cost_of(dst, whole);
+    if (dense_cost_ == nullptr) attachments_of(src, dst, att_);
     walked_dst_ = dst;
     walked_whole_ = whole;
     walked_gen_ = generation_;
     walked_switch_gen_ = switch_generation_;
-    walked_count_ = 0;
-  }
-  if (++walked_count_ == kDenseAfterWalks && att_.size() > kDenseAttachments) {
-    dst_cost_.resize(switches_.size());
-    for (uint32_t si = 0; si < switches_.size(); ++si) dst_cost_[si] = cost_to(switches_[si], dst, att_);
   }
   VertexId cur = src;
   uint32_t hop = 0;
@@ -404,6 +399,73 @@ bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInde
     ++hop;
   }
   return true;
+}
+
+const uint32_t* Router::dense_cost_of(VertexId dst, bool whole) {
+  if (!dense_enabled_) return nullptr;
+  const uint32_t c = t_->vertex(dst).cluster;
+  size_t attachments = 0;
+  for (const Out& in : into_dst_) {
+    const uint32_t si = switch_index_[in.to];
+    if (si == UINT32_MAX) continue;
+    if (!whole && switch_cluster_[si] != c) return nullptr;  // mixed scopes: attachments_of handles them
+    ++attachments;
+  }
+  if (attachments <= kDenseAttachments) return nullptr;
+  DenseCost* slot = nullptr;
+  for (DenseCost& d : dense_)
+    if (d.dst == dst && d.whole == whole) slot = &d;
+  if (slot == nullptr) {
+    slot = &dense_[dense_next_];
+    dense_next_ = (dense_next_ + 1) % dense_.size();
+  }
+  if (slot->dst != dst || slot->whole != whole || slot->generation != generation_) {
+    slot->dst = dst;
+    slot->whole = whole;
+    slot->generation = generation_;
+    fill_dense_cost(dst, whole, slot->cost);
+  }
+  return slot->cost.data();
+}
+
+// The cost from every switch to dst: the least over dst's usable attachments a of 2 x hops(switch, a)
+// + cost(a -> dst), over the switches of dst's cluster (or the whole switch graph when `whole`), which
+// is what cost_to computes from the attachments' tables. One search from all attachments at once;
+// costs start at 1 or 2 (the last link) and every switch hop adds 2, so two FIFO queues, one per
+// parity, each receive costs in increasing order, and taking the smaller head settles switches in
+// order of cost (Dial's algorithm with the two live buckets kept as queues). Links are symmetric
+// (both directions of a link fail together), so hops from a switch to a equal hops from a.
+void Router::fill_dense_cost(VertexId dst, bool whole, std::vector<uint32_t>& cost) {
+  cost.assign(switches_.size(), UINT32_MAX);
+  const uint32_t c = t_->vertex(dst).cluster;
+  auto& q = dense_queue_;
+  q[0].clear();
+  q[1].clear();
+  for (const Out& in : into_dst_) {
+    const uint32_t si = switch_index_[in.to];
+    if (si != UINT32_MAX) cost[si] = std::min<uint32_t>(cost[si], cost_[in.e]);
+  }
+  for (const Out& in : into_dst_) {
+    const uint32_t si = switch_index_[in.to];
+    if (si != UINT32_MAX && cost[si] == cost_[in.e]) q[cost[si] & 1].emplace_back(si, cost[si]);
+  }
+  // (Every start is 1 or 2: each queue starts with equal costs, in order.)
+  size_t head[2] = {0, 0};
+  for (;;) {
+    const bool more0 = head[0] < q[0].size(), more1 = head[1] < q[1].size();
+    if (!more0 && !more1) break;
+    const int p = !more1 || (more0 && q[0][head[0]].second <= q[1][head[1]].second) ? 0 : 1;
+    const auto [si, ci] = q[p][head[p]++];
+    if (ci != cost[si]) continue;  // reached more cheaply since it was queued
+    for (const Out& o : switch_out(switches_[si])) {
+      if (!usable(o.e)) continue;
+      const uint32_t ti = switch_index_[o.to];
+      if (!whole && switch_cluster_[ti] != c) continue;
+      if (ci + 2 >= cost[ti]) continue;
+      cost[ti] = ci + 2;
+      q[(ci + 2) & 1].emplace_back(ti, ci + 2);
+    }
+  }
 }
 
 void Router::set_policy(uint32_t cluster, RoutingPolicy p) {

@@ -169,6 +169,13 @@ class Router {
   /// Distance tables computed since construction (a measure of cache effectiveness; a cluster's tables
   /// are computed up to 64 at a time, for the requested switch and other attachment switches).
   uint64_t bfs_runs() const { return bfs_runs_; }
+  /// Whether walks to a destination with many attachments (storage) use one cost table per destination
+  /// (the default) or scan the attachments' distance tables like any other destination. The routes are
+  /// the same either way; tests compare the two.
+  void set_dense_destinations(bool on) {
+    dense_enabled_ = on;
+    walked_dst_ = UINT32_MAX;
+  }
   /// route() calls answered from the route cache, and calls that computed the route.
   uint64_t route_cache_hits() const { return cache_hits_; }
   uint64_t route_cache_misses() const { return cache_misses_; }
@@ -251,20 +258,34 @@ class Router {
   VertexId walked_dst_ = UINT32_MAX;
   bool walked_whole_ = false;
   uint64_t walked_gen_ = 0, walked_switch_gen_ = 0;
-  uint32_t walked_count_ = 0;  // walks to walked_dst_ since
-  // A destination with many attachments, walked to many times (a cluster's storage, attached to every
-  // top-tier switch, from every writer of a checkpoint): the cost from each switch to it, the least
-  // over its attachments, computed once instead of a scan of every attachment for every candidate
-  // next hop (that scan was two thirds of a run whose checkpoints write to storage). Empty otherwise
-  // (a GPU destination is walked to a few times: its table would cost more than it saves). walk_cost
-  // reads it, or cost_to.
+  // A destination with many attachments (a cluster's storage, attached to every top-tier switch,
+  // written to by every rank of a checkpoint): the cost from each switch to it, the least over its
+  // attachments, filled by one search outward from the destination itself (fill_dense_cost) instead
+  // of a distance table per attachment switch and a scan of every attachment for every candidate next
+  // hop (the tables and the scan were 55% of a run whose checkpoints write to storage). Kept for a few
+  // destinations at once, each valid for one routing generation: the eleven storage endpoints of a
+  // multi-cluster fleet are written to in turn. A GPU destination (a few attachments) keeps the
+  // per-attachment tables, which serve every route to any GPU on those switches.
   static constexpr size_t kDenseAttachments = 8;
-  static constexpr uint32_t kDenseAfterWalks = 64;
-  std::vector<uint32_t> dst_cost_;
+  struct DenseCost {
+    VertexId dst = UINT32_MAX;
+    bool whole = false;
+    uint64_t generation = UINT64_MAX;
+    std::vector<uint32_t> cost;  // per switch index; UINT32_MAX: unreachable
+  };
+  std::array<DenseCost, 16> dense_;
+  uint32_t dense_next_ = 0;                 // the entry a new destination replaces, round robin
+  const uint32_t* dense_cost_ = nullptr;    // walk: walked_dst_'s entry, or nullptr (scan att_)
+  bool dense_enabled_ = true;
+  std::array<std::vector<std::pair<uint32_t, uint32_t>>, 2> dense_queue_;  // (switch index, cost) by parity
+  /// dst's entry of dense_, filled if stale, or nullptr when dst has few attachments, or its
+  /// attachments lie in different scopes (then the per-attachment tables are exact and cheap enough).
+  const uint32_t* dense_cost_of(VertexId dst, bool whole);
+  void fill_dense_cost(VertexId dst, bool whole, std::vector<uint32_t>& cost);
   uint32_t walk_cost(VertexId u, VertexId dst) const {
-    if (dst_cost_.empty() || u == dst) return cost_to(u, dst, att_);
+    if (dense_cost_ == nullptr || u == dst) return cost_to(u, dst, att_);
     const uint32_t si = switch_index_[u];
-    return si == UINT32_MAX ? UINT32_MAX : dst_cost_[si];
+    return si == UINT32_MAX ? UINT32_MAX : dense_cost_[si];
   }
   std::vector<Out> ties_;  // walk: the equal-cost next hops at the current vertex
 

@@ -94,44 +94,92 @@ TEST_CASE("routing: route costs equal Dijkstra's on a rail-optimized fabric with
   compare(build_topology(NetworkSpec{{c}, {}, {}}), 12, 40);
 }
 
-TEST_CASE("routing: routes to a storage endpoint are the cheapest, and the same with its dense cost table",
-          "[network][routing]") {
-  // Storage attached to every core of a radix-8 fat-tree (16 attachments): from the 64th walk
-  // to it in a row the router reads one cost per switch (Router::dst_cost_) instead of scanning the
-  // attachments. Every GPU's checkpoint route must cost what Dijkstra finds, and be the very path a
-  // router that never builds the table walks (each of its storage walks follows one to a GPU).
-  ClusterSpec c = tor_cluster(112, 8, 3);  // (a core port goes to storage: 7 pods of 16 GPUs)
-  c.storage_bytes_per_s = 16 * 50e9;
-  const Topology t = build_topology(NetworkSpec{{c}, {}, {}});
-  const auto storage = t.storage(0);
-  REQUIRE(storage);
+namespace {
+
+/// Routes every GPU of `from` to `storage` twice, with links and a switch changing between the rounds,
+/// on two routers: one that fills a cost table per dense destination and one that scans the
+/// attachments. Each route must cost what Dijkstra finds and be the same path on both.
+void compare_storage_routes(const Topology& t, uint32_t from, VertexId storage, uint64_t seed) {
   Router dense(t), scanned(t);
-  Rng rng(13);
-  const uint32_t links = t.directed_edges() / 2;
-  for (int k = 0; k < 12; ++k) {
-    const auto l = static_cast<uint32_t>(rng.uniform_int(uint64_t{links}));
-    dense.set_link_up(l, false);
-    scanned.set_link_up(l, false);
-  }
+  scanned.set_dense_destinations(false);
+  Rng rng(seed);
+  // Toggle links between switches (and some others): enough that some switches' cheapest way to
+  // storage is cut and they must go around.
+  std::vector<uint32_t> between_switches;
+  for (uint32_t l = 0; l < t.directed_edges() / 2; ++l)
+    if (t.forwards(t.edge(2 * l).source) && t.forwards(t.edge(2 * l).target)) between_switches.push_back(l);
+  const auto fail_some = [&](size_t n) {
+    for (size_t k = 0; k < n; ++k) {
+      const uint32_t l = between_switches[rng.uniform_int(uint64_t{between_switches.size()})];
+      dense.set_link_up(l, !dense.link_up(l));
+      scanned.set_link_up(l, !scanned.link_up(l));
+    }
+  };
   const auto path_cost = [&](const std::vector<EdgeIndex>& p) {
     uint32_t sum = 0;
     for (EdgeIndex e : p) sum += t.edge(e).kind == LinkKind::NvLink ? 1u : 2u;
     return sum;
   };
+  fail_some(between_switches.size() / 4);
   std::vector<EdgeIndex> a, b, other;
   int routed = 0;
-  for (int round = 0; round < 2; ++round)
-    for (uint32_t g = 0; g < t.gpus(0); ++g) {
-      const VertexId src = t.endpoint(0, g);
+  for (int round = 0; round < 3; ++round) {
+    if (round == 1) fail_some(between_switches.size() / 8);  // the table is for one routing generation: refilled
+    if (round == 2) {
+      // A switch down that some storage routes crossed.
+      for (VertexId v = 0; v < t.vertices(); ++v)
+        if (t.forwards(v) && t.vertex(v).kind != VertexKind::NvSwitch && dense.vertex_up(v) && v % 3 == 0) {
+          dense.set_vertex_up(v, false);
+          scanned.set_vertex_up(v, false);
+          break;
+        }
+    }
+    for (uint32_t g = 0; g < t.gpus(from); ++g) {
+      const VertexId src = t.endpoint(from, g);
       INFO("round " << round << ", GPU " << g);
-      const bool ok = dense.route(src, *storage, 1000 * round + g, a);
-      // (Another destination between storage walks: the scanned router's table is never built.)
-      scanned.route(t.endpoint(0, (g + 1) % t.gpus(0)), src, 7, other);
-      REQUIRE(scanned.route(src, *storage, 1000 * round + g, b) == ok);
+      const bool ok = dense.route(src, storage, 1000 * round + g, a);
+      // (Another destination between storage walks: the dense router finds its table again.)
+      dense.route(t.endpoint(from, (g + 1) % t.gpus(from)), src, 7, other);
+      REQUIRE(scanned.route(src, storage, 1000 * round + g, b) == ok);
       CHECK(a == b);
       if (!ok) continue;
-      CHECK(path_cost(a) == dijkstra_cost(t, dense, src, *storage));
+      CHECK(path_cost(a) == dijkstra_cost(t, dense, src, storage));
       ++routed;
     }
-  CHECK(routed > 200);
+  }
+  CHECK(routed > static_cast<int>(t.gpus(from)) * 2);
+}
+
+}  // namespace
+
+TEST_CASE("routing: routes to a storage endpoint are the cheapest, and the same with its dense cost table",
+          "[network][routing]") {
+  // Storage attached to every core of a radix-8 fat-tree (16 attachments): the router reads one cost
+  // per switch, filled by one search from the storage endpoint (Router::fill_dense_cost), instead of
+  // scanning the attachments' distance tables (each over the cluster's switches).
+  ClusterSpec c = tor_cluster(112, 8, 3);  // (a core port goes to storage: 7 pods of 16 GPUs)
+  c.storage_bytes_per_s = 16 * 50e9;
+  const Topology t = build_topology(NetworkSpec{{c}, {}, {}});
+  REQUIRE(t.storage(0));
+  compare_storage_routes(t, 0, *t.storage(0), 13);
+}
+
+TEST_CASE("routing: routes to another site's storage cross the WAN by the cheapest path", "[network][routing]") {
+  // From cluster b's GPUs to cluster a's storage: the costs then span the whole switch graph (both
+  // fabrics and the WAN routers), not one cluster.
+  ClusterSpec a = tor_cluster(96, 8, 3);
+  a.name = "a";
+  a.site = "us-east-1";
+  a.wan_uplink_bytes_per_s = 50e9;
+  a.storage_bytes_per_s = 16 * 50e9;
+  ClusterSpec b = tor_cluster(96, 8, 3);
+  b.name = "b";
+  b.site = "eu-west-1";
+  b.wan_uplink_bytes_per_s = 50e9;
+  const Topology t = build_topology(
+      NetworkSpec{{a, b}, {{"us-east-1", ""}, {"eu-west-1", ""}}, {{"us-east-1", "eu-west-1", 12.5e9, Duration::ms(38), 2}}});
+  REQUIRE(t.storage(0));
+  compare_storage_routes(t, 1, *t.storage(0), 17);
+  // And from a's own GPUs, whose routes are costed over a's fabric only, with a WAN router beside it.
+  compare_storage_routes(t, 0, *t.storage(0), 19);
 }
