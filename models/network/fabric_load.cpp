@@ -127,6 +127,36 @@ uint32_t FabricLoad::set_streams(ConsumerId c, std::span<const Stream> streams, 
   return r.unrouted;
 }
 
+void FabricLoad::rescale_streams(ConsumerId c, double factor, double busy) {
+  Consumer& k = consumers_[c];
+  if (!(factor > 0) || !std::isfinite(factor))
+    throw std::invalid_argument("fabric streams of \"" + k.name + "\": a rescale needs a factor > 0");
+  for (Stream& st : k.streams) st.bytes_per_s *= factor;
+  if (!k.streams_set || suspended_[c]) {
+    const std::vector<Stream> streams = k.streams;
+    set_streams(c, streams, busy);
+    return;
+  }
+  if (!(busy > 0 && busy <= 1))
+    throw std::invalid_argument("fabric streams of \"" + k.name + "\": busy must be in (0, 1]");
+  k.streams_busy = busy;
+  // Flows per link do not move with the rates (a stream with load keeps its flows): read back from
+  // the entries, which hold them.
+  LinkVector load = k.load * factor;
+  LinkVector flows = k.load;
+  for (LinkVector::InnerIterator it(flows); it; ++it) {
+    const auto& v = on_edge_[static_cast<size_t>(it.index())];
+    const auto e = std::find_if(v.begin(), v.end(), [&](const Entry& x) { return x.c == c; });
+    it.valueRef() = e == v.end() ? 0.0 : e->flows;
+  }
+  LinkVector b;
+  if (busy < 1) {
+    b = load;
+    for (LinkVector::InnerIterator it(b); it; ++it) it.valueRef() = busy;
+  }
+  replace(c, std::move(load), flows, b, {});
+}
+
 void FabricLoad::set_load(ConsumerId c, const LinkVector& bytes_per_s, const LinkVector& flows, const LinkVector& busy,
                           const LinkVector& peak) {
   consumers_[c].streams_set = false;

@@ -103,6 +103,11 @@ class FabricLoad {
   /// Returns the streams that had no route (left out: a partition). Throws std::invalid_argument on a
   /// negative rate, a stream with load and no flows, or busy outside (0, 1].
   uint32_t set_streams(ConsumerId c, std::span<const Stream> streams, double busy = 1.0);
+  /// Consumer c's streams with every rate times `factor` (> 0) and sent `busy` of the time, on the
+  /// routes they have: set_streams with the scaled streams, without routing them again (a checkpoint
+  /// whose interval changed writes the same shards to the same storage; the ledger keeps its routes
+  /// current through reroute). As set_streams when c is not an active stream consumer.
+  void rescale_streams(ConsumerId c, double factor, double busy);
   /// Replaces consumer c's traffic by pre-routed link loads (bytes/s, averaged over its whole cycle),
   /// the flows it has on each link while it sends there (mean), the fraction of time it sends there
   /// (`busy`, in (0, 1]; empty: always, a steady stream) and the most flows it ever has there (`peak`;

@@ -338,8 +338,8 @@ bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInde
     for (const Out& o : out(dst))
       if (usable(o.e ^ 1)) into_dst_.push_back(Out{o.to, o.e ^ 1});
     std::sort(into_dst_.begin(), into_dst_.end(), [](const Out& a, const Out& b) { return a.e < b.e; });
-    dense_cost_ = dense_cost_of(dst, whole);
-    if (dense_cost_ == nullptr) attachments_of(src, dst, att_);
+    dense_ = dense_cost_of(dst, whole);
+    if (dense_ == nullptr) attachments_of(src, dst, att_);
     walked_dst_ = dst;
     walked_whole_ = whole;
     walked_gen_ = generation_;
@@ -352,13 +352,21 @@ bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInde
     // Direct links from cur to dst: when the cheapest beats any route through another switch (which
     // costs at least the cheapest switch link plus one), they are the only candidates.
     uint32_t direct = UINT32_MAX, direct_count = 0;
-    for (const Out& d : into_dst_) {
-      if (d.to != cur) continue;
-      if (cost_[d.e] < direct) {
-        direct = cost_[d.e];
-        direct_count = 1;
-      } else if (cost_[d.e] == direct) {
-        ++direct_count;
+    const uint32_t cur_si = switch_index_[cur];
+    if (dense_ != nullptr && cur_si != UINT32_MAX) {
+      if (const uint32_t d = dense_->direct[cur_si]; d != 0) {
+        direct = d >> 16;
+        direct_count = d & 0xffff;
+      }
+    } else {
+      for (const Out& d : into_dst_) {
+        if (d.to != cur) continue;
+        if (cost_[d.e] < direct) {
+          direct = cost_[d.e];
+          direct_count = 1;
+        } else if (cost_[d.e] == direct) {
+          ++direct_count;
+        }
       }
     }
     if (direct_count > 0 && direct < uint32_t{min_switch_link_cost_[cur]} + 1) {
@@ -401,7 +409,7 @@ bool Router::walk(VertexId src, VertexId dst, uint64_t key, std::vector<EdgeInde
   return true;
 }
 
-const uint32_t* Router::dense_cost_of(VertexId dst, bool whole) {
+const Router::DenseCost* Router::dense_cost_of(VertexId dst, bool whole) {
   if (!dense_enabled_) return nullptr;
   const uint32_t c = t_->vertex(dst).cluster;
   size_t attachments = 0;
@@ -413,19 +421,19 @@ const uint32_t* Router::dense_cost_of(VertexId dst, bool whole) {
   }
   if (attachments <= kDenseAttachments) return nullptr;
   DenseCost* slot = nullptr;
-  for (DenseCost& d : dense_)
+  for (DenseCost& d : dense_tables_)
     if (d.dst == dst && d.whole == whole) slot = &d;
   if (slot == nullptr) {
-    slot = &dense_[dense_next_];
-    dense_next_ = (dense_next_ + 1) % dense_.size();
+    slot = &dense_tables_[dense_next_];
+    dense_next_ = (dense_next_ + 1) % dense_tables_.size();
   }
   if (slot->dst != dst || slot->whole != whole || slot->generation != generation_) {
     slot->dst = dst;
     slot->whole = whole;
     slot->generation = generation_;
-    fill_dense_cost(dst, whole, slot->cost);
+    fill_dense_cost(dst, whole, *slot);
   }
-  return slot->cost.data();
+  return slot;
 }
 
 // The cost from every switch to dst: the least over dst's usable attachments a of 2 x hops(switch, a)
@@ -435,8 +443,10 @@ const uint32_t* Router::dense_cost_of(VertexId dst, bool whole) {
 // parity, each receive costs in increasing order, and taking the smaller head settles switches in
 // order of cost (Dial's algorithm with the two live buckets kept as queues). Links are symmetric
 // (both directions of a link fail together), so hops from a switch to a equal hops from a.
-void Router::fill_dense_cost(VertexId dst, bool whole, std::vector<uint32_t>& cost) {
+void Router::fill_dense_cost(VertexId dst, bool whole, DenseCost& table) {
+  std::vector<uint32_t>& cost = table.cost;
   cost.assign(switches_.size(), UINT32_MAX);
+  table.direct.assign(switches_.size(), 0);
   const uint32_t c = t_->vertex(dst).cluster;
   auto& q = dense_queue_;
   q[0].clear();
@@ -447,7 +457,9 @@ void Router::fill_dense_cost(VertexId dst, bool whole, std::vector<uint32_t>& co
   }
   for (const Out& in : into_dst_) {
     const uint32_t si = switch_index_[in.to];
-    if (si != UINT32_MAX && cost[si] == cost_[in.e]) q[cost[si] & 1].emplace_back(si, cost[si]);
+    if (si == UINT32_MAX || cost[si] != cost_[in.e]) continue;
+    q[cost[si] & 1].emplace_back(si, cost[si]);
+    table.direct[si] = (uint32_t{cost_[in.e]} << 16) | ((table.direct[si] & 0xffff) + 1);
   }
   // (Every start is 1 or 2: each queue starts with equal costs, in order.)
   size_t head[2] = {0, 0};

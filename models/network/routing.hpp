@@ -272,20 +272,23 @@ class Router {
     bool whole = false;
     uint64_t generation = UINT64_MAX;
     std::vector<uint32_t> cost;  // per switch index; UINT32_MAX: unreachable
+    // Per switch index: its cheapest usable links straight to dst, cost << 16 | how many (0: none).
+    // walk reads it instead of scanning the destination's links (one per top-tier switch) at every hop.
+    std::vector<uint32_t> direct;
   };
-  std::array<DenseCost, 16> dense_;
+  std::array<DenseCost, 16> dense_tables_;
   uint32_t dense_next_ = 0;                 // the entry a new destination replaces, round robin
-  const uint32_t* dense_cost_ = nullptr;    // walk: walked_dst_'s entry, or nullptr (scan att_)
+  const DenseCost* dense_ = nullptr;  // walk: walked_dst_'s entry, or nullptr (scan att_ and into_dst_)
   bool dense_enabled_ = true;
   std::array<std::vector<std::pair<uint32_t, uint32_t>>, 2> dense_queue_;  // (switch index, cost) by parity
   /// dst's entry of dense_, filled if stale, or nullptr when dst has few attachments, or its
   /// attachments lie in different scopes (then the per-attachment tables are exact and cheap enough).
-  const uint32_t* dense_cost_of(VertexId dst, bool whole);
-  void fill_dense_cost(VertexId dst, bool whole, std::vector<uint32_t>& cost);
+  const DenseCost* dense_cost_of(VertexId dst, bool whole);
+  void fill_dense_cost(VertexId dst, bool whole, DenseCost& table);
   uint32_t walk_cost(VertexId u, VertexId dst) const {
-    if (dense_cost_ == nullptr || u == dst) return cost_to(u, dst, att_);
+    if (dense_ == nullptr || u == dst) return cost_to(u, dst, att_);
     const uint32_t si = switch_index_[u];
-    return si == UINT32_MAX ? UINT32_MAX : dense_cost_[si];
+    return si == UINT32_MAX ? UINT32_MAX : dense_->cost[si];
   }
   std::vector<Out> ties_;  // walk: the equal-cost next hops at the current vertex
 

@@ -209,8 +209,17 @@ class SharedFabricCost::JobComm final : public CommCost {
           ckpt_registered_ = false;
         }
       }
-      if (!ckpt_registered_ || std::abs(rate / ckpt_rate_ - 1) > kRegisterTolerance || std::abs(duty / ckpt_duty_ - 1) > kRegisterTolerance ||
-          ckpt_writers_ != writers.size()) {
+      const bool moved = std::abs(rate / ckpt_rate_ - 1) > kRegisterTolerance || std::abs(duty / ckpt_duty_ - 1) > kRegisterTolerance;
+      if (ckpt_registered_ && moved && !owner_.ledger_.suspended(ckpt_) && ckpt_writers_ == writers.size() && streams_.size() == writers.size() &&
+          std::equal(writers.begin(), writers.end(), streams_.begin(), [](VertexId w, const Stream& st) { return st.src == w; })) {
+        // The same writers on a new interval: the same routes at a new rate (no routing of every GPU's
+        // shard again, which was most of what checkpoints cost a run).
+        owner_.ledger_.rescale_streams(ckpt_, rate / ckpt_rate_, duty);
+        for (Stream& st : streams_) st.bytes_per_s = rate;
+        ckpt_rate_ = rate;
+        ckpt_duty_ = duty;
+        changed = true;
+      } else if (!ckpt_registered_ || moved || ckpt_writers_ != writers.size()) {
         streams_.clear();
         const Topology& topo = owner_.router_.topology();
         for (VertexId w : writers)

@@ -356,3 +356,38 @@ TEST_CASE("re-costing after a link change touches only the jobs whose links chan
   CHECK(std::find(touched.begin(), touched.end(), jobs[0].id) != touched.end());
   CHECK(touched.size() <= jobs.size());
 }
+
+TEST_CASE("a stream consumer rescaled keeps its routes and equals the same streams set at the new rate", "[network][fabric_load]") {
+  // A checkpoint whose interval changed: the same 7 writers to storage at 0.4x the rate and a new busy
+  // fraction. rescale_streams must give every link what set_streams with the scaled streams gives
+  // (load, flows and busy as another consumer sees them), without routing anything.
+  ClusterSpec c = tor_cluster(28, 8, 2);
+  c.storage_bytes_per_s = 4 * kPort;
+  Fabric f(c);
+  const auto storage = f.topo.storage(0);
+  REQUIRE(storage);
+  FabricLoad a(f.topo, f.router), b(f.topo, f.router);
+  std::vector<Stream> ckpt;
+  for (uint32_t l = 0; l < 7; ++l) ckpt.push_back({f.gpu(4 * l + 2), *storage, kPort, 2, 2, 99});
+  const ConsumerId wa = a.add_consumer("checkpoint"), wb = b.add_consumer("checkpoint");
+  const ConsumerId oa = a.add_consumer("other"), ob = b.add_consumer("other");
+  REQUIRE(a.set_streams(wa, ckpt, 0.5) == 0);
+  const uint64_t misses = f.router.route_cache_misses(), hits = f.router.route_cache_hits();
+  a.rescale_streams(wa, 0.4, 0.2);
+  CHECK(f.router.route_cache_misses() == misses);  // nothing routed
+  CHECK(f.router.route_cache_hits() == hits);
+  for (Stream& s : ckpt) s.bytes_per_s *= 0.4;
+  REQUIRE(b.set_streams(wb, ckpt, 0.2) == 0);
+  int links = 0;
+  for (EdgeIndex e = 0; e < f.topo.directed_edges(); ++e) {
+    CHECK(a.load(e) == Approx(b.load(e)).epsilon(1e-12));
+    const FabricLoad::Others x = a.others(e, oa), y = b.others(e, ob);
+    CHECK(x.busy == y.busy);
+    CHECK(x.flows == y.flows);
+    CHECK(x.load == Approx(y.load).epsilon(1e-12));
+    links += b.load(e) > 0 ? 1 : 0;
+  }
+  CHECK(links >= 14);  // every writer's access link and a leaf uplink, at least
+  // A non-positive factor is refused.
+  CHECK_THROWS_AS(a.rescale_streams(wa, 0.0, 0.2), std::invalid_argument);
+}
