@@ -9,6 +9,7 @@ namespace fleetsim {
 
 SchedulerBroker::Pool& SchedulerBroker::pool(RegionId region, std::string_view accelerator) {
   Pool& p = pools_[Key{region.value(), std::string(accelerator)}];
+  if (p.open.capacity() == 0) p.open = IndexBitset(fleet_.nodes());
   if (p.gpus_per_node == 0) {
     const IndexRange dcs = fleet_.range(region, Level::Datacenter);
     for (uint32_t d = dcs.begin; d < dcs.end; ++d)
@@ -231,7 +232,8 @@ std::optional<ReplicaGpus> SchedulerBroker::bind(RegionId region, std::string_vi
   } else {
     // Whole free nodes of one scale-up domain (the open set is sorted, and a domain is a range of nodes).
     const uint32_t npr = (gpus + gpn - 1) / gpn;
-    std::vector<NodeId> run;
+    std::vector<NodeId>& run = run_;
+    run.clear();
     for (uint32_t k : p.open) {
       const NodeId n{k};
       // A whole node: none of its GPUs bound, and all of them usable (the node's up count is its GPUs

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 #include <set>
 #include <vector>
@@ -32,6 +33,37 @@ TEST_CASE("index bitset: agrees with std::set under random inserts, erases and s
   const std::vector<uint32_t> got(bits.begin(), bits.end());
   CHECK(got == std::vector<uint32_t>(ref.begin(), ref.end()));
   CHECK(bits.next(n) == IndexBitset::npos);
+}
+
+TEST_CASE("index bitset: a sparse set over many words skips the empty ones exactly", "[sim][index_bitset]") {
+  // 300,001 indices: 4,688 words and 74 summary words (the second level), a few hundred members, so
+  // next() mostly crosses empty words and summary words. Members cluster in runs, as a pool's nodes do.
+  constexpr uint32_t n = 300'001;
+  IndexBitset bits(n);
+  std::set<uint32_t> ref;
+  std::mt19937 gen(11);
+  std::uniform_int_distribution<uint32_t> pick(0, n - 1), run(1, 70);
+  for (int step = 0; step < 4000; ++step) {
+    const uint32_t i = pick(gen);
+    const uint32_t len = run(gen);
+    for (uint32_t k = i; k < std::min(n, i + len); ++k) {
+      if (step % 2 == 0) {
+        CHECK(bits.erase(k) == (ref.erase(k) != 0));
+      } else {
+        CHECK(bits.insert(k) == ref.insert(k).second);
+      }
+    }
+    for (int q = 0; q < 4; ++q) {
+      const uint32_t from = q == 0 ? 0 : pick(gen);
+      const auto it = ref.lower_bound(from);
+      CHECK(bits.next(from) == (it == ref.end() ? IndexBitset::npos : *it));
+    }
+  }
+  CHECK(std::vector<uint32_t>(bits.begin(), bits.end()) == std::vector<uint32_t>(ref.begin(), ref.end()));
+  CHECK(bits.insert(n - 1));
+  CHECK(bits.next(n - 1) == n - 1);
+  CHECK(bits.erase(n - 1));
+  CHECK(bits.next(n - 1) == IndexBitset::npos);
 }
 
 TEST_CASE("index bitset: an empty set and the ends of words", "[sim][index_bitset]") {
