@@ -397,7 +397,7 @@ double binomial(uint32_t n, double q, uint32_t k) {
 }  // namespace
 
 SharedCollectiveCost shared_collective_time(const CollectiveLoad& load, const FabricLoad& ledger, ConsumerId self,
-                                            bool want_flow_seconds) {
+                                            bool want_flow_seconds, ConsumerId also) {
   SharedCollectiveCost c;
   if (!load.connected) {
     c.time = Duration::max();
@@ -424,7 +424,7 @@ SharedCollectiveCost shared_collective_time(const CollectiveLoad& load, const Fa
       while (f && f.index() < b.index()) ++f;
       const double n = f && f.index() == b.index() ? f.value() : 1.0;
       const double C = ledger.capacity(e);
-      const FabricLoad::Others o = ledger.others(e, self);
+      const FabricLoad::Others o = ledger.others(e, self, also);
       if (o.busy <= 0) {
         if (b.value() / C > sure) {
           sure = b.value() / C;

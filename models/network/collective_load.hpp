@@ -121,7 +121,9 @@ LinkVector flows_while_busy(const SharedCollectiveCost& c);
 
 /// The collective's time on the fabric as the ledger has it, for consumer `self` (its own registered
 /// load is not counted against it; with nobody else on its links this is the idle-fabric time).
+/// `also`: one more consumer not counted, one that never sends while self does (a job's blocking
+/// checkpoint writes: the job stalls while they run).
 SharedCollectiveCost shared_collective_time(const CollectiveLoad& load, const FabricLoad& ledger, ConsumerId self,
-                                            bool want_flow_seconds = false);
+                                            bool want_flow_seconds = false, ConsumerId also = kNoConsumer);
 
 }  // namespace fleetsim

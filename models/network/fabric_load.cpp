@@ -327,14 +327,14 @@ void FabricLoad::replace(ConsumerId c, LinkVector load, const LinkVector& flows,
   if (k.load.nonZeros() == 0) k.kind_load.fill(0.0);  // no rounding residue once it has no entry
 }
 
-FabricLoad::Others FabricLoad::others(EdgeIndex e, ConsumerId self) const {
+FabricLoad::Others FabricLoad::others(EdgeIndex e, ConsumerId self, ConsumerId also) const {
   Others o;
   for (const Entry& x : on_edge_[e])
-    if (x.c != self && x.load > 0 && active(x)) o.busy = std::max(o.busy, x.busy);
+    if (x.c != self && x.c != also && x.load > 0 && active(x)) o.busy = std::max(o.busy, x.busy);
   if (o.busy <= 0) return o;
   // Concentrated in the time the busiest of them sends: the same mean load and mean flows.
   for (const Entry& x : on_edge_[e])
-    if (x.c != self && x.load > 0 && active(x)) {
+    if (x.c != self && x.c != also && x.load > 0 && active(x)) {
       o.load += x.load / o.busy;
       o.flows += x.flows * x.busy / o.busy;
       o.peak += x.peak;

@@ -64,6 +64,8 @@
 namespace fleetsim {
 
 using ConsumerId = uint32_t;
+/// No consumer (an `also` that excludes nobody).
+inline constexpr ConsumerId kNoConsumer = UINT32_MAX;
 /// A value per directed edge (EdgeIndex), sparse: a consumer's load touches few of a fabric's links.
 using LinkVector = Eigen::SparseVector<double>;
 
@@ -115,13 +117,13 @@ class FabricLoad {
   void set_load(ConsumerId c, const LinkVector& bytes_per_s, const LinkVector& flows, const LinkVector& busy = {},
                 const LinkVector& peak = {});
 
-  /// Everyone but `self` on directed edge e, while they send: with probability `busy` (the largest of
+  /// Everyone but `self` (and `also`, when given) on directed edge e, while they send: with probability `busy` (the largest of
   /// theirs) they put `load` bytes/s (their mean load over that time) over `flows` flows on average and
   /// `peak` at most. busy 0: nobody else there.
   struct Others {
     double busy = 0, load = 0, flows = 0, peak = 0;
   };
-  Others others(EdgeIndex e, ConsumerId self) const;
+  Others others(EdgeIndex e, ConsumerId self, ConsumerId also = kNoConsumer) const;
   /// Removes consumer c's traffic (it stopped).
   void clear(ConsumerId c);
   /// Takes consumer c's traffic off the fabric but keeps its registration: to everyone else (shares,

@@ -23,6 +23,7 @@ void TrainingModel::Impl::report_traffic(const Job& j) {
     t.checkpoint_bytes = j.spec.checkpoint.size(j.spec.model.parameters);
     t.checkpoint_write_s = Duration::ns(j.anchor.durable_ns).seconds();
     t.checkpoint_cycle_s = static_cast<double>(j.anchor.steps_per_checkpoint) * t.step_s + Duration::ns(j.anchor.stall_ns).seconds();
+    t.checkpoint_async = j.spec.checkpoint.async;
   }
   traffic->running(j.index, t);
 }

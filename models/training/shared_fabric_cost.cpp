@@ -98,6 +98,7 @@ class SharedFabricCost::JobComm final : public CommCost {
 
   /// The job's loads at step `step_s` from the collectives costed last, registered if they moved.
   bool register_load(const JobTraffic& t) {
+    ckpt_blocking_ = !t.checkpoint_async;
     owner_.ledger_.set_idle(id_, false);  // back from a held stop: sending again
     owner_.ledger_.set_idle(ckpt_, false);
     if (!pending_.empty()) {
@@ -458,7 +459,7 @@ class SharedFabricCost::JobComm final : public CommCost {
     const bool valid = e.cost_valid && e.cost_version == e.version && e.cost_disturbed == ledger.disturbed(id_) &&
                        e.registered_version == e.version && e.registered_own == ledger.version(id_);
     if (!valid) {
-      e.cost = shared_collective_time(e.load.merged(), ledger, id_, true);
+      e.cost = shared_collective_time(e.load.merged(), ledger, id_, true, ckpt_blocking_ ? ckpt_ : kNoConsumer);
       e.cost_valid = true;
       e.cost_version = e.version;
       e.cost_disturbed = ledger.disturbed(id_);
@@ -536,6 +537,9 @@ class SharedFabricCost::JobComm final : public CommCost {
   bool registered_ = false, ckpt_registered_ = false;
   double ckpt_rate_ = 0, ckpt_duty_ = 0;
   size_t ckpt_writers_ = 0;
+  // A blocking checkpoint stalls the job while it writes: its writes never meet the job's own
+  // collectives, so they are not counted against them (an asynchronous one's are).
+  bool ckpt_blocking_ = true;
   std::vector<Stream> streams_;
 };
 

@@ -93,6 +93,7 @@ struct JobTraffic {
   double checkpoint_bytes = 0;    ///< written per checkpoint (0: none)
   double checkpoint_write_s = 0;  ///< how long one write lasts
   double checkpoint_cycle_s = 0;  ///< between checkpoint starts
+  bool checkpoint_async = false;  ///< the writes go on while the job trains (else it stalls for them)
 };
 
 /// A network model that keeps every running job's traffic on one shared fabric (models/training/

@@ -391,3 +391,26 @@ TEST_CASE("a stream consumer rescaled keeps its routes and equals the same strea
   // A non-positive factor is refused.
   CHECK_THROWS_AS(a.rescale_streams(wa, 0.0, 0.2), std::invalid_argument);
 }
+
+TEST_CASE("a job's own blocking checkpoint is not counted against its collectives", "[network][fabric_load]") {
+  // The ring and the checkpoint writers of the test above, as one job's two consumers: its collectives
+  // and its checkpoint writes. A blocking checkpoint stalls the job while it writes, so the ring never
+  // meets those writes: costed with the checkpoint as `also`, the ring takes what it takes alone; an
+  // asynchronous checkpoint's writes do meet it (no `also`): slower.
+  ClusterSpec c = tor_cluster(28, 8, 2);
+  c.storage_bytes_per_s = 4 * kPort;
+  Fabric f(c);
+  const auto storage = f.topo.storage(0);
+  REQUIRE(storage);
+  FabricLoad ledger(f.topo, f.router);
+  CollectiveSpec s{.op = CollectiveOp::AllReduce, .algorithm = Algorithm::Ring, .bytes = 400e6, .alpha = Duration::us(5),
+                   .key_base = 21, .channels = 1};
+  AggJob job = agg_job(f, ledger, every(f, 0, 4, 7), s, "job");
+  const double alone = shared_collective_time(job.load, ledger, job.id).time.seconds();
+  std::vector<Stream> ckpt;
+  for (uint32_t l = 0; l < 7; ++l) ckpt.push_back({f.gpu(4 * l), *storage, kPort, 1, 1, 99});  // the ring's own GPUs
+  const ConsumerId own = ledger.add_consumer("job checkpoint");
+  REQUIRE(ledger.set_streams(own, ckpt, 0.05) == 0);
+  CHECK(shared_collective_time(job.load, ledger, job.id, false, own).time.seconds() == Approx(alone).epsilon(1e-12));
+  CHECK(shared_collective_time(job.load, ledger, job.id).time.seconds() > 1.01 * alone);
+}
