@@ -230,24 +230,42 @@ TEST_CASE("shared fabric: two jobs on shared uplinks agree with the flows mode",
   CHECK(jobs[0].time_s > 1.2 * alone);
 }
 
+namespace {
+
+/// 28 single-GPU hosts on 7 leaves (radix 8: a spine port goes to storage), storage on the 4 spines
+/// (4 x 50 GB/s), and a job that rings 400 MB over GPU 0 of every leaf.
+struct RingBesideStorage {
+  static ClusterSpec cluster() {
+    ClusterSpec c = tor_cluster(28, 8, 2);
+    c.storage_bytes_per_s = 4 * kPort;
+    return c;
+  }
+  Fabric f{cluster()};
+  VertexId storage = f.topo.storage(0).value();
+  FabricLoad ledger{f.topo, f.router};
+  CollectiveSpec spec{.op = CollectiveOp::AllReduce, .algorithm = Algorithm::Ring, .bytes = 400e6, .alpha = Duration::us(5),
+                      .key_base = 21, .channels = 1};
+  AggJob job = agg_job(f, ledger, every(f, 0, 4, 7), spec, "job");
+  /// One writer per leaf, GPU `slot` of it, each streaming to storage at its NIC's rate.
+  std::vector<Stream> writers(uint32_t slot) const {
+    std::vector<Stream> w;
+    for (uint32_t l = 0; l < 7; ++l) w.push_back({f.gpu(4 * l + slot), storage, kPort, 1, 1, 99});
+    return w;
+  }
+};
+
+}  // namespace
+
 TEST_CASE("shared fabric: a checkpoint burst beside a training job agrees with the flows mode", "[network][fabric_load]") {
-  // 28 single-GPU hosts on 7 leaves (radix 8: a spine port goes to storage), storage on the 4 spines
-  // (4 x 50 GB/s). The job rings over GPU 0 of every leaf; 7 writers (GPU 2 of every leaf) stream a checkpoint to storage as fast as their NIC
-  // allows (demand 50 GB/s each: elastic, held back only by the fabric). Their flows and the ring's
-  // meet on leaf uplinks. Reference: FlowModel with both. Tolerance 10%.
-  ClusterSpec c = tor_cluster(28, 8, 2);
-  c.storage_bytes_per_s = 4 * kPort;
-  Fabric f(c);
-  const auto storage = f.topo.storage(0);
-  REQUIRE(storage);
-  FabricLoad ledger(f.topo, f.router);
-  CollectiveSpec s{.op = CollectiveOp::AllReduce, .algorithm = Algorithm::Ring, .bytes = 400e6, .alpha = Duration::us(5),
-                   .key_base = 21, .channels = 1};
-  std::vector<AggJob> jobs;
-  jobs.push_back(agg_job(f, ledger, every(f, 0, 4, 7), s, "job"));
+  // The job rings over GPU 0 of every leaf; 7 writers (GPU 2 of every leaf) stream a checkpoint to
+  // storage as fast as their NIC allows (demand 50 GB/s each: elastic, held back only by the fabric).
+  // Their flows and the ring's meet on leaf uplinks. Reference: FlowModel with both. Tolerance 10%.
+  RingBesideStorage x;
+  Fabric& f = x.f;
+  FabricLoad& ledger = x.ledger;
+  std::vector<AggJob> jobs{x.job};
   const double alone = shared_collective_time(jobs[0].load, ledger, jobs[0].id).time.seconds();
-  std::vector<Stream> ckpt;
-  for (uint32_t l = 0; l < 7; ++l) ckpt.push_back({f.gpu(4 * l + 2), *storage, kPort, 1, 1, 99});
+  const std::vector<Stream> ckpt = x.writers(2);
   const ConsumerId writer = ledger.add_consumer("checkpoint");
   REQUIRE(ledger.set_streams(writer, ckpt) == 0);
   settle(ledger, jobs);
@@ -397,20 +415,10 @@ TEST_CASE("a job's own blocking checkpoint is not counted against its collective
   // and its checkpoint writes. A blocking checkpoint stalls the job while it writes, so the ring never
   // meets those writes: costed with the checkpoint as `also`, the ring takes what it takes alone; an
   // asynchronous checkpoint's writes do meet it (no `also`): slower.
-  ClusterSpec c = tor_cluster(28, 8, 2);
-  c.storage_bytes_per_s = 4 * kPort;
-  Fabric f(c);
-  const auto storage = f.topo.storage(0);
-  REQUIRE(storage);
-  FabricLoad ledger(f.topo, f.router);
-  CollectiveSpec s{.op = CollectiveOp::AllReduce, .algorithm = Algorithm::Ring, .bytes = 400e6, .alpha = Duration::us(5),
-                   .key_base = 21, .channels = 1};
-  AggJob job = agg_job(f, ledger, every(f, 0, 4, 7), s, "job");
-  const double alone = shared_collective_time(job.load, ledger, job.id).time.seconds();
-  std::vector<Stream> ckpt;
-  for (uint32_t l = 0; l < 7; ++l) ckpt.push_back({f.gpu(4 * l), *storage, kPort, 1, 1, 99});  // the ring's own GPUs
-  const ConsumerId own = ledger.add_consumer("job checkpoint");
-  REQUIRE(ledger.set_streams(own, ckpt, 0.05) == 0);
-  CHECK(shared_collective_time(job.load, ledger, job.id, false, own).time.seconds() == Approx(alone).epsilon(1e-12));
-  CHECK(shared_collective_time(job.load, ledger, job.id).time.seconds() > 1.01 * alone);
+  RingBesideStorage x;
+  const double alone = shared_collective_time(x.job.load, x.ledger, x.job.id).time.seconds();
+  const ConsumerId own = x.ledger.add_consumer("job checkpoint");
+  REQUIRE(x.ledger.set_streams(own, x.writers(0), 0.05) == 0);  // the ring's own GPUs
+  CHECK(shared_collective_time(x.job.load, x.ledger, x.job.id, false, own).time.seconds() == Approx(alone).epsilon(1e-12));
+  CHECK(shared_collective_time(x.job.load, x.ledger, x.job.id).time.seconds() > 1.01 * alone);
 }
