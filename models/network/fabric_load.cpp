@@ -131,14 +131,14 @@ void FabricLoad::rescale_streams(ConsumerId c, double factor, double busy) {
   Consumer& k = consumers_[c];
   if (!(factor > 0) || !std::isfinite(factor))
     throw std::invalid_argument("fabric streams of \"" + k.name + "\": a rescale needs a factor > 0");
+  if (!(busy > 0 && busy <= 1))
+    throw std::invalid_argument("fabric streams of \"" + k.name + "\": busy must be in (0, 1]");
   for (Stream& st : k.streams) st.bytes_per_s *= factor;
   if (!k.streams_set || suspended_[c]) {
     const std::vector<Stream> streams = k.streams;
     set_streams(c, streams, busy);
     return;
   }
-  if (!(busy > 0 && busy <= 1))
-    throw std::invalid_argument("fabric streams of \"" + k.name + "\": busy must be in (0, 1]");
   k.streams_busy = busy;
   // Flows per link do not move with the rates (a stream with load keeps its flows): read back from
   // the entries, which hold them.

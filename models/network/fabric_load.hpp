@@ -117,9 +117,9 @@ class FabricLoad {
   void set_load(ConsumerId c, const LinkVector& bytes_per_s, const LinkVector& flows, const LinkVector& busy = {},
                 const LinkVector& peak = {});
 
-  /// Everyone but `self` (and `also`, when given) on directed edge e, while they send: with probability `busy` (the largest of
-  /// theirs) they put `load` bytes/s (their mean load over that time) over `flows` flows on average and
-  /// `peak` at most. busy 0: nobody else there.
+  /// Everyone but `self` (and `also`, when given) on directed edge e, while they send: with probability
+  /// `busy` (the largest of theirs) they put `load` bytes/s (their mean load over that time) over
+  /// `flows` flows on average and `peak` at most. busy 0: nobody else there.
   struct Others {
     double busy = 0, load = 0, flows = 0, peak = 0;
   };

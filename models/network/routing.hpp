@@ -281,7 +281,7 @@ class Router {
   const DenseCost* dense_ = nullptr;  // walk: walked_dst_'s entry, or nullptr (scan att_ and into_dst_)
   bool dense_enabled_ = true;
   std::array<std::vector<std::pair<uint32_t, uint32_t>>, 2> dense_queue_;  // (switch index, cost) by parity
-  /// dst's entry of dense_, filled if stale, or nullptr when dst has few attachments, or its
+  /// dst's entry of dense_tables_, filled if stale, or nullptr when dst has few attachments, or its
   /// attachments lie in different scopes (then the per-attachment tables are exact and cheap enough).
   const DenseCost* dense_cost_of(VertexId dst, bool whole);
   void fill_dense_cost(VertexId dst, bool whole, DenseCost& table);

@@ -201,9 +201,7 @@ class SharedFabricCost::JobComm final : public CommCost {
       if (ckpt_registered_ && owner_.ledger_.suspended(ckpt_)) {
         // Back from a stop: the same writers at the same rate and duty on the same routes come back as
         // they were; anything else is registered afresh.
-        const bool same_writers = ckpt_writers_ == writers.size() && streams_.size() == writers.size() &&
-                                  std::equal(writers.begin(), writers.end(), streams_.begin(), [](VertexId w, const Stream& st) { return st.src == w; });
-        if (same_writers && rate == ckpt_rate_ && duty == ckpt_duty_ && owner_.router_.generation() == ckpt_gen_) {
+        if (same_writers(writers) && rate == ckpt_rate_ && duty == ckpt_duty_ && owner_.router_.generation() == ckpt_gen_) {
           owner_.ledger_.resume(ckpt_);
           changed = true;
         } else {
@@ -211,8 +209,7 @@ class SharedFabricCost::JobComm final : public CommCost {
         }
       }
       const bool moved = std::abs(rate / ckpt_rate_ - 1) > kRegisterTolerance || std::abs(duty / ckpt_duty_ - 1) > kRegisterTolerance;
-      if (ckpt_registered_ && moved && !owner_.ledger_.suspended(ckpt_) && ckpt_writers_ == writers.size() && streams_.size() == writers.size() &&
-          std::equal(writers.begin(), writers.end(), streams_.begin(), [](VertexId w, const Stream& st) { return st.src == w; })) {
+      if (ckpt_registered_ && moved && !owner_.ledger_.suspended(ckpt_) && same_writers(writers)) {
         // The same writers on a new interval: the same routes at a new rate (no routing of every GPU's
         // shard again, which was most of what checkpoints cost a run).
         owner_.ledger_.rescale_streams(ckpt_, rate / ckpt_rate_, duty);
@@ -237,6 +234,12 @@ class SharedFabricCost::JobComm final : public CommCost {
       }
     }
     return changed;
+  }
+
+  /// The checkpoint streams registered last are these writers', one each, in this order.
+  bool same_writers(const std::vector<VertexId>& writers) const {
+    return ckpt_writers_ == writers.size() && streams_.size() == writers.size() &&
+           std::equal(writers.begin(), writers.end(), streams_.begin(), [](VertexId w, const Stream& st) { return st.src == w; });
   }
 
   void unregister() {

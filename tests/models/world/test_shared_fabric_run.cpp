@@ -88,6 +88,32 @@ TEST_CASE("shared costing: two jobs on one fabric slow each other, and checkpoin
   CHECK(std::max(a_both, b_both) > a_alone * 1.001);  // they do share links: sharing costs something
 }
 
+TEST_CASE("shared costing: a job's own checkpoint writes slow its collectives only when asynchronous",
+          "[world][network][fabric_load]") {
+  // One 8,192-GPU job on the 2:1 fat-tree study fabric with storage: every GPU writes its checkpoint
+  // shard over its own access link, the link its data-parallel traffic leaves by. A blocking checkpoint
+  // stalls the job while it writes, so its step is the step without storage (nobody else's traffic);
+  // an asynchronous one writes while the job trains, and its writes meet the job's collectives.
+  const std::string storage = "/network/clusters/0/storage={\"bandwidth\": \"4 TB/s\"}";
+  const auto job = [](bool async) {
+    return std::string(R"([{"name": "a", "accelerator": "H100", "gpus": 8192,
+    "model": {"parameters": 70.6e9, "layers": 80, "hidden": 8192, "heads": 64, "seq_len": 8192, "vocab": 128256},
+    "global_batch_tokens": 8388608, "total_tokens": 2e12, "precision": "bf16",
+    "parallelism": {"tp": 8, "pp": 4, "dp": 256, "zero_stage": 1, "micro_batch": 1, "recompute": "selective"},
+    "kernel_efficiency": 0.6, "checkpoint": {"policy": "fixed", "interval": "10min", "storage_bandwidth": "2 TB/s", "async": )") +
+           (async ? "true" : "false") + R"(}, "recovery": {"mode": "wait", "detection": "2min", "restart": "8min"}}])";
+  };
+  const auto step = [&](bool with_storage, bool async) {
+    std::vector<std::string> sets{"/network/collective_costing=\"shared\"", "/training/jobs=" + job(async)};
+    if (with_storage) sets.push_back(storage);
+    return run("topologies/h100-fat-tree-2to1.json", sets)["training"]["jobs"]["a"]["step_time_current_s"].get<double>();
+  };
+  const double bare = step(false, false);
+  INFO("no storage " << bare << " s");
+  CHECK(step(true, false) == Approx(bare).epsilon(1e-12));
+  CHECK(step(true, true) > bare * (1 + 1e-6));
+}
+
 TEST_CASE("shared costing: bad storage and costing values are rejected with their pointers", "[world][network]") {
   auto errors_of = [](const std::string& set) {
     LoadOptions lo;
