@@ -219,6 +219,9 @@ struct AutoscaleSpec {
   Duration scale_down_delay = Duration::minutes(30); ///< calm time before giving capacity back
   double target_utilization = 0.8;  ///< of a replica's saturation throughput
   int priority = 100;               ///< preempts training jobs below this priority
+  /// Start with the replicas wanted for the load of the first interval, up at once, as if the service
+  /// had been running before the simulation began (false: a cold start from the dedicated replicas).
+  bool warm_start = true;
 };
 
 enum class InferenceMode : uint8_t { Request, Fluid };

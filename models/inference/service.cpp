@@ -228,6 +228,7 @@ void InferenceModel::Service::start(SimTime end) {
   k_scaleup = eng.register_kind("inference-scaleup");
   if (disagg) k_xfer = eng.register_kind("inference-kv-transfer");
   last_sample = eng.now();
+  if (spec.autoscale.enabled && spec.autoscale.warm_start) warm_start();
   for (auto& reg : regions)
     if (reg.up() == 0) open_window(reg);
   if (spec.mode == InferenceMode::Fluid) {

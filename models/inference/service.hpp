@@ -273,6 +273,9 @@ struct InferenceModel::Service {
 
   // ---------------------------------------------------------------- autoscaling (autoscaling.cpp)
   void autoscale();
+  void warm_start();
+  uint32_t borrow(Region& reg, uint32_t want);
+  uint32_t desired_replicas(double load) const;
   void scale_up_ready(Region& reg, uint32_t n);
   void bring_up_borrowed(Region& reg, uint32_t n);
   void scale_down(Region& reg, uint32_t n);

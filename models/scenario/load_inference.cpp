@@ -408,13 +408,14 @@ InferenceServiceSpec read_service(const Reader& e, const Catalog& cat, const Fle
     }
   }
   const Reader as = e.section("autoscale");
-  as.reject_unknown_keys({"enabled", "interval", "scale_up_delay", "scale_down_delay", "target_utilization", "priority"});
+  as.reject_unknown_keys({"enabled", "interval", "scale_up_delay", "scale_down_delay", "target_utilization", "priority", "warm_start"});
   s.autoscale.enabled = as.boolean_or("enabled", false);
   s.autoscale.interval = as.duration_or("interval", Duration::minutes(1), Bound::Positive);
   s.autoscale.scale_up_delay = as.duration_or("scale_up_delay", Duration::minutes(10));
   s.autoscale.scale_down_delay = as.duration_or("scale_down_delay", Duration::minutes(30));
   s.autoscale.target_utilization = as.fraction_or("target_utilization", 0.8);
   s.autoscale.priority = static_cast<int>(as.integer_or("priority", -1'000'000, 1'000'000, 100));
+  s.autoscale.warm_start = as.boolean_or("warm_start", true);
   if (s.autoscale.target_utilization <= 0) as.at("target_utilization").expected("a utilization above 0");
   if (s.autoscale.enabled && s.disaggregation.enabled)
     as.at("enabled").error("autoscaling is not supported with prefill/decode disaggregation yet");

@@ -160,3 +160,13 @@ TEST_CASE("a trace is bounded: line length and rows, each refused at its line", 
                     Catch::Contains("line 3: more than the limit of 2 requests per trace"));
   CHECK(kMaxTraceRows == size_t{1} << 23);
 }
+
+TEST_CASE("autoscale.warm_start defaults to on and takes only a boolean", "[inference]") {
+  InferenceSpec spec;
+  REQUIRE(load(with(R"("autoscale": {"enabled": true})"), &spec) == "");
+  CHECK(spec.services[0].autoscale.warm_start);
+  REQUIRE(load(with(R"("autoscale": {"enabled": true, "warm_start": false})"), &spec) == "");
+  CHECK_FALSE(spec.services[0].autoscale.warm_start);
+  CHECK_THAT(load(with(R"("autoscale": {"enabled": true, "warm_start": "yes"})")),
+             Catch::Contains("/inference/services/0/autoscale/warm_start"));
+}

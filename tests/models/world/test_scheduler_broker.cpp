@@ -6,6 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <utility>
+#include <variant>
+#include <vector>
 
 using namespace fleetsim;
 
@@ -187,4 +190,87 @@ TEST_CASE("autoscaling preempts training through the scheduler and gives the nod
   CHECK(ups >= 1);
   CHECK(downs >= 1);
   CHECK(rig.training->stats(0).preemptions == 1);
+}
+
+namespace {
+
+/// A fluid service in r1 at a constant load of 7.6 replicas' saturation: 2 dedicated one-GPU replicas,
+/// up to 16 more (the autoscaler wants ceil(7.6 / 0.8) = 10 in all), 1-minute steps and evaluations,
+/// a 10-minute scale-up delay; nothing else on the 6 nodes, so every claim starts at once.
+struct WarmStartRun {
+  Rig rig;
+  double sat = 0;
+  double rate = 0;
+  InferenceServiceSpec service(bool warm) const {
+    InferenceServiceSpec s = burst_service(2, rate).services.front();
+    s.arrivals.bursts.clear();
+    s.autoscale.warm_start = warm;
+    return s;
+  }
+  explicit WarmStartRun(bool warm) {
+    {
+      Rig probe;
+      InferenceModel m(burst_service(2, 1.0), probe.fleet, probe.catalog, probe.engine, probe.streams, probe.recorder);
+      sat = m.stats(0).replica_saturation_rps;
+    }
+    rate = 7.6 * sat;
+    InferenceSpec spec;
+    spec.services.push_back(service(warm));
+    rig.reserve_dedicated(1);
+    rig.inference = std::make_unique<InferenceModel>(spec, rig.fleet, rig.catalog, rig.engine, rig.streams, rig.recorder,
+                                                     InferenceOptions{.broker = &rig.broker});
+    rig.failures.start();
+    rig.inference->start();
+  }
+  std::vector<std::pair<SimTime, int64_t>> scale_ups() const {  // (time, replicas)
+    std::vector<std::pair<SimTime, int64_t>> ups;
+    for (const auto& e : rig.recorder.events())
+      if (e.kind == "inference_scale_up") {
+        const Cell* n = e.find("replicas");
+        ups.emplace_back(e.time, n != nullptr && std::holds_alternative<int64_t>(*n) ? std::get<int64_t>(*n) : -1);
+      }
+    return ups;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a warm start begins with the replicas the autoscaler wants, up at once", "[broker][inference]") {
+  WarmStartRun run(true);
+  REQUIRE(run.sat > 0);
+  run.rig.run_until(Duration::zero());  // the scheduler's pass and the bring-up, both at t = 0
+  CHECK(run.rig.broker.lent_gpus(kR1, "H100") == 8);
+  CHECK(run.rig.inference->stats(0).regions[0].extra_replicas == 8);
+  run.rig.run_until(Duration::hours(2));
+  // The autoscaler's own evaluations at the same load want no more: the warm start is its fixed point.
+  const auto ups = run.scale_ups();
+  REQUIRE(ups.size() == 1);
+  CHECK(ups[0].first == SimTime::zero());
+  CHECK(ups[0].second == 8);
+  const InferenceCounters& c = run.rig.inference->stats(0).counters;
+  CHECK(c.arrived == Approx(run.rate * 7260).epsilon(1e-9));  // the step at 2 h runs to 2 h 1 min
+  CHECK(c.timed_out == 0);
+  CHECK(c.late == 0);
+  CHECK(c.completed == Approx(c.arrived).epsilon(1e-9));
+}
+
+TEST_CASE("a cold start queues the load on the dedicated replicas until the first scale-up is ready", "[broker][inference]") {
+  WarmStartRun run(false);
+  run.rig.run_until(Duration::minutes(5));
+  // Asked for at the first evaluation (1 min), and more at the next ones: the backlog counts as load.
+  CHECK(run.rig.broker.lent_gpus(kR1, "H100") >= 8);
+  CHECK(run.rig.inference->stats(0).regions[0].extra_replicas == 0);  // the first ready only at 11 min
+  run.rig.run_until(Duration::hours(2));
+  const auto ups = run.scale_ups();
+  REQUIRE(!ups.empty());
+  CHECK(ups[0].first == SimTime::zero() + Duration::minutes(1));
+  CHECK(ups[0].second == 8);
+  // A fluid queue (docs/inference.md): for the first 11 minutes 2 replicas serve c = 2 x_sat of
+  // lambda = 7.6 x_sat, so the backlog grows by (lambda - c) per second up to c x max_queue_time
+  // (10 min), and what does not fit times out: (lambda - c) x 660 s - c x 600 s. At 11 min the 8
+  // replicas come up before that instant's step (their event was queued at 1 min, the step's at
+  // 10 min), and with 10 replicas the backlog fits and drains: nothing more times out.
+  const double c = 2 * run.sat;
+  const double expected = (run.rate - c) * 660 - c * 600;
+  CHECK(run.rig.inference->stats(0).counters.timed_out == Approx(expected).epsilon(1e-9));
 }
