@@ -121,6 +121,26 @@ def main():
         check(usable_series == "3" and util.get("data-series") == "6",
               "utilization: 3 usable series, and 3 busy ones with cost.csv (%s, %s)" % (usable_series, util))
 
+        # Many jobs, decades apart (hand-made training.csv): one line per name, on a logarithmic axis.
+        run_jobs = os.path.join(tmp, "many-jobs")
+        shutil.copytree(run_nocost, run_jobs)
+        os.remove(os.path.join(run_jobs, "report.html"))
+        with open(os.path.join(run_jobs, "training.csv"), "w", encoding="utf-8") as f:
+            f.write("time_ns,job,tokens_committed\n")
+            for j in range(1, 15):
+                for d in range(1, 4):
+                    f.write("%d,research-%02d,%g\n" % (d * 86400 * 10**9, j, d * 1e9))
+            f.write("%d,run-1,%g\n%d,run-1,%g\n" % (86400 * 10**9, 1e12, 3 * 86400 * 10**9, 4e13))
+        r = subprocess.run([fleetsim, "report", run_jobs, "-q"], capture_output=True, text=True)
+        check(r.returncode == 0, "fleetsim report exits 0 (%d: %s)" % (r.returncode, r.stderr))
+        sections, dom = rendered_sections(chromium, os.path.join(run_jobs, "report.html"), profile)
+        training = sections.get("training", {})
+        check("data-error" not in training, "training: drew many jobs without a script error (%s)" % training)
+        check(training.get("data-series") == "2" and int(training.get("data-points", "0")) == 5,
+              "training: 15 jobs drawn as 2 lines of 3 and 2 points (%s)" % training)
+        check("logarithmic axis" in dom and "research (14 jobs)" in dom,
+              "training: says it sums by name and uses a logarithmic axis")
+
         # Not a run directory: exit 66 (EX_NOINPUT), no page written.
         empty = os.path.join(tmp, "empty")
         os.mkdir(empty)

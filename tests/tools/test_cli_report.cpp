@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <vector>
 #include <filesystem>
@@ -303,4 +304,62 @@ TEST_CASE("cli report: empty latency fields are gaps in the latency chart", "[cl
     CHECK(s["v"][2].is_number());
   }
   CHECK(lat["ttft"][0]["v"][2] == 0.4);
+}
+
+// Past 12 jobs the training chart draws one line per name without its number (the 38B flagship's 89
+// jobs made a legend of 178 entries): each group's line is the sum of its members' tokens, each member
+// counted with its last sample (0 before its first), and its target the sum of theirs when all have one.
+TEST_CASE("cli report: many training jobs are summed by name, each counted with its last sample", "[cli]") {
+  TempDir tmp("clireporttraining");
+  std::ofstream(tmp.path / "s.json") << kSmall;
+  const fs::path out = tmp.path / "out";
+  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q --no-report", (tmp.path / "s.json").string(), out.string()), tmp)
+              .code == 0);
+  json summary = json::parse(read_all(out / "summary.json"));
+  const auto write = [&](int research) {
+    std::ofstream csv(out / "training.csv", std::ios::trunc);
+    csv << "time_ns,job,tokens_committed\n";
+    json jobs = json::object();
+    for (int j = 1; j <= research; ++j) {
+      const std::string name = fmt::format("research-{:02}", j);
+      // Job j samples at days j, j + 2, j + 4 with 1, 2, 3 times 10^j tokens: samples at different times.
+      for (int k = 0; k < 3; ++k) csv << (int64_t{j} + 2 * k) * 86'400'000'000'000 << ',' << name << ',' << (k + 1) * std::pow(10.0, j) << '\n';
+      jobs[name] = {{"tokens_target", 5 * std::pow(10.0, j)}};
+    }
+    csv << "86400000000000,run-1,7\n" << "172800000000000,run-1,9\n";
+    jobs["run-1"] = {{"tokens_target", 40}};
+    csv << "86400000000000,big_2,1\n";  // no target in the summary
+    summary["training"] = {{"jobs", jobs}};
+    std::ofstream(out / "summary.json", std::ios::trunc) << summary.dump(2);
+    csv.close();
+    REQUIRE(run_fleetsim(fmt::format("report {} -q", out.string()), tmp).code == 0);
+    return report_data(read_all(out / "report.html"))["charts"]["training"];
+  };
+
+  const json few = write(10);  // 12 jobs: one line each
+  CHECK_FALSE(few.contains("grouped"));
+  CHECK(few["series"].size() == 12);
+
+  const json many = write(11);  // 13 jobs: by name
+  CHECK(many["grouped"] == true);
+  CHECK(many["jobs"] == 13);
+  REQUIRE(many["series"].size() == 3);
+  CHECK(many["series"][0]["name"] == "big_2");  // alone in its group: its own name
+  CHECK_FALSE(many["series"][0].contains("target"));
+  CHECK(many["series"][2]["name"] == "run-1");
+  CHECK(many["series"][2]["target"] == 40);
+  const json& r = many["series"][1];
+  CHECK(r["name"] == "research (11 jobs)");
+  // Sampled on days 1 .. 15; at day d, job j (d >= j) holds (1 + min(2, (d - j) / 2)) x 10^j.
+  REQUIRE(r["t"].size() == 15);
+  for (int d = 1; d <= 15; ++d) {
+    double want = 0;
+    for (int j = 1; j <= 11 && j <= d; ++j) want += (1 + std::min(2, (d - j) / 2)) * std::pow(10.0, j);
+    INFO("day " << d);
+    CHECK(r["t"][d - 1] == int64_t{d} * 86400);
+    CHECK(r["v"][d - 1].get<double>() == Approx(want).epsilon(1e-4));  // the page keeps 5 digits
+  }
+  double target = 0;
+  for (int j = 1; j <= 11; ++j) target += 5 * std::pow(10.0, j);
+  CHECK(r["target"].get<double>() == Approx(target));
 }

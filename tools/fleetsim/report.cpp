@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -184,6 +185,45 @@ json cost_chart(const fs::path& dir, int64_t span) {
   return json{{"series", std::move(series)}};
 }
 
+// Past this many jobs the training chart draws one line per group of jobs, not per job: with one line
+// and one target per job, the 38B flagship's 89 jobs made a legend of 178 entries and a chart nobody
+// could read.
+constexpr size_t kTrainingJobLines = 12;
+
+// The group a job belongs to: its name without a trailing number and the separator before it
+// ("research-07" and "research-12": "research"; "run-3": "run"); a name that is all digits, or has
+// none at the end, is its own group.
+std::string job_group(const std::string& name) {
+  size_t end = name.size();
+  while (end > 0 && std::isdigit(static_cast<unsigned char>(name[end - 1]))) --end;
+  if (end == name.size() || end == 0) return name;
+  while (end > 0 && (name[end - 1] == '-' || name[end - 1] == '_' || name[end - 1] == '.')) --end;
+  return end == 0 ? name : name.substr(0, end);
+}
+
+// Sums the members' running totals at every time any of them has a sample: each member counts with its
+// last sample at or before that time (0 before its first).
+std::vector<Point> sum_of_totals(const std::vector<const std::vector<Point>*>& members) {
+  struct Step {
+    int64_t t;
+    size_t member;
+    double v;
+  };
+  std::vector<Step> steps;
+  for (size_t k = 0; k < members.size(); ++k)
+    for (const Point& p : *members[k]) steps.push_back({p.t_ns, k, std::isfinite(p.v) ? p.v : 0.0});
+  std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) { return a.t < b.t; });
+  std::vector<double> now(members.size(), 0.0);
+  std::vector<Point> out;
+  double total = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    total += steps[i].v - now[steps[i].member];
+    now[steps[i].member] = steps[i].v;
+    if (i + 1 == steps.size() || steps[i + 1].t != steps[i].t) out.push_back({steps[i].t, total});
+  }
+  return out;
+}
+
 json training_chart(const fs::path& dir, int64_t span, const json& summary) {
   using T = TrainingSample;
   CsvReader r(dir / csv_name(T::table));
@@ -193,17 +233,36 @@ json training_chart(const fs::path& dir, int64_t span, const json& summary) {
   SeriesMap m;
   while (r.next()) m[std::string(r.text(job))].push_back({r.integer(t), r.number(tok)});
   if (m.empty()) return empty_chart("training.csv has no rows");
-  json series = series_list(m, span, Keep::Last);
-  for (auto& s : series) {
-    const json* target = nullptr;
-    const std::string jobs_key = json_key(col<&TrainingSummary::jobs>), target_key = json_key(col<&TrainingJobSummary::tokens_target>);
-    const auto jobs = summary.find(json_key(TrainingSummary::key));
-    if (jobs != summary.end() && jobs->contains(jobs_key) && (*jobs)[jobs_key].contains(s["name"].get<std::string>()))
-      target = &(*jobs)[jobs_key][s["name"].get<std::string>()];
-    if (target && target->contains(target_key) && (*target)[target_key].is_number())
-      s["target"] = (*target)[target_key];
+  // Each job's target from the summary (NaN when it has none).
+  const std::string jobs_key = json_key(col<&TrainingSummary::jobs>), target_key = json_key(col<&TrainingJobSummary::tokens_target>);
+  const auto training = summary.find(json_key(TrainingSummary::key));
+  const auto target_of = [&](const std::string& name) -> double {
+    if (training == summary.end() || !training->contains(jobs_key) || !(*training)[jobs_key].contains(name)) return NAN;
+    const json& j = (*training)[jobs_key][name];
+    return j.contains(target_key) && j[target_key].is_number() ? j[target_key].get<double>() : NAN;
+  };
+  if (m.size() <= kTrainingJobLines) {
+    json series = series_list(m, span, Keep::Last);
+    for (auto& s : series)
+      if (const double target = target_of(s["name"].get<std::string>()); std::isfinite(target)) s["target"] = target;
+    return json{{"series", std::move(series)}, {"jobs", m.size()}};
   }
-  return json{{"series", std::move(series)}};
+  std::map<std::string, std::vector<std::string>> groups;  // sorted: stable legend order
+  for (const auto& [name, pts] : m) groups[job_group(name)].push_back(name);
+  json series = json::array();
+  for (const auto& [group, names] : groups) {
+    std::vector<const std::vector<Point>*> members;
+    double target = 0;
+    for (const std::string& n : names) {
+      members.push_back(&m.at(n));
+      target += target_of(n);  // NaN if any member has none: then the group has no target line
+    }
+    const std::string label = names.size() == 1 ? names.front() : fmt::format("{} ({} jobs)", group, names.size());
+    json s = series_json(label, names.size() == 1 ? m.at(names.front()) : sum_of_totals(members), span, Keep::Last);
+    if (std::isfinite(target)) s["target"] = target;
+    series.push_back(std::move(s));
+  }
+  return json{{"series", std::move(series)}, {"jobs", m.size()}, {"grouped", true}};
 }
 
 // Latency (p99 TTFT and end-to-end) and SLO attainment per interval, per (service, region).

@@ -83,6 +83,7 @@ function niceStep(range, n) {
 function fmtNum(v) {
   if (v === null || !isFinite(v)) return "–";
   const a = Math.abs(v);
+  if (a >= 1e15) { const e = Math.floor(Math.log10(a)); return +(v / Math.pow(10, e)).toPrecision(3) + "e" + e; }  // not "1000000T"
   if (a >= 1e12) return +(v / 1e12).toPrecision(3) + "T";
   if (a >= 1e9) return +(v / 1e9).toPrecision(3) + "B";
   if (a >= 1e6) return +(v / 1e6).toPrecision(3) + "M";
@@ -125,9 +126,9 @@ function timeTicks() {
 }
 function sxw(s, w) { return M.l + (w - M.l - M.r) * s / SPAN; }
 function sx(s) { return sxw(s, W); }
-function axes(svg, ymin, ymax, yfmt) {
+function axes(svg, ymin, ymax, yfmt, decades) {
   const sy = v => H - M.b - (H - M.t - M.b) * (v - ymin) / (ymax - ymin || 1);
-  const step = niceStep(ymax - ymin, 5);
+  const step = decades ? Math.max(1, Math.ceil((ymax - ymin) / 6)) : niceStep(ymax - ymin, 5);  // log: whole decades
   for (let v = Math.ceil(ymin / step) * step; v <= ymax + step * 1e-9; v += step) {
     el("line", {x1: M.l, x2: W - M.r, y1: sy(v), y2: sy(v), class: "grid"}, svg);
     el("text", {x: M.l - 6, y: sy(v) + 4, "text-anchor": "end"}, svg).textContent = yfmt(v);
@@ -171,10 +172,13 @@ function valueAt(sr, s) {
 // A line chart of series [{name, t[], v[], dash, color}]; returns the number of points drawn. A null
 // value (nothing measured) breaks the line. opt.body: where to draw (default the section's body);
 // points add up over the charts of a section.
+// opt.log: a logarithmic axis (values at or below 0 are left out), for series decades apart.
 function lineChart(section, series, opt) {
   const body = opt.body || section.querySelector(".body");
+  const f = opt.log ? (v => v !== null && v > 0 ? Math.log10(v) : null) : (v => v);
+  const yfmt = opt.log ? (x => opt.yfmt(Math.pow(10, x))) : opt.yfmt;
   let ymin = opt.ymin, ymax = opt.ymax, points = 0;
-  for (const sr of series) for (const v of sr.v) if (v !== null) {
+  for (const sr of series) for (const v0 of sr.v) { const v = f(v0); if (v === null) continue;
     if (opt.ymin === undefined) ymin = ymin === undefined ? v : Math.min(ymin, v);
     if (opt.ymax === undefined) ymax = ymax === undefined ? v : Math.max(ymax, v);
   }
@@ -185,8 +189,9 @@ function lineChart(section, series, opt) {
     const pad = (Math.abs(ymin) || 1) * 0.1;
     if (opt.ymax !== undefined) ymin = ymax - pad; else { ymax = ymin + pad; ymin -= pad; }
   }
+  if (opt.log) { ymin = Math.floor(ymin); ymax = Math.ceil(ymax); if (ymax <= ymin) ymax = ymin + 1; }  // whole decades
   const svg = el("svg", {viewBox: "0 0 " + W + " " + H, role: "img"});
-  const sy = axes(svg, ymin, ymax, opt.yfmt);
+  const sy = axes(svg, ymin, ymax, yfmt, opt.log);
   series.forEach((sr, k) => {
     const st = seriesStyle(k);
     sr.color = sr.color || st.color;
@@ -195,12 +200,13 @@ function lineChart(section, series, opt) {
     let d = "", pen = false;
     for (let i = 0; i < sr.t.length; i++) {
       const x = sx(sr.t[i]).toFixed(1);
-      if (sr.v[i] === null) {
+      const v = f(sr.v[i]);
+      if (v === null) {
         if (pen && opt.step) d += "H" + x;  // the last level holds until the gap begins
         pen = false;
         continue;
       }
-      const y = sy(sr.v[i]).toFixed(1);
+      const y = sy(v).toFixed(1);
       // Steps: a sampled level holds until the next sample.
       d += pen ? (opt.step ? "H" + x + "V" + y : "L" + x + "," + y) : "M" + x + "," + y;
       pen = true;
@@ -246,12 +252,21 @@ const charts = {
   },
   training(sec, c) {
     const series = [];
+    let lo = Infinity, hi = 0;
     c.series.forEach((s, k) => {
       s.color = seriesStyle(k).color;
       series.push(s);
       if (s.target) series.push({name: s.name + " target", t: [0, SPAN], v: [s.target, s.target], color: s.color, dash: true});
     });
-    lineChart(sec, series, {yfmt: fmtNum, zero: true});
+    for (const s of series) for (const v of s.v) if (v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    // Jobs decades apart (a frontier run's 40 trillion tokens beside a research stream's first billions):
+    // a linear axis would flatten all but the largest.
+    const log = hi > 100 * lo;
+    const notes = [];
+    if (c.grouped) notes.push("one line per name: the " + c.jobs + " jobs with samples summed by name without its number (research-01, research-02, ...: research)");
+    if (log) notes.push("logarithmic axis");
+    if (notes.length) { const n = document.createElement("p"); n.className = "note"; n.textContent = notes.join("; "); sec.querySelector(".body").appendChild(n); }
+    lineChart(sec, series, {yfmt: fmtNum, zero: !log, log: log});
   },
   latency(sec, c) {
     // TTFT and end-to-end differ by orders of magnitude: each gets its own axis. The TTFT objective of
