@@ -118,9 +118,9 @@ std::optional<AllocationId> GangScheduler::place_now(GangRequest request) {
   a.submitted = engine_.now();
   a.started = engine_.now();
   a.seq = seq_++;
-  a.state = State::Running;
   const uint32_t gang = a.request.nodes;
   allocs_.push_back(std::move(a));
+  set_state(id, State::Running);
   std::vector<NodeId> spares(nodes->begin() + gang, nodes->end());
   nodes->resize(gang);
   take(id, std::move(*nodes), std::move(spares));
@@ -360,17 +360,34 @@ void GangScheduler::free_nodes(AllocationId id) {
   a.spares.clear();
 }
 
+void GangScheduler::set_state(AllocationId id, State s) {
+  Allocation& a = allocs_[id];
+  const auto holds = [](State x) { return x == State::Running || x == State::Preempting; };
+  if (holds(s) && !holds(a.state)) {
+    if (live_pos_.size() < allocs_.size()) live_pos_.resize(allocs_.size(), kNotLive);
+    live_pos_[id] = static_cast<uint32_t>(live_.size());
+    live_.push_back(id);
+  } else if (!holds(s) && holds(a.state)) {
+    const uint32_t pos = live_pos_[id];
+    live_[pos] = live_.back();
+    live_pos_[live_[pos]] = pos;
+    live_.pop_back();
+    live_pos_[id] = kNotLive;
+  }
+  a.state = s;
+}
+
 bool GangScheduler::try_preempt_for(AllocationId id) {
   const Allocation& head = allocs_[id];
   const GangRequest& r = head.request;
   const uint32_t need = r.nodes + r.spare_nodes;
   // Already waiting for enough preempted nodes: do not take more.
   uint64_t pending = 0;
-  for (const Allocation& a : allocs_)
-    if (a.state == State::Preempting) pending += a.nodes.size() + a.spares.size();
+  for (const AllocationId v : live_)
+    if (allocs_[v].state == State::Preempting) pending += allocs_[v].nodes.size() + allocs_[v].spares.size();
   if (pending >= need) return true;
   std::vector<AllocationId> victims;
-  for (AllocationId v = 0; v < allocs_.size(); ++v) {
+  for (const AllocationId v : live_) {  // in any order: the sort below is total (seq is unique)
     const Allocation& a = allocs_[v];
     if (a.state != State::Running || !a.request.preemptible || a.request.priority >= r.priority) continue;
     if (r.region && a.region != r.region->value()) continue;
@@ -403,7 +420,7 @@ bool GangScheduler::try_preempt_for(AllocationId id) {
   }
   if (have < need) return false;
   for (AllocationId v : chosen) {
-    allocs_[v].state = State::Preempting;
+    set_state(v, State::Preempting);
     ++preemptions_;
   }
   for (AllocationId v : chosen)
@@ -453,15 +470,25 @@ void GangScheduler::pass() {
       const Allocation& h = allocs_[*head];
       const uint32_t head_need = h.request.nodes + h.request.spare_nodes;
       std::vector<std::pair<SimTime, uint64_t>> ends;
-      for (const Allocation& o : allocs_)
-        if ((o.state == State::Running || o.state == State::Preempting) &&
-            (h.request.accelerator.empty() || o.request.accelerator == h.request.accelerator))
+      for (const AllocationId v : live_) {  // Running or Preempting; sorted below
+        const Allocation& o = allocs_[v];
+        if (h.request.accelerator.empty() || o.request.accelerator == h.request.accelerator)
           ends.emplace_back(o.expected_end, o.nodes.size() + o.spares.size());
+      }
       std::sort(ends.begin(), ends.end());
       uint64_t avail = 0;
       for (uint32_t n : unallocated_) avail += is_free(NodeId{n}) ? 1 : 0;
       extra = static_cast<int64_t>(avail);
+      // Enough nodes free now (a preemption for the head released them in this pass, after its search):
+      // they are the head's, and only what is left beyond its need may be backfilled. Counting the first
+      // holder's end on top let a lower-priority job backfill into them, the head preempt it again at
+      // the next pass, and so on without end at one instant.
+      if (avail >= head_need) {
+        shadow = now;
+        extra = static_cast<int64_t>(avail - head_need);
+      }
       for (const auto& [t, k] : ends) {
+        if (shadow != SimTime::max()) break;
         avail += k;
         if (avail >= head_need) {
           shadow = t;
@@ -482,7 +509,7 @@ void GangScheduler::pass() {
   }
   for (AllocationId id : started) {
     Allocation& a = allocs_[id];
-    a.state = State::Running;
+    set_state(id, State::Running);
     a.started = now;
     a.expected_end = a.request.expected_runtime == Duration::max() || (SimTime::max() - now) <= a.request.expected_runtime
                          ? SimTime::max()
@@ -504,7 +531,7 @@ void GangScheduler::release(AllocationId id, bool requeue) {
   free_nodes(id);
   std::erase(queue_, id);
   if (requeue) {
-    a.state = State::Queued;
+    set_state(id, State::Queued);
     a.shortfall = 0;
     a.expected_end = SimTime::max();
     queue_.push_back(id);
@@ -513,7 +540,7 @@ void GangScheduler::release(AllocationId id, bool requeue) {
       return allocs_[x].seq < allocs_[y].seq;
     });
   } else {
-    a.state = State::Released;
+    set_state(id, State::Released);
   }
   schedule_pass();
 }

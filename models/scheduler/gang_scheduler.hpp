@@ -159,11 +159,19 @@ class GangScheduler {
   NodeId swap_in(Allocation& a, AllocationId id, NodeId failed, NodeId cand);  ///< cand takes failed's place
   void free_nodes(AllocationId id);
   bool try_preempt_for(AllocationId id);
+  /// Every change of an allocation's state goes through here, to keep live_ up to date.
+  void set_state(AllocationId id, State s);
   bool accelerator_ok(const GangRequest& r, uint32_t dc) const;
 
   Fleet& fleet_;
   Engine& engine_;
   std::vector<Allocation> allocs_;
+  /// The allocations holding nodes (Running or Preempting), in no order, and each one's place in it:
+  /// the preemption search and the head's reservation scan these, not every allocation ever made
+  /// (the 38B flagship's chat makes one claim per scaling step, 63,000 in seven years).
+  static constexpr uint32_t kNotLive = UINT32_MAX;
+  std::vector<AllocationId> live_;
+  std::vector<uint32_t> live_pos_;
   std::vector<AllocationId> owner_;  // per node
   IndexBitset unallocated_;          // nodes no allocation holds, for fast replacement searches
   std::vector<uint64_t> unallocated_in_region_;
