@@ -54,6 +54,15 @@ json report_data(const std::string& page) {
   return json::parse(page.substr(a + open.size(), b - a - open.size()));
 }
 
+// Runs kSmall into tmp/out without a report: the run directory that tests then edit and report on.
+fs::path small_run_without_report(const TempDir& tmp) {
+  std::ofstream(tmp.path / "s.json") << kSmall;
+  const fs::path out = tmp.path / "out";
+  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q --no-report", (tmp.path / "s.json").string(), out.string()), tmp)
+              .code == 0);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("cli report: bad trace options are usage errors", "[cli]") {
@@ -134,10 +143,7 @@ TEST_CASE("cli report: fleetsim report rebuilds the page, and refuses a director
 // job beyond (a 7-year run has over 100,000; one mark each made the 38B flagship's page 4.9 MB).
 TEST_CASE("cli report: many training interruptions are counted per bucket, a few are marked one by one", "[cli]") {
   TempDir tmp("clireport");
-  std::ofstream(tmp.path / "s.json") << kSmall;
-  const fs::path out = tmp.path / "out";
-  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q --no-report", (tmp.path / "s.json").string(), out.string()), tmp)
-              .code == 0);
+  const fs::path out = small_run_without_report(tmp);
   const std::string events = read_all(out / "events.jsonl");
   const int64_t span_ns = int64_t{20} * 86400 * 1'000'000'000;
   const auto interrupts = [&](int n) {
@@ -172,10 +178,7 @@ TEST_CASE("cli report: many training interruptions are counted per bucket, a few
 // name is expected) is parsed in full and labelled exactly as before.
 TEST_CASE("cli report: interruption marks read the same from plain, escaped and reordered lines", "[cli]") {
   TempDir tmp("clireportlines");
-  std::ofstream(tmp.path / "s.json") << kSmall;
-  const fs::path out = tmp.path / "out";
-  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q --no-report", (tmp.path / "s.json").string(), out.string()), tmp)
-              .code == 0);
+  const fs::path out = small_run_without_report(tmp);
   {
     std::ofstream f(out / "events.jsonl", std::ios::trunc);
     f << R"({"time_ns":1000000000,"time":"1s","kind":"training_interrupt","job":"a","cause":"Faulty GPU"})" "\n"
@@ -281,10 +284,7 @@ TEST_CASE("cli report: an interval where nothing completed is a gap in the laten
 // the page carries null there, drawn as a gap, not as a dive to 0 and not a line across the outage.
 TEST_CASE("cli report: empty latency fields are gaps in the latency chart", "[cli]") {
   TempDir tmp("clireport");
-  std::ofstream(tmp.path / "s.json") << kSmall;
-  const fs::path out = tmp.path / "out";
-  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q --no-report", (tmp.path / "s.json").string(), out.string()), tmp)
-              .code == 0);
+  const fs::path out = small_run_without_report(tmp);
   std::ofstream f(out / "inference.csv", std::ios::trunc);
   f << "time_ns,service,region,arrived,completed,failed,late,rerouted_out,rerouted_in,preemptions,queue,"
        "replicas_up,replicas_extra,kv_utilization,output_tokens_per_s,ttft_p50_s,ttft_p99_s,tpot_p50_s,e2e_p50_s,"
@@ -311,10 +311,7 @@ TEST_CASE("cli report: empty latency fields are gaps in the latency chart", "[cl
 // counted with its last sample (0 before its first), and its target the sum of theirs when all have one.
 TEST_CASE("cli report: many training jobs are summed by name, each counted with its last sample", "[cli]") {
   TempDir tmp("clireporttraining");
-  std::ofstream(tmp.path / "s.json") << kSmall;
-  const fs::path out = tmp.path / "out";
-  REQUIRE(run_fleetsim(fmt::format("run {} -o {} -q --no-report", (tmp.path / "s.json").string(), out.string()), tmp)
-              .code == 0);
+  const fs::path out = small_run_without_report(tmp);
   json summary = json::parse(read_all(out / "summary.json"));
   const auto write = [&](int research) {
     std::ofstream csv(out / "training.csv", std::ios::trunc);
