@@ -230,7 +230,38 @@ Scenario load_scenario_text(std::string_view text, const std::string& source, co
       } catch (const std::exception&) {
       }
     }
-    doc["horizon"] = doc["until"];
+    // A span from the start ("7d") or a date ("2028-10-21"), as the scenario's other instants are
+    // written. Checked here, where the error can still name /until: once moved, it would read as the
+    // horizon's.
+    const std::string until = doc["until"].get<std::string>();
+    std::string cut = until;  // a span as written; with a start that does not parse, left for the horizon's checks
+    try {
+      parse_duration(until);
+    } catch (const std::exception&) {
+      std::optional<int64_t> at;
+      try {
+        at = parse_utc_ns(until);
+      } catch (const std::exception&) {
+        diags.error("/until", fmt::format("expected a span such as \"7d\" or a date such as \"2026-03-01\", got \"{}\"", until));
+      }
+      const std::string start =
+          doc.contains("start") && doc["start"].is_string() ? doc["start"].get<std::string>() : std::string(kDefaultStart);
+      std::optional<int64_t> from;
+      try {
+        from = parse_utc_ns(start);
+      } catch (const std::exception&) {
+        // A bad start is reported where it is read.
+      }
+      if (at && from) {
+        if (*at > *from) {
+          cut = format_duration(Duration::ns(*at - *from));
+        } else {
+          diags.error("/until", fmt::format("expected an instant after the start ({}), got \"{}\"", start, until));
+        }
+      }
+    }
+    diags.throw_if_any();
+    doc["horizon"] = cut;
     doc.erase("until");
   }
 

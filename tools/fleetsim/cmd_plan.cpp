@@ -104,7 +104,7 @@ int cmd_plan(const Args& args) {
       ("resume", "continue the search whose candidates.csv is in the output directory: no run is repeated")
       ("force", "replace a previous search's outputs (candidates.csv, plan.json, plan.html, best-scenario.json)")
       ("seed", po::value(&seed), "scenario seed, from which every replication's seed derives")
-      ("until", po::value(&until), "simulate every run up to this time (overrides \"horizon\")")
+      ("until", po::value(&until), "simulate every run up to this time: a span from the start (7d) or a date (2028-10-21); overrides \"horizon\"")
       ("set", po::value(&sets)->composing(), "override a scenario value in every run: --set /json/pointer=value")
       ("quiet,q", "print only errors");
   po::positional_options_description positional;

@@ -98,7 +98,7 @@ int cmd_run(const Args& args) {
       ("scenario", po::value(&scenario_path)->required(), "scenario file (JSON)")
       ("output,o", po::value(&out_dir), "output directory (default: out/<scenario name>)")
       ("seed", po::value(&seed), "seed for every random stream (overrides the scenario's \"seed\")")
-      ("until", po::value(&until), "simulate up to this time, e.g. 7d (overrides \"horizon\")")
+      ("until", po::value(&until), "simulate up to this time: a span from the start (7d) or a date (2028-10-21); overrides \"horizon\"")
       ("set", po::value(&sets)->composing(), "override a scenario value: --set /json/pointer=value (repeatable)")
       ("force", "overwrite the outputs of a previous run in a non-empty output directory")
       ("quiet,q", "print only errors")

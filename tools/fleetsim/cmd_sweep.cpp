@@ -57,7 +57,7 @@ int cmd_sweep(const Args& args) {
        "keep only these summary.json metrics in runs.csv and cells.csv: a JSON pointer selects that value "
        "and every one under it (repeatable; default: every numeric value)")
       ("seed", po::value(&seed), "scenario seed, from which every replication's seed derives")
-      ("until", po::value(&until), "simulate every run up to this time, e.g. 7d (overrides \"horizon\")")
+      ("until", po::value(&until), "simulate every run up to this time: a span from the start (7d) or a date (2028-10-21); overrides \"horizon\"")
       ("set", po::value(&sets)->composing(), "override a scenario value in every run: --set /json/pointer=value")
       ("keep-outputs", "let every run write its tables (<table>.csv) and events.jsonl (all events) too; by "
        "default a run keeps only summary.json, resolved.json and manifest.json, what the sweep aggregates")

@@ -197,6 +197,30 @@ TEST_CASE("scenario: --seed and --until win over the file", "[scenario]") {
   CHECK(again.run.horizon == Duration::days(2));
 }
 
+TEST_CASE("scenario: until takes a date as well as a span, and its errors name /until", "[scenario]") {
+  LoadOptions opt;
+  opt.until = "2025-10-08";  // the base starts on 2025-10-01
+  const Scenario s = load_scenario_text(kBase, "base.json", opt);
+  CHECK(s.run.horizon == Duration::days(7));
+  CHECK(s.resolved["until"] == "2025-10-08");
+  CHECK(load_scenario_text(s.resolved.dump(), "resolved.json", {}).run.horizon == Duration::days(7));
+  opt.until = "2025-10-01T12:00Z";
+  CHECK(load_scenario_text(kBase, "base.json", opt).run.horizon == Duration::hours(12));
+  const auto errors = [&](const std::string& until) {
+    nlohmann::json doc = nlohmann::json::parse(kBase);
+    doc["until"] = until;
+    return errors_of(doc.dump());
+  };
+  auto e = errors("2025-11-06x");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].pointer == "/until");
+  CHECK(e[0].message == "expected a span such as \"7d\" or a date such as \"2026-03-01\", got \"2025-11-06x\"");
+  e = errors("2025-09-30");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].pointer == "/until");
+  CHECK(e[0].message == "expected an instant after the start (2025-10-01T00:00:00Z), got \"2025-09-30\"");
+}
+
 TEST_CASE("scenario: resolved carries the defaults that were applied", "[scenario]") {
   nlohmann::json doc = nlohmann::json::parse(kBase);
   doc.erase("start");
