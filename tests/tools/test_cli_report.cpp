@@ -306,8 +306,8 @@ TEST_CASE("cli report: empty latency fields are gaps in the latency chart", "[cl
   CHECK(lat["ttft"][0]["v"][2] == 0.4);
 }
 
-// Past 12 jobs the training chart draws one line per name without its number (the 38B flagship's 89
-// jobs made a legend of 178 entries): each group's line is the sum of its members' tokens, each member
+// Past 12 jobs the training chart draws one line per name without its number (the 38B flagship's 88
+// jobs with samples made a legend of 176 entries): each group's line is the sum of its members' tokens, each member
 // counted with its last sample (0 before its first), and its target the sum of theirs when all have one.
 TEST_CASE("cli report: many training jobs are summed by name, each counted with its last sample", "[cli]") {
   TempDir tmp("clireporttraining");

@@ -186,8 +186,8 @@ json cost_chart(const fs::path& dir, int64_t span) {
 }
 
 // Past this many jobs the training chart draws one line per group of jobs, not per job: with one line
-// and one target per job, the 38B flagship's 89 jobs made a legend of 178 entries and a chart nobody
-// could read.
+// and one target per job, the 38B flagship's 88 jobs with samples made a legend of 176 entries and a
+// chart nobody could read.
 constexpr size_t kTrainingJobLines = 12;
 
 // The group a job belongs to: its name without a trailing number and the separator before it
