@@ -138,6 +138,8 @@ class GangScheduler {
   /// bills the time before the change at the old count.
   std::function<void()> on_gang_change;
   uint64_t preemptions() const { return preemptions_; }
+  /// Allocations holding nodes now (Running or Preempting).
+  size_t holding() const { return live_.size(); }
   uint64_t backfilled() const { return backfilled_; }
   /// Requests a pass at this instant (coalesced). Every queued request is searched for again: the
   /// caller does not say what changed (capacity installed, a job resized).

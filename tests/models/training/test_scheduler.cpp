@@ -365,6 +365,7 @@ TEST_CASE("scheduler: preemption picks the lowest-priority newest holder after m
     for (int k : {3, 0, 5, 1, 4, 2}) s.sched.release(claims[claims.size() - 6 + static_cast<size_t>(k)]);
     s.settle();
   }
+  CHECK(s.sched.holding() == 1);  // every claim given back: only low-old holds nodes
   const AllocationId high = job("high", 9);
   const AllocationId low_new = job("low-new", 1);
   const AllocationId mid = job("mid", 3);
@@ -382,5 +383,6 @@ TEST_CASE("scheduler: preemption picks the lowest-priority newest holder after m
   CHECK(preempted.size() == 3);
   CHECK(s.sched.allocation(high).state == GangScheduler::State::Running);
   CHECK(s.sched.preemptions() == 3);
+  CHECK(s.sched.holding() == 4);  // high and three claims; the fourth claim and the victims wait
   CHECK(s.engine.events_executed() < 200'000);
 }
