@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 // The engine: slot pool, lazy cancellation, sequence renumbering and the run loop (see engine.hpp).
 //
-// Data layout. An event is a 16-byte key in the queue (time; phase | sequence | slot) and a 64-byte,
-// cache-line aligned slot holding its callback (EventFn, 56 bytes) and its generation, kind and state.
-// Running an event touches one slot line, prefetched a few events ahead. Slots are recycled through a
-// LIFO free list, so the slot an event frees is the one the event it schedules reuses: still in cache.
+// Data layout. An event is a 16-byte key in the queue (time; phase | sequence | slot) and a slot
+// holding its callback and its generation, kind and state, in one of two pools:
+//   - a 32-byte slot (two to a cache line) for a callable of at most 16 bytes that is trivially
+//     copyable and destructible: its invoke pointer and bytes;
+//   - a 64-byte, cache-line aligned slot for any other: an EventFn (56 bytes).
+// The slot field of a key and a handle says which (kLargeBit). Running an event touches one slot,
+// prefetched a few events ahead. With 160,000 pending events PHOLD's slots took 10 MB, read in random
+// order; small slots halve that (fewer cache and TLB misses; docs/PERFORMANCE.md). Slots are recycled
+// through a LIFO free list per pool, so the slot an event frees is the one the event it schedules
+// reuses: still in cache.
 //
 // The run loop frees the slot and moves the callback out before calling it, so the event it schedules
 // can reuse the slot. The queue keeps its next few events sorted (its front), so the loop prefetches
 // the slot of the event a few places ahead while this one runs: with 160,000 pending events the slots
 // are 10 MB, and without the prefetch each event waited on a cache miss (docs/PERFORMANCE.md).
 //
-// Sequences. A key has 33 bits of scheduling sequence, enough for 8.6 billion schedules. When they run
+// Sequences. A key has 32 bits of scheduling sequence, enough for 4.3 billion schedules. When they run
 // out, the pending keys are sorted and renumbered by rank (0 .. n-1), which keeps their relative order,
 // and numbering continues from n: ties still break by scheduling order however long the run.
 #include "sim/engine.hpp"
@@ -24,6 +30,8 @@
 #include <sys/mman.h>
 
 #include <cstdlib>
+#include <cstring>
+#include <type_traits>
 #include <map>
 #include <new>
 #include <stdexcept>
@@ -44,6 +52,16 @@ struct alignas(64) Slot {
   SlotState state = SlotState::Free;
 };
 static_assert(sizeof(Slot) == 64, "a slot should be exactly one cache line");
+
+// A small callable's slot: no manager, since copying its bytes moves it and destroying it is a no-op.
+struct alignas(32) SmallSlot {
+  void (*invoke)(void*) = nullptr;
+  alignas(8) unsigned char storage[16];
+  uint32_t generation = 0;
+  EventKind kind = 0;
+  SlotState state = SlotState::Free;
+};
+static_assert(sizeof(SmallSlot) == 32, "two small slots should share a cache line");
 
 // Allocates large arrays on 2 MiB boundaries and asks Linux for transparent huge pages: slots are
 // touched in random order, and with 4 KiB pages 160,000 slots (10 MB) span 2,500 pages, so many
@@ -81,7 +99,9 @@ struct HugePageAllocator {
 };
 
 constexpr uint64_t kSeqLimit = uint64_t{1} << QueueKey::kSeqBits;
-constexpr size_t kMaxSlots = size_t{1} << QueueKey::kSlotBits;
+// The top bit of a slot id (in keys and handles) marks a 64-byte slot; the bits below index its pool.
+constexpr uint32_t kLargeBit = uint32_t{1} << (QueueKey::kSlotBits - 1);
+constexpr size_t kMaxSlots = kLargeBit;  // per pool
 // Compaction of cancelled keys runs once they are both this many and more than the live ones, so its
 // O(n) cost is paid for by at least n/2 cancellations.
 constexpr size_t kCompactMin = 4096;
@@ -106,10 +126,36 @@ std::string describe(SimTime t) { return fmt::format("{} ({} ns)", format_durati
 
 }  // namespace
 
+// One pool of slots of type S with its LIFO free list.
+template <class S>
+struct SlotPool {
+  std::vector<S, HugePageAllocator<S>> slots;
+  std::vector<uint32_t> free_slots;
+
+  uint32_t acquire() {
+    if (!free_slots.empty()) {
+      const uint32_t s = free_slots.back();
+      free_slots.pop_back();
+      return s;
+    }
+    if (slots.size() >= kMaxSlots) {
+      throw std::length_error(fmt::format("Engine: more than {} pending events", kMaxSlots));
+    }
+    slots.emplace_back();
+    return static_cast<uint32_t>(slots.size() - 1);
+  }
+  // The slot of a handle's index, or nullptr if the index was never handed out.
+  S* find(uint32_t index) { return index < slots.size() ? &slots[index] : nullptr; }
+  void reserve(size_t n) {
+    slots.reserve(n);
+    free_slots.reserve(n);
+  }
+};
+
 struct Engine::Impl {
   EventQueue queue;
-  std::vector<Slot, HugePageAllocator<Slot>> slots;
-  std::vector<uint32_t> free_slots;
+  SlotPool<SmallSlot> small;
+  SlotPool<Slot> large;
   uint64_t next_seq = 0;
   size_t live = 0;              // pending events (scheduled, not run, not cancelled)
   size_t cancelled_keys = 0;    // keys in the queue whose event was cancelled
@@ -123,20 +169,25 @@ struct Engine::Impl {
   uint64_t next_hook_at = UINT64_MAX;
   EventFn hook;
 
-  uint32_t acquire_slot() {
-    if (!free_slots.empty()) {
-      const uint32_t s = free_slots.back();
-      free_slots.pop_back();
-      return s;
+  void prefetch_slot(uint32_t id) const {
+    if (id & kLargeBit) {
+      __builtin_prefetch(&large.slots[id & ~kLargeBit]);
+    } else {
+      __builtin_prefetch(&small.slots[id]);
     }
-    if (slots.size() >= kMaxSlots) {
-      throw std::length_error(fmt::format("Engine: more than {} pending events", kMaxSlots));
-    }
-    slots.emplace_back();
-    return static_cast<uint32_t>(slots.size() - 1);
   }
 
-  void prefetch_slot(uint32_t s) const { __builtin_prefetch(&slots[s]); }
+  // Calls f with the slot a key or handle names (a SmallSlot& or a Slot&) and its pool.
+  template <class F>
+  decltype(auto) with_slot(uint32_t id, F&& f) {
+    if (id & kLargeBit) return f(large.slots[id & ~kLargeBit], large, id & ~kLargeBit);
+    return f(small.slots[id], small, id);
+  }
+
+  void push_key(SimTime t, Phase phase, uint32_t id) {
+    queue.push(QueueKey{static_cast<uint64_t>(t.ticks()), QueueKey::pack(static_cast<unsigned>(phase), next_seq++, id)});
+    ++live;
+  }
 
   void renumber() {
     queue.sort_and_visit([](QueueKey& k, size_t rank) { k.set_seq(rank); });
@@ -145,11 +196,12 @@ struct Engine::Impl {
 
   void compact() {
     queue.remove_if([this](const QueueKey& k) {
-      const uint32_t s = k.slot();
-      if (slots[s].state != SlotState::Cancelled) return false;
-      slots[s].state = SlotState::Free;
-      free_slots.push_back(s);
-      return true;
+      return with_slot(k.slot(), [](auto& m, auto& pool, uint32_t index) {
+        if (m.state != SlotState::Cancelled) return false;
+        m.state = SlotState::Free;
+        pool.free_slots.push_back(index);
+        return true;
+      });
     });
     cancelled_keys = 0;
   }
@@ -163,7 +215,7 @@ Engine::Engine() : impl_(new Impl) {
 
 Engine::~Engine() { delete impl_; }
 
-EventFn& Engine::prepare(SimTime t, Phase phase, EventKind kind, EventHandle& handle) {
+void Engine::check_schedule(SimTime t, Phase phase, EventKind kind) {
   Impl& im = *impl_;
   if (t < now_) [[unlikely]] {
     throw std::logic_error(fmt::format("Engine::schedule_at: time {} is before now {}; events cannot be "
@@ -177,16 +229,31 @@ EventFn& Engine::prepare(SimTime t, Phase phase, EventKind kind, EventHandle& ha
     throw std::invalid_argument(fmt::format("Engine::schedule_at: invalid phase {}", static_cast<unsigned>(phase)));
   }
   if (im.next_seq == kSeqLimit) [[unlikely]] im.renumber();
+}
 
-  const uint32_t slot = im.acquire_slot();
-  Slot& m = im.slots[slot];
+EventFn& Engine::prepare(SimTime t, Phase phase, EventKind kind, EventHandle& handle) {
+  check_schedule(t, phase, kind);
+  Impl& im = *impl_;
+  const uint32_t index = im.large.acquire();
+  Slot& m = im.large.slots[index];
   m.kind = kind;
   m.state = SlotState::Pending;
-  im.queue.push(QueueKey{static_cast<uint64_t>(t.ticks()),
-                         QueueKey::pack(static_cast<unsigned>(phase), im.next_seq++, slot)});
-  ++im.live;
-  handle = EventHandle{slot, m.generation};
+  im.push_key(t, phase, index | kLargeBit);
+  handle = EventHandle{index | kLargeBit, m.generation};
   return m.fn;
+}
+
+void* Engine::prepare_small(SimTime t, Phase phase, EventKind kind, EventHandle& handle, SmallInvoke invoke) {
+  check_schedule(t, phase, kind);
+  Impl& im = *impl_;
+  const uint32_t index = im.small.acquire();
+  SmallSlot& m = im.small.slots[index];
+  m.invoke = invoke;
+  m.kind = kind;
+  m.state = SlotState::Pending;
+  im.push_key(t, phase, index);
+  handle = EventHandle{index, m.generation};
+  return m.storage;
 }
 
 SimTime Engine::time_after(Duration d, EventKind kind) const {
@@ -210,12 +277,18 @@ EventHandle Engine::schedule_in(Duration d, Phase phase, EventFn fn, EventKind k
 
 bool Engine::cancel(EventHandle h) {
   Impl& im = *impl_;
-  if (h.slot >= im.slots.size()) return false;
-  Slot& m = im.slots[h.slot];
-  if (m.generation != h.generation || m.state != SlotState::Pending) return false;
-  m.state = SlotState::Cancelled;
-  ++m.generation;
-  m.fn.reset();  // release captured resources now, not when the key surfaces
+  if (!h.valid()) return false;
+  const bool large = (h.slot & kLargeBit) != 0;
+  const uint32_t index = h.slot & ~kLargeBit;
+  if (index >= (large ? im.large.slots.size() : im.small.slots.size())) return false;
+  const bool cancelled = im.with_slot(h.slot, [&h](auto& m, auto&, uint32_t) {
+    if (m.generation != h.generation || m.state != SlotState::Pending) return false;
+    m.state = SlotState::Cancelled;
+    ++m.generation;
+    if constexpr (std::is_same_v<std::decay_t<decltype(m)>, Slot>) m.fn.reset();  // release captures now
+    return true;
+  });
+  if (!cancelled) return false;
   --im.live;
   ++im.cancelled_keys;
   if (im.cancelled_keys > kCompactMin && im.cancelled_keys > im.live) im.compact();
@@ -224,17 +297,23 @@ bool Engine::cancel(EventHandle h) {
 
 bool Engine::pending(EventHandle h) const {
   const Impl& im = *impl_;
-  if (h.slot >= im.slots.size()) return false;
-  const Slot& m = im.slots[h.slot];
-  return m.generation == h.generation && m.state == SlotState::Pending;
+  if (!h.valid()) return false;
+  const uint32_t index = h.slot & ~kLargeBit;
+  if (h.slot & kLargeBit) {
+    return index < im.large.slots.size() && im.large.slots[index].generation == h.generation &&
+           im.large.slots[index].state == SlotState::Pending;
+  }
+  return index < im.small.slots.size() && im.small.slots[index].generation == h.generation &&
+         im.small.slots[index].state == SlotState::Pending;
 }
 
 size_t Engine::pending_count() const { return impl_->live; }
 
 void Engine::reserve(size_t events) {
   Impl& im = *impl_;
-  im.slots.reserve(events);
-  im.free_slots.reserve(events);
+  // Address space only: pages of the pool a run does not use are never touched.
+  im.small.reserve(events);
+  im.large.reserve(events);
   im.queue.reserve(events);
 }
 
@@ -265,29 +344,54 @@ RunResult Engine::run(SimTime horizon) {
       const QueueKey key = *top;
       im.queue.pop();
       if (const QueueKey* ahead = im.queue.peek_ahead(kPrefetchDistance)) im.prefetch_slot(ahead->slot());
-      const uint32_t slot = key.slot();
-      Slot& m = im.slots[slot];
-      if (m.state != SlotState::Pending) [[unlikely]] {
-        // A cancelled event's key surfacing: drop it and recycle the slot.
+      const uint32_t id = key.slot();
+      // Marks the slot free (the event the callback schedules may reuse it) and counts the event.
+      const auto retire = [&](auto& m, auto& pool, uint32_t index) {
+        now_ = SimTime::from_ticks(static_cast<int64_t>(key.time));
+        ++m.generation;
         m.state = SlotState::Free;
-        im.free_slots.push_back(slot);
-        --im.cancelled_keys;
-        continue;
-      }
-      now_ = SimTime::from_ticks(static_cast<int64_t>(key.time));
-      EventFn fn = std::move(m.fn);
-      const EventKind kind = m.kind;
-      ++m.generation;
-      m.state = SlotState::Free;
-      im.free_slots.push_back(slot);
-      --im.live;
-      fingerprint_ = fingerprint_step(fingerprint_, key.time, key.phase(), kind);
-      ++executed_;
-
-      try {
-        fn.invoke_unchecked();
-      } catch (...) {
-        rethrow_in_event(kind);
+        pool.free_slots.push_back(index);
+        --im.live;
+        fingerprint_ = fingerprint_step(fingerprint_, key.time, key.phase(), m.kind);
+        ++executed_;
+      };
+      if (id & kLargeBit) {
+        const uint32_t index = id & ~kLargeBit;
+        Slot& m = im.large.slots[index];
+        if (m.state != SlotState::Pending) [[unlikely]] {
+          // A cancelled event's key surfacing: drop it and recycle the slot.
+          m.state = SlotState::Free;
+          im.large.free_slots.push_back(index);
+          --im.cancelled_keys;
+          continue;
+        }
+        EventFn fn = std::move(m.fn);
+        const EventKind kind = m.kind;
+        retire(m, im.large, index);
+        try {
+          fn.invoke_unchecked();
+        } catch (...) {
+          rethrow_in_event(kind);
+        }
+      } else {
+        SmallSlot& m = im.small.slots[id];
+        if (m.state != SlotState::Pending) [[unlikely]] {
+          m.state = SlotState::Free;
+          im.small.free_slots.push_back(id);
+          --im.cancelled_keys;
+          continue;
+        }
+        // The callable is trivially copyable: a copy of its bytes is the callable.
+        alignas(8) unsigned char captures[sizeof(m.storage)];
+        std::memcpy(captures, m.storage, sizeof(captures));
+        const auto invoke = m.invoke;
+        const EventKind kind = m.kind;
+        retire(m, im.small, id);
+        try {
+          invoke(captures);
+        } catch (...) {
+          rethrow_in_event(kind);
+        }
       }
       if (executed_ == im.next_hook_at) [[unlikely]] {
         im.next_hook_at += im.hook_every;
@@ -351,6 +455,7 @@ void Engine::set_periodic_hook(uint64_t every, Hook hook) {
 }
 
 void EngineTestAccess::set_next_sequence(Engine& e, uint64_t seq) { e.impl_->next_seq = seq; }
+bool EngineTestAccess::in_small_slot(EventHandle h) { return h.valid() && (h.slot & kLargeBit) == 0; }
 uint64_t EngineTestAccess::sequence_limit() { return kSeqLimit; }
 size_t EngineTestAccess::queued_keys(const Engine& e) { return e.impl_->queue.size(); }
 

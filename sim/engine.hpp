@@ -12,9 +12,11 @@
 //      before completions, completions before arrivals, control decisions after those, and samples
 //      last, so a sample sees the state after everything that happened at its instant;
 //   3. scheduling order (FIFO): the event scheduled first runs first.
-// No heap allocation per event: callbacks live in an inline buffer (EventFn) inside pooled 64-byte
-// slots, and the future-event set is a radix heap of 16-byte keys (sim/event_queue.hpp) whose buckets
-// are chains of blocks from a pool that only grows with the pending events. Cancel is lazy: the
+// No heap allocation per event: callbacks live inline in pooled slots, 32 bytes for a callable of at
+// most 16 bytes that is trivially copyable and destructible ([this] or [this, id], most of the models'
+// events) and 64 bytes (an EventFn) for any other, and the future-event set is a radix heap of 16-byte
+// keys (sim/event_queue.hpp) whose buckets are chains of blocks from a pool that only grows with the
+// pending events. Cancel is lazy: the
 // slot is marked and the key is dropped when it reaches the front (or in a bulk compaction once
 // cancelled keys outnumber live ones). PHOLD throughput: docs/PERFORMANCE.md.
 //
@@ -27,13 +29,15 @@
 //   - an exception thrown by a callback propagates out of run() as an EventError (sim/error.hpp) with
 //     the original's message and kind, the time, the event's number and kind, and the entity a model
 //     named (with_entity); that event counts as executed and the engine stays usable.
-// Limits: at most 2^28 (268 million) pending events; a horizon before now() is a std::logic_error.
+// Limits: at most 2^28 (268 million) pending events of each slot size; a horizon before now() is a std::logic_error.
 #pragma once
 
 #include "sim/event_fn.hpp"
 #include "sim/time.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -77,6 +81,11 @@ class Engine {
   template <EventCallable F>
   EventHandle schedule_at(SimTime t, Phase phase, F&& f, EventKind kind = 0) {
     EventHandle h;
+    using Fn = std::decay_t<F>;
+    if constexpr (kFitsSmallSlot<Fn> && std::is_nothrow_constructible_v<Fn, F&&>) {
+      ::new (prepare_small(t, phase, kind, h, &invoke_small<Fn>)) Fn(std::forward<F>(f));
+      return h;
+    }
     EventFn& dst = prepare(t, phase, kind, h);
     if constexpr (std::is_nothrow_constructible_v<std::decay_t<F>, F&&>) {
       dst.emplace(std::forward<F>(f));
@@ -125,8 +134,22 @@ class Engine {
  private:
   friend struct EngineTestAccess;
   struct Impl;
-  // Validates, takes a slot, queues the key; the caller fills the returned (empty) callback.
+  // A callable kept in a 32-byte slot: its bytes are copied out and it is never destroyed.
+  static constexpr size_t kSmallCapacity = 16;
+  template <class Fn>
+  static constexpr bool kFitsSmallSlot = sizeof(Fn) <= kSmallCapacity && alignof(Fn) <= 8 &&
+                                         std::is_trivially_copyable_v<Fn> && std::is_trivially_destructible_v<Fn>;
+  using SmallInvoke = void (*)(void*);
+  template <class Fn>
+  static void invoke_small(void* p) {
+    (*static_cast<Fn*>(p))();
+  }
+  // Validates, takes a 64-byte slot, queues the key; the caller fills the returned (empty) callback.
   EventFn& prepare(SimTime t, Phase phase, EventKind kind, EventHandle& handle);
+  // The same with a 32-byte slot: the caller constructs the callable in the returned 16 bytes.
+  void* prepare_small(SimTime t, Phase phase, EventKind kind, EventHandle& handle, SmallInvoke invoke);
+  // The checks shared by prepare and prepare_small, before a slot is taken.
+  void check_schedule(SimTime t, Phase phase, EventKind kind);
   // now() + d, or std::logic_error if d is negative.
   SimTime time_after(Duration d, EventKind kind) const;
   // Inside run()'s catch: rethrows the exception in flight as an EventError at this event (cold path).
@@ -140,6 +163,8 @@ class Engine {
 
 /// Test-only hooks into the engine's internals (defined in engine.cpp); not for model code.
 struct EngineTestAccess {
+  /// True if the event h refers to is kept in a 32-byte slot (a small, trivially copyable callable).
+  static bool in_small_slot(EventHandle h);
   /// Sets the next scheduling sequence number, to exercise renumbering without 2^33 events.
   static void set_next_sequence(Engine& e, uint64_t seq);
   static uint64_t sequence_limit();

@@ -5,8 +5,8 @@
 //   q.push(QueueKey{t, QueueKey::pack(phase, seq, slot)});      // requires t >= the last popped time
 //   if (const QueueKey* k = q.top_until(horizon)) { use(*k); q.pop(); }
 //
-// Keys are 16 bytes: time, then `order` = phase (3 bits) | scheduling sequence (33 bits) | slot index
-// (28 bits); they compare lexicographically, so ties in time break by phase, then sequence. The slot
+// Keys are 16 bytes: time, then `order` = phase (3 bits) | scheduling sequence (32 bits) | slot id
+// (29 bits); they compare lexicographically, so ties in time break by phase, then sequence. The slot
 // names where the engine keeps the event's callback.
 //
 // Why a radix heap. A discrete-event simulation never schedules before now, so the queue is monotone:
@@ -51,8 +51,8 @@
 namespace fleetsim {
 
 struct QueueKey {
-  static constexpr int kSlotBits = 28;
-  static constexpr int kSeqBits = 33;
+  static constexpr int kSlotBits = 29;
+  static constexpr int kSeqBits = 32;
   static constexpr int kPhaseShift = kSlotBits + kSeqBits;  // 61: 3 bits of phase on top
   static constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
   static constexpr uint64_t kSeqMask = (uint64_t{1} << kSeqBits) - 1;

@@ -5,7 +5,9 @@
 // value in nanoseconds is computed in 128-bit integers, so "0.1s" is exactly 100000000 ns and a value
 // that is not a whole number of nanoseconds is rejected rather than rounded.
 #include "sim/time.hpp"
+
 #include "sim/duration_text.hpp"
+#include "sim/rounding.hpp"
 #include "sim/time_units.hpp"
 
 #include <fmt/format.h>
@@ -172,7 +174,7 @@ Duration Duration::from_seconds(double seconds) {
     throw TimeOverflow(fmt::format("duration of {} s overflows the simulated time range (about +-292 years)",
                                    seconds));
   }
-  return Duration::ns(std::llround(ns));
+  return Duration::ns(round_half_away(ns));
 }
 
 Duration Duration::scaled(double factor) const {
@@ -185,7 +187,7 @@ Duration Duration::scaled(double factor) const {
     throw TimeOverflow(fmt::format("scaling {} by {} overflows the simulated time range (about +-292 years)",
                                    format_duration(*this), factor));
   }
-  return Duration::ns(std::llround(ns));
+  return Duration::ns(round_half_away(ns));
 }
 
 Duration parse_duration(std::string_view text) {

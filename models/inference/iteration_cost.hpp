@@ -21,6 +21,7 @@
 
 #include "models/hardware/catalog.hpp"
 #include "models/inference/inference_spec.hpp"
+#include "sim/rounding.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -110,14 +111,11 @@ class IterationCost {
   }
 
   /// An iteration's duration in whole ns (at least 1): max(1, llround(s * 1e9)), without the libm
-  /// call on the hot path (it was a fifth of the request-level week's time): truncation and x - trunc(x)
-  /// are exact for 0 <= x < 2^62, and a fraction of one half rounds up, as llround does.
+  /// call on the hot path (it was a fifth of the request-level week's time; sim/rounding.hpp).
   static int64_t round_ns(double s) {
     const double x = s * 1e9;
     if (!(x >= 0 && x < 4.6e18)) return std::max<int64_t>(1, static_cast<int64_t>(std::llround(x)));
-    auto r = static_cast<int64_t>(x);
-    if (x - static_cast<double>(r) >= 0.5) ++r;
-    return std::max<int64_t>(1, r);
+    return std::max<int64_t>(1, round_half_away(x));
   }
   /// The most iterations decode_run_ends_ns takes at once.
   static constexpr uint64_t kMaxDecodeRun = 64;

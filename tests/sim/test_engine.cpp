@@ -336,7 +336,18 @@ struct EngineRun {
 
   void schedule(int64_t t, unsigned phase, uint64_t id) {
     REQUIRE(handles.size() == id);
-    handles.push_back(eng.schedule_at(at_ns(t), static_cast<Phase>(phase), [this, id] { fire(id); }));
+    if (id % 3 == 0) {
+      // Every third event with captures too large for a small slot, so both pools are exercised.
+      const uint64_t pad[2] = {id, ~id};
+      handles.push_back(eng.schedule_at(at_ns(t), static_cast<Phase>(phase), [this, id, pad] {
+        REQUIRE(pad[0] == ~pad[1]);
+        fire(id);
+      }));
+      REQUIRE_FALSE(EngineTestAccess::in_small_slot(handles.back()));
+    } else {
+      handles.push_back(eng.schedule_at(at_ns(t), static_cast<Phase>(phase), [this, id] { fire(id); }));
+      REQUIRE(EngineTestAccess::in_small_slot(handles.back()));
+    }
   }
   void fire(uint64_t id) {
     script.on_event(
@@ -418,6 +429,56 @@ TEST_CASE("cancelled keys are compacted when they outnumber live events", "[kern
   const auto r = eng.run(SimTime::max());
   CHECK(r.events == 1);
   CHECK(r.reason == StopReason::Empty);
+}
+
+TEST_CASE("small trivially copyable callbacks take 32-byte slots, others 64-byte ones, in one order", "[kernel]") {
+  Engine eng;
+  std::vector<int> ran;
+  auto token = std::make_shared<int>(0);
+  const uint64_t wide[3] = {1, 2, 3};
+  // Alternate the two kinds of slot at one instant: they still run in scheduling order.
+  std::vector<EventHandle> handles;
+  for (int i = 0; i < 6; ++i) {
+    if (i % 2 == 0) {
+      handles.push_back(eng.schedule_at(at_h(1), Phase::Arrival, [&ran, i] { ran.push_back(i); }));
+    } else {
+      handles.push_back(eng.schedule_at(at_h(1), Phase::Arrival, [&ran, i, wide] {
+        ran.push_back(i + static_cast<int>(wide[0] + wide[1] + wide[2]) - 6);
+      }));
+    }
+  }
+  for (size_t i = 0; i < handles.size(); ++i) CHECK(EngineTestAccess::in_small_slot(handles[i]) == (i % 2 == 0));
+  // Not trivially copyable (owns a reference count), though 16 bytes: a 64-byte slot.
+  const EventHandle owning = eng.schedule_at(at_h(2), Phase::Arrival, [token, &ran] { ran.push_back(*token); });
+  CHECK_FALSE(EngineTestAccess::in_small_slot(owning));
+  // An EventFn is type-erased: always a 64-byte slot.
+  const EventHandle erased = eng.schedule_at(at_h(2), Phase::Arrival, EventFn([&ran] { ran.push_back(99); }));
+  CHECK_FALSE(EngineTestAccess::in_small_slot(erased));
+  // Cancelling one of each; a slot index shared by the two pools does not confuse the handles.
+  REQUIRE(handles[0].slot != handles[1].slot);
+  CHECK(eng.cancel(handles[2]));
+  CHECK(eng.cancel(handles[3]));
+  CHECK_FALSE(eng.pending(handles[2]));
+  CHECK(eng.pending(handles[4]));
+  CHECK(eng.pending(handles[5]));
+  CHECK_FALSE(eng.cancel(handles[2]));
+  eng.run(SimTime::max());
+  CHECK(ran == std::vector<int>{0, 1, 4, 5, 0, 99});
+  for (const EventHandle& h : handles) CHECK_FALSE(eng.pending(h));
+  // Stale handles of both kinds do not cancel the events that reuse their slots.
+  const EventHandle small_again = eng.schedule_in(Duration::hours(1), Phase::Arrival, [&ran] { ran.push_back(7); });
+  const EventHandle large_again =
+      eng.schedule_in(Duration::hours(1), Phase::Arrival, [&ran, wide] { ran.push_back(static_cast<int>(wide[2]) + 5); });
+  CHECK_FALSE(eng.cancel(handles[4]));
+  CHECK_FALSE(eng.cancel(handles[5]));
+  CHECK(eng.pending(small_again));
+  CHECK(eng.pending(large_again));
+  // A throwing small callback is reported like any other, and the engine goes on.
+  eng.schedule_in(Duration::hours(1), Phase::Failure, [] { throw std::runtime_error("small boom"); });
+  CHECK_THROWS_WITH(eng.run(SimTime::max()), Catch::Contains("small boom"));
+  eng.run(SimTime::max());
+  CHECK(ran == std::vector<int>{0, 1, 4, 5, 0, 99, 7, 8});
+  CHECK(eng.pending_count() == 0);
 }
 
 TEST_CASE("times far apart and near the end of the range keep their order", "[kernel]") {

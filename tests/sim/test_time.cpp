@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Simulated time: exact parsing, formatting round trips, overflow checks, UTC instants.
 #include "sim/rng.hpp"
+#include "sim/rounding.hpp"
 #include "sim/time.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -219,4 +221,24 @@ TEST_CASE("UTC parse rejects malformed or non-UTC text", "[time]") {
 TEST_CASE("fmt formats durations and times with units", "[time]") {
   CHECK(fmt::format("{}", Duration::us(250)) == "250us");
   CHECK(fmt::format("{}", SimTime::zero() + Duration::hours(3)) == "3h");
+}
+
+TEST_CASE("round_half_away gives std::llround's result across the range", "[time]") {
+  using fleetsim::round_half_away;
+  // Halves, the doubles next to them, and the edges where a double stops holding fractions.
+  const double cases[] = {0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994, -0.49999999999999994,
+                          0.5000000000000001, 4503599627370495.5, -4503599627370495.5, 4503599627370497.0,
+                          9007199254740993.0, 9223372036854774784.0, -9223372036854775808.0, 1e-300, -1e-300,
+                          123456789.49999999, 999999999.5};
+  for (double x : cases) CHECK(round_half_away(x) == std::llround(x));
+  // Random magnitudes from 1e-3 to 1e18, both signs, and numbers with exact halves.
+  fleetsim::Rng rng(77);
+  for (int i = 0; i < 200000; ++i) {
+    const double magnitude = std::pow(10.0, rng.uniform(-3.0, 18.0));
+    const double x = rng.bernoulli(0.5) ? magnitude : -magnitude;
+    REQUIRE(round_half_away(x) == std::llround(x));
+    const double half = std::floor(magnitude) + 0.5;
+    REQUIRE(round_half_away(half) == std::llround(half));
+    REQUIRE(round_half_away(-half) == std::llround(-half));
+  }
 }

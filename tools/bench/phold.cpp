@@ -26,6 +26,7 @@
 // machine shows the rate without time lost to other processes), sim_time reached, checksum.
 #include "sim/engine.hpp"
 #include "sim/rng.hpp"
+#include "sim/rounding.hpp"
 #include "sim/time.hpp"
 
 #include <fmt/format.h>
@@ -142,27 +143,37 @@ DelayDist delay_dist(const std::string& name) {
   return DelayDist::Exp;
 }
 
-// A delay with the given mean and distribution, in whole nanoseconds. Exp draws exactly as before the
-// other distributions were added, so its checksums are unchanged.
-int64_t draw_delay_ns(Rng& rng, double mean_ns, DelayDist dist) {
-  constexpr double kSigma = 2.0;
-  switch (dist) {
-    case DelayDist::Exp:
-      break;
-    case DelayDist::Uniform:
-      return std::llround(rng.uniform(0.0, 2.0 * mean_ns));
-    case DelayDist::Const:
-      return std::llround(mean_ns);
-    case DelayDist::Bimodal: {
-      const double e = rng.exponential(1.0);  // drawn first: the order of draws is part of the benchmark
-      return std::llround(e * (rng.bernoulli(0.5) ? mean_ns / 1000.0 : 1.999 * mean_ns));
+// A delay with the given mean and distribution, in whole nanoseconds, rounded as Duration::from_seconds
+// rounds (halves away from zero, sim/rounding.hpp). Exp draws exactly as before the other distributions
+// were added, so its checksums are unchanged.
+struct DelayDraw {
+  static constexpr double kSigma = 2.0;
+  DelayDraw(double mean, DelayDist d)
+      // exp(N(mu, sigma)) has mean exp(mu + sigma^2 / 2) = mean_ns: mu is a constant of the run.
+      : mean_ns(mean), dist(d), lognormal_mu(std::log(mean) - kSigma * kSigma / 2.0) {}
+  double mean_ns;
+  DelayDist dist;
+  double lognormal_mu;
+
+  int64_t operator()(Rng& rng) const {
+    using fleetsim::round_half_away;
+    switch (dist) {
+      case DelayDist::Exp:
+        break;
+      case DelayDist::Uniform:
+        return round_half_away(rng.uniform(0.0, 2.0 * mean_ns));
+      case DelayDist::Const:
+        return round_half_away(mean_ns);
+      case DelayDist::Bimodal: {
+        const double e = rng.exponential(1.0);  // drawn first: the order of draws is part of the benchmark
+        return round_half_away(e * (rng.bernoulli(0.5) ? mean_ns / 1000.0 : 1.999 * mean_ns));
+      }
+      case DelayDist::Lognormal:
+        return round_half_away(rng.lognormal(lognormal_mu, kSigma));
     }
-    case DelayDist::Lognormal:
-      // exp(N(mu, sigma)) has mean exp(mu + sigma^2 / 2) = mean_ns.
-      return std::llround(rng.lognormal(std::log(mean_ns) - kSigma * kSigma / 2.0, kSigma));
+    return round_half_away(rng.exponential(1.0) * mean_ns);
   }
-  return std::llround(rng.exponential(1.0) * mean_ns);
-}
+};
 
 uint64_t checksum_step(uint64_t h, int64_t time, uint32_t target) {
   return (h ^ (static_cast<uint64_t>(time) * 0x9e3779b97f4a7c15ull + target)) * 0x100000001b3ull;
@@ -188,8 +199,7 @@ struct Result {
 struct Phold {
   Engine* engine;
   Rng rng;
-  double mean_delay_ns;
-  DelayDist dist;
+  DelayDraw delay;
   uint32_t entities;
   EventKind kind;
   std::vector<uint64_t> received;
@@ -204,7 +214,7 @@ struct PholdEvent {
     ++s.received[target];
     s.checksum = checksum_step(s.checksum, s.engine->now().ticks(), target);
     const auto next = static_cast<uint32_t>(s.rng.uniform_int(uint64_t{s.entities}));
-    const int64_t delay = draw_delay_ns(s.rng, s.mean_delay_ns, s.dist);
+    const int64_t delay = s.delay(s.rng);
     s.engine->schedule_in(Duration::ns(delay), Phase::Arrival, PholdEvent{p, next}, s.kind);
   }
 };
@@ -213,14 +223,13 @@ Result run_engine(const Options& o) {
   Engine engine;
   Phold s{&engine,
           fleetsim::RngStreams(o.seed).stream("phold"),
-          o.mean_delay_ns,
-          delay_dist(o.delay),
+          DelayDraw(o.mean_delay_ns, delay_dist(o.delay)),
           static_cast<uint32_t>(o.entities),
           engine.register_kind("phold"), std::vector<uint64_t>(o.entities, 0)};
   engine.reserve(o.entities * o.events_per_entity);
   for (uint32_t e = 0; e < o.entities; ++e) {
     for (uint64_t m = 0; m < o.events_per_entity; ++m) {
-      engine.schedule_at(SimTime::zero() + Duration::ns(draw_delay_ns(s.rng, o.mean_delay_ns, s.dist)), Phase::Arrival,
+      engine.schedule_at(SimTime::zero() + Duration::ns(s.delay(s.rng)), Phase::Arrival,
                          PholdEvent{&s, e},
                          s.kind);
     }
@@ -255,9 +264,9 @@ Result run_baseline(const Options& o) {
   storage.reserve(o.entities * o.events_per_entity + 1);
   std::priority_queue<BaselineEvent, std::vector<BaselineEvent>, Later> q(Later{}, std::move(storage));
   uint64_t seq = 0;
-  const DelayDist dist = delay_dist(o.delay);
+  const DelayDraw draw(o.mean_delay_ns, delay_dist(o.delay));
   for (uint32_t e = 0; e < n; ++e) {
-    for (uint64_t m = 0; m < o.events_per_entity; ++m) q.push({draw_delay_ns(rng, o.mean_delay_ns, dist), seq++, e});
+    for (uint64_t m = 0; m < o.events_per_entity; ++m) q.push({draw(rng), seq++, e});
   }
   const uint64_t limit = o.events > 0 ? o.events : UINT64_MAX;
   const int64_t until = o.until.ticks();
@@ -277,7 +286,7 @@ Result run_baseline(const Options& o) {
     ++received[ev.target];
     checksum = checksum_step(checksum, now, ev.target);
     const auto next = static_cast<uint32_t>(rng.uniform_int(uint64_t{n}));
-    const int64_t delay = draw_delay_ns(rng, o.mean_delay_ns, dist);
+    const int64_t delay = draw(rng);
     q.push({now + delay, seq++, next});
     ++executed;
   }
