@@ -10,7 +10,6 @@
 namespace fleetsim {
 
 namespace {
-__extension__ typedef unsigned __int128 u128;  // __extension__: a GCC/Clang type, quiet under -Wpedantic
 
 // Feeds the eight bytes of v, least significant first, so the hash does not depend on host byte order.
 uint64_t fnv1a64_u64(uint64_t v, uint64_t h) {
@@ -47,18 +46,21 @@ void Rng::seed_from(uint64_t key) {
   has_spare_ = false;
 }
 
-uint64_t Rng::uniform_int(uint64_t n) {
-  if (n == 0) throw std::invalid_argument("Rng::uniform_int: n must be positive");
-  // Lemire, "Fast random integer generation in an interval" (ACM TOMACS 2019): the high word of x * n is
-  // uniform on [0, n) once the low word avoids the first 2^64 mod n values.
-  u128 m = static_cast<u128>(next_u64()) * n;
+void Rng::throw_zero_range() { throw std::invalid_argument("Rng::uniform_int: n must be positive"); }
+
+void Rng::throw_bad_rate(double rate) {
+  throw std::invalid_argument(fmt::format("Rng::exponential: rate must be positive and finite, got {}", rate));
+}
+
+// Lemire, "Fast random integer generation in an interval" (ACM TOMACS 2019): the high word of x * n is
+// uniform on [0, n) once the low word avoids the first 2^64 mod n values. uniform_int (rng.hpp) takes
+// the high word at once when the low word is n or more, which no threshold can exceed.
+uint64_t Rng::uniform_int_retry(uint64_t n, U128 m) {
   auto low = static_cast<uint64_t>(m);
-  if (low < n) {
-    const uint64_t threshold = (0 - n) % n;  // 2^64 mod n
-    while (low < threshold) {
-      m = static_cast<u128>(next_u64()) * n;
-      low = static_cast<uint64_t>(m);
-    }
+  const uint64_t threshold = (0 - n) % n;  // 2^64 mod n
+  while (low < threshold) {
+    m = static_cast<U128>(next_u64()) * n;
+    low = static_cast<uint64_t>(m);
   }
   return static_cast<uint64_t>(m >> 64);
 }
@@ -68,14 +70,6 @@ int64_t Rng::uniform_int(int64_t lo, int64_t hi) {
   const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
   const uint64_t r = span == UINT64_MAX ? next_u64() : uniform_int(span + 1);
   return static_cast<int64_t>(static_cast<uint64_t>(lo) + r);
-}
-
-double Rng::exponential(double rate) {
-  if (!(rate > 0.0) || !std::isfinite(rate)) {
-    throw std::invalid_argument(fmt::format("Rng::exponential: rate must be positive and finite, got {}", rate));
-  }
-  // -log(U) with U in (0, 1]: finite, and 0 only when U == 1.
-  return -std::log(uniform01_open_low()) / rate;
 }
 
 double Rng::weibull(double shape, double scale) {

@@ -26,8 +26,10 @@
 // glibc, x86-64): identical draws.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <string_view>
 #include <utility>
 
@@ -59,14 +61,24 @@ class Rng {
   /// Uniform in [lo, hi).
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform01(); }
   /// Uniform integer in [0, n), unbiased (Lemire's multiply-and-reject). n must be > 0.
-  uint64_t uniform_int(uint64_t n);
+  uint64_t uniform_int(uint64_t n) {
+    // Inline for the common case (one draw, no rejection test); the rest is out of line.
+    if (n == 0) [[unlikely]] throw_zero_range();
+    const U128 m = static_cast<U128>(next_u64()) * n;
+    if (static_cast<uint64_t>(m) < n) [[unlikely]] return uniform_int_retry(n, m);
+    return static_cast<uint64_t>(m >> 64);
+  }
   /// Uniform integer in [lo, hi], inclusive. Requires lo <= hi.
   int64_t uniform_int(int64_t lo, int64_t hi);
   /// True with probability p.
   bool bernoulli(double p) { return uniform01() < p; }
 
   /// Exponential with the given rate (> 0; mean 1/rate), by inversion.
-  double exponential(double rate);
+  double exponential(double rate) {
+    if (!(rate > 0.0 && rate <= std::numeric_limits<double>::max())) [[unlikely]] throw_bad_rate(rate);
+    // -log(U) with U in (0, 1]: finite, and 0 only when U == 1.
+    return -std::log(uniform01_open_low()) / rate;
+  }
   /// Weibull with shape k (> 0) and scale lambda (> 0): CDF 1 - exp(-(x/lambda)^k), by inversion.
   double weibull(double shape, double scale);
   /// Normal by Marsaglia's polar method; the second value of each pair is kept for the next call.
@@ -95,6 +107,12 @@ class Rng {
   friend class RngStreams;
   Rng() = default;
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  __extension__ typedef unsigned __int128 U128;  // __extension__: a GCC/Clang type, quiet under -Wpedantic
+  // The cold parts of the inline draws above.
+  [[noreturn]] static void throw_zero_range();
+  [[noreturn]] static void throw_bad_rate(double rate);
+  // Lemire's rejection: the first product's low word fell below n; 2^64 mod n decides.
+  uint64_t uniform_int_retry(uint64_t n, U128 m);
   void seed_from(uint64_t key);
 
   uint64_t s_[4] = {0, 0, 0, 0};
