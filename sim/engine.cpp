@@ -215,18 +215,23 @@ Engine::Engine() : impl_(new Impl) {
 
 Engine::~Engine() { delete impl_; }
 
-void Engine::check_schedule(SimTime t, Phase phase, EventKind kind) {
-  Impl& im = *impl_;
-  if (t < now_) [[unlikely]] {
+void Engine::reject_schedule(SimTime t, Phase phase, EventKind kind) const {
+  if (t < now_) {
     throw std::logic_error(fmt::format("Engine::schedule_at: time {} is before now {}; events cannot be "
                                        "scheduled in the past (kind \"{}\")",
                                        describe(t), describe(now_), kind_name(kind)));
   }
-  if (kind >= im.kind_count) [[unlikely]] {
+  if (kind >= impl_->kind_count) {
     throw std::invalid_argument(fmt::format("Engine::schedule_at: event kind {} was never registered", kind));
   }
-  if (static_cast<unsigned>(phase) > 7) [[unlikely]] {
-    throw std::invalid_argument(fmt::format("Engine::schedule_at: invalid phase {}", static_cast<unsigned>(phase)));
+  throw std::invalid_argument(fmt::format("Engine::schedule_at: invalid phase {}", static_cast<unsigned>(phase)));
+}
+
+// Inline in both prepares: the checks are three compares; the messages are built out of line.
+inline void Engine::check_schedule(SimTime t, Phase phase, EventKind kind) {
+  Impl& im = *impl_;
+  if (t < now_ || kind >= im.kind_count || static_cast<unsigned>(phase) > 7) [[unlikely]] {
+    reject_schedule(t, phase, kind);
   }
   if (im.next_seq == kSeqLimit) [[unlikely]] im.renumber();
 }
@@ -256,12 +261,9 @@ void* Engine::prepare_small(SimTime t, Phase phase, EventKind kind, EventHandle&
   return m.storage;
 }
 
-SimTime Engine::time_after(Duration d, EventKind kind) const {
-  if (d < Duration::zero()) [[unlikely]] {
-    throw std::logic_error(fmt::format("Engine::schedule_in: negative delay {} at now {} (kind \"{}\")",
-                                       format_duration(d), describe(now_), kind_name(kind)));
-  }
-  return now_ + d;
+void Engine::reject_delay(Duration d, EventKind kind) const {
+  throw std::logic_error(fmt::format("Engine::schedule_in: negative delay {} at now {} (kind \"{}\")",
+                                     format_duration(d), describe(now_), kind_name(kind)));
 }
 
 EventHandle Engine::schedule_at(SimTime t, Phase phase, EventFn fn, EventKind kind) {

@@ -150,8 +150,14 @@ class Engine {
   void* prepare_small(SimTime t, Phase phase, EventKind kind, EventHandle& handle, SmallInvoke invoke);
   // The checks shared by prepare and prepare_small, before a slot is taken.
   void check_schedule(SimTime t, Phase phase, EventKind kind);
+  // Their errors, built out of line (cold paths).
+  [[noreturn]] void reject_schedule(SimTime t, Phase phase, EventKind kind) const;
+  [[noreturn]] void reject_delay(Duration d, EventKind kind) const;
   // now() + d, or std::logic_error if d is negative.
-  SimTime time_after(Duration d, EventKind kind) const;
+  SimTime time_after(Duration d, EventKind kind) const {
+    if (d < Duration::zero()) [[unlikely]] reject_delay(d, kind);
+    return now_ + d;
+  }
   // Inside run()'s catch: rethrows the exception in flight as an EventError at this event (cold path).
   [[noreturn]] void rethrow_in_event(EventKind kind) const;
   Impl* impl_;
