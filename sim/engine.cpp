@@ -185,7 +185,8 @@ struct Engine::Impl {
   }
 
   void push_key(SimTime t, Phase phase, uint32_t id) {
-    queue.push(QueueKey{static_cast<uint64_t>(t.ticks()), QueueKey::pack(static_cast<unsigned>(phase), next_seq++, id)});
+    const uint64_t order = QueueKey::pack(static_cast<unsigned>(phase), next_seq++, id);
+    queue.push(QueueKey{static_cast<uint64_t>(t.ticks()), order});
     ++live;
   }
 

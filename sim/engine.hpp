@@ -29,7 +29,8 @@
 //   - an exception thrown by a callback propagates out of run() as an EventError (sim/error.hpp) with
 //     the original's message and kind, the time, the event's number and kind, and the entity a model
 //     named (with_entity); that event counts as executed and the engine stays usable.
-// Limits: at most 2^28 (268 million) pending events of each slot size; a horizon before now() is a std::logic_error.
+// Limits: at most 2^28 (268 million) pending events of each slot size; a horizon before now() is a
+// std::logic_error.
 #pragma once
 
 #include "sim/event_fn.hpp"

@@ -467,8 +467,8 @@ TEST_CASE("small trivially copyable callbacks take 32-byte slots, others 64-byte
   for (const EventHandle& h : handles) CHECK_FALSE(eng.pending(h));
   // Stale handles of both kinds do not cancel the events that reuse their slots.
   const EventHandle small_again = eng.schedule_in(Duration::hours(1), Phase::Arrival, [&ran] { ran.push_back(7); });
-  const EventHandle large_again =
-      eng.schedule_in(Duration::hours(1), Phase::Arrival, [&ran, wide] { ran.push_back(static_cast<int>(wide[2]) + 5); });
+  const EventHandle large_again = eng.schedule_in(Duration::hours(1), Phase::Arrival,
+                                                 [&ran, wide] { ran.push_back(static_cast<int>(wide[2]) + 5); });
   CHECK_FALSE(eng.cancel(handles[4]));
   CHECK_FALSE(eng.cancel(handles[5]));
   CHECK(eng.pending(small_again));
