@@ -144,8 +144,6 @@ struct SlotPool {
     slots.emplace_back();
     return static_cast<uint32_t>(slots.size() - 1);
   }
-  // The slot of a handle's index, or nullptr if the index was never handed out.
-  S* find(uint32_t index) { return index < slots.size() ? &slots[index] : nullptr; }
   void reserve(size_t n) {
     slots.reserve(n);
     free_slots.reserve(n);
@@ -358,16 +356,18 @@ RunResult Engine::run(SimTime horizon) {
         fingerprint_ = fingerprint_step(fingerprint_, key.time, key.phase(), m.kind);
         ++executed_;
       };
+      // A cancelled event's key surfacing: drop it and recycle the slot.
+      const auto drop_cancelled = [&im](auto& m, auto& pool, uint32_t index) {
+        if (m.state == SlotState::Pending) [[likely]] return false;
+        m.state = SlotState::Free;
+        pool.free_slots.push_back(index);
+        --im.cancelled_keys;
+        return true;
+      };
       if (id & kLargeBit) {
         const uint32_t index = id & ~kLargeBit;
         Slot& m = im.large.slots[index];
-        if (m.state != SlotState::Pending) [[unlikely]] {
-          // A cancelled event's key surfacing: drop it and recycle the slot.
-          m.state = SlotState::Free;
-          im.large.free_slots.push_back(index);
-          --im.cancelled_keys;
-          continue;
-        }
+        if (drop_cancelled(m, im.large, index)) [[unlikely]] continue;
         EventFn fn = std::move(m.fn);
         const EventKind kind = m.kind;
         retire(m, im.large, index);
@@ -378,12 +378,7 @@ RunResult Engine::run(SimTime horizon) {
         }
       } else {
         SmallSlot& m = im.small.slots[id];
-        if (m.state != SlotState::Pending) [[unlikely]] {
-          m.state = SlotState::Free;
-          im.small.free_slots.push_back(id);
-          --im.cancelled_keys;
-          continue;
-        }
+        if (drop_cancelled(m, im.small, id)) [[unlikely]] continue;
         // The callable is trivially copyable: a copy of its bytes is the callable.
         alignas(8) unsigned char captures[sizeof(m.storage)];
         std::memcpy(captures, m.storage, sizeof(captures));
