@@ -16,9 +16,9 @@
 // most 16 bytes that is trivially copyable and destructible ([this] or [this, id], most of the models'
 // events) and 64 bytes (an EventFn) for any other, and the future-event set is a radix heap of 16-byte
 // keys (sim/event_queue.hpp) whose buckets are chains of blocks from a pool that only grows with the
-// pending events. Cancel is lazy: the
-// slot is marked and the key is dropped when it reaches the front (or in a bulk compaction once
-// cancelled keys outnumber live ones). PHOLD throughput: docs/PERFORMANCE.md.
+// pending events. Cancel is lazy: the slot is marked and the key is dropped when it reaches the front
+// (or in a bulk compaction once cancelled keys outnumber live ones). PHOLD throughput:
+// docs/PERFORMANCE.md.
 //
 // run(horizon) semantics:
 //   - events at exactly `horizon` run; when the next event is later, now() becomes `horizon` and the
