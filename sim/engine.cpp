@@ -15,7 +15,7 @@
 // The run loop frees the slot and moves the callback out before calling it, so the event it schedules
 // can reuse the slot. The queue keeps its next few events sorted (its front), so the loop prefetches
 // the slot of the event a few places ahead while this one runs: with 160,000 pending events the slots
-// are 10 MB, and without the prefetch each event waited on a cache miss (docs/PERFORMANCE.md).
+// are 5 to 10 MB, and without the prefetch each event waited on a cache miss (docs/PERFORMANCE.md).
 //
 // Sequences. A key has 32 bits of scheduling sequence, enough for 4.3 billion schedules. When they run
 // out, the pending keys are sorted and renumbered by rank (0 .. n-1), which keeps their relative order,
@@ -31,11 +31,11 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <type_traits>
 #include <map>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
