@@ -172,7 +172,7 @@ class Engine {
 struct EngineTestAccess {
   /// True if the event h refers to is kept in a 32-byte slot (a small, trivially copyable callable).
   static bool in_small_slot(EventHandle h);
-  /// Sets the next scheduling sequence number, to exercise renumbering without 2^33 events.
+  /// Sets the next scheduling sequence number, to exercise renumbering without 2^32 events.
   static void set_next_sequence(Engine& e, uint64_t seq);
   static uint64_t sequence_limit();
   /// Keys in the heap, live or cancelled (pending_count() counts only live ones).
