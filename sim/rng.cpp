@@ -43,7 +43,6 @@ void Rng::seed_from(uint64_t key) {
   for (auto& word : s_) word = splitmix64(sm);
   // An all-zero state would be a fixed point; SplitMix64 cannot output four zeros in a row, but be sure.
   if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;
-  has_spare_ = false;
 }
 
 void Rng::throw_zero_range() { throw std::invalid_argument("Rng::uniform_int: n must be positive"); }
@@ -82,30 +81,36 @@ double Rng::weibull(double shape, double scale) {
   return shape == 1.0 ? scale * e : scale * std::pow(e, 1.0 / shape);
 }
 
-double Rng::normal(double mean, double sd) {
-  if (!(sd >= 0.0) || !std::isfinite(sd)) {
-    throw std::invalid_argument(fmt::format("Rng::normal: sd must be non-negative and finite, got {}", sd));
-  }
-  if (has_spare_) {
-    has_spare_ = false;
-    return mean + sd * spare_normal_;
-  }
-  // Marsaglia's polar method: a point uniform in the unit disc gives two independent normals.
-  double u = 0.0;
-  double v = 0.0;
-  double s = 0.0;
-  do {
-    u = 2.0 * uniform01() - 1.0;
-    v = 2.0 * uniform01() - 1.0;
-    s = u * u + v * v;
-  } while (s >= 1.0 || s == 0.0);
-  const double f = std::sqrt(-2.0 * std::log(s) / s);
-  spare_normal_ = v * f;
-  has_spare_ = true;
-  return mean + sd * (u * f);
+void Rng::throw_bad_sd(double sd) {
+  throw std::invalid_argument(fmt::format("Rng::normal: sd must be non-negative and finite, got {}", sd));
 }
 
-double Rng::lognormal(double mu, double sigma) { return std::exp(normal(mu, sigma)); }
+double Rng::normal_edge(uint64_t u, double x) {
+  const NormalZiggurat& z = normal_ziggurat();
+  for (;;) {
+    const unsigned layer = static_cast<unsigned>(u) & (NormalZiggurat::kLayers - 1);
+    if (layer == 0) {
+      // Beyond r in the base: the tail of the normal by Marsaglia's method ("Generating a variable
+      // from the tail of the normal distribution", Technometrics 6(1), 1964), as in the ziggurat paper.
+      const double r = z.x[1];
+      double t = 0.0;
+      double y = 0.0;
+      do {
+        t = -std::log(uniform01_open_low()) / r;
+        y = -std::log(uniform01_open_low());
+      } while (y + y < t * t);
+      return with_sign(r + t, u);
+    }
+    // In the wedge between the curve and the layer's rectangle: accept x with the probability that a
+    // uniform height in the layer falls under f(x).
+    if (z.f[layer] + uniform01() * (z.f[layer + 1] - z.f[layer]) < std::exp(-0.5 * x * x)) return with_sign(x, u);
+    // Rejected: a new point, taken at once when it is inside its layer's column.
+    u = next_u64();
+    const unsigned next = static_cast<unsigned>(u) & (NormalZiggurat::kLayers - 1);
+    x = static_cast<double>(u >> 11) * 0x1.0p-53 * z.x[next];
+    if (x < z.x[next + 1]) return with_sign(x, u);
+  }
+}
 
 Rng RngStreams::stream(std::string_view name) const {
   Rng r;
