@@ -12,30 +12,13 @@
 
 #include "sim/normal_ziggurat.hpp"
 #include "sim/rng.hpp"
+#include "tests/support/ks.hpp"
 
 using fleetsim::NormalZiggurat;
 using fleetsim::Rng;
 using fleetsim::RngStreams;
 
-namespace {
-
-// The Kolmogorov-Smirnov distance between the sample and the CDF.
-template <class Cdf>
-double ks_distance(std::vector<double> xs, Cdf cdf) {
-  std::sort(xs.begin(), xs.end());
-  const auto n = static_cast<double>(xs.size());
-  double d = 0.0;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    const double c = cdf(xs[i]);
-    d = std::max({d, c - static_cast<double>(i) / n, static_cast<double>(i + 1) / n - c});
-  }
-  return d;
-}
-
-// The Kolmogorov distribution's 0.999 quantile is 1.949 (asymptotic, n in the thousands and up).
-double ks_critical(size_t n) { return 1.949 / std::sqrt(static_cast<double>(n)); }
-
-}  // namespace
+using fleetsim::test::ks_statistic;
 
 TEST_CASE("the ziggurat's layers have equal areas and reach the peak", "[rng]") {
   const NormalZiggurat& z = fleetsim::normal_ziggurat();
@@ -61,7 +44,7 @@ TEST_CASE("normal draws follow the normal distribution", "[rng]") {
   for (double& x : xs) x = rng.normal(3.0, 0.5);
 
   SECTION("the whole distribution: Kolmogorov-Smirnov at 0.001") {
-    CHECK(ks_distance(xs, [&](double x) { return boost::math::cdf(dist, x); }) < ks_critical(n));
+    CHECK(ks_statistic(xs, [&](double x) { return boost::math::cdf(dist, x); }) < fleetsim::test::ks_critical_999(n));
   }
   SECTION("200 equally likely bins: chi-square at 0.001, so a wrong wedge shows") {
     // The layers' edges are at 256 places in |x|; 200 bins of probability 1/200 cut across them.
@@ -116,8 +99,8 @@ TEST_CASE("normal draws beyond the ziggurat's base follow the normal tail", "[rn
   const double expected = p_tail * static_cast<double>(n);
   CHECK(std::abs(static_cast<double>(tail.size()) - expected) < 3.3 * std::sqrt(expected));
   const double q_r = boost::math::cdf(boost::math::complement(std_normal, r));
-  CHECK(ks_distance(tail, [&](double x) { return 1.0 - boost::math::cdf(boost::math::complement(std_normal, x)) / q_r; }) <
-        ks_critical(tail.size()));
+  CHECK(ks_statistic(tail, [&](double x) { return 1.0 - boost::math::cdf(boost::math::complement(std_normal, x)) / q_r; }) <
+        fleetsim::test::ks_critical_999(tail.size()));
 }
 
 TEST_CASE("normal rejects a negative or infinite sd and takes sd 0", "[rng]") {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "models/failures/failure_model.hpp"
 #include "tests/models/hardware/fleet_fixtures.hpp"
+#include "tests/support/ks.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -46,18 +47,7 @@ FailureSpec no_samples() {
   return s;
 }
 
-// Kolmogorov-Smirnov statistic of samples against a CDF.
-template <class Cdf>
-double ks_statistic(std::vector<double> xs, Cdf cdf) {
-  std::sort(xs.begin(), xs.end());
-  const double n = static_cast<double>(xs.size());
-  double d = 0;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    const double f = cdf(xs[i]);
-    d = std::max({d, static_cast<double>(i + 1) / n - f, f - static_cast<double>(i) / n});
-  }
-  return d;
-}
+using fleetsim::test::ks_statistic;
 
 }  // namespace
 
