@@ -62,7 +62,7 @@ TEST_CASE("fluid TTFT percentiles stay within stated bounds of the request level
                  << b.ttft90 << "; p99 " << a.ttft99 << " / " << b.ttft99 << "; E2E p50 " << a.e2e50 << " / " << b.e2e50
                  << "; TPOT p50 " << a.tpot50 << " / " << b.tpot50);
     // The bounds (fluid / request), measured on this grid and documented in docs/inference.md. Measured:
-    // TTFT p50 0.99 / 0.98 / 0.95 / 0.91 / 0.90, p90 0.89 / 0.81 / 0.73 / 0.66 / 0.63, p99 0.88 / 0.80 /
+    // TTFT p50 0.99 / 0.98 / 0.95 / 0.91 / 0.89, p90 0.89 / 0.81 / 0.73 / 0.66 / 0.63, p99 0.88 / 0.80 /
     // 0.71 / 0.64 / 0.61 at loads 0.3 / 0.5 / 0.7 / 0.85 / 0.9: the fluid tail is low, more so with load
     // (it leaves out the variance of the iteration time, the wait behind other prompts in a replica's
     // prefill FIFO and the per-replica fluctuation of the KV cache). The stated bound is linear in the
